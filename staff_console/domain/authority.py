@@ -1,0 +1,132 @@
+"""지점장 전결: who may make, decide and delegate (DOMAIN.md section 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from .errors import ConsoleError
+
+
+class Role(StrEnum):
+    TELLER = "teller"
+    MANAGER = "manager"  # 지점장
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Authority(StrEnum):
+    MANAGER = "manager"  # the branch manager's own authority
+    DELEGATE = "delegate"  # 직무대행 under a delegation
+    POLICY = "policy"  # the action needs no checker by configuration
+
+
+# Roles that prepare requests at a branch and see customer data.
+BRANCH_ROLES = frozenset({Role.TELLER, Role.MANAGER})
+# Roles that may read customer data (every read is logged).
+READ_ROLES = frozenset({Role.TELLER, Role.MANAGER, Role.AUDITOR})
+# Roles that review the audit trail.
+AUDIT_ROLES = frozenset({Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The signed-in staff member a service acts for."""
+
+    staff_id: int
+    employee_no: str
+    name: str
+    branch_code: str
+    role: Role
+    terminal: str = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationWindow:
+    id: int
+    branch_code: str
+    delegate_id: int
+    valid_from: datetime
+    valid_until: datetime
+    ended_at: datetime | None
+
+    def active_at(self, instant: datetime) -> bool:
+        """[from, until), and not ended early at or before the instant."""
+        if self.ended_at is not None and self.ended_at <= instant:
+            return False
+        return self.valid_from <= instant < self.valid_until
+
+
+def require_role(actor: Actor, roles: frozenset[Role], what: str) -> None:
+    if actor.role not in roles:
+        raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}")
+
+
+def decision_authority(
+    actor: Actor,
+    *,
+    request_branch: str,
+    maker_staff_id: int | None,
+    delegations: list[DelegationWindow],
+    at: datetime,
+) -> tuple[Authority, int | None]:
+    """The authority under which `actor` may decide a request of `request_branch` at `at`.
+
+    Returns (authority, delegation id). The checker is never the maker; the branch manager
+    decides, or a delegate inside an active window for that branch. Raises otherwise.
+    """
+    if maker_staff_id is not None and maker_staff_id == actor.staff_id:
+        raise ConsoleError("SELF_APPROVAL", "the maker of a request cannot decide it")
+    if actor.role is Role.MANAGER and actor.branch_code == request_branch:
+        return Authority.MANAGER, None
+    mine = [
+        d for d in delegations if d.delegate_id == actor.staff_id and d.branch_code == request_branch
+    ]
+    for window in mine:
+        if window.active_at(at):
+            return Authority.DELEGATE, window.id
+    if mine:
+        raise ConsoleError(
+            "DELEGATION_INVALID", "the delegation is not active now (outside its period or ended)"
+        )
+    raise ConsoleError(
+        "FORBIDDEN", f"only the manager of branch {request_branch} or an active delegate decides"
+    )
+
+
+MAX_DELEGATION = timedelta(days=366)
+
+
+def check_delegation_grant(
+    grantor: Actor,
+    *,
+    delegate_id: int,
+    delegate_branch: str,
+    delegate_role: Role,
+    delegate_active: bool,
+    valid_from: datetime,
+    valid_until: datetime,
+    now: datetime,
+) -> None:
+    """A manager delegates to a staff member of the same branch for a bounded period.
+
+    No chains: only a manager grants, so a delegate (who is not the manager) cannot delegate on.
+    The delegate must be able to work on requests (teller or manager), not an auditor or admin.
+    """
+    if grantor.role is not Role.MANAGER:
+        raise ConsoleError("FORBIDDEN", "only a branch manager may delegate approval authority")
+    if delegate_id == grantor.staff_id:
+        raise ConsoleError("DELEGATION_INVALID", "a manager cannot delegate to themselves")
+    if delegate_branch != grantor.branch_code:
+        raise ConsoleError("DELEGATION_INVALID", "the delegate must belong to the same branch")
+    if delegate_role not in BRANCH_ROLES or not delegate_active:
+        raise ConsoleError(
+            "DELEGATION_INVALID", "the delegate must be an active teller or manager"
+        )
+    if valid_until <= valid_from:
+        raise ConsoleError("DELEGATION_INVALID", "the period must end after it starts")
+    if valid_until <= now:
+        raise ConsoleError("DELEGATION_INVALID", "the period has already ended")
+    if valid_until - valid_from > MAX_DELEGATION:
+        raise ConsoleError("DELEGATION_INVALID", "a delegation lasts at most one year")

@@ -1,0 +1,75 @@
+"""Typed errors with stable codes.
+
+Every refusal the console can give is one of these. The code is part of the contract (the CLI
+prints it, the UI translates it, tests assert it); the message is for people and may change.
+The category decides the CLI exit code: 2 bad input, 3 refused by a rule, 4 not authenticated
+or not authorized, 1 the store could not be reached.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Category(IntEnum):
+    UNEXPECTED = 1
+    INPUT = 2
+    RULE = 3
+    AUTH = 4
+
+
+# code -> category. A new code is added here and nowhere else.
+CODES: dict[str, Category] = {
+    "INVALID_INPUT": Category.INPUT,
+    "NOT_FOUND": Category.RULE,
+    "INELIGIBLE_CORPORATION": Category.RULE,
+    "INELIGIBLE_FOREIGNER": Category.RULE,
+    "NO_ONLINE_TRADING": Category.RULE,
+    "VERIFICATION_INCOMPLETE": Category.RULE,
+    "METHOD_NOT_ALLOWED": Category.RULE,
+    "NOT_REGISTERED": Category.RULE,
+    "CREDENTIAL_LOCKED": Category.RULE,
+    "CREDENTIAL_EXPIRED": Category.RULE,
+    "DUPLICATE_PENDING": Category.RULE,
+    "DUPLICATE": Category.RULE,
+    "ALREADY_DECIDED": Category.RULE,
+    "REQUEST_EXPIRED": Category.RULE,
+    "SELF_APPROVAL": Category.RULE,
+    "DELEGATION_INVALID": Category.RULE,
+    "AUTH_FAILED": Category.AUTH,
+    "STAFF_LOCKED": Category.AUTH,
+    "FORBIDDEN": Category.AUTH,
+    "STORE_UNAVAILABLE": Category.UNEXPECTED,
+}
+
+
+class ConsoleError(Exception):
+    """A refusal with a stable code. `field` names the offending input where there is one."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    @property
+    def category(self) -> Category:
+        return CODES[self.code]
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.category)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def invalid(field: str, message: str) -> ConsoleError:
+    """Bad input: the message names the field."""
+    return ConsoleError("INVALID_INPUT", f"{field}: {message}", field=field)
+
+
+def not_found(what: str, key: object) -> ConsoleError:
+    return ConsoleError("NOT_FOUND", f"{what} {key} not found", field=what)

@@ -1,0 +1,42 @@
+"""초성 (initial consonant) keys for Korean names.
+
+`ㅎㄱㄷ` finds 홍길동: every Hangul syllable is reduced to its initial consonant; other
+characters are kept as they are (lower-cased), so the key of a mixed name is still searchable.
+"""
+
+from __future__ import annotations
+
+_SYLLABLE_FIRST = 0xAC00
+_SYLLABLE_LAST = 0xD7A3
+_PER_INITIAL = 21 * 28  # medial vowels x finals
+
+INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_INITIAL_SET = frozenset(INITIALS)
+
+
+def is_syllable(ch: str) -> bool:
+    return _SYLLABLE_FIRST <= ord(ch) <= _SYLLABLE_LAST
+
+
+def is_initial(ch: str) -> bool:
+    return ch in _INITIAL_SET
+
+
+def initial_of(ch: str) -> str:
+    if is_syllable(ch):
+        return INITIALS[(ord(ch) - _SYLLABLE_FIRST) // _PER_INITIAL]
+    return ch.lower()
+
+
+def chosung_key(name: str) -> str:
+    """The 초성 key of a name: `홍길동` -> `ㅎㄱㄷ`. Spaces are dropped."""
+    return "".join(initial_of(ch) for ch in name if not ch.isspace())
+
+
+def has_initials(text: str) -> bool:
+    """True if the text contains a bare initial consonant (so it is a 초성 query)."""
+    return any(is_initial(ch) for ch in text)
+
+
+def has_hangul(text: str) -> bool:
+    return any(is_syllable(ch) or is_initial(ch) for ch in text)

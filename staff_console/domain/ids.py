@@ -1,0 +1,151 @@
+"""Identity numbers and phones: parsing, classification and masking.
+
+Resident registration number (주민등록번호) `YYMMDD-SNNNNNN`: S gives century and nationality
+(1/2: 1900s, 3/4: 2000s, 9/0: 1800s Korean; 5/6: 1900s, 7/8: 2000s foreigner). We validate length,
+digits, S and that YYMMDD is a real date in its century. We do NOT check the old check digit:
+numbers issued since October 2020 have random trailing digits.
+
+Business registration number (사업자등록번호) `NNN-NN-NNNNN`: 10 digits, a corporation. Like the
+RRN, only the format is validated here; the tax office is the authority on existence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from .errors import invalid
+
+
+class CustomerType(StrEnum):
+    INDIVIDUAL = "individual"
+    CORPORATION = "corporation"
+
+
+class Nationality(StrEnum):
+    DOMESTIC = "domestic"
+    FOREIGN = "foreign"
+
+
+# S digit -> (century base, nationality)
+_S_DIGIT = {
+    "1": (1900, Nationality.DOMESTIC),
+    "2": (1900, Nationality.DOMESTIC),
+    "3": (2000, Nationality.DOMESTIC),
+    "4": (2000, Nationality.DOMESTIC),
+    "5": (1900, Nationality.FOREIGN),
+    "6": (1900, Nationality.FOREIGN),
+    "7": (2000, Nationality.FOREIGN),
+    "8": (2000, Nationality.FOREIGN),
+    "9": (1800, Nationality.DOMESTIC),
+    "0": (1800, Nationality.DOMESTIC),
+}
+
+_SEPARATORS = re.compile(r"[\s-]")
+
+
+@dataclass(frozen=True, slots=True)
+class IdNumber:
+    """A parsed ID number. `digits` is the canonical form (no separators)."""
+
+    digits: str
+    customer_type: CustomerType
+    nationality: Nationality
+    birth_date: date | None  # individuals only
+
+    @property
+    def masked(self) -> str:
+        return mask_id_number(self.digits)
+
+    @property
+    def birth_yymmdd(self) -> str | None:
+        return self.digits[:6] if self.customer_type is CustomerType.INDIVIDUAL else None
+
+    @property
+    def is_domestic_individual(self) -> bool:
+        return (
+            self.customer_type is CustomerType.INDIVIDUAL
+            and self.nationality is Nationality.DOMESTIC
+        )
+
+
+def parse_id_number(raw: str, *, field: str = "id_number") -> IdNumber:
+    """Parse an RRN (13 digits) or a business registration number (10 digits)."""
+    digits = _SEPARATORS.sub("", raw or "")
+    if not digits.isascii() or not digits.isdigit():
+        raise invalid(field, "must contain digits only (dashes allowed)")
+    if len(digits) == 10:
+        return IdNumber(digits, CustomerType.CORPORATION, Nationality.DOMESTIC, None)
+    if len(digits) != 13:
+        raise invalid(field, "must be 13 digits (RRN) or 10 digits (business number)")
+    century, nationality = _S_DIGIT[digits[6]]
+    try:
+        born = date(century + int(digits[0:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        raise invalid(field, "YYMMDD is not a real date") from None
+    return IdNumber(digits, CustomerType.INDIVIDUAL, nationality, born)
+
+
+def mask_id_number(digits: str) -> str:
+    """RRN -> `YYMMDD-S******`; business number -> `NNN-NN-*****`."""
+    if len(digits) == 13:
+        return f"{digits[:6]}-{digits[6]}******"
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:5]}-*****"
+    return "*" * len(digits)
+
+
+def format_id_number(digits: str) -> str:
+    if len(digits) == 13:
+        return f"{digits[:6]}-{digits[6:]}"
+    if len(digits) == 10:
+        return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    return digits
+
+
+# Korean mobile numbers: 010 with 8 digits, or the older 011/016/017/018/019 with 7 or 8.
+_PHONE = re.compile(r"^(01[016789])(\d{3,4})(\d{4})$")
+
+
+def normalize_phone(raw: str, *, field: str = "phone") -> str:
+    """Return the phone as `010-1234-5678`, or raise INVALID_INPUT."""
+    digits = _SEPARATORS.sub("", raw or "")
+    match = _PHONE.match(digits)
+    if not match:
+        raise invalid(field, "must be a Korean mobile number like 010-1234-5678")
+    return "-".join(match.groups())
+
+
+def mask_phone(phone: str) -> str:
+    """`010-1234-5678` -> `010-****-5678`."""
+    parts = phone.split("-")
+    if len(parts) != 3:
+        return "*" * max(len(phone) - 4, 0) + phone[-4:]
+    return f"{parts[0]}-{'*' * len(parts[1])}-{parts[2]}"
+
+
+def phone_digits(phone: str) -> str:
+    return _SEPARATORS.sub("", phone)
+
+
+_ACCOUNT = re.compile(r"^\d{6,20}$")
+
+
+def normalize_account_no(raw: str, *, field: str = "account_no") -> str:
+    """Account numbers are stored as digits only; dashes are presentation."""
+    digits = _SEPARATORS.sub("", raw or "")
+    if not _ACCOUNT.match(digits):
+        raise invalid(field, "must be 6 to 20 digits (dashes allowed)")
+    return digits
+
+
+_CUSTOMER_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
+
+
+def normalize_customer_no(raw: str, *, field: str = "customer_no") -> str:
+    value = (raw or "").strip()
+    if not _CUSTOMER_NO.match(value):
+        raise invalid(field, "must be 1 to 20 letters, digits or dashes")
+    return value.upper()
