@@ -106,7 +106,7 @@ def format_id_number(digits: str) -> str:
 
 
 # Korean mobile numbers: 010 with 8 digits, or the older 011/016/017/018/019 with 7 or 8.
-_PHONE = re.compile(r"^(01[016789])(\d{3,4})(\d{4})$")
+_PHONE = re.compile(r"^(01[016789])([0-9]{3,4})([0-9]{4})$")
 
 
 def normalize_phone(raw: str, *, field: str = "phone") -> str:
@@ -130,7 +130,7 @@ def phone_digits(phone: str) -> str:
     return _SEPARATORS.sub("", phone)
 
 
-_ACCOUNT = re.compile(r"^\d{6,20}$")
+_ACCOUNT = re.compile(r"^[0-9]{6,20}$")
 
 
 def normalize_account_no(raw: str, *, field: str = "account_no") -> str:

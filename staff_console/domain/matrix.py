@@ -59,12 +59,20 @@ def parse_matrix(lines: Iterable[str]) -> tuple[ServiceRow, ...]:
     if missing:
         raise ValueError(f"service matrix: missing columns {missing}")
     rows = []
-    for number, raw in enumerate(reader, start=2):
+    for raw in reader:
+        number = reader.line_num  # the physical line, so blank lines do not shift it
         try:
+            if None in raw or None in raw.values():
+                raise ValueError(f"expected {len(reader.fieldnames or [])} fields")
+            if not raw["code"].strip():
+                raise ValueError("code is empty")
             verification = Verification(raw["verification"].strip())
             flag = raw["online_trading"].strip().upper()
             if flag not in ("Y", "N"):
                 raise ValueError("online_trading must be Y or N")
+            credential_flag = (raw.get("needs_credential") or "N").strip().upper()
+            if credential_flag not in ("Y", "N"):
+                raise ValueError("needs_credential must be Y or N")
         except ValueError as exc:
             raise ValueError(f"service matrix line {number}: {exc}") from None
         rows.append(
@@ -77,7 +85,7 @@ def parse_matrix(lines: Iterable[str]) -> tuple[ServiceRow, ...]:
                 online_trading=flag == "Y",
                 verification=verification,
                 needs_credential=verification is Verification.SIMPLE_LOGIN
-                or (raw.get("needs_credential") or "N").strip().upper() == "Y",
+                or credential_flag == "Y",
             )
         )
     codes = [r.code for r in rows]

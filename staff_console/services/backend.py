@@ -1,0 +1,48 @@
+"""The store plus the configuration the use cases need; every service takes one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..domain.matrix import ServiceRow, parse_matrix
+from ..domain.policy import Policy
+from ..settings import Settings
+from ..store.engine import Store, make_engine
+from ..store.keyring import Keyring
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+
+@lru_cache(maxsize=4)
+def load_matrix(path: Path = DATA_DIR / "service_matrix.csv") -> tuple[ServiceRow, ...]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return parse_matrix(handle)
+
+
+@dataclass
+class Backend:
+    store: Store
+    policy: Policy = field(default_factory=Policy)
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    matrix_path: Path = DATA_DIR / "service_matrix.csv"
+
+    @property
+    def matrix(self) -> tuple[ServiceRow, ...]:
+        return load_matrix(self.matrix_path)
+
+
+def open_backend(settings: Settings, *, pool_size: int = 5) -> Backend:
+    store = Store(make_engine(settings.db_url, pool_size=pool_size), Keyring(settings.master_key()))
+    policy = Policy(
+        checker_required=dict(settings.checker_required),
+        request_expiry_days=settings.request_expiry_days,
+    )
+    return Backend(
+        store=store,
+        policy=policy,
+        password_time_cost=settings.argon2_time_cost,
+        password_memory_kib=settings.argon2_memory_kib,
+    )

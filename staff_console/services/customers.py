@@ -1,0 +1,404 @@
+"""Customers: import, search, show, and the service matrix for one customer.
+
+Every read of customer data writes an access-log event (개인정보 접속기록): who, when, from which
+terminal, which customers, what was done.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..domain.authority import READ_ROLES, Actor, Role, require_role
+from ..domain.channels import Channel
+from ..domain.clock import Clock, seoul_date
+from ..domain.errors import ConsoleError, invalid
+from ..domain.hangul import chosung_key, has_hangul, has_initials, is_initial
+from ..domain.ids import (
+    CustomerType,
+    Nationality,
+    mask_phone,
+    normalize_account_no,
+    normalize_customer_no,
+    normalize_phone,
+    parse_id_number,
+    phone_digits,
+)
+from ..domain.matrix import CustomerFacts, evaluate
+from ..domain.states import CURRENT, CredentialStatus, effective_status
+from ..store.tables import Account, Branch, Credential, Customer, Request
+from .backend import Backend
+from .common import (
+    credential_view,
+    current_staff,
+    customer_by_no,
+    customer_summary,
+    event,
+    record,
+    request_view,
+)
+from .views import CustomerDetail, ImportResult, SearchPage, ServiceAnswerView
+
+MAX_PAGE = 50
+IMPORT_HEADER = [
+    "customer_no", "name", "id_number", "phone", "branch_code", "online_trading", "account_nos",
+]
+IMPORT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
+
+
+# ---------------------------------------------------------------- import
+
+@dataclass
+class _Row:
+    line: int
+    customer: Customer
+    accounts: list[str]
+
+
+def _parse_import(text: str, backend: Backend, now) -> tuple[list[_Row], list[str]]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        return [], ["line 1: the file is empty"]
+    if header != IMPORT_HEADER:
+        return [], [f"line 1: header must be {','.join(IMPORT_HEADER)}"]
+    rows, errors = [], []
+    keyring = backend.store.keyring
+    for line, raw in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        if len(raw) != len(IMPORT_HEADER):
+            errors.append(f"line {line}: expected {len(IMPORT_HEADER)} fields, got {len(raw)}")
+            continue
+        values = dict(zip(IMPORT_HEADER, (c.strip() for c in raw), strict=True))
+        try:
+            customer_no = normalize_customer_no(values["customer_no"])
+            name = values["name"]
+            if not name or len(name) > 60:
+                raise invalid("name", "is required (at most 60 characters)")
+            id_number = parse_id_number(values["id_number"])
+            phone = normalize_phone(values["phone"])
+            flag = values["online_trading"].upper()
+            if flag not in ("Y", "N"):
+                raise invalid("online_trading", "must be Y or N")
+            accounts = [
+                normalize_account_no(a, field="account_nos")
+                for a in values["account_nos"].split(";") if a.strip()
+            ]
+        except ConsoleError as exc:
+            errors.append(f"line {line}: {exc.message}")
+            continue
+        customer = Customer(
+            customer_no=customer_no,
+            name=name,
+            name_chosung=chosung_key(name),
+            id_hash=keyring.id_lookup_hash(id_number.digits),
+            id_cipher=keyring.encrypt_id(id_number.digits),
+            id_masked=id_number.masked,
+            birth_yymmdd=id_number.birth_yymmdd,
+            customer_type=id_number.customer_type.value,
+            nationality=id_number.nationality.value,
+            phone=phone,
+            phone_digits=phone_digits(phone),
+            phone_last4=phone[-4:],
+            online_trading=flag == "Y",
+            branch_code=values["branch_code"].upper(),
+            created_at=now,
+        )
+        rows.append(_Row(line, customer, accounts))
+    return rows, errors
+
+
+def _check_against_store(s: Session, rows: list[_Row]) -> list[str]:
+    errors = []
+    seen_no: dict[str, int] = {}
+    seen_id: dict[str, int] = {}
+    seen_acct: dict[str, int] = {}
+    branches = {b for b in s.exec(select(Branch.code))}
+    for row in rows:
+        c = row.customer
+        for key, seen, what in ((c.customer_no, seen_no, "customer_no"),
+                                (c.id_hash, seen_id, "id_number")):
+            if key in seen:
+                errors.append(f"line {row.line}: {what}: same as line {seen[key]}")
+            seen[key] = row.line
+        if c.branch_code not in branches:
+            errors.append(f"line {row.line}: branch_code: branch {c.branch_code} does not exist")
+        for acct in row.accounts:
+            if acct in seen_acct:
+                errors.append(f"line {row.line}: account_nos: {acct} same as line "
+                              f"{seen_acct[acct]}")
+            seen_acct[acct] = row.line
+    # Against what the store already holds, in chunks to keep the IN lists small.
+    def existing(column, values):
+        found = set()
+        values = list(values)
+        for i in range(0, len(values), 500):
+            found |= set(s.exec(select(column).where(column.in_(values[i:i + 500]))))
+        return found
+
+    taken_no = existing(Customer.customer_no, seen_no)
+    taken_id = existing(Customer.id_hash, seen_id)
+    taken_acct = existing(Account.account_no, seen_acct)
+    for row in rows:
+        if row.customer.customer_no in taken_no:
+            errors.append(f"line {row.line}: customer_no: {row.customer.customer_no} exists")
+        if row.customer.id_hash in taken_id:
+            errors.append(f"line {row.line}: id_number: a customer with this number exists")
+        for acct in row.accounts:
+            if acct in taken_acct:
+                errors.append(f"line {row.line}: account_nos: {acct} exists")
+    return errors
+
+
+def import_customers(
+    backend: Backend, actor: Actor, csv_text: str, *, clock: Clock, source: str = "csv"
+) -> ImportResult:
+    """All or nothing: one bad row and nothing is imported; every bad row is reported."""
+    now = clock.now()
+    rows, errors = _parse_import(csv_text, backend, now)
+
+    def work(s: Session) -> ImportResult:
+        current_staff(s, actor)
+        require_role(actor, IMPORT_ROLES, "import customers")
+        problems = errors + _check_against_store(s, rows)
+        if problems:
+            problems.sort(key=lambda text: int(text.split(":")[0].split()[1]))
+            raise ConsoleError(
+                "INVALID_INPUT",
+                f"{len(problems)} problem(s), nothing imported:\n" + "\n".join(problems),
+                field="file",
+            )
+        for row in rows:
+            s.add(row.customer)
+        s.flush()
+        for row in rows:
+            for acct in row.accounts:
+                s.add(Account(account_no=acct, customer_id=row.customer.id))
+        s.flush()
+        record(s, backend.store, now, *[
+            event(actor, "customer.create", customer_no=row.customer.customer_no,
+                  detail={"source": source, "accounts": len(row.accounts)})
+            for row in rows
+        ])
+        return ImportResult(imported=len(rows))
+
+    return backend.store.run(work)
+
+
+# ---------------------------------------------------------------- search
+
+def _next_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _prefix(column, prefix: str):
+    return sa.and_(column >= prefix, column < _next_prefix(prefix))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def classify_query(query: str) -> list[tuple[str, object]]:
+    """Which search kinds a query can mean, with the condition for each."""
+    text = " ".join(query.split())
+    compact = text.replace("-", "").replace(" ", "")
+    kinds: list[tuple[str, object]] = []
+    if compact.isascii() and compact.isdigit():
+        if len(compact) == 4:
+            kinds.append(("phone_last4", Customer.phone_last4 == compact))
+        if len(compact) == 6:
+            kinds.append(("birth_date", Customer.birth_yymmdd == compact))
+        if len(compact) in (10, 11) and compact.startswith("01"):
+            kinds.append(("phone", Customer.phone_digits == compact))
+        if 6 <= len(compact) <= 20:
+            kinds.append(("account", Customer.id.in_(
+                select(Account.customer_id).where(Account.account_no == compact))))
+    if has_initials(text):
+        key = chosung_key(text)
+        condition = _prefix(Customer.name_chosung, key)
+        if any(not is_initial(ch) for ch in text.replace(" ", "")):
+            # Mixed (홍ㄱ): syllables must match in place, initials stand for any syllable.
+            pattern = "".join("_" if is_initial(ch) else _like_escape(ch)
+                              for ch in text.replace(" ", ""))
+            condition = sa.and_(condition, Customer.name.like(pattern + "%", escape="\\"))
+        kinds.append(("chosung", condition))
+    elif has_hangul(text) or any(ch.isalpha() for ch in text):
+        kinds.append(("name", _prefix(Customer.name, text)))
+    if compact and compact.replace("-", "").isalnum() and len(compact) <= 20:
+        kinds.append(("customer_no", Customer.customer_no == text.upper()))
+    return kinds
+
+
+def _mask_query(query: str) -> str:
+    digits = query.replace("-", "").replace(" ", "")
+    if digits.isdigit() and len(digits) in (10, 11) and digits.startswith("01"):
+        try:
+            return mask_phone(normalize_phone(digits))
+        except ConsoleError:
+            return "*" * len(digits)
+    return query
+
+
+def search_customers(
+    backend: Backend, actor: Actor, query: str, *, clock: Clock, limit: int = MAX_PAGE,
+    offset: int = 0,
+) -> SearchPage:
+    """Name or name prefix, 초성 prefix, customer number, account number, full phone or its last
+    4 digits, birth date (YYMMDD). One page of at most 50, ordered by name."""
+    now = clock.now()
+    query = (query or "").strip()
+    if not query:
+        raise invalid("query", "is empty")
+    if not 1 <= limit <= MAX_PAGE:
+        raise invalid("limit", f"must be between 1 and {MAX_PAGE}")
+    if offset < 0:
+        raise invalid("offset", "must not be negative")
+    kinds = classify_query(query)
+    if not kinds:
+        raise invalid("query", "is not a name, 초성, number, phone or birth date")
+
+    def work(s: Session) -> SearchPage:
+        current_staff(s, actor)
+        require_role(actor, READ_ROLES, "search customers")
+        want = offset + limit + 1
+        found: dict[str, Customer] = {}
+        for kind, condition in kinds:
+            order = ((Customer.name_chosung,) if kind == "chosung" else ()) + (
+                Customer.name, Customer.customer_no)
+            for c in s.exec(select(Customer).where(condition).order_by(*order).limit(want)):
+                found.setdefault(c.customer_no, c)
+        rows = list(found.values())
+        if len(kinds) > 1:
+            rows.sort(key=lambda c: (c.name, c.customer_no))
+        page = rows[offset: offset + limit]
+        record(s, backend.store, now, event(
+            actor, "customer.search", category="access",
+            detail={"query": _mask_query(query), "kinds": [k for k, _ in kinds],
+                    "results": [c.customer_no for c in page]}))
+        return SearchPage(
+            query=query, kinds=[k for k, _ in kinds], items=[customer_summary(c) for c in page],
+            offset=offset, limit=limit, has_more=len(rows) > offset + limit,
+        )
+
+    return backend.store.run(work)
+
+
+# ---------------------------------------------------------------- show
+
+def _credentials(s: Session, customer_id: int) -> list[Credential]:
+    return list(s.exec(
+        select(Credential).where(Credential.customer_id == customer_id)
+        .order_by(Credential.created_at.desc(), Credential.id.desc())
+    ))
+
+
+def current_of(creds: list[Credential], channel: Channel, today) -> Credential | None:
+    for cred in creds:
+        if cred.channel == channel.value and cred.status in CURRENT:
+            if effective_status(cred.status, cred.valid_until, today) in CURRENT:
+                return cred
+    return None
+
+
+def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Clock) -> CustomerDetail:
+    now = clock.now()
+    today = seoul_date(now)
+
+    def work(s: Session) -> CustomerDetail:
+        current_staff(s, actor)
+        require_role(actor, READ_ROLES, "view customers")
+        c = customer_by_no(s, customer_no)
+        creds = _credentials(s, c.id)
+        mts = current_of(creds, Channel.MTS, today)
+        web = current_of(creds, Channel.WEB, today)
+        pending = s.exec(
+            select(Request).where(Request.customer_id == c.id, Request.status == "pending")
+            .order_by(Request.created_at, Request.id)
+        ).all()
+        accounts = sorted(s.exec(select(Account.account_no).where(Account.customer_id == c.id)))
+        branch = s.get(Branch, c.branch_code)
+        record(s, backend.store, now, event(actor, "customer.view", category="access",
+                                            customer_no=c.customer_no))
+        return CustomerDetail(
+            customer_no=c.customer_no,
+            name=c.name,
+            id_masked=c.id_masked,
+            customer_type=c.customer_type,
+            nationality=c.nationality,
+            online_trading=c.online_trading,
+            branch_code=c.branch_code,
+            branch_name=branch.name if branch else c.branch_code,
+            phone_masked=mask_phone(c.phone),
+            accounts=list(accounts),
+            mts=credential_view(mts, today) if mts else None,
+            web=credential_view(web, today) if web else None,
+            history=[credential_view(x, today) for x in creds],
+            pending=[request_view(s, r, today, customer=c) for r in pending],
+            today=today,
+        )
+
+    return backend.store.run(work)
+
+
+# ---------------------------------------------------------------- matrix
+
+def _web_status(creds: list[Credential], today) -> CredentialStatus | None:
+    """The state that decides simple-login services: the newest web credential that was ever
+    activated. Replaced or revoked means not registered now."""
+    for cred in creds:
+        if cred.channel != Channel.WEB.value or cred.activated_at is None:
+            continue
+        status = effective_status(cred.status, cred.valid_until, today)
+        if status in (CredentialStatus.ACTIVE, CredentialStatus.LOCKED, CredentialStatus.EXPIRED):
+            return status
+        return None
+    return None
+
+
+def service_matrix(
+    backend: Backend, actor: Actor | None = None, customer_no: str | None = None, *,
+    clock: Clock,
+) -> list[ServiceAnswerView]:
+    """The matrix; with a customer, each service available or not and why."""
+    rows = backend.matrix
+    if customer_no is None:
+        return [
+            ServiceAnswerView(r.code, r.group_ko, r.group_en, r.name_ko, r.name_en,
+                              r.online_trading, r.verification.value, None, None)
+            for r in rows
+        ]
+    if actor is None:
+        raise ConsoleError("FORBIDDEN", "a customer's matrix needs a signed-in staff member")
+    now = clock.now()
+    today = seoul_date(now)
+
+    def work(s: Session) -> list[ServiceAnswerView]:
+        current_staff(s, actor)
+        require_role(actor, READ_ROLES, "view customers")
+        c = customer_by_no(s, customer_no)
+        facts = CustomerFacts(
+            customer_type=CustomerType(c.customer_type),
+            nationality=Nationality(c.nationality),
+            online_trading=c.online_trading,
+            web_status=_web_status(_credentials(s, c.id), today),
+        )
+        answers = evaluate(rows, facts)
+        record(s, backend.store, now, event(actor, "customer.matrix", category="access",
+                                            customer_no=c.customer_no))
+        return [
+            ServiceAnswerView(a.row.code, a.row.group_ko, a.row.group_en, a.row.name_ko,
+                              a.row.name_en, a.row.online_trading, a.row.verification.value,
+                              a.available, a.reason_code)
+            for a in answers
+        ]
+
+    return backend.store.run(work)
+

@@ -1,0 +1,334 @@
+"""Maker-checker: revocation requests at a branch, decisions under 지점장 전결, withdrawal.
+
+Concurrency: a decision locks the customer row, then the request row (SELECT ... FOR UPDATE), and
+re-reads the status under the lock; a second decider waits and then sees ALREADY_DECIDED. The
+order customer -> request -> credentials -> audit head is the same in every use case, so two
+transactions never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from ..domain.authority import (
+    BRANCH_ROLES,
+    Actor,
+    Authority,
+    DelegationWindow,
+    decision_authority,
+    require_role,
+)
+from ..domain.channels import parse_channel
+from ..domain.clock import Clock, seoul_date
+from ..domain.eligibility import check_customer_eligible
+from ..domain.errors import ConsoleError, invalid, not_found
+from ..domain.ids import CustomerType, Nationality
+from ..domain.states import RequestKind, RequestStatus, RevocationReason
+from ..store.audit import NewEvent
+from ..store.tables import Credential, Customer, Delegation, Request
+from . import lifecycle
+from .backend import Backend
+from .common import current_staff, customer_by_no, event, record, request_view
+from .customers import _credentials, current_of
+from .views import RequestView
+
+MAX_NOTE = 500
+
+
+def _clean_note(note: str | None, *, required: bool, field: str = "note") -> str | None:
+    note = (note or "").strip()
+    if required and not note:
+        raise invalid(field, "is required")
+    if len(note) > MAX_NOTE:
+        raise invalid(field, f"must be at most {MAX_NOTE} characters")
+    return note or None
+
+
+def new_request(
+    *, kind: RequestKind, customer: Customer, channel: str, credential_id: int, branch_code: str,
+    origin: str, maker_staff_id: int | None, now: datetime, expiry_days: int,
+    reason: str | None = None, note: str | None = None,
+) -> Request:
+    return Request(
+        kind=kind.value, customer_id=customer.id, channel=channel, credential_id=credential_id,
+        branch_code=branch_code, origin=origin, maker_staff_id=maker_staff_id,
+        status=RequestStatus.PENDING.value, reason=reason, note=note, created_at=now,
+        expires_at=now + timedelta(days=expiry_days),
+    )
+
+
+def has_pending(s: Session, customer_id: int, channel: str, kind: RequestKind) -> bool:
+    return s.exec(
+        select(Request.id).where(
+            Request.customer_id == customer_id, Request.channel == channel,
+            Request.kind == kind.value, Request.status == RequestStatus.PENDING.value,
+        )
+    ).first() is not None
+
+
+def request_revocation(
+    backend: Backend, actor: Actor, *, customer_no: str, channel: str, reason: str,
+    note: str | None = None, clock: Clock,
+) -> RequestView:
+    """A teller or manager asks to revoke the customer's current credential on a channel.
+    The request belongs to the maker's branch."""
+    now = clock.now()
+    today = seoul_date(now)
+    chan = parse_channel(channel)
+    try:
+        why = RevocationReason((reason or "").strip().lower())
+    except ValueError:
+        raise invalid(
+            "reason", "must be lost_device, customer_request, incident, death or other"
+        ) from None
+    text = _clean_note(note, required=why is RevocationReason.OTHER)
+
+    def work(s: Session) -> RequestView:
+        current_staff(s, actor)
+        require_role(actor, BRANCH_ROLES, "request revocations")
+        customer = customer_by_no(s, customer_no, lock=True)
+        cred = current_of(_credentials(s, customer.id), chan, today)
+        if cred is None:
+            raise ConsoleError(
+                "NOT_REGISTERED", f"the customer has no current {chan.value} credential"
+            )
+        if has_pending(s, customer.id, chan.value, RequestKind.REVOCATION):
+            raise ConsoleError(
+                "DUPLICATE_PENDING", f"a revocation of this {chan.value} credential is pending"
+            )
+        req = new_request(
+            kind=RequestKind.REVOCATION, customer=customer, channel=chan.value,
+            credential_id=cred.id, branch_code=actor.branch_code, origin="branch",
+            maker_staff_id=actor.staff_id, now=now,
+            expiry_days=backend.policy.request_expiry_days, reason=why.value, note=text,
+        )
+        s.add(req)
+        s.flush()
+        events = [event(actor, "request.created", customer_no=customer.customer_no,
+                        target=f"request:{req.id}",
+                        detail={"kind": req.kind, "channel": req.channel, "reason": why.value,
+                                "credential": cred.id})]
+        if not backend.policy.needs_checker(RequestKind.REVOCATION.value):
+            events += _approve(s, req, customer, actor.employee_no, actor.terminal, now,
+                               Authority.POLICY, None, None, today)
+        record(s, backend.store, now, *events)
+        return request_view(s, req, today, customer=customer)
+
+    return backend.store.run(work)
+
+
+def _approve(
+    s: Session, req: Request, customer: Customer, actor_no: str, terminal: str, now: datetime,
+    authority: Authority, delegation_id: int | None, note: str | None, today,
+    decider_id: int | None = None,
+) -> list[NewEvent]:
+    cred = s.exec(
+        select(Credential).where(Credential.id == req.credential_id).with_for_update()
+    ).one()
+    events: list[NewEvent] = []
+    if req.kind == RequestKind.REGISTRATION.value:
+        check_customer_eligible(
+            CustomerType(customer.customer_type), Nationality(customer.nationality),
+            customer.online_trading,
+        )
+        events += lifecycle.activate(s, cred, now, actor_no, terminal, customer.customer_no)
+    else:
+        if not lifecycle.is_current(cred, today):
+            raise ConsoleError(
+                "NOT_REGISTERED", "the credential is no longer current (replaced or expired); "
+                "reject this request instead"
+            )
+        events += lifecycle.revoke(cred, now, req.reason or "other", actor_no, terminal,
+                                   customer.customer_no)
+        s.add(cred)
+    req.status = RequestStatus.APPROVED.value
+    req.decided_at = now
+    req.decider_staff_id = decider_id
+    req.authority = authority.value
+    req.delegation_id = delegation_id
+    req.decision_note = note
+    s.add(req)
+    s.flush()
+    events.insert(0, NewEvent(actor_no, terminal, "request.approved",
+                              customer_no=customer.customer_no, target=f"request:{req.id}",
+                              detail={"kind": req.kind, "authority": authority.value,
+                                      "delegation": delegation_id}))
+    return events
+
+
+def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
+    rows = s.exec(select(Delegation).where(Delegation.delegate_id == actor.staff_id)).all()
+    return [
+        DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
+                         d.ended_at)
+        for d in rows
+    ]
+
+
+def _lock_for_decision(s: Session, request_id: int, now: datetime) -> tuple[Request, Customer]:
+    """Lock customer then request, and check the request can still be decided."""
+    found = s.get(Request, request_id)
+    if found is None:
+        raise not_found("request", request_id)
+    customer = s.exec(
+        select(Customer).where(Customer.id == found.customer_id).with_for_update()
+    ).one()
+    s.refresh(found, with_for_update=True)
+    if found.status != RequestStatus.PENDING.value:
+        raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
+    if now >= found.expires_at:
+        raise ConsoleError("REQUEST_EXPIRED", f"request {request_id} passed its deadline")
+    return found, customer
+
+
+def _decide(
+    backend: Backend, actor: Actor, request_id: int, note: str | None, clock: Clock,
+    approve: bool,
+) -> RequestView:
+    now = clock.now()
+    today = seoul_date(now)
+    text = _clean_note(note, required=not approve)
+
+    def work(s: Session) -> RequestView:
+        current_staff(s, actor)
+        req, customer = _lock_for_decision(s, request_id, now)
+        authority, delegation_id = decision_authority(
+            actor, request_branch=req.branch_code, maker_staff_id=req.maker_staff_id,
+            delegations=_windows(s, actor), at=now,
+        )
+        if approve:
+            events = _approve(s, req, customer, actor.employee_no, actor.terminal, now,
+                              authority, delegation_id, text, today, decider_id=actor.staff_id)
+        else:
+            events = [event(actor, "request.rejected", customer_no=customer.customer_no,
+                            target=f"request:{req.id}",
+                            detail={"kind": req.kind, "authority": authority.value,
+                                    "delegation": delegation_id, "note": text})]
+            if req.kind == RequestKind.REGISTRATION.value:
+                cred = s.get(Credential, req.credential_id)
+                events += lifecycle.reject_pending(cred, now, "registration rejected",
+                                                   actor.employee_no, actor.terminal,
+                                                   customer.customer_no)
+                s.add(cred)
+            req.status = RequestStatus.REJECTED.value
+            req.decided_at = now
+            req.decider_staff_id = actor.staff_id
+            req.authority = authority.value
+            req.delegation_id = delegation_id
+            req.decision_note = text
+            s.add(req)
+            s.flush()
+        record(s, backend.store, now, *events)
+        return request_view(s, req, today, customer=customer)
+
+    return backend.store.run(work)
+
+
+def approve_request(
+    backend: Backend, actor: Actor, request_id: int, *, note: str | None = None, clock: Clock
+) -> RequestView:
+    return _decide(backend, actor, request_id, note, clock, approve=True)
+
+
+def reject_request(
+    backend: Backend, actor: Actor, request_id: int, *, note: str, clock: Clock
+) -> RequestView:
+    """A rejection needs a note: the maker and the customer are owed a reason."""
+    return _decide(backend, actor, request_id, note, clock, approve=False)
+
+
+def withdraw_request(
+    backend: Backend, actor: Actor, request_id: int, *, clock: Clock
+) -> RequestView:
+    """The maker takes back its own pending request."""
+    now = clock.now()
+    today = seoul_date(now)
+
+    def work(s: Session) -> RequestView:
+        current_staff(s, actor)
+        req, customer = _lock_for_decision(s, request_id, now)
+        if req.maker_staff_id != actor.staff_id:
+            raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
+        req.status = RequestStatus.WITHDRAWN.value
+        req.decided_at = now
+        s.add(req)
+        s.flush()
+        record(s, backend.store, now, event(actor, "request.withdrawn",
+                                            customer_no=customer.customer_no,
+                                            target=f"request:{req.id}", detail={"kind": req.kind}))
+        return request_view(s, req, today, customer=customer)
+
+    return backend.store.run(work)
+
+
+def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[RequestView]:
+    """Pending requests this person may decide now (as manager or active delegate), oldest
+    first, without their own."""
+    now = clock.now()
+    today = seoul_date(now)
+
+    def work(s: Session) -> list[RequestView]:
+        current_staff(s, actor)
+        branches = {d.branch_code for d in _windows(s, actor) if d.active_at(now)}
+        if actor.role.value == "manager":
+            branches.add(actor.branch_code)
+        if not branches:
+            return []
+        rows = s.exec(
+            select(Request).where(
+                Request.branch_code.in_(sorted(branches)),
+                Request.status == RequestStatus.PENDING.value,
+                Request.expires_at > now,
+                sa.or_(Request.maker_staff_id.is_(None), Request.maker_staff_id != actor.staff_id),
+            ).order_by(Request.created_at, Request.id).limit(200)
+        ).all()
+        views = [request_view(s, r, today) for r in rows]
+        if views:
+            record(s, backend.store, now, event(
+                actor, "approvals.view", category="access",
+                detail={"customers": sorted({v.customer_no for v in views})}))
+        return views
+
+    return backend.store.run(work)
+
+
+def list_my_requests(
+    backend: Backend, actor: Actor, *, clock: Clock, pending_only: bool = False
+) -> list[RequestView]:
+    now = clock.now()
+    today = seoul_date(now)
+
+    def work(s: Session) -> list[RequestView]:
+        current_staff(s, actor)
+        query = select(Request).where(Request.maker_staff_id == actor.staff_id)
+        if pending_only:
+            query = query.where(Request.status == RequestStatus.PENDING.value)
+        rows = s.exec(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(100)).all()
+        views = [request_view(s, r, today) for r in rows]
+        if views:
+            record(s, backend.store, now, event(
+                actor, "requests.view", category="access",
+                detail={"customers": sorted({v.customer_no for v in views})}))
+        return views
+
+    return backend.store.run(work)
+
+
+def get_request(backend: Backend, actor: Actor, request_id: int, *, clock: Clock) -> RequestView:
+    now = clock.now()
+
+    def work(s: Session) -> RequestView:
+        current_staff(s, actor)
+        req = s.get(Request, request_id)
+        if req is None:
+            raise not_found("request", request_id)
+        view = request_view(s, req, seoul_date(now))
+        record(s, backend.store, now, event(actor, "request.view", category="access",
+                                            customer_no=view.customer_no,
+                                            target=f"request:{req.id}"))
+        return view
+
+    return backend.store.run(work)

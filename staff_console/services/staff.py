@@ -1,0 +1,251 @@
+"""Staff: sign-in with the 5-failure lock, branches, staff administration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+
+from ..domain.authority import Actor, Role, require_role
+from ..domain.clock import Clock
+from ..domain.errors import ConsoleError, invalid, not_found
+from ..domain.passwords import MAX_FAILED_SIGN_INS, check_password_strength
+from ..store.audit import NewEvent
+from ..store.tables import Branch, Staff
+from .backend import Backend
+from .common import SYSTEM, current_staff, event, record
+from .passwords import hash_password, verify_password
+from .views import BranchView, StaffView
+
+ADMIN_ONLY = frozenset({Role.ADMIN})
+
+
+def _view(staff: Staff) -> StaffView:
+    return StaffView(
+        id=staff.id,
+        employee_no=staff.employee_no,
+        name=staff.name,
+        branch_code=staff.branch_code,
+        role=staff.role,
+        active=staff.active,
+        locked=staff.locked_at is not None,
+        failed_sign_ins=staff.failed_sign_ins,
+    )
+
+
+def _actor(staff: Staff, terminal: str) -> Actor:
+    return Actor(
+        staff_id=staff.id,
+        employee_no=staff.employee_no,
+        name=staff.name,
+        branch_code=staff.branch_code,
+        role=Role(staff.role),
+        terminal=terminal,
+    )
+
+
+def authenticate(
+    backend: Backend, employee_no: str, password: str, *, clock: Clock, terminal: str = "cli"
+) -> Actor:
+    """Sign in. The 5th consecutive failure locks the account; only an admin unlocks it.
+    A failure is recorded (counter and audit event) and then refused with AUTH_FAILED."""
+    now = clock.now()
+    employee_no = (employee_no or "").strip()
+
+    def work(s: Session) -> tuple[Actor | None, ConsoleError | None]:
+        staff = s.exec(
+            select(Staff).where(Staff.employee_no == employee_no).with_for_update()
+        ).first()
+        if staff is None or not staff.active:
+            # Same answer as a wrong password: do not reveal which employee numbers exist.
+            record(s, backend.store, now, NewEvent(employee_no[:20] or "?", terminal,
+                                                    "staff.sign_in_failed",
+                                                    detail={"why": "unknown"}))
+            return None, ConsoleError("AUTH_FAILED", "wrong employee number or password")
+        if staff.locked_at is not None:
+            return None, ConsoleError(
+                "STAFF_LOCKED", "the account is locked after 5 failed sign-ins; ask an admin"
+            )
+        if not verify_password(staff.password_hash, password):
+            staff.failed_sign_ins += 1
+            events = [NewEvent(staff.employee_no, terminal, "staff.sign_in_failed",
+                               detail={"failures": staff.failed_sign_ins})]
+            if staff.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+                staff.locked_at = now
+                events.append(NewEvent(staff.employee_no, terminal, "staff.locked",
+                                       detail={"failures": staff.failed_sign_ins}))
+            s.add(staff)
+            record(s, backend.store, now, *events)
+            if staff.locked_at is not None:
+                return None, ConsoleError(
+                    "STAFF_LOCKED", "5 failed sign-ins: the account is now locked; ask an admin"
+                )
+            left = MAX_FAILED_SIGN_INS - staff.failed_sign_ins
+            return None, ConsoleError(
+                "AUTH_FAILED", f"wrong employee number or password ({left} tries left)"
+            )
+        staff.failed_sign_ins = 0
+        s.add(staff)
+        record(s, backend.store, now, NewEvent(staff.employee_no, terminal, "staff.sign_in"))
+        return _actor(staff, terminal), None
+
+    # The failure is committed first (it must count), then refused.
+    actor, error = backend.store.run(work)
+    if error is not None:
+        raise error
+    return actor
+
+
+def verify_actor_password(backend: Backend, actor: Actor, password: str, *, clock: Clock) -> Actor:
+    """Unlock an idle-locked terminal: the same sign-in rules, for the same person."""
+    return authenticate(backend, actor.employee_no, password, clock=clock, terminal=actor.terminal)
+
+
+def sign_out(backend: Backend, actor: Actor, *, clock: Clock, reason: str = "sign_out") -> None:
+    now = clock.now()
+    backend.store.run(lambda s: record(s, backend.store, now, event(actor, f"staff.{reason}")))
+
+
+def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: Clock) -> BranchView:
+    now = clock.now()
+    code = (code or "").strip().upper()
+    if not code or len(code) > 10 or not code.isalnum():
+        raise invalid("code", "must be 1 to 10 letters or digits")
+    if not (name or "").strip():
+        raise invalid("name", "is required")
+
+    def work(s: Session) -> BranchView:
+        current_staff(s, actor)
+        require_role(actor, ADMIN_ONLY, "add branches")
+        if s.get(Branch, code) is not None:
+            raise ConsoleError("DUPLICATE", f"branch {code} already exists", field="code")
+        s.add(Branch(code=code, name=name.strip()))
+        s.flush()
+        record(s, backend.store, now, event(actor, "branch.add", target=code,
+                                            detail={"name": name.strip()}))
+        return BranchView(code, name.strip())
+
+    return backend.store.run(work)
+
+
+def list_branches(backend: Backend) -> list[BranchView]:
+    def work(s: Session) -> list[BranchView]:
+        return [BranchView(b.code, b.name) for b in s.exec(select(Branch).order_by(Branch.code))]
+
+    return backend.store.run(work)
+
+
+def _new_staff(
+    backend: Backend, employee_no: str, name: str, branch_code: str, role: str, password: str,
+    now: datetime,
+) -> Staff:
+    employee_no = (employee_no or "").strip()
+    if not employee_no or len(employee_no) > 20 or not employee_no.isalnum():
+        raise invalid("employee_no", "must be 1 to 20 letters or digits")
+    if not (name or "").strip():
+        raise invalid("name", "is required")
+    try:
+        role_value = Role((role or "").strip().lower())
+    except ValueError:
+        raise invalid("role", "must be teller, manager, auditor or admin") from None
+    check_password_strength(password)
+    return Staff(
+        employee_no=employee_no,
+        name=name.strip(),
+        branch_code=(branch_code or "").strip().upper(),
+        role=role_value.value,
+        password_hash=hash_password(
+            password,
+            time_cost=backend.password_time_cost,
+            memory_kib=backend.password_memory_kib,
+        ),
+        created_at=now,
+    )
+
+
+def _insert_staff(s: Session, staff: Staff) -> None:
+    if s.get(Branch, staff.branch_code) is None:
+        raise not_found("branch", staff.branch_code)
+    if s.exec(select(Staff).where(Staff.employee_no == staff.employee_no)).first():
+        raise ConsoleError(
+            "DUPLICATE", f"employee {staff.employee_no} already exists", field="employee_no"
+        )
+    s.add(staff)
+    s.flush()
+
+
+def add_staff(
+    backend: Backend, actor: Actor, *, employee_no: str, name: str, branch_code: str, role: str,
+    password: str, clock: Clock,
+) -> StaffView:
+    now = clock.now()
+    staff = _new_staff(backend, employee_no, name, branch_code, role, password, now)
+
+    def work(s: Session) -> StaffView:
+        current_staff(s, actor)
+        require_role(actor, ADMIN_ONLY, "add staff")
+        _insert_staff(s, staff)
+        record(s, backend.store, now, event(actor, "staff.add", target=staff.employee_no,
+                                            detail={"role": staff.role,
+                                                    "branch": staff.branch_code}))
+        return _view(staff)
+
+    return backend.store.run(work)
+
+
+def bootstrap_admin(
+    backend: Backend, *, employee_no: str, name: str, branch_code: str, branch_name: str,
+    password: str, clock: Clock,
+) -> StaffView:
+    """The first admin of an empty store (a system job: there is nobody to act as yet)."""
+    now = clock.now()
+    staff = _new_staff(backend, employee_no, name, branch_code, Role.ADMIN, password, now)
+
+    def work(s: Session) -> StaffView:
+        if s.exec(select(func.count()).select_from(Staff)).one() > 0:
+            raise ConsoleError("FORBIDDEN", "the store already has staff; an admin adds more")
+        if s.get(Branch, staff.branch_code) is None:
+            s.add(Branch(code=staff.branch_code, name=branch_name))
+        _insert_staff(s, staff)
+        record(s, backend.store, now, NewEvent(SYSTEM, "cli", "staff.bootstrap_admin",
+                                               target=staff.employee_no))
+        return _view(staff)
+
+    return backend.store.run(work)
+
+
+def unlock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clock) -> StaffView:
+    now = clock.now()
+
+    def work(s: Session) -> StaffView:
+        current_staff(s, actor)
+        require_role(actor, ADMIN_ONLY, "unlock staff")
+        staff = s.exec(
+            select(Staff).where(Staff.employee_no == employee_no.strip()).with_for_update()
+        ).first()
+        if staff is None:
+            raise not_found("staff", employee_no)
+        staff.locked_at = None
+        staff.failed_sign_ins = 0
+        s.add(staff)
+        record(s, backend.store, now, event(actor, "staff.unlock", target=staff.employee_no))
+        return _view(staff)
+
+    return backend.store.run(work)
+
+
+def list_staff(
+    backend: Backend, actor: Actor, *, branch_code: str | None = None, clock: Clock
+) -> list[StaffView]:
+    """Admins see everyone; a manager sees their own branch (to pick a delegate)."""
+
+    def work(s: Session) -> list[StaffView]:
+        current_staff(s, actor)
+        require_role(actor, frozenset({Role.ADMIN, Role.MANAGER}), "list staff")
+        query = select(Staff).order_by(Staff.branch_code, Staff.employee_no)
+        branch = actor.branch_code if actor.role is Role.MANAGER else branch_code
+        if branch:
+            query = query.where(Staff.branch_code == branch.upper())
+        return [_view(x) for x in s.exec(query)]
+
+    return backend.store.run(work)

@@ -1,0 +1,227 @@
+"""Plain data handed to the CLI and the UI. Frozen dataclasses; `as_dict` for JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import date, datetime
+
+
+def as_dict(view) -> dict:
+    """JSON-ready dict: datetimes as ISO-8601 (UTC), dates as YYYY-MM-DD."""
+
+    def convert(value):
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(asdict(view) if is_dataclass(view) else view)
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    employee_no: str
+    name: str
+    branch_code: str
+    role: str
+    active: bool
+    locked: bool
+    failed_sign_ins: int
+
+
+@dataclass(frozen=True)
+class BranchView:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    id: int
+    channel: str
+    status: str  # effective status today
+    device_id: str
+    device_model: str | None
+    biometrics: str
+    methods: list[str]
+    key_fingerprint: str | None
+    created_at: datetime
+    activated_at: datetime | None
+    valid_until: date | None  # last valid day, Korea time
+    days_left: int | None
+    last_used_at: datetime | None
+    failed_logins: int
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    kind: str
+    passed: bool
+    verified_at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    kind: str
+    status: str
+    customer_no: str
+    customer_name: str
+    channel: str
+    credential_id: int
+    branch_code: str
+    origin: str
+    maker: str | None  # employee number; None for channel requests
+    maker_name: str | None
+    reason: str | None
+    note: str | None
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None
+    decider: str | None
+    decider_name: str | None
+    authority: str | None  # manager | delegate | policy
+    delegation_id: int | None
+    decision_note: str | None
+    evidence: list[EvidenceView] = field(default_factory=list)
+    credential: CredentialView | None = None
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    customer_no: str
+    name: str
+    id_masked: str
+    customer_type: str
+    nationality: str
+    phone_masked: str
+    branch_code: str
+    online_trading: bool
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    query: str
+    kinds: list[str]
+    items: list[CustomerSummary]
+    offset: int
+    limit: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class ServiceAnswerView:
+    code: str
+    group: str
+    group_en: str
+    name: str
+    name_en: str
+    online_trading: bool
+    verification: str
+    available: bool | None  # None when no customer was given
+    reason_code: str | None
+
+
+@dataclass(frozen=True)
+class CustomerDetail:
+    customer_no: str
+    name: str
+    id_masked: str
+    customer_type: str
+    nationality: str
+    online_trading: bool
+    branch_code: str
+    branch_name: str
+    phone_masked: str
+    accounts: list[str]
+    mts: CredentialView | None
+    web: CredentialView | None
+    history: list[CredentialView]
+    pending: list[RequestView]
+    today: date
+
+
+@dataclass(frozen=True)
+class DelegationView:
+    id: int
+    branch_code: str
+    grantor: str
+    grantor_name: str
+    delegate: str
+    delegate_name: str
+    valid_from: datetime
+    valid_until: datetime
+    ended_at: datetime | None
+    active: bool  # at the time of the call
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    request_id: int
+    credential_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    credential_id: int
+    result: str
+    status: str
+    failed_logins: int
+
+
+@dataclass(frozen=True)
+class ExpiringItem:
+    credential_id: int
+    customer_no: str
+    customer_name: str
+    branch_code: str
+    channel: str
+    device_model: str | None
+    valid_until: date
+    days_left: int
+
+
+@dataclass(frozen=True)
+class ExpireResult:
+    credentials_expired: int
+    requests_expired: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: int
+
+
+@dataclass(frozen=True)
+class AuditEventView:
+    seq: int
+    at: datetime
+    actor: str
+    terminal: str
+    action: str
+    category: str
+    customer_no: str | None
+    target: str | None
+    detail: dict
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    items: list[AuditEventView]
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    first_bad_seq: int | None
+    problem: str | None

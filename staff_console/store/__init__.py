@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine, transactions with retry, the audit chain."""

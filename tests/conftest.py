@@ -1,0 +1,140 @@
+"""Shared fixtures: a migrated store on SQLite (always) and PostgreSQL (when
+STAFF_CONSOLE_TEST_PG_URL is set; unreachable then is an error, never a skip), a fixed clock,
+and a small world of branches, staff and customers built through the services."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from helpers import CHEAP_ARGON2, NOW, PASSWORD, TEST_KEY, World
+
+from staff_console.domain.authority import Actor
+from staff_console.domain.clock import FixedClock, parse_instant
+from staff_console.domain.policy import Policy
+from staff_console.services import staff as staff_service
+from staff_console.services.backend import Backend
+from staff_console.services.customers import import_customers
+from staff_console.store.audit import ensure_head
+from staff_console.store.engine import Store, make_engine
+from staff_console.store.keyring import Keyring
+from staff_console.store.migrate import upgrade
+from staff_console.store.tables import SQLModel
+
+PG_URL = os.environ.get("STAFF_CONSOLE_TEST_PG_URL")
+
+BACKENDS = ["sqlite"] + (["pg"] if PG_URL else [])
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database_url():
+    """A fresh database for this test session, migrated once."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured (set STAFF_CONSOLE_TEST_PG_URL)")
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:  # fail, do not skip: CI must see it
+        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
+    url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.dispose()
+
+
+def _truncate_pg(engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    from sqlmodel import Session
+
+    with Session(engine) as session, session.begin():
+        ensure_head(session)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "store.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_database_url")
+    engine = make_engine(url)
+    _truncate_pg(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def backend(db_url) -> Backend:
+    store = Store(make_engine(db_url), Keyring(TEST_KEY))
+    yield Backend(store=store, policy=Policy(), **CHEAP_ARGON2)
+    store.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(parse_instant(NOW))
+
+
+CUSTOMERS_CSV = """customer_no,name,id_number,phone,branch_code,online_trading,account_nos
+C001,홍길동,900101-1234567,010-1234-5678,001,Y,12345678901;12345678902
+C002,김철수,850315-1234567,010-2222-3333,001,Y,22345678901
+C003,이영희,040229-4234567,010-3333-4444,002,Y,
+C004,Smith John,900101-5234567,010-4444-5555,001,Y,32345678901
+C005,주식회사 한빛,123-45-67890,010-5555-6666,001,Y,42345678901
+C006,박민수,770707-1234567,010-6666-7777,001,N,52345678901
+C007,홍길순,910202-2234567,010-7777-5678,002,Y,62345678901
+"""
+
+
+def _sign_in(backend, clock, employee_no) -> Actor:
+    return staff_service.authenticate(backend, employee_no, PASSWORD, clock=clock)
+
+
+@pytest.fixture
+def world(backend, clock) -> World:
+    admin_view = staff_service.bootstrap_admin(
+        backend, employee_no="A0001", name="관리자", branch_code="HQ", branch_name="본사",
+        password=PASSWORD, clock=clock)
+    admin = _sign_in(backend, clock, admin_view.employee_no)
+    staff_service.add_branch(backend, admin, "001", "강남지점", clock=clock)
+    staff_service.add_branch(backend, admin, "002", "여의도지점", clock=clock)
+    for no, name, branch, role in [
+        ("M001", "김지점", "001", "manager"),
+        ("T001", "이창구", "001", "teller"),
+        ("T002", "박창구", "001", "teller"),
+        ("AU01", "최감사", "HQ", "auditor"),
+        ("M002", "정지점", "002", "manager"),
+        ("T201", "한창구", "002", "teller"),
+    ]:
+        staff_service.add_staff(backend, admin, employee_no=no, name=name, branch_code=branch,
+                                role=role, password=PASSWORD, clock=clock)
+    import_customers(backend, admin, CUSTOMERS_CSV, clock=clock)
+    return World(
+        backend=backend, clock=clock, admin=admin,
+        manager=_sign_in(backend, clock, "M001"), teller=_sign_in(backend, clock, "T001"),
+        teller2=_sign_in(backend, clock, "T002"), auditor=_sign_in(backend, clock, "AU01"),
+        manager2=_sign_in(backend, clock, "M002"), teller_b=_sign_in(backend, clock, "T201"),
+    )
