@@ -138,3 +138,11 @@ def world(backend, clock) -> World:
         teller2=_sign_in(backend, clock, "T002"), auditor=_sign_in(backend, clock, "AU01"),
         manager2=_sign_in(backend, clock, "M002"), teller_b=_sign_in(backend, clock, "T201"),
     )
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that run on the PostgreSQL backend carry the `pg` marker (`pytest -m pg`)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("db_url") == "pg":
+            item.add_marker(pytest.mark.pg)
