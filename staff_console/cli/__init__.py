@@ -1,0 +1,86 @@
+"""The `staff-console` command line.
+
+Without a subcommand it starts the Textual console; `demo` starts it on the demo data. Every other
+command is a thin translation: arguments -> one service call -> text or one JSON document.
+
+Exit codes: 0 done; 2 bad input (the message names the field); 3 refused by a rule; 4 not
+authenticated or not authorized; 1 unexpected. Errors print `error: CODE: message` on stderr.
+The Textual app is imported only when it is started, so the CLI never loads Textual otherwise.
+"""
+
+import importlib
+import inspect
+from typing import Annotated
+
+import typer
+
+from . import admin, audit, customers, workflow
+from ._runtime import env, handled, start
+
+app = typer.Typer(
+    name="staff-console",
+    help="간편인증 지점 직원 콘솔 (branch staff console for mobile simple authentication).",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(
+        "--db", metavar="URL", envvar="STAFF_CONSOLE_DB",
+        help="Database URL (sqlite:///path or postgresql+psycopg://...).")] = None,
+    now: Annotated[str | None, typer.Option(
+        "--now", metavar="ISO", envvar="STAFF_CONSOLE_NOW",
+        help="Fix the clock: ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00.")] = None,
+) -> None:
+    """Without a command: start the console (Textual)."""
+    start(db, now)
+    if ctx.invoked_subcommand is None:
+        _start_ui(demo=False)
+
+
+@handled
+def _start_ui(*, demo: bool, as_json: bool = False) -> None:
+    e = env()
+    settings = e.settings()
+    clock = e.clock()  # a bad --now is refused before the screen opens
+    # Imported by name at run time: the CLI layer does not depend on the UI layer (nor Textual).
+    run_app = importlib.import_module("staff_console.app").run_app
+    kwargs = {}
+    if "clock" in inspect.signature(run_app).parameters:
+        kwargs["clock"] = clock if e.now_text else None
+    run_app(settings, demo=demo, **kwargs)
+
+
+@app.command("demo")
+def demo() -> None:
+    """Start the console on the demo data."""
+    _start_ui(demo=True)
+
+
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.branch_app, name="branch")
+app.add_typer(admin.staff_app, name="staff")
+app.add_typer(customers.customer_app, name="customer")
+app.add_typer(workflow.intake_app, name="intake")
+app.add_typer(workflow.request_app, name="request")
+app.command("requests")(workflow.requests)
+app.command("approvals")(workflow.approvals)
+app.command("approve")(workflow.approve)
+app.command("reject")(workflow.reject)
+app.command("withdraw")(workflow.withdraw)
+app.add_typer(workflow.delegate_app, name="delegate")
+app.command("expire")(customers.expire)
+app.command("expiring")(customers.expiring)
+app.command("matrix")(customers.matrix)
+app.add_typer(audit.audit_app, name="audit")
+
+
+def main() -> None:
+    app(prog_name="staff-console")
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,255 @@
+"""What every command shares: the invocation context, sign-in, output and error handling.
+
+The CLI is thin: it turns arguments into service calls and views into text or JSON. Every
+command runs inside `handled`, which turns a ConsoleError into `error: CODE: message` on stderr
+(and a JSON error document on stdout with --json) and its exit code, and any other exception
+into `error: UNEXPECTED: <one line>` and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import socket
+import sys
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from ..domain.authority import Actor
+from ..domain.clock import SEOUL, Clock, FixedClock, SystemClock, parse_instant
+from ..domain.errors import ConsoleError, invalid
+from ..services.backend import Backend, open_backend
+from ..services.staff import authenticate
+from ..services.views import as_dict
+from ..settings import Settings, load_settings
+
+PASSWORD_ENV = "STAFF_CONSOLE_PASSWORD"
+NEW_PASSWORD_ENV = "STAFF_CONSOLE_NEW_PASSWORD"
+
+# Options shared by many commands.
+AsOpt = Annotated[
+    str,
+    typer.Option("--as", metavar="EMPLOYEE_NO",
+                 help=f"Act as this staff member (password from ${PASSWORD_ENV} or a prompt)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+
+
+@dataclass
+class Env:
+    """Per-invocation state, built lazily: nothing touches the store until a command needs it."""
+
+    db: str | None = None
+    now_text: str | None = None
+    _settings: Settings | None = None
+    _backend: Backend | None = None
+    _clock: Clock | None = None
+    _closers: list = field(default_factory=list)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(db_url=self.db or None)
+        return self._settings
+
+    def clock(self) -> Clock:
+        if self._clock is None:
+            if self.now_text:
+                try:
+                    self._clock = FixedClock(parse_instant(self.now_text))
+                except ValueError:
+                    raise invalid(
+                        "now", "must be ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00"
+                    ) from None
+            else:
+                self._clock = SystemClock()
+        return self._clock
+
+    def backend(self, *, create: bool = False) -> Backend:
+        """The store. Unless `create`, a SQLite file that does not exist is refused instead of
+        being created empty by the driver."""
+        if self._backend is None:
+            settings = self.settings()
+            path = sqlite_path(settings.db_url)
+            if path is not None:
+                if create:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                elif not path.exists():
+                    raise ConsoleError(
+                        "STORE_UNAVAILABLE",
+                        f"no database at {path}; run `staff-console db init` first",
+                    )
+            self.clock()  # a bad --now is refused before anything is opened
+            self._backend = open_backend(settings)
+        return self._backend
+
+    def actor(self, employee_no: str) -> Actor:
+        """Sign in as `employee_no` with the password from the environment or a hidden prompt."""
+        if not (employee_no or "").strip():
+            raise invalid("as", "an employee number is required")
+        backend = self.backend()
+        clock = self.clock()
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            password = typer.prompt(f"{employee_no} 비밀번호 (password)", hide_input=True, err=True)
+        return authenticate(backend, employee_no, password, clock=clock, terminal=terminal())
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.store.dispose()
+            self._backend = None
+
+
+_CURRENT: ContextVar[Env | None] = ContextVar("staff_console_cli_env", default=None)
+
+
+def start(db: str | None, now_text: str | None) -> Env:
+    """Called by the root callback at the start of each invocation."""
+    current = Env(db=db, now_text=now_text)
+    _CURRENT.set(current)
+    return current
+
+
+def env() -> Env:
+    current = _CURRENT.get()
+    if current is None:  # a sub-app invoked on its own, without the root callback
+        current = start(os.environ.get("STAFF_CONSOLE_DB"), os.environ.get("STAFF_CONSOLE_NOW"))
+    return current
+
+
+def terminal() -> str:
+    return f"cli@{socket.gethostname()}"[:64]
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None (another database, or in memory)."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
+
+
+def new_password(label: str = "new staff member") -> str:
+    value = os.environ.get(NEW_PASSWORD_ENV)
+    if value is None:
+        value = typer.prompt(f"비밀번호 for the {label} (password)", hide_input=True,
+                             confirmation_prompt=True, err=True)
+    return value
+
+
+def parse_day(text: str | None, field_name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise invalid(field_name, "must be a date YYYY-MM-DD") from None
+
+
+def parse_when(text: str, field_name: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise invalid(
+            field_name, "must be ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00"
+        ) from None
+
+
+# ---------------------------------------------------------------- output
+
+def console() -> Console:
+    """Rich on stdout; no markup parsing (names are data), wide when not a terminal."""
+    tty = sys.stdout.isatty()
+    return Console(markup=False, highlight=False, emoji=False, width=None if tty else 200,
+                   soft_wrap=not tty)
+
+
+def emit_json(doc) -> None:
+    typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+
+
+def jsonable(view) -> dict | list:
+    return as_dict(view)
+
+
+def instant(value: datetime | None) -> str:
+    """An instant in Korea time with its offset."""
+    if value is None:
+        return "-"
+    return value.astimezone(SEOUL).isoformat(sep=" ", timespec="minutes")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value else "-"
+
+
+def yes_no(value: bool | None) -> str:
+    if value is None:
+        return "-"
+    return "예 (yes)" if value else "아니오 (no)"
+
+
+def text(value) -> str:
+    return "-" if value is None or value == "" else str(value)
+
+
+def one_line(exc: BaseException) -> str:
+    message = str(exc).strip().splitlines()
+    first = message[0] if message else ""
+    line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return line[:300]
+
+
+def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:
+    typer.echo(f"error: {code}: {message}", err=True)
+    if as_json:
+        emit_json({"error": {"code": code, "message": message, "field": field_name}})
+
+
+# Typer's own control flow (exit, abort, usage errors) goes on to Typer.
+_PASS_THROUGH = (typer.Exit, typer.Abort) + (
+    (typer.TyperException,) if hasattr(typer, "TyperException") else ())
+
+
+def handled(fn):
+    """Run a command: errors become a message and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        as_json = bool(kwargs.get("as_json", False))
+        try:
+            return fn(*args, **kwargs)
+        except _PASS_THROUGH:
+            raise
+        except ConsoleError as exc:
+            report_error(exc.code, exc.message, exc.field, as_json)
+            raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:  # noqa: BLE001 - the user gets one line, never a trace
+            report_error("UNEXPECTED", one_line(exc), None, as_json)
+            raise typer.Exit(1) from None
+        finally:
+            current = _CURRENT.get()
+            if current is not None:
+                current.close()
+
+    return wrapper

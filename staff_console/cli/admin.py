@@ -1,0 +1,206 @@
+"""`db init`, `branch ...`, `staff ...`: setting up the store and its people."""
+
+import importlib
+import os
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..domain.errors import invalid
+from ..domain.passwords import check_password_strength
+from ..services import staff as staff_service
+from ..services.database import init_schema
+from ._runtime import (
+    PASSWORD_ENV,
+    AsOpt,
+    JsonOpt,
+    console,
+    emit_json,
+    env,
+    handled,
+    jsonable,
+    new_password,
+    safe_url,
+    yes_no,
+)
+
+MAX_DEMO_CUSTOMERS = 1_000_000
+
+db_app = typer.Typer(no_args_is_help=True, help="Create or upgrade the database.")
+branch_app = typer.Typer(no_args_is_help=True, help="Branches (admin).")
+staff_app = typer.Typer(no_args_is_help=True, help="Staff accounts (admin).")
+
+
+def _admin_password() -> str:
+    value = os.environ.get(PASSWORD_ENV)
+    if value is None:
+        value = typer.prompt("첫 관리자 비밀번호 (first admin password)", hide_input=True,
+                             confirmation_prompt=True, err=True)
+    return value
+
+
+@db_app.command("init")
+@handled
+def db_init(
+    demo: Annotated[bool, typer.Option("--demo", help="Load the deterministic demo data.")] = False,
+    customers: Annotated[int | None, typer.Option(
+        "--customers", metavar="N", help="Demo customers (default a few hundred, at most 1,000,000)."
+    )] = None,
+    seed: Annotated[int | None, typer.Option("--seed", metavar="S", help="Demo random seed.")] = None,
+    admin: Annotated[str | None, typer.Option(
+        "--admin", metavar="EMP", help="Create the first admin on an empty store.")] = None,
+    admin_name: Annotated[str, typer.Option("--admin-name", help="The first admin's name.")] = "관리자",
+    admin_branch: Annotated[str, typer.Option(
+        "--admin-branch", help="The first admin's branch code (created if missing).")] = "HQ",
+    admin_branch_name: Annotated[str, typer.Option(
+        "--admin-branch-name", help="Name of that branch when it is created.")] = "본사",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or upgrade the schema; optionally the first admin and the demo data."""
+    if customers is not None and not 1 <= customers <= MAX_DEMO_CUSTOMERS:
+        raise invalid("customers", f"must be between 1 and {MAX_DEMO_CUSTOMERS:,}")
+    if (customers is not None or seed is not None) and not demo:
+        raise invalid("demo", "--customers and --seed go with --demo")
+    e = env()
+    clock = e.clock()
+    password = None
+    if admin is not None:
+        password = _admin_password()
+        check_password_strength(password)  # refuse before anything is created
+    demo_loader = _demo_loader() if demo else None
+    backend = e.backend(create=True)
+    init_schema(backend)
+    result: dict = {"db": safe_url(e.settings().db_url), "schema": "ok", "admin": None, "demo": None}
+    if admin is not None:
+        view = staff_service.bootstrap_admin(
+            backend, employee_no=admin, name=admin_name, branch_code=admin_branch,
+            branch_name=admin_branch_name, password=password, clock=clock)
+        result["admin"] = jsonable(view)
+    if demo_loader is not None:
+        kwargs = {}
+        if customers is not None:
+            kwargs["customers"] = customers
+        if seed is not None:
+            kwargs["seed"] = seed
+        summary = demo_loader(backend, clock=clock, **kwargs)
+        result["demo"] = jsonable(summary)
+    if as_json:
+        emit_json(result)
+        return
+    out = console()
+    out.print(f"데이터베이스 준비됨 (schema ready): {result['db']}")
+    if result["admin"]:
+        out.print(f"첫 관리자 (first admin): {admin} · 지점 (branch) {admin_branch.upper()}")
+    if result["demo"]:
+        out.print("데모 데이터 (demo data):")
+        for key, value in result["demo"].items():
+            if "password" in key:
+                continue  # the demo password is in --json and the docs, not echoed to screens
+            out.print(f"  {key}: {value}")
+
+
+def _demo_loader():
+    """services.demo.load_demo, imported only when asked for."""
+    try:
+        module = importlib.import_module("staff_console.services.demo")
+    except ImportError:
+        raise invalid("demo", "the demo loader is not installed in this build") from None
+    return module.load_demo
+
+
+@branch_app.command("add")
+@handled
+def branch_add(
+    code: Annotated[str, typer.Argument(help="Branch code, e.g. 001.")],
+    name: Annotated[str, typer.Argument(help="Branch name, e.g. 강남지점.")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a branch."""
+    e = env()
+    actor = e.actor(as_)
+    view = staff_service.add_branch(e.backend(), actor, code, name, clock=e.clock())
+    if as_json:
+        emit_json(jsonable(view))
+    else:
+        console().print(f"지점 추가됨 (branch added): {view.code} {view.name}")
+
+
+@branch_app.command("list")
+@handled
+def branch_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """List the branches."""
+    e = env()
+    e.actor(as_)
+    views = staff_service.list_branches(e.backend())
+    if as_json:
+        emit_json({"items": [jsonable(v) for v in views]})
+        return
+    table = Table("코드 Code", "지점명 Name")
+    for v in views:
+        table.add_row(v.code, v.name)
+    console().print(table)
+
+
+@staff_app.command("add")
+@handled
+def staff_add(
+    employee_no: Annotated[str, typer.Option("--employee-no", metavar="E", help="Employee number.")],
+    name: Annotated[str, typer.Option("--name", metavar="N", help="Full name.")],
+    branch: Annotated[str, typer.Option("--branch", metavar="CODE", help="Branch code.")],
+    role: Annotated[str, typer.Option("--role", help="teller | manager | auditor | admin")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a staff member. Their password: $STAFF_CONSOLE_NEW_PASSWORD or a prompt."""
+    e = env()
+    actor = e.actor(as_)
+    password = new_password()
+    view = staff_service.add_staff(
+        e.backend(), actor, employee_no=employee_no, name=name, branch_code=branch, role=role,
+        password=password, clock=e.clock())
+    if as_json:
+        emit_json(jsonable(view))
+    else:
+        console().print(f"직원 추가됨 (staff added): {view.employee_no} {view.name} · "
+                        f"{view.branch_code} · {view.role}")
+
+
+@staff_app.command("unlock")
+@handled
+def staff_unlock(
+    employee_no: Annotated[str, typer.Argument(metavar="E", help="Employee number to unlock.")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Unlock a staff account locked after 5 failed sign-ins."""
+    e = env()
+    actor = e.actor(as_)
+    view = staff_service.unlock_staff(e.backend(), actor, employee_no, clock=e.clock())
+    if as_json:
+        emit_json(jsonable(view))
+    else:
+        console().print(f"잠금 해제됨 (unlocked): {view.employee_no} {view.name}")
+
+
+@staff_app.command("list")
+@handled
+def staff_list(
+    as_: AsOpt,
+    branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
+                                               help="Only this branch (admins).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List staff (admins: everyone; managers: their branch)."""
+    e = env()
+    actor = e.actor(as_)
+    views = staff_service.list_staff(e.backend(), actor, branch_code=branch, clock=e.clock())
+    if as_json:
+        emit_json({"items": [jsonable(v) for v in views]})
+        return
+    table = Table("사번 Emp no", "이름 Name", "지점 Branch", "역할 Role", "활성 Active", "잠김 Locked")
+    for v in views:
+        table.add_row(v.employee_no, v.name, v.branch_code, v.role, yes_no(v.active),
+                      yes_no(v.locked))
+    console().print(table)

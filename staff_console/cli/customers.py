@@ -1,0 +1,223 @@
+"""`customer ...`, `matrix`, `expire`, `expiring`: customer data and credentials."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..domain.errors import invalid
+from ..services import customers as customer_service
+from ..services import expiry as expiry_service
+from ..services.views import CredentialView, CustomerDetail
+from ._runtime import (
+    AsOpt,
+    JsonOpt,
+    console,
+    day,
+    emit_json,
+    env,
+    handled,
+    instant,
+    jsonable,
+    text,
+    yes_no,
+)
+
+customer_app = typer.Typer(no_args_is_help=True, help="Customers: import, search, show.")
+
+
+@customer_app.command("import")
+@handled
+def customer_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="UTF-8 CSV with the header "
+                                         + ",".join(customer_service.IMPORT_HEADER))],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import customers: all or nothing; every bad row is reported with its line number."""
+    e = env()
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise invalid("file", f"cannot read {file}: {exc.strerror or exc}") from None
+    try:
+        csv_text = raw.decode("utf-8-sig")  # tolerate the BOM spreadsheet programs write
+    except UnicodeDecodeError:
+        raise invalid("file", "must be UTF-8 text") from None
+    actor = e.actor(as_)
+    result = customer_service.import_customers(
+        e.backend(), actor, csv_text, clock=e.clock(), source=f"csv:{file.name}"[:60])
+    if as_json:
+        emit_json(jsonable(result))
+    else:
+        console().print(f"고객 {result.imported}명 등록됨 (customers imported): {result.imported}")
+
+
+@customer_app.command("search")
+@handled
+def customer_search(
+    query: Annotated[str, typer.Argument(help="Name, 초성, customer no, account no, phone, "
+                                              "phone last 4, birth date YYMMDD.")],
+    as_: AsOpt,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", help="Results per page (1-50).")] = 20,
+    page: Annotated[int, typer.Option("--page", metavar="P", help="Page number, from 1.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search customers (every search is in the access log)."""
+    if page < 1:
+        raise invalid("page", "must be 1 or more")
+    if not 1 <= limit <= customer_service.MAX_PAGE:
+        raise invalid("limit", f"must be between 1 and {customer_service.MAX_PAGE}")
+    e = env()
+    actor = e.actor(as_)
+    result = customer_service.search_customers(
+        e.backend(), actor, query, clock=e.clock(), limit=limit, offset=(page - 1) * limit)
+    if as_json:
+        doc = jsonable(result)
+        doc["page"] = page
+        emit_json(doc)
+        return
+    out = console()
+    table = Table("고객번호 Customer", "이름 Name", "주민번호 ID", "구분 Type", "국적 Nationality",
+                  "휴대폰 Phone", "지점 Branch", "온라인거래 Online",
+                  title=f"검색 (search): {', '.join(result.kinds)} · page {page}")
+    for c in result.items:
+        table.add_row(c.customer_no, c.name, c.id_masked, c.customer_type, c.nationality,
+                      c.phone_masked, c.branch_code, yes_no(c.online_trading))
+    out.print(table)
+    if not result.items:
+        out.print("결과 없음 (no customers found)")
+    elif result.has_more:
+        out.print(f"더 있음 (more): --page {page + 1}")
+
+
+def _credential_lines(label: str, cred: CredentialView | None) -> list[str]:
+    if cred is None:
+        return [f"{label}: 미등록 (not registered)"]
+    return [
+        f"{label}: #{cred.id} {cred.status} · 기기 (device) {cred.device_id}"
+        f" {text(cred.device_model)}",
+        f"    방식 (methods) {','.join(cred.methods)} · 등록 (activated) {instant(cred.activated_at)}",
+        f"    유효기간 (valid until) {day(cred.valid_until)} · 남은 일수 (days left) "
+        f"{text(cred.days_left)} · 최근 사용 (last used) {instant(cred.last_used_at)}",
+    ]
+
+
+def print_detail(d: CustomerDetail) -> None:
+    out = console()
+    out.print(f"{d.customer_no} {d.name}")
+    out.print(f"  주민번호 (ID) {d.id_masked} · {d.customer_type} · {d.nationality}")
+    out.print(f"  지점 (branch) {d.branch_code} {d.branch_name} · 휴대폰 (phone) {d.phone_masked}")
+    out.print(f"  온라인거래신청 (online trading) {yes_no(d.online_trading)} · "
+              f"계좌 (accounts) {', '.join(d.accounts) or '-'}")
+    for line in _credential_lines("  MTS", d.mts) + _credential_lines("  모바일웹 (web)", d.web):
+        out.print(line)
+    if d.pending:
+        table = Table("요청 Request", "종류 Kind", "채널 Channel", "요청자 Maker", "접수 Created",
+                      "기한 Expires", title="대기 중 요청 (pending requests)")
+        for r in d.pending:
+            table.add_row(str(r.id), r.kind, r.channel, text(r.maker), instant(r.created_at),
+                          instant(r.expires_at))
+        out.print(table)
+    if d.history:
+        table = Table("ID", "채널 Channel", "상태 Status", "기기 Device", "등록 Activated",
+                      "유효기간 Valid until", "종료 Ended", "사유 Reason",
+                      title="인증 이력 (credential history)")
+        for c in d.history:
+            table.add_row(str(c.id), c.channel, c.status, c.device_id, instant(c.activated_at),
+                          day(c.valid_until), instant(c.ended_at), text(c.end_reason))
+        out.print(table)
+
+
+@customer_app.command("show")
+@handled
+def customer_show(
+    customer_no: Annotated[str, typer.Argument(metavar="CUSTOMER_NO")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """One customer: masked identity, current MTS and web credentials, history, pending."""
+    e = env()
+    actor = e.actor(as_)
+    detail = customer_service.show_customer(e.backend(), actor, customer_no, clock=e.clock())
+    if as_json:
+        emit_json(jsonable(detail))
+    else:
+        print_detail(detail)
+
+
+@handled
+def matrix(
+    customer: Annotated[str | None, typer.Option("--customer", metavar="C",
+                                                 help="Answer for this customer (needs --as).")] = None,
+    as_: Annotated[str | None, typer.Option("--as", metavar="EMPLOYEE_NO",
+                                            help="Staff member asking (with --customer).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The mobile-web service matrix; with a customer, each service available or not, and why."""
+    e = env()
+    if customer is None:
+        answers = customer_service.service_matrix(e.backend(), clock=e.clock())
+    else:
+        if not as_:
+            raise invalid("as", "is required with --customer (reading a customer is logged)")
+        actor = e.actor(as_)
+        answers = customer_service.service_matrix(e.backend(), actor, customer, clock=e.clock())
+    if as_json:
+        emit_json({"customer_no": customer.strip().upper() if customer else None,
+                   "items": [jsonable(a) for a in answers]})
+        return
+    columns = ["분류 Group", "업무 Service", "온라인거래 필요 Online", "확인 Verification"]
+    if customer is not None:
+        columns += ["가능 Available", "사유 Reason"]
+    title = "모바일웹 업무 (mobile-web services)" + (f" · {customer}" if customer else "")
+    table = Table(*columns, title=title)
+    for a in answers:
+        row = [a.group, f"{a.name} ({a.name_en})", "Y" if a.online_trading else "N", a.verification]
+        if customer is not None:
+            row += ["O" if a.available else "X", text(a.reason_code)]
+        table.add_row(*row)
+    console().print(table)
+
+
+@handled
+def expire(as_json: JsonOpt = False) -> None:
+    """Batch: mark credentials past their last valid day and requests past their deadline."""
+    e = env()
+    result = expiry_service.expire_due(e.backend(), clock=e.clock())
+    if as_json:
+        emit_json(jsonable(result))
+    else:
+        console().print(f"만료 처리 (expired): 인증 (credentials) {result.credentials_expired} · "
+                        f"요청 (requests) {result.requests_expired}")
+
+
+@handled
+def expiring(
+    as_: AsOpt,
+    within: Annotated[int | None, typer.Option("--within", metavar="DAYS",
+                                               help="Days ahead (default 30).")] = None,
+    branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
+                                               help="Auditors: only this branch.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Current credentials whose last valid day falls within the next DAYS days."""
+    e = env()
+    days = e.settings().expiring_within_days if within is None else within
+    actor = e.actor(as_)
+    items = expiry_service.list_expiring(e.backend(), actor, within_days=days, clock=e.clock(),
+                                         branch_code=branch)
+    if as_json:
+        emit_json({"within_days": days, "items": [jsonable(i) for i in items]})
+        return
+    table = Table("인증 Credential", "고객번호 Customer", "이름 Name", "지점 Branch", "채널 Channel",
+                  "기기 Device", "유효기간 Valid until", "남은 일수 Days left",
+                  title=f"만료 예정 (expiring within {days} days)")
+    for i in items:
+        table.add_row(str(i.credential_id), i.customer_no, i.customer_name, i.branch_code, i.channel,
+                      text(i.device_model), day(i.valid_until), str(i.days_left))
+    out = console()
+    out.print(table)
+    if not items:
+        out.print("없음 (none)")

@@ -1,0 +1,318 @@
+"""Channel intake, maker-checker requests and decisions, and 직무대행 delegations."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..services import delegations as delegation_service
+from ..services import intake as intake_service
+from ..services import requests as request_service
+from ..services.views import DelegationView, RequestView
+from ._runtime import (
+    AsOpt,
+    JsonOpt,
+    console,
+    day,
+    emit_json,
+    env,
+    handled,
+    instant,
+    jsonable,
+    parse_when,
+    text,
+    yes_no,
+)
+
+intake_app = typer.Typer(no_args_is_help=True,
+                         help="What the channels send (system job): registrations and logins.")
+request_app = typer.Typer(no_args_is_help=True, help="Requests made at a branch.")
+delegate_app = typer.Typer(no_args_is_help=True, help="직무대행: delegated approval authority.")
+
+NoteOpt = Annotated[str | None, typer.Option("--note", metavar="T", help="A note for the record.")]
+
+
+# ---------------------------------------------------------------- output
+
+def request_doc(view: RequestView) -> dict:
+    return {"request_id": view.id, **jsonable(view)}
+
+
+def print_request(view: RequestView, headline: str | None = None) -> None:
+    out = console()
+    if headline:
+        out.print(headline)
+    out.print(f"요청 (request) #{view.id} · {view.kind} · {view.status} · 지점 (branch) "
+              f"{view.branch_code} · {view.origin}")
+    out.print(f"  고객 (customer) {view.customer_no} {view.customer_name} · 채널 (channel) "
+              f"{view.channel} · 인증 (credential) #{view.credential_id}")
+    if view.maker:
+        out.print(f"  요청자 (maker) {view.maker} {text(view.maker_name)}")
+    if view.reason or view.note:
+        out.print(f"  사유 (reason) {text(view.reason)} · 메모 (note) {text(view.note)}")
+    out.print(f"  접수 (created) {instant(view.created_at)} · 기한 (expires) {instant(view.expires_at)}")
+    if view.decided_at:
+        out.print(f"  처리 (decided) {instant(view.decided_at)} by {text(view.decider)} "
+                  f"{text(view.decider_name)} · 권한 (authority) {text(view.authority)}"
+                  + (f" (delegation #{view.delegation_id})" if view.delegation_id else ""))
+        if view.decision_note:
+            out.print(f"  처리 메모 (decision note) {view.decision_note}")
+    for ev in view.evidence:
+        out.print(f"  실명확인 (verification) {ev.kind}: {'통과 (passed)' if ev.passed else '실패 (failed)'}"
+                  f" · {instant(ev.verified_at)} · {ev.detail}")
+    cred = view.credential
+    if cred is not None:
+        out.print(f"  인증 (credential) {cred.status} · 기기 (device) {cred.device_id} "
+                  f"{text(cred.device_model)} · 방식 (methods) {','.join(cred.methods)} · "
+                  f"유효기간 (valid until) {day(cred.valid_until)}")
+
+
+def print_requests(views: list[RequestView], title: str) -> None:
+    out = console()
+    table = Table("ID", "종류 Kind", "상태 Status", "고객 Customer", "이름 Name", "채널 Channel",
+                  "지점 Branch", "요청자 Maker", "접수 Created", "기한 Expires", title=title)
+    for v in views:
+        table.add_row(str(v.id), v.kind, v.status, v.customer_no, v.customer_name, v.channel,
+                      v.branch_code, text(v.maker), instant(v.created_at), instant(v.expires_at))
+    out.print(table)
+    if not views:
+        out.print("없음 (none)")
+
+
+def _emit_request(view: RequestView, as_json: bool, headline: str) -> None:
+    if as_json:
+        emit_json(request_doc(view))
+    else:
+        print_request(view, headline)
+
+
+# ---------------------------------------------------------------- intake (system job)
+
+@intake_app.command("register")
+@handled
+def intake_register(
+    customer: Annotated[str, typer.Option("--customer", metavar="C", help="Customer number.")],
+    channel: Annotated[str, typer.Option("--channel", help="mts | web")],
+    device_id: Annotated[str, typer.Option("--device-id", metavar="ID",
+                                           help="Device (MTS) or browser (web) identifier.")],
+    methods: Annotated[str, typer.Option("--methods", help="Comma list: pin,pattern,fingerprint,face")],
+    verified: Annotated[str, typer.Option("--verified",
+                                          help="Passed verifications: id_card,one_won,phone")],
+    device_model: Annotated[str | None, typer.Option("--device-model", metavar="M")] = None,
+    biometrics: Annotated[str, typer.Option("--biometrics",
+                                            help="none | fingerprint | face | both")] = "none",
+    key_fingerprint: Annotated[str | None, typer.Option("--key-fingerprint", metavar="F")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A registration from a channel after the three-kind verification; waits for approval."""
+    e = env()
+    result = intake_service.register_from_channel(
+        e.backend(), customer_no=customer, channel=channel, device_id=device_id,
+        device_model=device_model, biometrics=biometrics, methods=methods, verified=verified,
+        key_fingerprint=key_fingerprint, clock=e.clock())
+    if as_json:
+        emit_json(jsonable(result))
+    else:
+        console().print(f"등록 요청 접수 (registration received): 요청 (request) #{result.request_id}"
+                        f" · 인증 (credential) #{result.credential_id} · {result.status}")
+
+
+@intake_app.command("login")
+@handled
+def intake_login(
+    customer: Annotated[str, typer.Option("--customer", metavar="C", help="Customer number.")],
+    channel: Annotated[str, typer.Option("--channel", help="mts | web")],
+    device_id: Annotated[str, typer.Option("--device-id", metavar="ID")],
+    result: Annotated[str, typer.Option("--result", help="ok | fail")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A login reported by the channel; the 5th consecutive failure locks the credential."""
+    e = env()
+    outcome = intake_service.record_login(
+        e.backend(), customer_no=customer, channel=channel, device_id=device_id, result=result,
+        clock=e.clock())
+    if as_json:
+        emit_json(jsonable(outcome))
+    else:
+        console().print(f"로그인 기록 (login recorded): 인증 (credential) #{outcome.credential_id} · "
+                        f"{outcome.result} · {outcome.status} · 연속 실패 (failures) "
+                        f"{outcome.failed_logins}")
+
+
+# ---------------------------------------------------------------- requests
+
+@request_app.command("revoke")
+@handled
+def request_revoke(
+    customer: Annotated[str, typer.Option("--customer", metavar="C", help="Customer number.")],
+    channel: Annotated[str, typer.Option("--channel", help="mts | web")],
+    reason: Annotated[str, typer.Option(
+        "--reason", help="lost_device | customer_request | incident | death | other")],
+    as_: AsOpt,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask to revoke (해지) the customer's current credential on a channel."""
+    e = env()
+    actor = e.actor(as_)
+    view = request_service.request_revocation(
+        e.backend(), actor, customer_no=customer, channel=channel, reason=reason, note=note,
+        clock=e.clock())
+    _emit_request(view, as_json, "해지 요청 접수 (revocation requested)")
+
+
+@request_app.command("show")
+@handled
+def request_show(
+    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """One request with its verification evidence and credential."""
+    e = env()
+    actor = e.actor(as_)
+    view = request_service.get_request(e.backend(), actor, request_id, clock=e.clock())
+    _emit_request(view, as_json, "")
+
+
+@handled
+def requests(
+    as_: AsOpt,
+    pending: Annotated[bool, typer.Option("--pending", help="Only pending ones.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """My requests, newest first."""
+    e = env()
+    actor = e.actor(as_)
+    views = request_service.list_my_requests(e.backend(), actor, clock=e.clock(),
+                                             pending_only=pending)
+    if as_json:
+        emit_json({"items": [request_doc(v) for v in views]})
+    else:
+        print_requests(views, f"내 요청 (my requests) · {actor.employee_no}")
+
+
+@handled
+def approvals(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Pending requests I may decide now (as branch manager or active delegate)."""
+    e = env()
+    actor = e.actor(as_)
+    views = request_service.list_approvals(e.backend(), actor, clock=e.clock())
+    if as_json:
+        emit_json({"items": [request_doc(v) for v in views]})
+    else:
+        print_requests(views, f"결재 대기 (awaiting decision) · {actor.employee_no}")
+
+
+@handled
+def approve(
+    request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
+    as_: AsOpt,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a pending request (branch manager or active delegate; never the maker)."""
+    e = env()
+    actor = e.actor(as_)
+    view = request_service.approve_request(e.backend(), actor, request_id, note=note,
+                                           clock=e.clock())
+    _emit_request(view, as_json, "승인됨 (approved)")
+
+
+@handled
+def reject(
+    request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
+    as_: AsOpt,
+    note: Annotated[str | None, typer.Option("--note", metavar="T",
+                                             help="Why (required).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reject a pending request; a note is required."""
+    e = env()
+    actor = e.actor(as_)
+    view = request_service.reject_request(e.backend(), actor, request_id, note=note or "",
+                                          clock=e.clock())
+    _emit_request(view, as_json, "반려됨 (rejected)")
+
+
+@handled
+def withdraw(
+    request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """The maker takes back its own pending request."""
+    e = env()
+    actor = e.actor(as_)
+    view = request_service.withdraw_request(e.backend(), actor, request_id, clock=e.clock())
+    _emit_request(view, as_json, "철회됨 (withdrawn)")
+
+
+# ---------------------------------------------------------------- delegations
+
+def _emit_delegations(views: list[DelegationView], as_json: bool, title: str) -> None:
+    if as_json:
+        emit_json({"items": [jsonable(v) for v in views]})
+        return
+    table = Table("ID", "지점 Branch", "위임자 Grantor", "대행자 Delegate", "시작 From",
+                  "종료 Until", "조기종료 Ended", "유효 Active", title=title)
+    for v in views:
+        table.add_row(str(v.id), v.branch_code, f"{v.grantor} {v.grantor_name}",
+                      f"{v.delegate} {v.delegate_name}", instant(v.valid_from),
+                      instant(v.valid_until), instant(v.ended_at), yes_no(v.active))
+    out = console()
+    out.print(table)
+    if not views:
+        out.print("없음 (none)")
+
+
+@delegate_app.command("grant")
+@handled
+def delegate_grant(
+    to: Annotated[str, typer.Option("--to", metavar="EMP", help="The delegate's employee number.")],
+    valid_from: Annotated[str, typer.Option("--from", metavar="ISO",
+                                            help="Start, ISO-8601 with offset (inclusive).")],
+    valid_until: Annotated[str, typer.Option("--until", metavar="ISO",
+                                             help="End, ISO-8601 with offset (exclusive).")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delegate approval authority to a staff member of my branch for [from, until)."""
+    start = parse_when(valid_from, "from")
+    end = parse_when(valid_until, "until")
+    e = env()
+    actor = e.actor(as_)
+    view = delegation_service.grant_delegation(
+        e.backend(), actor, delegate_employee_no=to, valid_from=start, valid_until=end,
+        clock=e.clock())
+    if as_json:
+        emit_json(jsonable(view))
+    else:
+        _emit_delegations([view], False, "직무대행 지정됨 (delegation granted)")
+
+
+@delegate_app.command("end")
+@handled
+def delegate_end(
+    delegation_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """End a delegation early."""
+    e = env()
+    actor = e.actor(as_)
+    view = delegation_service.end_delegation(e.backend(), actor, delegation_id, clock=e.clock())
+    if as_json:
+        emit_json(jsonable(view))
+    else:
+        _emit_delegations([view], False, "직무대행 종료됨 (delegation ended)")
+
+
+@delegate_app.command("list")
+@handled
+def delegate_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Managers: the branch's delegations; others: those granted to me."""
+    e = env()
+    actor = e.actor(as_)
+    views = delegation_service.list_delegations(e.backend(), actor, clock=e.clock())
+    _emit_delegations(views, as_json, f"직무대행 (delegations) · {actor.employee_no}")
