@@ -135,11 +135,16 @@ def record_login(
 
     def work(s: Session) -> LoginResult:
         customer = customer_by_no(s, customer_no, lock=True)
-        cred = next(
-            (c for c in _credentials(s, customer.id)
-             if c.channel == chan.value and c.status in ("active", "locked")),
-            None,
-        )
+        creds = [c for c in _credentials(s, customer.id) if c.channel == chan.value]
+        cred = next((c for c in creds if c.status in ("active", "locked")), None)
+        if cred is None:
+            # Expired is expired whether or not the batch has marked it yet: the newest
+            # credential this channel activated, on this device, is past its validity.
+            last = next((c for c in creds if c.activated_at is not None), None)
+            if (last is not None and last.device_id == device
+                    and last.status == CredentialStatus.EXPIRED.value):
+                raise ConsoleError(
+                    "CREDENTIAL_EXPIRED", "the credential is past its last valid day")
         if cred is None or cred.device_id != device:
             raise ConsoleError(
                 "NOT_REGISTERED", f"this {'device' if chan.value == 'mts' else 'browser'} "
