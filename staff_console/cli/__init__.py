@@ -9,7 +9,6 @@ The Textual app is imported only when it is started, so the CLI never loads Text
 """
 
 import importlib
-import inspect
 from typing import Annotated
 
 import typer
@@ -49,10 +48,7 @@ def _start_ui(*, demo: bool, as_json: bool = False) -> None:
     clock = e.clock()  # a bad --now is refused before the screen opens
     # Imported by name at run time: the CLI layer does not depend on the UI layer (nor Textual).
     run_app = importlib.import_module("staff_console.app").run_app
-    kwargs = {}
-    if "clock" in inspect.signature(run_app).parameters:
-        kwargs["clock"] = clock if e.now_text else None
-    run_app(settings, demo=demo, **kwargs)
+    run_app(settings, demo=demo, clock=clock if e.now_text else None)
 
 
 @app.command("demo")

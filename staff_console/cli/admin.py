@@ -62,6 +62,8 @@ def db_init(
         raise invalid("customers", f"must be between 1 and {MAX_DEMO_CUSTOMERS:,}")
     if (customers is not None or seed is not None) and not demo:
         raise invalid("demo", "--customers and --seed go with --demo")
+    if demo and admin is not None:
+        raise invalid("admin", "the demo brings its own staff (admin A0001); use one or the other")
     e = env()
     clock = e.clock()
     password = None
@@ -92,12 +94,25 @@ def db_init(
     out.print(f"데이터베이스 준비됨 (schema ready): {result['db']}")
     if result["admin"]:
         out.print(f"첫 관리자 (first admin): {admin} · 지점 (branch) {admin_branch.upper()}")
-    if result["demo"]:
-        out.print("데모 데이터 (demo data):")
-        for key, value in result["demo"].items():
-            if "password" in key:
-                continue  # the demo password is in --json and the docs, not echoed to screens
-            out.print(f"  {key}: {value}")
+    if demo_loader is not None:
+        _print_demo(out, result["demo"])
+
+
+def _print_demo(out, summary: dict) -> None:
+    counts = " · ".join(f"{key} {summary[key]:,}" for key in (
+        "customers", "credentials", "requests", "staff", "branches", "accounts")
+        if isinstance(summary.get(key), int))
+    out.print(f"데모 데이터 (demo data): {counts} (seed {summary.get('seed')})")
+    if summary.get("password"):
+        # A published training constant (docs), not a real secret: the trainer needs it.
+        out.print(f"데모 직원 비밀번호, 데모 전용 (demo staff password, demo only): "
+                  f"{summary['password']}")
+    cases = summary.get("cases") or {}
+    if cases:
+        table = Table("교육 사례 Case", "고객번호 Customer", title="교육용 고객 (trainer cases)")
+        for key, customer_no in cases.items():
+            table.add_row(key, customer_no)
+        out.print(table)
 
 
 def _demo_loader():

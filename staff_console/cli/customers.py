@@ -75,6 +75,7 @@ def customer_search(
         e.backend(), actor, query, clock=e.clock(), limit=limit, offset=(page - 1) * limit)
     if as_json:
         doc = jsonable(result)
+        doc["query"] = customer_service._mask_query(result.query)  # a full phone is masked
         doc["page"] = page
         emit_json(doc)
         return
