@@ -1,0 +1,392 @@
+"""The Textual app: the shell every screen runs in.
+
+Start-up paints the sign-in screen first; the database layer (SQLAlchemy, the store, the
+services) is imported and opened afterwards in a thread worker. Every database call runs in a
+worker (see `screens/base.py`), and every refusal goes through `report_error`, the one place that
+turns a `ConsoleError` into a notification in the selected language.
+
+The app holds the settings, the clock, the backend (once opened) and the signed-in session.
+Sections (search, 결재함, ...) come from `screens/registry.py`: each gets a function key, a
+command in the palette (Ctrl+P), and a screen installed on first use.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.message import Message
+
+from .domain.clock import FixedClock, SystemClock, seoul_date
+from .domain.errors import ConsoleError
+from .i18n import language, set_language, t
+from .screens.base import translate_bindings
+from .screens.commands import CustomerCommands, NavigationCommands
+from .screens.registry import SECTIONS, section, visible_sections
+from .screens.session import StaffSession
+from .screens.signin import SignInScreen
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+BACKEND_WAIT_SECONDS = 300.0
+
+# Actions that need a signed-in, unlocked session.
+SESSION_ACTIONS = frozenset({"command_palette", "lock", "sign_out", "section"})
+
+
+class BackendOpened(Message):
+    """The database layer is open (or failed to open)."""
+
+    def __init__(self, error: BaseException | None, demo_hint: str | None) -> None:
+        super().__init__()
+        self.error = error
+        self.demo_hint = demo_hint
+
+
+def _terminal() -> str:
+    try:
+        host = socket.gethostname()
+    except OSError:  # pragma: no cover
+        host = "?"
+    return f"tui@{host}"[:64]
+
+
+class StaffConsoleApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "staff-console"
+    COMMANDS = {NavigationCommands, CustomerCommands}
+    BINDINGS = [
+        Binding("f1", "help", "keys.help"),
+        Binding("ctrl+p", "command_palette", "keys.palette", priority=True),
+        *[Binding(s.key, f"section('{s.name}')", f"keys.section.{s.name}") for s in SECTIONS],
+        Binding("ctrl+l", "lock", "keys.lock", priority=True),
+        Binding("f10", "sign_out", "keys.sign_out"),
+        Binding("ctrl+q", "quit", "keys.quit", priority=True, show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Any = None,
+        backend: Any = None,
+        demo: bool = False,
+        idle_seconds: float | None = None,
+    ) -> None:
+        set_language(getattr(settings, "language", "ko"))
+        super().__init__()
+        translate_bindings(self)
+        self.title = t("app.title")
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.demo = demo
+        self.backend = backend
+        self.terminal = _terminal()
+        self.session: StaffSession | None = None
+        self.locked = False
+        self.demo_hint: str | None = None
+        self.idle_seconds = (
+            idle_seconds if idle_seconds is not None
+            else float(getattr(settings, "idle_lock_minutes", 10.0)) * 60.0
+        )
+        self._last_activity = time.monotonic()
+        self._backend_ready = threading.Event()
+        self._backend_error: BaseException | None = None
+        if backend is not None:
+            self._backend_ready.set()
+
+    # ------------------------------------------------------------------ start-up
+
+    def get_default_screen(self) -> SignInScreen:
+        return SignInScreen(id="signin")
+
+    def on_ready(self) -> None:
+        """The sign-in screen is painted: now open the database layer."""
+        check = min(5.0, max(0.05, self.idle_seconds / 10))
+        self.set_interval(check, self._check_idle, name="idle-lock")
+        if self.backend is None:
+            self.run_worker(self._open_backend, name="backend", group="backend", thread=True,
+                            exit_on_error=False)
+        else:
+            self.post_message(BackendOpened(None, demo_hint() if self.demo else None))
+
+    def _open_backend(self) -> None:
+        error: BaseException | None = None
+        hint = None
+        try:
+            from .services.backend import open_backend
+
+            backend = open_backend(self.settings)
+            if self.demo:
+                hint = _prepare_demo(backend, self.clock)
+            self.backend = backend
+        except Exception as exc:  # noqa: BLE001 - shown on the sign-in screen
+            error = exc
+            self._backend_error = exc
+        finally:
+            self._backend_ready.set()
+        self.post_message(BackendOpened(error, hint))
+
+    def on_backend_opened(self, message: BackendOpened) -> None:
+        self.demo_hint = message.demo_hint
+        signin = self.signin_screen
+        if signin is not None:
+            signin.backend_opened(message.error)
+
+    def wait_for_backend(self):
+        """In a worker thread: the backend, once open."""
+        if not self._backend_ready.wait(BACKEND_WAIT_SECONDS):
+            raise ConsoleError("STORE_UNAVAILABLE", "the database did not open in time")
+        if self._backend_error is not None:
+            raise ConsoleError("STORE_UNAVAILABLE", "the database could not be opened")
+        return self.backend
+
+    @property
+    def signin_screen(self) -> SignInScreen | None:
+        stack = self.screen_stack
+        return stack[0] if stack and isinstance(stack[0], SignInScreen) else None
+
+    @property
+    def actor(self):
+        """The signed-in person (a domain Actor), or None."""
+        return self.session.actor if self.session is not None else None
+
+    # ------------------------------------------------------------------ time
+
+    def now(self):
+        return self.clock.now()
+
+    def today(self):
+        return seoul_date(self.clock.now())
+
+    # ------------------------------------------------------------------ session
+
+    def start_session(self, actor, delegations=()) -> None:
+        """Signed in: open the first section this person may see."""
+        self.session = StaffSession(actor)
+        self.session.set_delegations(delegations)
+        self.locked = False
+        self._touch()
+        self.refresh_bindings()
+        sections = visible_sections(self.session)
+        self.open_section(sections[0].name)
+
+    def open_section(self, name: str) -> None:
+        if self.session is None or self.locked:
+            return
+        entry = section(name)
+        if not entry.allowed(self.session):
+            return
+        if not self.is_screen_installed(name):
+            self.install_screen(entry.factory()(), name)
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if len(self.screen_stack) == 1:
+            self.push_screen(name)
+        elif self.screen_stack[-1] is not self.get_screen(name):
+            self.switch_screen(name)
+
+    def open_customer(self, customer_no: str) -> None:
+        if self.session is None or self.locked or not self.session.may_view_customers():
+            return
+        from .screens.customer import CustomerScreen
+
+        if len(self.screen_stack) == 1:
+            self.open_section(visible_sections(self.session)[0].name)
+        self.push_screen(CustomerScreen(customer_no))
+
+    def sign_out(self, *, reason: str = "sign_out") -> None:
+        session = self.session
+        if session is None:
+            return
+        self.session = None
+        self.locked = False
+        actor = session.actor
+        clock = self.clock
+
+        def record() -> None:
+            try:
+                from .services.staff import sign_out
+
+                sign_out(self.wait_for_backend(), actor, clock=clock, reason=reason)
+            except Exception:  # noqa: BLE001 - signing out must not fail on the audit line
+                self.log.warning("sign-out event not recorded")
+
+        self.run_worker(record, name="sign-out", thread=True, exit_on_error=False)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.call_after_refresh(self._uninstall_sections)
+        signin = self.signin_screen
+        if signin is not None:
+            signin.reset()
+        self.refresh_bindings()
+
+    def _uninstall_sections(self, tries: int = 20) -> None:
+        """Forget the previous person's screens (and what they showed) once they are off the
+        stack."""
+        left = False
+        for entry in SECTIONS:
+            if self.is_screen_installed(entry.name):
+                try:
+                    self.uninstall_screen(entry.name)
+                except Exception:  # noqa: BLE001 - still on the stack while popping
+                    left = True
+        if left and tries > 0:
+            self.set_timer(0.05, lambda: self._uninstall_sections(tries - 1))
+
+    # ------------------------------------------------------------------ idle lock
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown
+                      | events.MouseScrollUp | events.MouseMove | events.Paste):
+            self._touch()
+        await super().on_event(event)
+
+    def _touch(self) -> None:
+        self._last_activity = time.monotonic()
+
+    def idle_for(self) -> float:
+        return time.monotonic() - self._last_activity
+
+    def _check_idle(self) -> None:
+        if self.session is not None and not self.locked and self.idle_for() >= self.idle_seconds:
+            self.lock(idle=True)
+
+    def lock(self, *, idle: bool = False) -> None:
+        if self.session is None or self.locked:
+            return
+        from .screens.lock import LockScreen
+
+        self.locked = True
+        self.refresh_bindings()
+        self.push_screen(LockScreen(idle=idle), callback=self._unlocked)
+
+    def _unlocked(self, result: str | None) -> None:
+        self.locked = False
+        self._touch()
+        self.refresh_bindings()
+        if result == "sign_out":
+            self.sign_out(reason="sign_out")
+
+    # ------------------------------------------------------------------ errors
+
+    def report_error(self, error: BaseException) -> None:
+        """The one error handler: a refusal in words, with the core's own message."""
+        if isinstance(error, ConsoleError):
+            text = t(f"errors.{error.code}", error.message)
+            if language() != "en" or text != error.message:
+                text = f"{text}\n{error.message}" if error.message != text else text
+            self.notify(text, title=t("errors.title", code=error.code), severity="error",
+                        timeout=8)
+        else:
+            # Never a traceback on screen, and nothing personal in the log: the type only.
+            self.log.error(f"unexpected {type(error).__name__}")
+            self.notify(t("errors.UNEXPECTED"), title=t("errors.title_unexpected"),
+                        severity="error", timeout=8)
+
+    # ------------------------------------------------------------------ actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in SESSION_ACTIONS:
+            if self.session is None or self.locked:
+                return False
+            if action == "section":
+                entry = section(str(parameters[0]))
+                return entry.allowed(self.session)
+        return True
+
+    def action_section(self, name: str) -> None:
+        self.open_section(name)
+
+    def action_lock(self) -> None:
+        self.lock(idle=False)
+
+    def action_sign_out(self) -> None:
+        self.sign_out()
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_command_palette(self) -> None:
+        if self.session is None or self.locked:
+            return
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette",
+                                            placeholder=t("palette.placeholder")))
+
+
+def _prepare_demo(backend, clock) -> str | None:
+    """The demo database: the schema, and the demo data if the store has none yet. Returns the
+    hint shown on the sign-in screen (the demo accounts and their password)."""
+    from .services import demo
+    from .services.database import init_schema
+
+    init_schema(backend)
+    try:
+        demo.load_demo(backend, clock=clock)
+    except ConsoleError as exc:
+        if exc.code != "DUPLICATE":  # DUPLICATE: the demo data is already there
+            raise
+    return demo_hint()
+
+
+def demo_hint() -> str | None:
+    """The demo accounts and their password, for the sign-in screen of the demo."""
+    from .services.demo import DEMO_PASSWORD
+
+    accounts = demo_accounts()
+    return t("signin.demo_hint", accounts=accounts, password=DEMO_PASSWORD) if accounts else None
+
+
+def demo_accounts() -> str:
+    """The demo accounts to show on the sign-in screen, from data/demo_staff.csv."""
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "demo_staff.csv"
+    if not path.exists():
+        return ""
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    # The first branch's manager, its delegate-to-be and a teller: the walkthrough's people.
+    shown = []
+    for role in ("manager", "teller"):
+        for row in rows:
+            if (row.get("role") or "").strip() == role:
+                shown.append(f"{row['employee_no'].strip()} {row['name'].strip()}"
+                             f"({t('role.' + role)})")
+                if role == "manager" or len(shown) >= 3:
+                    break
+    return ", ".join(shown)
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The demo runs on its own SQLite file beside the configured data (never on the real
+    store): `<home>/demo.sqlite3`, or `STAFF_CONSOLE_DEMO_DB` if set."""
+    import os
+    from dataclasses import replace
+
+    url = os.environ.get("STAFF_CONSOLE_DEMO_DB") or f"sqlite:///{settings.home / 'demo.sqlite3'}"
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return replace(settings, db_url=url)
+
+
+def run_app(settings: Settings, *, demo: bool, clock=None) -> None:
+    """Run the console in this terminal (the CLI's `staff-console` and `staff-console demo`).
+    `clock` is a FixedClock when `--now`/STAFF_CONSOLE_NOW is set; otherwise the system clock."""
+    if demo:
+        settings = demo_settings(settings)
+    StaffConsoleApp(settings, clock=clock or SystemClock(), demo=demo).run()
+
+
+__all__ = ["FixedClock", "StaffConsoleApp", "run_app"]

@@ -1,0 +1,303 @@
+"""결재함: the pending requests this person may decide (first tab) and the requests this
+person made (second tab).
+
+Each request shows the maker, the verification evidence of a registration (ID photo check,
+1-won transfer, phone) and the authority that a decision would use (manager or delegate).
+Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pending request.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+
+from ..i18n import t
+from ..widgets import format as fmt
+from ..widgets.session_bar import SessionBar
+from .base import ServiceContext, ServiceScreen
+from .modals import ConfirmModal, NoteModal
+
+
+def _load(ctx: ServiceContext):
+    approvals = ctx.call("requests.list_approvals")
+    mine = ctx.call("requests.list_my_requests")
+    delegations = ctx.call("delegations.list_delegations")
+    return approvals, mine, delegations
+
+
+class ApprovalsScreen(ServiceScreen):
+    BINDINGS = [
+        Binding("a", "approve", "keys.approve"),
+        Binding("x", "reject", "keys.reject"),
+        Binding("w", "withdraw", "keys.withdraw"),
+        Binding("f5", "reload", "keys.refresh"),
+        Binding("tab", "switch_tab", "keys.switch_tab", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.approvals: list = []
+        self.mine: list = []
+
+    @property
+    def help_title(self) -> str:
+        return t("nav.approvals.title")
+
+    @property
+    def help_tips(self) -> str:
+        return t("approvals.tips")
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(t("nav.approvals.title"))
+        with TabbedContent(id="approval-tabs"):
+            with TabPane(t("approvals.tab.inbox"), id="tab-inbox"):
+                yield self._table("inbox")
+                yield Static("", id="inbox-detail", classes="request-detail")
+            with TabPane(t("approvals.tab.mine"), id="tab-mine"):
+                yield self._table("mine")
+                yield Static("", id="mine-detail", classes="request-detail")
+        yield Footer(show_command_palette=False)
+
+    def _table(self, which: str) -> DataTable:
+        table = DataTable(id=f"{which}-table", cursor_type="row", zebra_stripes=True)
+        columns = [("id", 5), ("created", 16), ("kind", 6), ("channel", 8), ("customer", 18),
+                   ("maker", 12)]
+        if which == "inbox":
+            columns += [("evidence", 8), ("authority", 12), ("expires", 16)]
+        else:
+            columns += [("status", 8), ("decider", 12), ("authority", 12), ("decided", 16)]
+        for key, width in columns:
+            table.add_column(t(f"req.{key}"), key=key, width=width)
+        return table
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        if self.approvals or self.mine:
+            self.action_reload()
+
+    def action_reload(self) -> None:
+        self.run_service(_load, token="load", loading=self.query_one("#approval-tabs"))
+
+    def done_load(self, result) -> None:
+        approvals, mine, delegations = result
+        if self.session is not None:
+            self.session.set_delegations(delegations)
+        self.approvals = approvals
+        self.mine = mine
+        self._fill_inbox()
+        self._fill_mine()
+        tabs = self.query_one("#approval-tabs", TabbedContent)
+        tabs.get_tab("tab-inbox").label = t("approvals.tab.inbox_count", count=len(approvals))
+        tabs.get_tab("tab-mine").label = t("approvals.tab.mine_count", count=len(mine))
+        self.refresh_bindings()
+
+    def _fill_inbox(self) -> None:
+        table = self.query_one("#inbox-table", DataTable)
+        table.clear()
+        now = self.staff_app.now()
+        for r in self.approvals:
+            passed = sum(1 for e in r.evidence if e.passed)
+            evidence = f"{passed}/3" if r.kind == "registration" else "-"
+            authority = self.session.authority_for(r, now) if self.session else None
+            table.add_row(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
+                          fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
+                          r.maker_name or fmt.origin(r.origin), evidence,
+                          fmt.authority(authority), fmt.when(r.expires_at), key=str(r.id))
+        self._show_detail("inbox")
+        if not self.approvals:
+            self.query_one("#inbox-detail", Static).update(
+                Text(t("approvals.empty") if self.session and self.session.may_decide_any(now)
+                     else t("approvals.not_decider"), style="dim"))
+
+    def _fill_mine(self) -> None:
+        table = self.query_one("#mine-table", DataTable)
+        table.clear()
+        for r in self.mine:
+            table.add_row(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
+                          fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
+                          r.maker_name or "-", fmt.request_status(r.status),
+                          r.decider_name or "-", fmt.authority(r.authority),
+                          fmt.when(r.decided_at), key=str(r.id))
+        self._show_detail("mine")
+        if not self.mine:
+            self.query_one("#mine-detail", Static).update(Text(t("approvals.mine_empty"),
+                                                                style="dim"))
+
+    # ------------------------------------------------------------------ detail
+
+    def _current(self, which: str):
+        items = self.approvals if which == "inbox" else self.mine
+        table = self.query_one(f"#{which}-table", DataTable)
+        if not items or table.row_count == 0:
+            return None
+        row = table.cursor_row
+        if row is None or not 0 <= row < len(items):
+            return None
+        return items[row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        which = "inbox" if event.data_table.id == "inbox-table" else "mine"
+        self._show_detail(which)
+        self.refresh_bindings()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        which = "inbox" if event.data_table.id == "inbox-table" else "mine"
+        request = self._current(which)
+        if request is not None:
+            self.staff_app.open_customer(request.customer_no)
+
+    def on_tabbed_content_tab_activated(self, _event) -> None:
+        self.refresh_bindings()
+
+    def _show_detail(self, which: str) -> None:
+        r = self._current(which)
+        box = self.query_one(f"#{which}-detail", Static)
+        if r is None:
+            box.update("")
+            return
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        grid.add_row(t("detail.request"), t("detail.request_line", id=r.id, kind=fmt.kind(r.kind),
+                                             channel=fmt.channel(r.channel),
+                                             name=r.customer_name, no=r.customer_no))
+        maker = (f"{r.maker_name} ({r.maker})" if r.maker else fmt.origin(r.origin))
+        grid.add_row(t("detail.maker"), t("detail.maker_line", maker=maker,
+                                           created=fmt.when(r.created_at),
+                                           expires=fmt.when(r.expires_at)))
+        if r.reason:
+            grid.add_row(t("detail.reason"), f"{fmt.reason(r.reason)}"
+                         + (f" — {r.note}" if r.note else ""))
+        c = r.credential
+        if c is not None:
+            label = t("panel.device") if c.channel == "mts" else t("panel.browser")
+            grid.add_row(label, f"{c.device_model or '-'} ({c.device_id}) · "
+                         f"{fmt.methods(c.methods)}")
+        if r.kind == "registration":
+            lines = []
+            for kind in ("id_card", "one_won", "phone"):
+                item = next((e for e in r.evidence if e.kind == kind), None)
+                if item is None:
+                    lines.append(Text(f"✗ {fmt.evidence(kind)}", style="red"))
+                else:
+                    mark = "✓" if item.passed else "✗"
+                    lines.append(Text(f"{mark} {fmt.evidence(kind)} · {fmt.when(item.verified_at)}"
+                                      f" · {item.detail}",
+                                      style="green" if item.passed else "red"))
+            grid.add_row(t("detail.evidence"), Group(*lines))
+        if which == "inbox" and self.session is not None:
+            authority = self.session.authority_for(r, self.staff_app.now())
+            text = fmt.authority(authority)
+            if authority == "delegate":
+                grant = self.session.active_grant(r.branch_code, self.staff_app.now())
+                if grant is not None:
+                    text = t("detail.delegate_line", id=grant.id,
+                             until=fmt.when(grant.valid_until))
+            grid.add_row(t("detail.authority"), text)
+        else:
+            grid.add_row(t("detail.status"), fmt.request_status(r.status))
+            if r.decided_at:
+                decider = f"{r.decider_name} ({r.decider})" if r.decider else "-"
+                grid.add_row(t("detail.decided"), t("detail.decided_line", who=decider,
+                                                     authority=fmt.authority(r.authority),
+                                                     when=fmt.when(r.decided_at)))
+            if r.decision_note:
+                grid.add_row(t("detail.decision_note"), r.decision_note)
+        box.update(grid)
+
+    # ------------------------------------------------------------------ gating
+
+    def _active_tab(self) -> str:
+        try:
+            active = self.query_one("#approval-tabs", TabbedContent).active
+        except Exception:  # noqa: BLE001 - before compose
+            return "tab-inbox"
+        return active or "tab-inbox"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        session = self.session
+        if session is None:
+            return False
+        tab = self._active_tab()
+        if action in ("approve", "reject"):
+            if not session.may_decide_any(self.staff_app.now()) or tab != "tab-inbox":
+                return False
+            return True if self._current("inbox") is not None else None
+        if action == "withdraw":
+            if tab != "tab-mine":
+                return False
+            r = self._current("mine")
+            return True if r is not None and r.status == "pending" else None
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    def action_switch_tab(self) -> None:
+        tabs = self.query_one("#approval-tabs", TabbedContent)
+        tabs.active = "tab-mine" if tabs.active == "tab-inbox" else "tab-inbox"
+        which = "inbox" if tabs.active == "tab-inbox" else "mine"
+        self.query_one(f"#{which}-table", DataTable).focus()
+
+    def action_approve(self) -> None:
+        r = self._current("inbox")
+        if r is None:
+            return
+        question = t("approve.confirm", id=r.id, kind=fmt.kind(r.kind),
+                     channel=fmt.channel(r.channel), name=r.customer_name)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_service("requests.approve_request", r.id, token="decide",
+                                 loading=self.query_one("#approval-tabs"))
+
+        self.app.push_screen(ConfirmModal(question, title=t("approve.title")), confirmed)
+
+    def action_reject(self) -> None:
+        r = self._current("inbox")
+        if r is None:
+            return
+
+        def noted(note: str | None) -> None:
+            if note:
+                self.run_service("requests.reject_request", r.id, token="decide",
+                                 loading=self.query_one("#approval-tabs"), note=note)
+
+        self.app.push_screen(NoteModal(t("reject.title", id=r.id), t("reject.prompt"),
+                                       required=True), noted)
+
+    def done_decide(self, request) -> None:
+        key = "decide.approved" if request.status == "approved" else "decide.rejected"
+        self.notify(t(key, id=request.id, authority=fmt.authority(request.authority)))
+        self.action_reload()
+
+    def failed_decide(self, _error: BaseException) -> bool:
+        self.action_reload()
+        return False
+
+    def action_withdraw(self) -> None:
+        r = self._current("mine")
+        if r is None or r.status != "pending":
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_service("requests.withdraw_request", r.id, token="withdraw",
+                                 loading=self.query_one("#approval-tabs"))
+
+        self.app.push_screen(ConfirmModal(t("withdraw.confirm", id=r.id, kind=fmt.kind(r.kind),
+                                            name=r.customer_name),
+                                          title=t("withdraw.title")), confirmed)
+
+    def done_withdraw(self, request) -> None:
+        self.notify(t("withdraw.done", id=request.id))
+        self.action_reload()
+
+    def failed_withdraw(self, _error: BaseException) -> bool:
+        self.action_reload()
+        return False

@@ -1,0 +1,73 @@
+"""The command palette (Ctrl+P): the sections and session commands, and customer search.
+
+Customer search calls the service off the event loop (`asyncio.to_thread`); the palette cancels
+a search when the query changes, and the short sleep first makes that a debounce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from ..i18n import t
+from .registry import visible_sections
+
+PALETTE_DEBOUNCE = 0.12
+PALETTE_LIMIT = 8
+
+
+def _commands(app) -> list[tuple[str, object, str]]:
+    items: list[tuple[str, object, str]] = []
+    if app.session is None or app.locked:
+        return items
+    for entry in visible_sections(app.session):
+        items.append((t(entry.title_key), partial(app.open_section, entry.name),
+                      t(entry.help_key)))
+    items.append((t("nav.lock.title"), app.action_lock, t("nav.lock.help")))
+    items.append((t("nav.sign_out.title"), app.action_sign_out, t("nav.sign_out.help")))
+    items.append((t("nav.help.title"), app.action_help, t("nav.help.help")))
+    return items
+
+
+class NavigationCommands(Provider):
+    async def discover(self) -> Hits:
+        for name, command, help_text in _commands(self.app):
+            yield DiscoveryHit(name, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, command, help_text in _commands(self.app):
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), command, help=help_text)
+
+
+class CustomerCommands(Provider):
+    """Typing a name, 초성, customer number... lists matching customers; choosing one opens it."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        session = app.session
+        query = query.strip()
+        if session is None or app.locked or not session.may_view_customers() or not query:
+            return
+        await asyncio.sleep(PALETTE_DEBOUNCE)
+        if app.backend is None:
+            return
+        from ..services.customers import search_customers  # noqa: PLC0415 - after start-up
+
+        try:
+            page = await asyncio.to_thread(
+                search_customers, app.backend, session.actor, query, clock=app.clock,
+                limit=PALETTE_LIMIT,
+            )
+        except Exception:  # noqa: BLE001 - a partial query is not an error worth a message
+            return
+        for rank, item in enumerate(page.items):
+            label = t("palette.customer", name=item.name, customer_no=item.customer_no,
+                      id_masked=item.id_masked)
+            yield Hit(1.0 - rank / 100, label, partial(app.open_customer, item.customer_no),
+                      text=label, help=t("palette.customer_help", phone=item.phone_masked,
+                                         branch=item.branch_code))

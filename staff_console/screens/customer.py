@@ -1,0 +1,270 @@
+"""One customer: header, the MTS and mobile-web credentials side by side (stacked below 100
+columns), the credential history and the service matrix for this customer.
+
+Keys: `r` request a revocation (reason and note, then a confirmation); `a`/`x` approve or reject
+a pending request of this customer when the signed-in person may decide it.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Label, Static
+
+from ..i18n import language, t
+from ..widgets import format as fmt
+from ..widgets.credential_panel import CredentialPanel
+from ..widgets.session_bar import SessionBar
+from .base import ServiceContext, ServiceScreen
+from .modals import ConfirmModal, NoteModal, PickModal, RevokeModal
+
+CURRENT = ("active", "locked")
+
+
+def _load(customer_no: str):
+    def call(ctx: ServiceContext):
+        detail = ctx.call("customers.show_customer", customer_no)
+        matrix = ctx.call("customers.service_matrix", detail.customer_no)
+        delegations = ctx.call("delegations.list_delegations")
+        return detail, matrix, delegations
+
+    return call
+
+
+class CustomerScreen(ServiceScreen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
+    BINDINGS = [
+        Binding("escape", "back", "keys.back"),
+        Binding("r", "revoke", "keys.revoke"),
+        Binding("a", "approve", "keys.approve"),
+        Binding("x", "reject", "keys.reject"),
+        Binding("f5", "reload", "keys.refresh"),
+    ]
+
+    def __init__(self, customer_no: str) -> None:
+        super().__init__()
+        self.customer_no = customer_no
+        self.detail = None
+        self.matrix = None
+
+    @property
+    def help_title(self) -> str:
+        return t("customer.title")
+
+    @property
+    def help_tips(self) -> str:
+        return t("customer.tips")
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(t("customer.title"))
+        with VerticalScroll(id="customer-body"):
+            yield Static(t("customer.loading"), id="customer-header")
+            with Horizontal(id="credential-panels"):
+                yield CredentialPanel("mts", id="panel-mts")
+                yield CredentialPanel("web", id="panel-web")
+            with Horizontal(id="customer-lower"):
+                with Vertical(id="history-box"):
+                    yield Label(t("customer.history"), classes="section-label")
+                    history = DataTable(id="history", cursor_type="row", zebra_stripes=True)
+                    for key, width in (("channel", 8), ("status", 8), ("device", 20),
+                                       ("activated", 16), ("until", 10), ("ended", 16),
+                                       ("why", 16)):
+                        history.add_column(t(f"history.{key}"), key=key, width=width)
+                    yield history
+                with Vertical(id="matrix-box"):
+                    yield Label(t("customer.matrix"), classes="section-label")
+                    matrix = DataTable(id="matrix", cursor_type="row", zebra_stripes=True)
+                    matrix.add_column(t("matrix.group"), key="group", width=12)
+                    matrix.add_column(t("matrix.service"), key="service", width=24)
+                    matrix.add_column(t("matrix.available"), key="available", width=4)
+                    matrix.add_column(t("matrix.why"), key="why", width=22)
+                    yield matrix
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.run_service(_load(self.customer_no), token="load",
+                         loading=self.query_one("#customer-body"))
+
+    def done_load(self, result) -> None:
+        detail, matrix, delegations = result
+        self.detail = detail
+        self.matrix = matrix
+        if self.session is not None:
+            self.session.set_delegations(delegations)
+        self._show_header(detail)
+        ended = {ch: next((c for c in detail.history if c.channel == ch
+                           and c.status not in ("pending",)), None) for ch in ("mts", "web")}
+        for channel, current in (("mts", detail.mts), ("web", detail.web)):
+            pending = [r for r in detail.pending if r.channel == channel]
+            self.query_one(f"#panel-{channel}", CredentialPanel).show(
+                current, pending, ended=None if current else ended[channel])
+        self._show_history(detail)
+        self._show_matrix(matrix)
+        self.refresh_bindings()
+
+    def failed_load(self, error: BaseException) -> bool:
+        self.query_one("#customer-header", Static).update(t("customer.unavailable"))
+        return False
+
+    def _show_header(self, d) -> None:
+        head = Text()
+        head.append(d.name, style="bold")
+        head.append(f"  {d.customer_no}  {d.id_masked}  ")
+        head.append(fmt.customer_kind(d.customer_type, d.nationality))
+        head.append("  ·  ")
+        head.append(t("online.yes") if d.online_trading else t("online.no"),
+                    style="green" if d.online_trading else "red")
+        head.append("\n")
+        head.append(t("customer.branch", code=d.branch_code, name=d.branch_name))
+        head.append(f"  ·  {t('col.phone')} {d.phone_masked}")
+        if d.accounts:
+            head.append(f"  ·  {t('customer.accounts', count=len(d.accounts))}")
+        box = self.query_one("#customer-header", Static)
+        box.update(head)
+        box.border_title = t("customer.title")
+
+    def _show_history(self, d) -> None:
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        for c in d.history:
+            table.add_row(
+                fmt.channel(c.channel), fmt.status(c.status), c.device_model or c.device_id,
+                fmt.when(c.activated_at), fmt.day(c.valid_until), fmt.when(c.ended_at),
+                fmt.end_reason(c.end_reason), key=str(c.id),
+            )
+        if not d.history:
+            table.add_row(t("history.none"), "", "", "", "", "", "")
+
+    def _show_matrix(self, rows) -> None:
+        table = self.query_one("#matrix", DataTable)
+        table.clear()
+        english = language() == "en"
+        group = None
+        for row in rows:
+            name = row.group_en if english else row.group
+            shown_group = name if name != group else ""
+            group = name
+            mark = Text("✓", style="bold green") if row.available else Text("✗", style="bold red")
+            why = t(f"matrix.reason.{row.reason_code}", row.reason_code) if row.reason_code else ""
+            table.add_row(shown_group, row.name_en if english else row.name, mark, why,
+                          key=row.code)
+
+    # ------------------------------------------------------------------ gating
+
+    def _current_channels(self) -> list[str]:
+        d = self.detail
+        if d is None:
+            return []
+        return [ch for ch, cred in (("mts", d.mts), ("web", d.web))
+                if cred is not None and cred.status in CURRENT]
+
+    def decidable(self) -> list:
+        session = self.session
+        if self.detail is None or session is None:
+            return []
+        now = self.staff_app.now()
+        return [r for r in self.detail.pending if session.authority_for(r, now)]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        session = self.session
+        if session is None:
+            return False
+        if action == "revoke":
+            if not session.may_request():
+                return False
+            return True if self._current_channels() else None
+        if action in ("approve", "reject"):
+            if not session.may_decide_any(self.staff_app.now()):
+                return False
+            return True if self.decidable() else False
+        return True
+
+    # ------------------------------------------------------------------ actions
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_revoke(self) -> None:
+        channels = self._current_channels()
+        if self.detail is None or not channels:
+            return
+        name = self.detail.name
+
+        def chosen(answer) -> None:
+            if not answer:
+                return
+            channel, reason, note = answer
+            question = t("revoke.confirm", name=name, channel=fmt.channel(channel),
+                         reason=fmt.reason(reason))
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.run_service("requests.request_revocation", token="revoke",
+                                     loading=self.query_one("#customer-body"),
+                                     customer_no=self.customer_no, channel=channel,
+                                     reason=reason, note=note)
+
+            self.app.push_screen(ConfirmModal(question, title=t("revoke.confirm_title")),
+                                 confirmed)
+
+        self.app.push_screen(RevokeModal(name, channels), chosen)
+
+    def done_revoke(self, request) -> None:
+        self.notify(t("revoke.done", id=request.id, channel=fmt.channel(request.channel)),
+                    title=t("revoke.done_title"))
+        self.action_reload()
+
+    def _with_request(self, then) -> None:
+        items = self.decidable()
+        if not items:
+            return
+        if len(items) == 1:
+            then(items[0])
+            return
+        by_id = {str(r.id): r for r in items}
+        choices = [(str(r.id), t("pick.request", id=r.id, kind=fmt.kind(r.kind),
+                                 channel=fmt.channel(r.channel),
+                                 who=r.maker_name or fmt.origin(r.origin))) for r in items]
+        self.app.push_screen(PickModal(t("pick.title"), choices),
+                             lambda key: then(by_id[key]) if key in by_id else None)
+
+    def action_approve(self) -> None:
+        def approve(request) -> None:
+            question = t("approve.confirm", id=request.id, kind=fmt.kind(request.kind),
+                         channel=fmt.channel(request.channel), name=request.customer_name)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.run_service("requests.approve_request", request.id, token="decide",
+                                     loading=self.query_one("#customer-body"))
+
+            self.app.push_screen(ConfirmModal(question, title=t("approve.title")), confirmed)
+
+        self._with_request(approve)
+
+    def action_reject(self) -> None:
+        def reject(request) -> None:
+            def noted(note: str | None) -> None:
+                if note:
+                    self.run_service("requests.reject_request", request.id, token="decide",
+                                     loading=self.query_one("#customer-body"), note=note)
+
+            self.app.push_screen(
+                NoteModal(t("reject.title", id=request.id), t("reject.prompt"), required=True),
+                noted)
+
+        self._with_request(reject)
+
+    def done_decide(self, request) -> None:
+        key = "decide.approved" if request.status == "approved" else "decide.rejected"
+        self.notify(t(key, id=request.id, authority=fmt.authority(request.authority)))
+        self.action_reload()
+
+    def failed_decide(self, error: BaseException) -> bool:
+        self.action_reload()
+        return False

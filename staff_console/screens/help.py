@@ -1,0 +1,55 @@
+"""F1: the keys of the screen underneath, and the keys that work everywhere."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+from ..i18n import t
+from .base import ServiceModal
+
+
+class HelpScreen(ServiceModal):
+    BINDINGS = [
+        Binding("escape", "close", "keys.close"),
+        Binding("f1", "close", "keys.close", show=False),
+    ]
+
+    def __init__(self, under: Screen) -> None:
+        super().__init__()
+        self.under = under
+
+    def _table(self) -> Table:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        seen: set[str] = set()
+        for active in self.under.active_bindings.values():
+            binding = active.binding
+            if not active.enabled or not binding.description or binding.system:
+                continue
+            label = self.app.get_key_display(binding)
+            if label in seen:
+                continue
+            seen.add(label)
+            grid.add_row(label, binding.description)
+        return grid
+
+    def compose(self) -> ComposeResult:
+        title = getattr(self.under, "help_title", None) or t("help.title")
+        with VerticalScroll(id="help-box"):
+            yield Static(Text(title, style="bold"), id="help-title")
+            yield Static(self._table(), id="help-keys")
+            tips = getattr(self.under, "help_tips", None)
+            if tips:
+                yield Static(tips, id="help-tips")
+            yield Static(t("help.everywhere"), id="help-everywhere")
+            yield Static(t("help.close"), id="help-close")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,183 @@
+"""Small dialogs: confirm, a required note, the revocation form, a pick list."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
+from textual.widgets.option_list import Option
+
+from ..i18n import t
+from .base import ServiceModal
+
+REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "other")
+
+
+class ConfirmModal(ServiceModal):
+    """Yes or no. `y`/Enter confirms, `n`/Esc cancels."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "keys.yes"),
+        Binding("n", "answer(False)", "keys.no"),
+        Binding("escape", "answer(False)", "keys.cancel"),
+    ]
+
+    def __init__(self, question: str, *, title: str | None = None) -> None:
+        super().__init__()
+        self.question = question
+        self.title_text = title or t("confirm.title")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Static(self.question, classes="dialog-body")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("confirm.yes"), id="yes", variant="primary")
+                yield Button(t("confirm.no"), id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class NoteModal(ServiceModal):
+    """A note, required or not (a rejection needs one). Enter submits, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+
+    def __init__(self, title: str, prompt: str, *, required: bool) -> None:
+        super().__init__()
+        self.title_text = title
+        self.prompt = prompt
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield Label(self.prompt)
+            yield Input(id="note", max_length=500,
+                        placeholder=t("note.required") if self.required else t("note.optional"))
+            yield Static("", id="note-message", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("confirm.ok"), id="ok", variant="primary")
+                yield Button(t("confirm.cancel"), id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#note", Input).focus()
+
+    def _submit(self) -> None:
+        note = self.query_one("#note", Input).value.strip()
+        if self.required and not note:
+            self.query_one("#note-message", Static).update(t("note.missing"))
+            return
+        self.dismiss(note)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class RevokeModal(ServiceModal):
+    """Which channel, the reason and a note (required for `other`). Returns
+    `(channel, reason, note)` or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+
+    def __init__(self, customer_name: str, channels: list[str]) -> None:
+        super().__init__()
+        self.customer_name = customer_name
+        self.channels = channels
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="revoke-dialog"):
+            yield Static(t("revoke.title", name=self.customer_name), classes="dialog-title")
+            yield Label(t("revoke.channel"))
+            with RadioSet(id="revoke-channel"):
+                for i, channel in enumerate(self.channels):
+                    yield RadioButton(t(f"channel.{channel}.long"), value=i == 0,
+                                      id=f"channel-{channel}")
+            yield Label(t("revoke.reason"))
+            with RadioSet(id="revoke-reason"):
+                for i, reason in enumerate(REVOCATION_REASONS):
+                    yield RadioButton(t(f"reason.{reason}"), value=i == 0, id=f"reason-{reason}")
+            yield Label(t("revoke.note"))
+            yield Input(id="revoke-note", max_length=500, placeholder=t("revoke.note_hint"))
+            yield Static("", id="revoke-message", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("revoke.submit"), id="ok", variant="error")
+                yield Button(t("confirm.cancel"), id="cancel")
+
+    def on_mount(self) -> None:
+        first = "#revoke-channel" if len(self.channels) > 1 else "#revoke-reason"
+        self.query_one(first, RadioSet).focus()
+
+    def _chosen(self, set_id: str, prefix: str) -> str | None:
+        pressed = self.query_one(set_id, RadioSet).pressed_button
+        return pressed.id.removeprefix(prefix) if pressed is not None and pressed.id else None
+
+    def _submit(self) -> None:
+        channel = self._chosen("#revoke-channel", "channel-")
+        reason = self._chosen("#revoke-reason", "reason-")
+        note = self.query_one("#revoke-note", Input).value.strip()
+        if reason == "other" and not note:
+            self.query_one("#revoke-message", Static).update(t("revoke.note_needed"))
+            self.query_one("#revoke-note", Input).focus()
+            return
+        self.dismiss((channel, reason, note or None))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickModal(ServiceModal):
+    """Choose one of several items (e.g. which pending request). Returns its id or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+
+    def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.items = items
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title")
+            yield OptionList(*[Option(label, id=key) for key, label in self.items], id="pick")
+
+    def on_mount(self) -> None:
+        self.query_one("#pick", OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,64 @@
+"""The sections of the console: one top-level screen each, reached by a function key, the
+command palette, and (for the first one a person may see) right after sign-in.
+
+To add a screen: write it under `screens/` as a `ServiceScreen` subclass, add a `Section` to
+`SECTIONS` below, and add its catalog keys (`nav.<name>.title`, `nav.<name>.help`) to both
+catalogs. The app builds the key binding, the palette command and the Textual mode from it.
+Screens are imported lazily (on first use), so the sign-in screen paints before any of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .session import StaffSession
+
+
+def _always(_session: StaffSession) -> bool:
+    return True
+
+
+def _customers(session: StaffSession) -> bool:
+    return session.may_view_customers()
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str  # the Textual mode name
+    key: str  # its function key
+    screen: str  # "module:Class", imported on first use
+    allowed: Callable[[StaffSession], bool] = _always
+
+    @property
+    def title_key(self) -> str:
+        return f"nav.{self.name}.title"
+
+    @property
+    def help_key(self) -> str:
+        return f"nav.{self.name}.help"
+
+    def factory(self):
+        module, _, cls = self.screen.partition(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+SECTIONS: list[Section] = [
+    Section("search", "f2", "staff_console.screens.search:SearchScreen", _customers),
+    Section("approvals", "f3", "staff_console.screens.approvals:ApprovalsScreen"),
+    # Next: delegation (f4), matrix (f5), expiring (f6), audit (f7).
+]
+
+
+def section(name: str) -> Section:
+    for item in SECTIONS:
+        if item.name == name:
+            return item
+    raise KeyError(name)
+
+
+def visible_sections(session: StaffSession | None) -> list[Section]:
+    if session is None:
+        return []
+    return [s for s in SECTIONS if s.allowed(session)]

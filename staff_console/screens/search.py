@@ -1,0 +1,178 @@
+"""Customer search: results update as the person types (debounced), paged, Enter opens.
+
+Every search kind of the core works from the one input: name, 초성, customer number, account
+number, full phone or its last 4 digits, birth date (YYMMDD). Lists show masked ID numbers and
+phones. The search runs in an exclusive worker: a newer query makes older results stale.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ..i18n import t
+from ..widgets import format as fmt
+from ..widgets.session_bar import SessionBar
+from .base import ServiceScreen
+
+DEBOUNCE_SECONDS = 0.12  # the issue's ceiling is 150 ms
+PAGE_SIZE = 20
+
+
+class SearchScreen(ServiceScreen):
+    AUTO_FOCUS = "#search-input"
+    BINDINGS = [
+        Binding("pagedown", "page(1)", "keys.next_page", priority=True),
+        Binding("pageup", "page(-1)", "keys.prev_page", priority=True),
+        Binding("slash", "focus_query", "keys.focus_query"),
+        Binding("down", "focus_results", "keys.results", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_text = ""
+        self.result_offset = 0
+        self.page = None
+        self._debounce = None
+        self.issued_at: float | None = None
+        # (query, seconds from the query being issued to the table updated): the benchmark's.
+        self.timings: list[tuple[str, float]] = []
+
+    @property
+    def help_title(self) -> str:
+        return t("nav.search.title")
+
+    @property
+    def help_tips(self) -> str:
+        return t("search.tips")
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(t("nav.search.title"))
+        yield Input(placeholder=t("search.placeholder"), id="search-input", max_length=40)
+        yield Static(t("search.status.idle"), id="search-status")
+        table = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+        table.add_column(t("col.customer_no"), key="no", width=10)
+        table.add_column(t("col.name"), key="name", width=16)
+        table.add_column(t("col.id"), key="id", width=16)
+        table.add_column(t("col.phone"), key="phone", width=15)
+        table.add_column(t("col.branch"), key="branch", width=8)
+        table.add_column(t("col.type"), key="type", width=14)
+        table.add_column(t("col.online"), key="online", width=10)
+        yield table
+        yield Footer(show_command_palette=False)
+
+    # ------------------------------------------------------------------ typing
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "search-input":
+            return
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._fire)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "search-input":
+            return
+        if self._debounce is not None:
+            self._debounce.stop()
+        text = event.value.strip()
+        if text != self.query_text or self.page is None:
+            self._fire()
+        else:
+            self.action_focus_results()
+
+    def _fire(self) -> None:
+        self._debounce = None
+        text = self.query_one("#search-input", Input).value.strip()
+        self.search(text, 0)
+
+    def search(self, text: str, offset: int) -> None:
+        self.query_text = text
+        self.result_offset = offset
+        table = self.query_one("#search-results", DataTable)
+        if not text:
+            self.page = None
+            self._seq_bump()
+            table.clear()
+            self.query_one("#search-status", Static).update(t("search.status.idle"))
+            return
+        self.issued_at = time.perf_counter()
+        self.run_service("customers.search_customers", text, token="search", loading=table,
+                         limit=PAGE_SIZE, offset=offset)
+
+    def _seq_bump(self) -> None:
+        """Make a running search stale (the input was cleared)."""
+        self._service_seq["search"] = self._service_seq.get("search", 0) + 1
+        widget = self._service_loading.pop("search", None)
+        if widget is not None:
+            widget.loading = False
+
+    def done_search(self, page) -> None:
+        self.page = page
+        table = self.query_one("#search-results", DataTable)
+        table.clear()
+        for item in page.items:
+            table.add_row(
+                item.customer_no, item.name, item.id_masked, item.phone_masked,
+                item.branch_code, fmt.customer_kind(item.customer_type, item.nationality),
+                t("online.yes") if item.online_trading else t("online.no"),
+                key=item.customer_no,
+            )
+        status = self.query_one("#search-status", Static)
+        kinds = ", ".join(t(f"search.kind.{k}", k) for k in page.kinds)
+        if not page.items:
+            status.update(t("search.status.none", query=page.query, kinds=kinds))
+        else:
+            first = page.offset + 1
+            last = page.offset + len(page.items)
+            more = t("search.status.more") if page.has_more else ""
+            status.update(t("search.status.results", query=page.query, kinds=kinds,
+                            first=first, last=last, page=page.offset // PAGE_SIZE + 1,
+                            more=more))
+        if self.issued_at is not None:
+            self.timings.append((page.query, time.perf_counter() - self.issued_at))
+
+    def failed_search(self, error: BaseException) -> bool:
+        if getattr(error, "code", None) == "INVALID_INPUT":
+            # Half-typed input: say so under the box, no notification per keystroke.
+            self.query_one("#search-results", DataTable).clear()
+            self.page = None
+            self.query_one("#search-status", Static).update(t("search.status.invalid"))
+            return True
+        return False
+
+    # ------------------------------------------------------------------ keys
+
+    def action_page(self, step: int) -> None:
+        page = self.page
+        if page is None:
+            return
+        if step > 0 and page.has_more:
+            self.search(self.query_text, page.offset + PAGE_SIZE)
+        elif step < 0 and page.offset > 0:
+            self.search(self.query_text, max(0, page.offset - PAGE_SIZE))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "page":
+            page = self.page
+            if page is None:
+                return None
+            step = int(parameters[0]) if parameters else 1
+            ok = page.has_more if step > 0 else page.offset > 0
+            return True if ok else None
+        return True
+
+    def action_focus_query(self) -> None:
+        self.query_one("#search-input", Input).focus()
+
+    def action_focus_results(self) -> None:
+        table = self.query_one("#search-results", DataTable)
+        if table.row_count:
+            table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key is not None and event.row_key.value:
+            self.staff_app.open_customer(event.row_key.value)

@@ -1,0 +1,71 @@
+"""Who is signed in, and what the UI offers them.
+
+The UI hides or disables what a role may not do; the services still refuse it (they are the
+authority). Nothing here touches the database: the delegations are handed in by a service call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..domain.authority import BRANCH_ROLES, READ_ROLES, Actor, Role
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A delegation granted to the signed-in person (from `delegations.list_delegations`)."""
+
+    id: int
+    branch_code: str
+    valid_from: datetime
+    valid_until: datetime
+    ended_at: datetime | None
+
+    def active_at(self, instant: datetime) -> bool:
+        if self.ended_at is not None and self.ended_at <= instant:
+            return False
+        return self.valid_from <= instant < self.valid_until
+
+
+@dataclass
+class StaffSession:
+    actor: Actor
+    grants: list[Grant] = field(default_factory=list)
+
+    @property
+    def role(self) -> Role:
+        return self.actor.role
+
+    def set_delegations(self, views) -> None:
+        """Keep the delegations granted to this person (a manager's list holds the branch's)."""
+        self.grants = [
+            Grant(d.id, d.branch_code, d.valid_from, d.valid_until, d.ended_at)
+            for d in views if d.delegate == self.actor.employee_no
+        ]
+
+    def may_view_customers(self) -> bool:
+        return self.role in READ_ROLES
+
+    def may_request(self) -> bool:
+        return self.role in BRANCH_ROLES
+
+    def active_grant(self, branch_code: str, now: datetime) -> Grant | None:
+        for grant in self.grants:
+            if grant.branch_code == branch_code and grant.active_at(now):
+                return grant
+        return None
+
+    def may_decide_any(self, now: datetime) -> bool:
+        """Manager of a branch, or a delegate inside an active window."""
+        return self.role is Role.MANAGER or any(g.active_at(now) for g in self.grants)
+
+    def authority_for(self, request, now: datetime) -> str | None:
+        """`manager` or `delegate` if this person may decide the request now, else None."""
+        if request.maker is not None and request.maker == self.actor.employee_no:
+            return None
+        if self.role is Role.MANAGER and request.branch_code == self.actor.branch_code:
+            return "manager"
+        if self.active_grant(request.branch_code, now) is not None:
+            return "delegate"
+        return None

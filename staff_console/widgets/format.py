@@ -1,0 +1,77 @@
+"""Display formats: instants in Korea time, dates, codes through the catalog."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..domain.clock import SEOUL
+from ..i18n import t, t_opt
+
+
+def when(instant: datetime | None) -> str:
+    """`2026-11-24 10:00` in Korea time; `-` for none."""
+    if instant is None:
+        return "-"
+    return instant.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+
+
+def day(value: date | None) -> str:
+    return value.isoformat() if value is not None else "-"
+
+
+def status(value: str | None) -> str:
+    return t_opt("status", value)
+
+
+def request_status(value: str | None) -> str:
+    return t_opt("request_status", value)
+
+
+def channel(value: str | None) -> str:
+    return t_opt("channel", value)
+
+
+def kind(value: str | None) -> str:
+    return t_opt("kind", value)
+
+
+def reason(value: str | None) -> str:
+    return t_opt("reason", value)
+
+
+def authority(value: str | None) -> str:
+    return t_opt("authority", value)
+
+
+def role(value: str | None) -> str:
+    return t_opt("role", value)
+
+
+def methods(values: list[str]) -> str:
+    return ", ".join(t_opt("method", m) for m in values) or "-"
+
+
+def customer_kind(customer_type: str, nationality: str) -> str:
+    return f"{t_opt('nationality', nationality)} · {t_opt('customer_type', customer_type)}"
+
+
+def evidence(kind_: str) -> str:
+    return t_opt("evidence", kind_)
+
+
+def end_reason(value: str | None) -> str:
+    """`replaced by #12` and reason codes, in words."""
+    if not value:
+        return "-"
+    if value.startswith("replaced by #"):
+        return t("end.replaced_by", id=value.removeprefix("replaced by #"))
+    if value in ("registration rejected", "request expired"):
+        return t(f"end.{value.replace(' ', '_')}")
+    return t_opt("reason", value) if value != "expired" else t("status.expired")
+
+
+def origin(value: str | None) -> str:
+    return t_opt("origin", value)
+
+
+

@@ -1,0 +1,84 @@
+"""UI fixtures: the demo data (300 customers, seed 7) on a temporary SQLite file, a fixed clock
+(2026-11-24T10:00:00+09:00), and a factory for the app with that backend injected."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import CHEAP_ARGON2, NOW, TEST_KEY
+
+from staff_console.domain.clock import FixedClock, parse_instant
+from staff_console.domain.policy import Policy
+from staff_console.services.backend import Backend
+from staff_console.services.demo import load_demo
+from staff_console.settings import Settings
+from staff_console.store.engine import Store, make_engine
+from staff_console.store.keyring import Keyring
+from staff_console.store.migrate import upgrade
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run `async def` tests (Pilot tests) without a plugin: one event loop per test."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        names = pyfuncitem._fixtureinfo.argnames
+        asyncio.run(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
+        return True
+    return None
+
+
+def _backend(url: str) -> Backend:
+    return Backend(store=Store(make_engine(url), Keyring(TEST_KEY)), policy=Policy(),
+                   **CHEAP_ARGON2)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("ui-demo") / "demo.sqlite3"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    backend = _backend(url)
+    summary = load_demo(backend, customers=300, seed=7, clock=FixedClock(parse_instant(NOW)))
+    backend.store.dispose()
+    return path, summary.cases
+
+
+@pytest.fixture
+def ui_clock() -> FixedClock:
+    return FixedClock(parse_instant(NOW))
+
+
+@pytest.fixture
+def ui_backend(tmp_path, demo_template) -> Backend:
+    path = tmp_path / "store.sqlite3"
+    shutil.copy(demo_template[0], path)
+    backend = _backend(f"sqlite:///{path}")
+    yield backend
+    backend.store.dispose()
+
+
+@pytest.fixture
+def cases(demo_template) -> dict[str, str]:
+    return demo_template[1]
+
+
+@pytest.fixture
+def make_app(tmp_path, ui_backend, ui_clock):
+    from staff_console.app import StaffConsoleApp
+
+    def make(*, language: str = "ko", idle_seconds: float | None = None, demo: bool = False):
+        settings = Settings(home=tmp_path, db_url="sqlite:///unused", language=language,
+                            **CHEAP_SETTINGS)
+        return StaffConsoleApp(settings, clock=ui_clock, backend=ui_backend, demo=demo,
+                               idle_seconds=idle_seconds)
+
+    return make
+
+
+CHEAP_SETTINGS = {"argon2_time_cost": 1, "argon2_memory_kib": 8192}
