@@ -269,15 +269,20 @@ def search_customers(
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "search customers")
         want = offset + limit + 1
+        # One order for every kind and for the merge: the first `want` rows of the union are
+        # then among the first `want` of each kind, so pages neither repeat nor skip anyone.
+        # A 초성 query is ordered by its key first (that walks ix_customer_chosung).
+        by_chosung = any(kind == "chosung" for kind, _ in kinds)
+        order = ((Customer.name_chosung,) if by_chosung else ()) + (
+            Customer.name, Customer.customer_no)
         found: dict[str, Customer] = {}
-        for kind, condition in kinds:
-            order = ((Customer.name_chosung,) if kind == "chosung" else ()) + (
-                Customer.name, Customer.customer_no)
+        for _kind, condition in kinds:
             for c in s.exec(select(Customer).where(condition).order_by(*order).limit(want)):
                 found.setdefault(c.customer_no, c)
         rows = list(found.values())
         if len(kinds) > 1:
-            rows.sort(key=lambda c: (c.name, c.customer_no))
+            rows.sort(key=lambda c: ((c.name_chosung,) if by_chosung else ()) + (
+                c.name, c.customer_no))
         page = rows[offset: offset + limit]
         record(s, backend.store, now, event(
             actor, "customer.search", category="access",

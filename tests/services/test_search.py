@@ -1,0 +1,187 @@
+"""Customer search and the customer view (DOMAIN.md section 7): every kind of query, paging,
+masked output, and an access-log event for every search and every view."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import pytest
+from svc_helpers import events_after, last_seq, refused, snapshot
+
+from staff_console.domain.hangul import chosung_key
+from staff_console.services.customers import import_customers, search_customers, show_customer
+from staff_console.services.staff import authenticate
+
+HEADER = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos\n"
+
+
+def found(world, q, **kw):
+    page = search_customers(world.backend, world.teller, q, clock=world.clock, **kw)
+    return [i.customer_no for i in page.items]
+
+
+@pytest.mark.parametrize("q, expected", [
+    ("홍길동", ["C001"]),  # full name
+    ("홍길", ["C001", "C007"]),  # prefix, ordered by name
+    ("홍", ["C001", "C007"]),
+    ("김철수", ["C002"]),
+    ("Smith", ["C004"]),
+    ("ㅎㄱ", ["C001", "C007"]),  # 초성
+    ("ㅎㄱㄷ", ["C001"]),
+    ("ㅎㄱㅅ", ["C007"]),
+    ("ㅇㅇㅎ", ["C003"]),
+    ("홍ㄱ", ["C001", "C007"]),  # mixed syllable and 초성
+    ("홍ㄱㅅ", ["C007"]),
+    ("길ㄷ", []),  # a syllable must match in place
+    ("C001", ["C001"]),  # customer number
+    ("c003", ["C003"]),
+    ("12345678901", ["C001"]),  # account number
+    ("123-456-78902", ["C001"]),  # account number with dashes
+    ("5234-5678-901", ["C006"]),
+    ("010-1234-5678", ["C001"]),  # full phone
+    ("01077775678", ["C007"]),
+    ("5678", ["C001", "C007"]),  # last 4 digits of the phone
+    ("900101", ["C004", "C001"]),  # birth date YYMMDD; by name, "Smith John" first
+    ("040229", ["C003"]),
+    ("없는사람", []),
+    ("999999", []),
+])
+def test_every_kind_of_query(world, q, expected):
+    assert found(world, q) == expected
+
+
+def test_invalid_queries(world):
+    for bad in ("", "   "):
+        with refused("INVALID_INPUT", "query"):
+            found(world, bad)
+    with refused("INVALID_INPUT", "limit"):
+        found(world, "홍", limit=51)
+    with refused("INVALID_INPUT", "limit"):
+        found(world, "홍", limit=0)
+    with refused("INVALID_INPUT", "offset"):
+        found(world, "홍", offset=-1)
+
+
+def _syllable(initial: int, medial: int, final: int = 0) -> str:
+    return chr(0xAC00 + (initial * 21 + medial) * 28 + final)
+
+
+def _many_ㅎ_customers(world, n=57):
+    """Names starting with ㅎ whose 초성 order differs from their name order."""
+    lines, names = [], {}
+    for k in range(n):
+        # 하/한/허/홍 then a syllable starting with ㄱ, ㄴ or ㅇ: 한가 (ㅎㄱ) sorts after 하나
+        # (ㅎㄴ) by name but before it by 초성
+        first = ("하", "한", "허", "홍")[k % 4]
+        second = _syllable((0, 2, 11)[k % 3], (k * 5) % 21)
+        name = first + second
+        no = f"H{k:03d}"
+        names[no] = name
+        born = f"50{1 + k // 28:02d}{1 + k % 28:02d}"
+        lines.append(f"{no},{name},{born}-1000{k:03d},010-5{k:03d}-{k:04d},001,Y,")
+    import_customers(world.backend, world.admin, HEADER + "\n".join(lines) + "\n",
+                     clock=world.clock)
+    return names
+
+
+@pytest.mark.parametrize("q", ["ㅎ", "ㅎㄱ", "하", "허"])
+def test_paging_walks_every_match_once(world, q):
+    names = _many_ㅎ_customers(world)
+    names.update({"C001": "홍길동", "C007": "홍길순"})
+    if chosung_key(q) == q:  # a 초성 query
+        expected = {no for no, name in names.items() if chosung_key(name).startswith(q)}
+    else:
+        expected = {no for no, name in names.items() if name.startswith(q)}
+    assert len(expected) > 7
+    seen, offset = [], 0
+    while True:
+        page = search_customers(world.backend, world.teller, q, clock=world.clock, limit=7,
+                                offset=offset)
+        assert len(page.items) <= 7
+        seen += [i.customer_no for i in page.items]
+        if not page.has_more:
+            break
+        assert len(page.items) == 7
+        offset += 7
+    assert len(seen) == len(set(seen)), "a customer appeared on two pages"
+    assert set(seen) == expected
+
+
+def test_a_page_holds_at_most_50_and_says_whether_more_follow(world):
+    _many_ㅎ_customers(world)  # 57 + 홍길동 + 홍길순 start with ㅎ
+    first = search_customers(world.backend, world.teller, "ㅎ", clock=world.clock)
+    assert (len(first.items), first.limit, first.offset, first.has_more) == (50, 50, 0, True)
+    rest = search_customers(world.backend, world.teller, "ㅎ", clock=world.clock, offset=50)
+    assert (len(rest.items), rest.has_more) == (9, False)
+    assert not {i.customer_no for i in first.items} & {i.customer_no for i in rest.items}
+    exact = search_customers(world.backend, world.teller, "ㅎ", clock=world.clock, offset=49,
+                             limit=10)
+    assert (len(exact.items), exact.has_more) == (10, False)
+
+
+def test_results_are_masked(world):
+    page = search_customers(world.backend, world.teller, "5678", clock=world.clock)
+    c001 = next(i for i in page.items if i.customer_no == "C001")
+    assert c001.phone_masked == "010-****-5678"
+    assert c001.id_masked == "900101-1******"
+    assert c001.name == "홍길동"  # names may be shown in full to staff
+    text = json.dumps([asdict(i) for i in page.items], ensure_ascii=False)
+    for clear in ("900101-1234567", "9001011234567", "010-1234-5678", "01012345678",
+                  "910202-2234567", "010-7777-5678"):
+        assert clear not in text
+    corp = search_customers(world.backend, world.teller, "C005", clock=world.clock).items[0]
+    assert corp.id_masked == "123-45-*****" and corp.customer_type == "corporation"
+
+
+def test_the_customer_view_is_masked(world):
+    detail = show_customer(world.backend, world.teller, "C001", clock=world.clock)
+    assert detail.id_masked == "900101-1******" and detail.phone_masked == "010-****-5678"
+    assert detail.branch_name == "강남지점"
+    text = json.dumps(asdict(detail), ensure_ascii=False, default=str)
+    for clear in ("900101-1234567", "9001011234567", "010-1234-5678", "01012345678"):
+        assert clear not in text
+
+
+def test_every_search_is_an_access_event(world):
+    b, c = world.backend, world.clock
+    actor = authenticate(b, "T002", "password123", clock=c, terminal="PC-001-07")
+    seq = last_seq(b)
+    search_customers(b, actor, "ㅎㄱ", clock=c)
+    search_customers(b, actor, "010-1234-5678", clock=c)
+    search_customers(b, actor, "없는사람", clock=c)
+    events = events_after(b, seq)
+    assert len(events) == 3
+    for e in events:
+        assert (e["action"], e["category"], e["actor"], e["terminal"]) == (
+            "customer.search", "access", "T002", "PC-001-07")
+        assert e["at"] is not None
+    assert json.loads(events[0]["detail"])["results"] == ["C001", "C007"]
+    assert json.loads(events[1]["detail"])["results"] == ["C001"]
+    assert json.loads(events[1]["detail"])["query"] == "010-****-5678"
+    assert json.loads(events[2]["detail"])["results"] == []
+
+
+def test_every_view_is_an_access_event(world):
+    b, c = world.backend, world.clock
+    actor = authenticate(b, "AU01", "password123", clock=c, terminal="AUDIT-PC")
+    seq = last_seq(b)
+    show_customer(b, actor, "C003", clock=c)
+    [e] = events_after(b, seq)
+    assert (e["action"], e["category"], e["actor"], e["terminal"], e["customer_no"]) == (
+        "customer.view", "access", "AU01", "AUDIT-PC", "C003")
+
+
+def test_admins_do_not_read_customers(world):
+    b, c = world.backend, world.clock
+    everything = snapshot(b)
+    with refused("FORBIDDEN"):
+        search_customers(b, world.admin, "홍", clock=c)
+    with refused("FORBIDDEN"):
+        show_customer(b, world.admin, "C001", clock=c)
+    assert snapshot(b) == everything
+
+
+def test_an_unknown_customer_is_not_found(world):
+    with refused("NOT_FOUND"):
+        show_customer(world.backend, world.teller, "C999", clock=world.clock)
