@@ -1,5 +1,9 @@
 """CLI fixtures: `cli` is a store with the usual world (built once through the CLI and copied),
-`fresh_cli` an empty home where nothing exists yet."""
+`fresh_cli` an empty home where nothing exists yet.
+
+Imported by each test module rather than living in a conftest.py: several test directories
+have a conftest.py and some tests do `from conftest import ...`, which must keep meaning the
+top-level one."""
 
 from __future__ import annotations
 
@@ -26,3 +30,5 @@ def cli(tmp_path, cli_template) -> Cli:
 @pytest.fixture
 def fresh_cli(tmp_path) -> Cli:
     return Cli(tmp_path / "fresh")
+
+__all__ = ["cli", "cli_template", "fresh_cli"]

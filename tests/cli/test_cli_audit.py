@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
+
 
 def test_audit_verify_ok_then_tampering_names_the_event(cli):
     verdict = cli.json("audit", "verify")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
 from cli_support import CUSTOMERS_CSV
 
 HEADER = CUSTOMERS_CSV.splitlines()[0]

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import types
 
+from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
 from cli_support import PASSWORD
 
 # ---------------------------------------------------------------- db init
@@ -241,3 +242,12 @@ def test_an_unexpected_exception_prints_one_line_and_no_traceback(cli, monkeypat
     as_json = cli.run("expire", "--json")
     assert as_json.exit_code == 1
     assert json.loads(as_json.stdout)["error"]["code"] == "UNEXPECTED"
+
+
+def test_url_helpers():
+    from staff_console.cli._runtime import safe_url, sqlite_path
+
+    assert "secret" not in safe_url("postgresql+psycopg://app:secret@db/staff")
+    assert sqlite_path("sqlite:////tmp/x/y.sqlite3").as_posix() == "/tmp/x/y.sqlite3"
+    assert sqlite_path("sqlite://") is None
+    assert sqlite_path("postgresql+psycopg://app@db/staff") is None

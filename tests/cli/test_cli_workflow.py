@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
 
 REGISTER = ["intake", "register", "--device-id", "dev-9", "--methods", "pin",
             "--verified", "id_card,one_won,phone"]
@@ -249,3 +250,10 @@ def test_a_delegation_ended_early_stops_the_delegate(cli):
     request_id = _revocation(cli)
     cli.ok("delegate", "end", granted["id"], "--as", "M001")
     cli.fail(3, "DELEGATION_INVALID", "approve", request_id, "--as", "T002")
+
+
+def test_a_request_past_its_deadline_cannot_be_decided(cli):
+    intake = cli.register("C002", "mts", "phone-9")
+    later = "2026-12-01T10:00:00+09:00"  # created + 7 days
+    cli.fail(3, "REQUEST_EXPIRED", "--now", later, "approve", intake["request_id"], "--as", "M001")
+    assert cli.json("--now", later, "approvals", "--as", "M001")["items"] == []
