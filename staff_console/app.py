@@ -109,7 +109,7 @@ class StaffConsoleApp(App):
 
     def on_ready(self) -> None:
         """The sign-in screen is painted: now open the database layer."""
-        check = min(5.0, max(0.05, self.idle_seconds / 10))
+        check = min(1.0, max(0.05, self.idle_seconds / 10))
         self.set_interval(check, self._check_idle, name="idle-lock")
         if self.backend is None:
             self.run_worker(self._open_backend, name="backend", group="backend", thread=True,

@@ -34,7 +34,7 @@ class ApprovalsScreen(ServiceScreen):
         Binding("a", "approve", "keys.approve"),
         Binding("x", "reject", "keys.reject"),
         Binding("w", "withdraw", "keys.withdraw"),
-        Binding("f5", "reload", "keys.refresh"),
+        Binding("ctrl+r", "reload", "keys.refresh"),
         Binding("tab", "switch_tab", "keys.switch_tab", show=False),
     ]
 

@@ -40,7 +40,7 @@ class CustomerScreen(ServiceScreen):
         Binding("r", "revoke", "keys.revoke"),
         Binding("a", "approve", "keys.approve"),
         Binding("x", "reject", "keys.reject"),
-        Binding("f5", "reload", "keys.refresh"),
+        Binding("ctrl+r", "reload", "keys.refresh"),
     ]
 
     def __init__(self, customer_no: str) -> None:

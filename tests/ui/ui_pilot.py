@@ -8,8 +8,13 @@ from staff_console.services.demo import DEMO_PASSWORD
 async def settle(pilot, rounds: int = 40) -> None:
     """Wait until no worker runs and nothing shows a loading indicator."""
     app = pilot.app
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a stale search, cancelled by a newer one
+            pass
         await pilot.pause()
         busy = any(getattr(w, "loading", False) for w in app.screen.query("*"))
         if not busy and not any(w.is_running for w in app.workers):
@@ -52,3 +57,8 @@ def text_of(widget) -> str:
     size = widget.outer_size
     return "\n".join(strip.text for strip in widget.render_lines(Region(0, 0, size.width,
                                                                          size.height)))
+
+
+def footer_keys(screen) -> list[str]:
+    """The descriptions the footer shows now."""
+    return [key.description for key in screen.query("FooterKey")]

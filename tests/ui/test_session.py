@@ -1,0 +1,104 @@
+"""Sign-in (the 5-failure lock), nothing reachable before it, the manual and the idle lock."""
+
+from __future__ import annotations
+
+from textual.command import CommandPalette
+from ui_pilot import notifications, settle, sign_in, text_of, type_text
+
+from staff_console.i18n import t
+from staff_console.screens.lock import LockScreen
+from staff_console.screens.search import SearchScreen
+from staff_console.screens.signin import SignInScreen
+from staff_console.services.demo import DEMO_PASSWORD
+
+
+async def test_nothing_is_reachable_before_sign_in(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for key in ("f2", "f3", "ctrl+p", "ctrl+l", "f10"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, SignInScreen), key
+            assert not CommandPalette.is_open(app)
+        assert app.session is None
+        assert app.open_customer("D0000001") is None and isinstance(app.screen, SignInScreen)
+
+
+async def test_wrong_passwords_then_the_account_locks(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        for attempt in range(1, 6):
+            await sign_in(pilot, "T003" if attempt == 1 else "", "wrong-password")
+            message = " ".join(text_of(app.screen.query_one("#signin-message")).split())
+            if attempt < 5:
+                assert t("errors.AUTH_FAILED") in message
+                assert f"({5 - attempt} tries left)" in message
+            else:
+                assert t("errors.STAFF_LOCKED") in message
+        # even the right password is refused now
+        await sign_in(pilot, "", DEMO_PASSWORD)
+        assert app.session is None
+        message = " ".join(text_of(app.screen.query_one("#signin-message")).split())
+        assert t("errors.STAFF_LOCKED") in message
+        assert any("locked" in n for n in notifications(app))
+
+
+async def test_manual_lock_needs_the_password(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "T001")
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen) and app.locked
+        for key in ("f2", "f3", "ctrl+p", "escape"):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, LockScreen), key
+        await type_text(pilot, "wrong-password")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert t("errors.AUTH_FAILED") in text_of(app.screen.query_one("#lock-message"))
+        await type_text(pilot, DEMO_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen) and not app.locked
+
+
+async def test_idle_lock_after_the_configured_time(make_app):
+    app = make_app(idle_seconds=0.3)  # checked every 50 ms
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.idle_seconds = 3600  # not while signing in
+        await sign_in(pilot, "T001")
+        assert isinstance(app.screen, SearchScreen)
+        app.idle_seconds = 0.3
+        await pilot.press("k")  # activity resets the timer
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.pause(0.6)
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen) and app.screen.idle
+        app.idle_seconds = 3600
+        await type_text(pilot, DEMO_PASSWORD)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+
+
+async def test_idle_default_is_the_setting(make_app):
+    app = make_app()
+    assert app.idle_seconds == 600.0
+
+
+async def test_sign_out_from_the_lock_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "T001")
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen) and app.session is None
+        assert not app.is_screen_installed("search")
