@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from helpers import CHEAP_ARGON2, NOW, PASSWORD, TEST_KEY, World
+from helpers import CHEAP_ARGON2, CUSTOMERS_CSV, NOW, PASSWORD, TEST_KEY, World
 
 from staff_console.domain.authority import Actor
 from staff_console.domain.clock import FixedClock, parse_instant
@@ -98,15 +98,6 @@ def clock() -> FixedClock:
     return FixedClock(parse_instant(NOW))
 
 
-CUSTOMERS_CSV = """customer_no,name,id_number,phone,branch_code,online_trading,account_nos
-C001,홍길동,900101-1234567,010-1234-5678,001,Y,12345678901;12345678902
-C002,김철수,850315-1234567,010-2222-3333,001,Y,22345678901
-C003,이영희,040229-4234567,010-3333-4444,002,Y,
-C004,Smith John,900101-5234567,010-4444-5555,001,Y,32345678901
-C005,주식회사 한빛,123-45-67890,010-5555-6666,001,Y,42345678901
-C006,박민수,770707-1234567,010-6666-7777,001,N,52345678901
-C007,홍길순,910202-2234567,010-7777-5678,002,Y,62345678901
-"""
 
 
 def _sign_in(backend, clock, employee_no) -> Actor:

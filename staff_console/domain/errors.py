@@ -40,6 +40,7 @@ CODES: dict[str, Category] = {
     "STAFF_LOCKED": Category.AUTH,
     "FORBIDDEN": Category.AUTH,
     "STORE_UNAVAILABLE": Category.UNEXPECTED,
+    "AUDIT_TAMPERED": Category.UNEXPECTED,
 }
 
 

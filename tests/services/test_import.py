@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import CUSTOMERS_CSV
+from helpers import CUSTOMERS_CSV
 from svc_helpers import activate, query, refused, row_counts, snapshot
 
 from staff_console.services.customers import import_customers, search_customers, show_customer
