@@ -65,7 +65,8 @@ class StaffConsoleApp(App):
     BINDINGS = [
         Binding("f1", "help", "keys.help"),
         Binding("ctrl+p", "command_palette", "keys.palette", priority=True),
-        *[Binding(s.key, f"section('{s.name}')", f"keys.section.{s.name}") for s in SECTIONS],
+        *[Binding(s.key, f"section('{s.name}')", f"keys.section.{s.name}",
+                  show=getattr(s, "footer", True)) for s in SECTIONS],
         Binding("ctrl+l", "lock", "keys.lock", priority=True),
         Binding("f10", "sign_out", "keys.sign_out"),
         Binding("ctrl+q", "quit", "keys.quit", priority=True, show=False),

@@ -158,7 +158,7 @@ MESSAGES: dict[str, str] = {
     "col.phone": "Phone",
     "col.branch": "Branch",
     "col.type": "Type",
-    "col.online": "Online",
+    "col.online": "Online trading",
     # customer
     "customer.title": "Customer",
     "customer.loading": "Loading…",
@@ -288,7 +288,7 @@ MESSAGES: dict[str, str] = {
     "nav.audit.title": "Audit trail",
     "nav.audit.help": "Audit events, chain verification, the monthly access-log review",
     "delegation.tips": "g delegate: pick a staff member of the branch and a period (Korea time, YYYY-MM-DD HH:MM). x end early: ends the selected delegation now. A delegate decides only inside the period and cannot delegate further. Ctrl+R refresh",
-    "delegation.intro_manager": "Delegations of branch {branch} · g delegate · x end early",
+    "delegation.intro_manager": "Delegations of branch {branch} · a delegate decides only inside the period and cannot delegate further",
     "delegation.intro_readonly": "Delegations granted to me (read-only · only the branch manager grants and ends them)",
     "delegation.empty": "No delegations.",
     "delegation.count": "{count} delegation(s) · {active} active",

@@ -158,7 +158,7 @@ MESSAGES: dict[str, str] = {
     "col.phone": "휴대폰",
     "col.branch": "관리점",
     "col.type": "구분",
-    "col.online": "온라인",
+    "col.online": "온라인거래",
     # customer
     "customer.title": "고객",
     "customer.loading": "불러오는 중…",
@@ -288,7 +288,7 @@ MESSAGES: dict[str, str] = {
     "nav.audit.title": "감사 기록",
     "nav.audit.help": "감사 기록 조회·체인 검증·월별 개인정보 접속기록 점검",
     "delegation.tips": "g 위임: 지점 직원과 기간(한국시간 YYYY-MM-DD HH:MM)을 정해 결재 권한을 위임합니다. x 조기 종료: 선택한 위임을 지금 끝냅니다. 위임받은 직원은 기간 안에서만 결재하고, 다시 위임할 수 없습니다. Ctrl+R 새로고침",
-    "delegation.intro_manager": "{branch} 지점의 직무대행 위임 · g 위임 · x 조기 종료",
+    "delegation.intro_manager": "{branch} 지점의 직무대행 위임 기록 · 대행자는 기간 안에서만 결재하고, 다시 위임할 수 없습니다",
     "delegation.intro_readonly": "내게 위임된 직무대행 (읽기 전용 · 위임과 종료는 지점장만 합니다)",
     "delegation.empty": "위임 기록이 없습니다.",
     "delegation.count": "위임 {count}건 · 진행 중 {active}건",

@@ -64,14 +64,13 @@ class ApprovalsScreen(ServiceScreen):
 
     def _table(self, which: str) -> DataTable:
         table = DataTable(id=f"{which}-table", cursor_type="row", zebra_stripes=True)
-        columns = [("id", 5), ("created", 16), ("kind", 6), ("channel", 8), ("customer", 18),
-                   ("maker", 12)]
+        columns = ["id", "created", "kind", "channel", "customer"]
         if which == "inbox":
-            columns += [("evidence", 8), ("authority", 12), ("expires", 16)]
+            columns += ["maker", "evidence", "authority", "expires"]
         else:
-            columns += [("status", 8), ("decider", 12), ("authority", 12), ("decided", 16)]
-        for key, width in columns:
-            table.add_column(t(f"req.{key}"), key=key, width=width)
+            columns += ["status", "decider", "authority", "decided"]
+        for key in columns:  # widths follow the content
+            table.add_column(t(f"req.{key}"), key=key)
         return table
 
     def on_mount(self) -> None:
@@ -121,7 +120,7 @@ class ApprovalsScreen(ServiceScreen):
         for r in self.mine:
             table.add_row(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
                           fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
-                          r.maker_name or "-", fmt.request_status(r.status),
+                          fmt.request_status(r.status),
                           r.decider_name or "-", fmt.authority(r.authority),
                           fmt.when(r.decided_at), key=str(r.id))
         self._show_detail("mine")

@@ -34,6 +34,7 @@ def _load(customer_no: str):
 
 
 class CustomerScreen(ServiceScreen):
+    AUTO_FOCUS = "#customer-body"  # arrows and PgUp/PgDn scroll it on a small terminal
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
     BINDINGS = [
         Binding("escape", "back", "keys.back"),
@@ -67,15 +68,15 @@ class CustomerScreen(ServiceScreen):
             with Horizontal(id="customer-lower"):
                 with Vertical(id="history-box"):
                     yield Label(t("customer.history"), classes="section-label")
-                    history = DataTable(id="history", cursor_type="row", zebra_stripes=True)
+                    history = DataTable(id="history", show_cursor=False, zebra_stripes=True)
                     for key, width in (("channel", 8), ("status", 8), ("device", 20),
                                        ("activated", 16), ("until", 10), ("ended", 16),
-                                       ("why", 16)):
+                                       ("why", 18)):
                         history.add_column(t(f"history.{key}"), key=key, width=width)
                     yield history
                 with Vertical(id="matrix-box"):
                     yield Label(t("customer.matrix"), classes="section-label")
-                    matrix = DataTable(id="matrix", cursor_type="row", zebra_stripes=True)
+                    matrix = DataTable(id="matrix", show_cursor=False, zebra_stripes=True)
                     matrix.add_column(t("matrix.group"), key="group", width=12)
                     matrix.add_column(t("matrix.service"), key="service", width=24)
                     matrix.add_column(t("matrix.available"), key="available", width=4)

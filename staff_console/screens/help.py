@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from ..i18n import t
+from ..i18n import CATALOGS, language, t
 from .base import ServiceModal
 
 
@@ -29,10 +29,11 @@ class HelpScreen(ServiceModal):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         seen: set[str] = set()
+        ours = {text for key, text in CATALOGS[language()].items() if key.startswith("keys.")}
         for active in self.under.active_bindings.values():
             binding = active.binding
-            if not active.enabled or not binding.description or binding.system:
-                continue
+            if not active.enabled or binding.description not in ours or binding.system:
+                continue  # Textual's own (scrolling, copying) are not the console's keys
             label = self.app.get_key_display(binding)
             if label in seen:
                 continue

@@ -30,6 +30,7 @@ class Section:
     key: str  # its function key
     screen: str  # "module:Class", imported on first use
     allowed: Callable[[StaffSession], bool] = _always
+    footer: bool = False  # its key in the footer too (all are in F1 help and the palette)
 
     @property
     def title_key(self) -> str:
@@ -45,8 +46,9 @@ class Section:
 
 
 SECTIONS: list[Section] = [
-    Section("search", "f2", "staff_console.screens.search:SearchScreen", _customers),
-    Section("approvals", "f3", "staff_console.screens.approvals:ApprovalsScreen"),
+    Section("search", "f2", "staff_console.screens.search:SearchScreen", _customers,
+            footer=True),
+    Section("approvals", "f3", "staff_console.screens.approvals:ApprovalsScreen", footer=True),
     # Next: delegation (f4), matrix (f5), expiring (f6), audit (f7).
 ]
 

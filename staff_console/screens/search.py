@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
@@ -60,7 +61,7 @@ class SearchScreen(ServiceScreen):
         table.add_column(t("col.phone"), key="phone", width=15)
         table.add_column(t("col.branch"), key="branch", width=8)
         table.add_column(t("col.type"), key="type", width=14)
-        table.add_column(t("col.online"), key="online", width=10)
+        table.add_column(t("col.online"), key="online")
         yield table
         yield Footer(show_command_palette=False)
 
@@ -118,7 +119,7 @@ class SearchScreen(ServiceScreen):
             table.add_row(
                 item.customer_no, item.name, item.id_masked, item.phone_masked,
                 item.branch_code, fmt.customer_kind(item.customer_type, item.nationality),
-                t("online.yes") if item.online_trading else t("online.no"),
+                Text("✓", style="green") if item.online_trading else Text("✗", style="red"),
                 key=item.customer_no,
             )
         status = self.query_one("#search-status", Static)
