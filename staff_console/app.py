@@ -15,6 +15,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -59,7 +60,7 @@ def _terminal() -> str:
 
 
 class StaffConsoleApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "staff-console"
     COMMANDS = {NavigationCommands, CustomerCommands}
     BINDINGS = [

@@ -86,6 +86,9 @@ class ServiceMixin:
     _service_seq: dict[str, int]
     _service_loading: dict[str, Any]
     _service_started: dict[str, float]
+    # A call that answers quicker than this shows no loading indicator at all (no flicker, and
+    # no mount/unmount of an indicator on every keystroke of a search).
+    LOADING_DELAY = 0.15
 
     @property
     def staff_app(self) -> StaffConsoleApp:
@@ -95,6 +98,8 @@ class ServiceMixin:
         self._service_seq = {}
         self._service_loading = {}
         self._service_started = {}
+        self._service_timers: dict[str, Any] = {}
+        self.service_elapsed: dict[str, float] = {}  # seconds in the service, last call
         translate_bindings(self)
 
     def run_service(
@@ -114,8 +119,13 @@ class ServiceMixin:
             previous = self._service_loading.get(token)
             if previous is not None and previous is not loading:
                 previous.loading = False
-            loading.loading = True
             self._service_loading[token] = loading
+            timer = self._service_timers.pop(token, None)
+            if timer is not None:
+                timer.stop()
+            if not loading.loading:
+                self._service_timers[token] = self.set_timer(  # type: ignore[attr-defined]
+                    self.LOADING_DELAY, lambda: self._show_loading(token, seq))
         actor = app.actor
         clock = app.clock
         pump = self
@@ -142,14 +152,22 @@ class ServiceMixin:
             exit_on_error=False,
         )
 
+    def _show_loading(self, token: str, seq: int) -> None:
+        widget = self._service_loading.get(token)
+        if widget is not None and self._service_seq.get(token) == seq:
+            widget.loading = True
+
     def service_busy(self, token: str) -> bool:
         return token in self._service_loading
 
     def _finish(self, token: str, seq: int) -> bool:
         if self._service_seq.get(token) != seq:
             return False  # stale: a newer call with this token was made since
+        timer = self._service_timers.pop(token, None)
+        if timer is not None:
+            timer.stop()
         widget = self._service_loading.pop(token, None)
-        if widget is not None:
+        if widget is not None and widget.loading:
             widget.loading = False
         return True
 
@@ -157,6 +175,7 @@ class ServiceMixin:
         message.stop()
         if not self._finish(message.token, message.seq):
             return
+        self.service_elapsed[message.token] = message.elapsed
         handler = getattr(self, f"done_{message.token}", None)
         if handler is not None:
             handler(message.result)

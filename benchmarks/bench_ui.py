@@ -1,0 +1,281 @@
+"""UI benchmark: (a) first frame of the sign-in screen against a bare Textual app with the same
+widgets, (b) search latency in `run_test` on a large demo database.
+
+    python benchmarks/bench_ui.py                      # both; (b) on a freshly built 100k demo
+    python benchmarks/bench_ui.py --first-frame-only --runs 21
+    python benchmarks/bench_ui.py --search-only --customers 1000000 --keep /tmp/demo1m.sqlite3
+    python benchmarks/bench_ui.py --search-only --db sqlite:////path/demo.sqlite3 \
+        --home /dir/with/master.key                    # a demo made by `db init --demo`
+
+(a) Each run is a new process (alternating real/bare), timed from just before it is spawned to
+the line it prints when Textual posts `Ready` (sent after the first screen is painted).
+Target: median(real) <= 1.2 x median(bare).
+(b) Signed in as a teller; each query is put in the search box as a person types it, and the
+time is measured from the search worker being started (the query issued) to the results table
+updated (`SearchScreen.timings`). Target: p95 <= 50 ms; the debounce before it is printed.
+This is a benchmark, not a test: it prints figures and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REAL_CHILD = r"""
+import sys
+from pathlib import Path
+from staff_console.app import StaffConsoleApp
+from staff_console.settings import Settings
+
+class Probe(StaffConsoleApp):
+    def on_ready(self):
+        print("painted", flush=True)
+        self.exit()
+
+home = Path(sys.argv[1])
+Probe(Settings(home=home, db_url=f"sqlite:///{home / 'none.sqlite3'}")).run(
+    headless=True, size=(120, 40))
+"""
+
+BARE_CHILD = r"""
+from textual.app import App
+from textual.containers import Center, Vertical
+from textual.widgets import Button, Footer, Input, Label, Static
+
+class Bare(App):
+    CSS_PATH = "%(css)s"
+
+    def compose(self):
+        with Center():
+            with Vertical(id="signin-box"):
+                yield Static("title", id="signin-title")
+                yield Label("heading", id="signin-heading")
+                yield Label("employee", classes="field-label")
+                yield Input(placeholder="e.g. T001", id="employee-no")
+                yield Label("password", classes="field-label")
+                yield Input(password=True, id="password")
+                yield Button("Sign in", id="signin-button", variant="primary")
+                yield Static("", id="signin-message")
+                yield Static("", id="signin-status")
+        yield Footer()
+
+    def on_ready(self):
+        print("painted", flush=True)
+        self.exit()
+
+Bare().run(headless=True, size=(120, 40))
+"""
+
+
+def _first_frame(code: str, args: list[str]) -> float:
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="0")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, cwd=ROOT, env=env)
+    line = proc.stdout.readline()
+    elapsed = time.perf_counter() - started
+    proc.kill()
+    proc.wait()
+    if line.strip() != "painted":
+        raise RuntimeError("the child did not report its first frame")
+    return elapsed
+
+
+def bench_first_frame(runs: int) -> dict:
+    css = str(ROOT / "staff_console" / "app.tcss")
+    bare = BARE_CHILD % {"css": css}
+    with tempfile.TemporaryDirectory() as home:
+        _first_frame(REAL_CHILD, [home])  # warm the bytecode caches of both once
+        _first_frame(bare, [])
+        real_times, bare_times = [], []
+        for _ in range(runs):
+            real_times.append(_first_frame(REAL_CHILD, [home]))
+            bare_times.append(_first_frame(bare, []))
+    real, base = statistics.median(real_times), statistics.median(bare_times)
+    print(f"(a) first frame, median of {runs} runs each (process start -> Ready):")
+    print(f"    staff-console sign-in : {real * 1000:7.1f} ms  "
+          f"(min {min(real_times) * 1000:.1f}, max {max(real_times) * 1000:.1f})")
+    print(f"    bare Textual app      : {base * 1000:7.1f} ms  "
+          f"(min {min(bare_times) * 1000:.1f}, max {max(bare_times) * 1000:.1f})")
+    print(f"    ratio                 : {real / base:7.3f}  (target <= 1.2)")
+    return {"real_ms": real * 1000, "bare_ms": base * 1000, "ratio": real / base}
+
+
+# ---------------------------------------------------------------- (b) search latency
+
+KEY = bytes(range(32))
+
+
+def _build_demo(path: Path, customers: int) -> str:
+    from staff_console.domain.clock import SystemClock
+    from staff_console.services.demo import load_demo
+    from staff_console.store.engine import make_engine
+    from staff_console.store.migrate import upgrade
+
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    backend = _backend(url, KEY)
+    started = time.perf_counter()
+    load_demo(backend, customers=customers, seed=7, clock=SystemClock())
+    backend.store.dispose()
+    print(f"    built a {customers:,}-customer demo in {time.perf_counter() - started:.1f} s")
+    return url
+
+
+def _backend(url: str, key: bytes):
+    from staff_console.domain.policy import Policy
+    from staff_console.services.backend import Backend
+    from staff_console.store.engine import Store, make_engine
+    from staff_console.store.keyring import Keyring
+
+    return Backend(store=Store(make_engine(url), Keyring(key)), policy=Policy(),
+                   password_time_cost=1, password_memory_kib=8192)
+
+
+def _queries(backend, count: int, seed: int = 11) -> list[str]:
+    """Queries of every kind, sampled from the data so most of them find someone."""
+    import sqlalchemy as sa
+
+    rng = random.Random(seed)
+    with backend.store.engine.connect() as conn:
+        total = conn.execute(sa.text("select max(id) from customer")).scalar()
+        ids = [rng.randint(1, total) for _ in range(count)]
+        rows = conn.execute(sa.text(
+            "select c.customer_no, c.name, c.name_chosung, c.phone, c.birth_yymmdd, "
+            "(select a.account_no from account a where a.customer_id = c.id limit 1) "
+            "from customer c where c.id in (%s)" % ",".join(map(str, ids)))).all()
+    queries = []
+    kinds = ["name", "name_prefix", "chosung", "customer_no", "account", "phone", "last4",
+             "birth"]
+    for i, (no, name, chosung, phone, birth, account) in enumerate(rows):
+        kind = kinds[i % len(kinds)]
+        if kind == "name":
+            queries.append(name)
+        elif kind == "name_prefix":
+            queries.append(name[:2])
+        elif kind == "chosung":
+            queries.append(chosung[:3])
+        elif kind == "customer_no":
+            queries.append(no)
+        elif kind == "account" and account:
+            queries.append(account)
+        elif kind == "phone" and phone:
+            queries.append(phone)
+        elif kind == "last4" and phone:
+            queries.append(phone[-4:])
+        elif kind == "birth" and birth:
+            queries.append(birth)
+        else:
+            queries.append(name)
+    return queries
+
+
+async def _search_run(url: str, key: bytes, count: int, home: Path) -> dict:
+    from textual.widgets import Input
+
+    from staff_console.app import StaffConsoleApp
+    from staff_console.domain.clock import SystemClock
+    from staff_console.screens.search import DEBOUNCE_SECONDS, SearchScreen
+    from staff_console.services.demo import DEMO_PASSWORD
+    from staff_console.services.staff import authenticate
+    from staff_console.settings import Settings
+
+    backend = _backend(url, key)
+    queries = _queries(backend, count)
+    clock = SystemClock()
+    actor = authenticate(backend, "T001", DEMO_PASSWORD, clock=clock, terminal="bench")
+    app = StaffConsoleApp(Settings(home=home, db_url=url), clock=clock, backend=backend,
+                          idle_seconds=3600)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.start_session(actor, [])
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        box = screen.query_one("#search-input", Input)
+        for query in ["김", "ㄱㅁ"]:  # warm-up: caches, first worker thread
+            before = len(screen.timings)
+            box.value = query
+            while len(screen.timings) == before:
+                await asyncio.sleep(0.005)
+        screen.timings.clear()
+        for query in queries:
+            before = len(screen.timings)
+            box.value = ""
+            await pilot.pause()
+            box.value = query
+            deadline = time.perf_counter() + 10
+            # Plain sleeps: Pilot.pause would force a screen update on every poll and take the
+            # GIL from the worker it measures.
+            while len(screen.timings) == before and time.perf_counter() < deadline:
+                await asyncio.sleep(0.005)
+            await pilot.pause()
+        timings = [s for _, s, _ in screen.timings]
+        service = sorted(s for _, _, s in screen.timings)
+    backend.store.dispose()
+    timings.sort()
+    p50 = statistics.median(timings)
+    p95 = timings[max(0, int(round(0.95 * len(timings))) - 1)]
+    print(f"(b) search latency over {len(timings)} queries of 8 kinds "
+          f"(query issued -> results table updated):")
+    print(f"    p50 {p50 * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms   "
+          f"max {timings[-1] * 1000:6.1f} ms   (target p95 <= 50 ms)")
+    print(f"    of which in the service (worker thread): p50 "
+          f"{statistics.median(service) * 1000:.1f} ms, "
+          f"p95 {service[max(0, int(round(0.95 * len(service))) - 1)] * 1000:.1f} ms")
+    print(f"    debounce before a search fires: {DEBOUNCE_SECONDS * 1000:.0f} ms "
+          f"(target <= 150 ms)")
+    return {"p50_ms": p50 * 1000, "p95_ms": p95 * 1000, "debounce_ms": DEBOUNCE_SECONDS * 1000}
+
+
+def bench_search(db: str | None, home: str | None, customers: int, count: int,
+                 keep: str | None = None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        if db is None:
+            path = Path(keep) if keep else Path(tmp) / "bench.sqlite3"
+            if path.exists():
+                url = f"sqlite:///{path}"
+                print(f"    reusing {path}")
+            else:
+                url = _build_demo(path, customers)
+            key = KEY
+        else:
+            url = db
+            from staff_console.settings import load_settings
+
+            key = load_settings(db_url=db, home=Path(home) if home else None).master_key()
+        return asyncio.run(_search_run(url, key, count, Path(tmp)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="first-frame runs of each app")
+    parser.add_argument("--db", help="database URL for the search benchmark")
+    parser.add_argument("--home", help="STAFF_CONSOLE_HOME holding the master key of --db")
+    parser.add_argument("--customers", type=int, default=100_000,
+                        help="size of the demo built when --db is not given")
+    parser.add_argument("--keep", metavar="PATH",
+                        help="build the demo into this SQLite file (or reuse it if it exists)")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--first-frame-only", action="store_true")
+    parser.add_argument("--search-only", action="store_true")
+    args = parser.parse_args()
+    if not args.search_only:
+        bench_first_frame(args.runs)
+    if not args.first_frame_only:
+        bench_search(args.db, args.home, args.customers, args.queries, args.keep)
+
+
+if __name__ == "__main__":
+    main()
