@@ -21,6 +21,7 @@ from ..domain.hangul import chosung_key, has_hangul, has_initials, is_initial
 from ..domain.ids import (
     CustomerType,
     Nationality,
+    mask_id_number,
     mask_phone,
     normalize_account_no,
     normalize_customer_no,
@@ -237,12 +238,15 @@ def classify_query(query: str) -> list[tuple[str, object]]:
 
 
 def _mask_query(query: str) -> str:
+    """The query as the access log keeps it: a phone or an RRN (staff may paste one) masked."""
     digits = query.replace("-", "").replace(" ", "")
     if digits.isdigit() and len(digits) in (10, 11) and digits.startswith("01"):
         try:
             return mask_phone(normalize_phone(digits))
         except ConsoleError:
             return "*" * len(digits)
+    if digits.isdigit() and len(digits) == 13:
+        return mask_id_number(digits)
     return query
 
 

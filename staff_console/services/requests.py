@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from ..domain.authority import (
     BRANCH_ROLES,
+    READ_ROLES,
     Actor,
     Authority,
     DelegationWindow,
@@ -322,6 +323,7 @@ def get_request(backend: Backend, actor: Actor, request_id: int, *, clock: Clock
 
     def work(s: Session) -> RequestView:
         current_staff(s, actor)
+        require_role(actor, READ_ROLES, "view requests")  # customer data: need to know
         req = s.get(Request, request_id)
         if req is None:
             raise not_found("request", request_id)

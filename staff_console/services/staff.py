@@ -63,6 +63,11 @@ def authenticate(
                                                     detail={"why": "unknown"}))
             return None, ConsoleError("AUTH_FAILED", "wrong employee number or password")
         if staff.locked_at is not None:
+            # Still a failed sign-in, and recorded as one: attempts on a locked account are
+            # what a reviewer of the trail needs to see.
+            record(s, backend.store, now, NewEvent(staff.employee_no, terminal,
+                                                    "staff.sign_in_failed",
+                                                    detail={"why": "locked"}))
             return None, ConsoleError(
                 "STAFF_LOCKED", "the account is locked after 5 failed sign-ins; ask an admin"
             )

@@ -308,3 +308,14 @@ def test_show_customer_lists_pending_requests(world):
     assert [p.id for p in detail.pending] == [intake.request_id]
     approve_request(b, world.manager, intake.request_id, clock=c)
     assert show_customer(b, world.teller, "C001", clock=c).pending == []
+
+
+def test_admins_do_not_read_requests(world):
+    """A request carries customer data (name, evidence): need to know, like show_customer."""
+    b, c = world.backend, world.clock
+    intake = register(world, "C001", "mts", "phone-1")
+    everything = snapshot(b)
+    with refused("FORBIDDEN"):
+        get_request(b, world.admin, intake.request_id, clock=c)
+    assert snapshot(b) == everything
+    assert get_request(b, world.teller, intake.request_id, clock=c).customer_no == "C001"

@@ -185,3 +185,14 @@ def test_admins_do_not_read_customers(world):
 def test_an_unknown_customer_is_not_found(world):
     with refused("NOT_FOUND"):
         show_customer(world.backend, world.teller, "C999", clock=world.clock)
+
+
+@pytest.mark.parametrize("q", ["900101-1234567", "9001011234567", "900101 1234567"])
+def test_an_rrn_typed_into_the_search_box_is_not_logged_in_clear(world, q):
+    """Staff may paste an RRN; the access log records the search, never the number."""
+    b, c = world.backend, world.clock
+    seq = last_seq(b)
+    search_customers(b, world.teller, q, clock=c)
+    [e] = events_after(b, seq)
+    assert "1234567" not in e["detail"]
+    assert json.loads(e["detail"])["query"] == "900101-1******"

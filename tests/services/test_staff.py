@@ -49,12 +49,20 @@ def test_five_failures_lock_and_the_right_password_does_not_open(world):
     with refused("STAFF_LOCKED"):
         sign_in(world, "T001", "wrong-password-1")
     assert scalar(b, "SELECT locked_at FROM staff WHERE employee_no = 'T001'") is not None
-    everything = snapshot(b)
-    with refused("STAFF_LOCKED"):
-        sign_in(world, "T001")  # the right password
-    assert snapshot(b) == everything
     actions = [e["action"] for e in events_after(b, 0) if e["actor"] == "T001"]
     assert actions[-2:] == ["staff.sign_in_failed", "staff.locked"]
+    everything = snapshot(b)
+    seq = last_seq(b)
+    with refused("STAFF_LOCKED"):
+        sign_in(world, "T001")  # the right password
+    # the attempt is recorded, and nothing else changes (no counter, no unlock)
+    [attempt] = events_after(b, seq)
+    assert (attempt["action"], attempt["actor"]) == ("staff.sign_in_failed", "T001")
+    assert '"why":"locked"' in attempt["detail"]
+    after = snapshot(b)
+    for table in everything:
+        if table not in ("audit_event", "audit_head"):
+            assert after[table] == everything[table], table
 
 
 def test_a_success_resets_the_failure_count(world):
