@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import random
@@ -210,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true",
                         help="delete the SQLite file / drop the PostgreSQL database first")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log where the demo load's time goes (to stderr)")
     args = parser.parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(format="%(message)s")
+        logging.getLogger("staff_console.services.demo").setLevel(logging.INFO)
     report = run(args)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))

@@ -412,25 +412,36 @@ class _Generator:
         self.next_req = number * CHUNK * REQUESTS_PER_CUSTOMER + 1
         self.next_ver = number * CHUNK * VERIFICATIONS_PER_CUSTOMER + 1
         out = _Chunk()
+        # The per-customer basics are drawn for the whole chunk at once (C loops in
+        # random.choices, always CHUNK of them, so customer i does not depend on N); the
+        # rest (credentials, requests) comes from the same stream customer by customer.
+        columns = list(zip(
+            rng.choices(range(1000), k=CHUNK),  # type: corporation, foreigner, offline, ...
+            rng.choices(self.branches, cum_weights=self.branch_cum, k=CHUNK),
+            rng.choices(range(20_000_000, 100_000_000), k=CHUNK),  # phone digits
+            rng.choices(self.joined, k=CHUNK),
+            rng.choices(self.births, k=CHUNK),
+            rng.choices((True, False), k=CHUNK),  # male
+            rng.choices(self.surnames, cum_weights=self.surname_cum, k=CHUNK),
+            rng.choices(self.given, k=CHUNK),
+            rng.choices(range(10), k=CHUNK),  # 0..2: a second account
+            strict=True))
         start = number * CHUNK + 1
         for i in range(start, min(start + CHUNK, total + 1)):
             if i <= len(CASES):
                 self.case(out, rng, i)
             else:
-                self.random_customer(out, rng, i)
+                self.random_customer(out, rng, i, columns[i - start])
         if (self.next_cred > (number + 1) * CHUNK * CREDENTIALS_PER_CUSTOMER + 1
                 or self.next_req > (number + 1) * CHUNK * REQUESTS_PER_CUSTOMER + 1
                 or self.next_ver > (number + 1) * CHUNK * VERIFICATIONS_PER_CUSTOMER + 1):
             raise AssertionError("demo chunk overran its block of row ids")
         return out
 
-    def random_customer(self, out: _Chunk, rng: Random, i: int) -> None:
-        r = rng.random()
-        branch = self.branches[_pick(rng, self.branch_cum)]
-        digits8 = rng.randrange(20_000_000, 100_000_000)
+    def random_customer(self, out: _Chunk, rng: Random, i: int, drawn: tuple) -> None:
+        kind, branch, digits8, created, (birth, y2k), male, surname, given, second = drawn
         phone = f"010-{digits8 // 10000}-{digits8 % 10000:04d}"
-        created = self.joined[rng.randrange(1 << 12)]
-        if r < 0.02:  # corporation: business number, no credentials
+        if kind < 20:  # 2% corporations: business number, no credentials
             name = (_CORP_HEADS[rng.randrange(len(_CORP_HEADS))]
                     + _CORP_TAILS[rng.randrange(len(_CORP_TAILS))] + "(주)")
             digits = f"{1_000_000_000 + (i * 7919 + 12345) % 9_000_000_000}"
@@ -438,9 +449,7 @@ class _Generator:
                           branch, created)
             self.account(out, i, branch, "01")
             return
-        birth, y2k = self.births[rng.randrange(len(self.births))]
-        male = rng.random() < 0.5
-        if r < 0.05:  # foreigner: S = 5..8, no credentials
+        if kind < 50:  # 3% foreigners: S = 5..8, no credentials
             name = (_FOREIGN_SURNAMES[rng.randrange(len(_FOREIGN_SURNAMES))] + " "
                     + _FOREIGN_GIVEN[rng.randrange(len(_FOREIGN_GIVEN))])
             s = ("7" if male else "8") if y2k else ("5" if male else "6")
@@ -448,16 +457,15 @@ class _Generator:
                           "foreign", phone, True, branch, created)
             self.account(out, i, branch, "01")
             return
-        name = (self.surnames[_pick(rng, self.surname_cum)]
-                + self.given[rng.randrange(len(self.given))])
+        name = surname + given
         if name in CASE_NAMES:  # the case names stay unique
             name = name[:-1] + "윤"
         s = ("3" if male else "4") if y2k else ("1" if male else "2")
-        online = r >= 0.10  # about 5% of the individuals have no online trading agreement
+        online = kind >= 100  # 5% of the individuals have no online trading agreement
         self.customer(out, i, name, birth + s + self.rrn_serial(i), birth, "individual",
                       "domestic", phone, online, branch, created)
         self.account(out, i, branch, "01")
-        if rng.random() < 0.3:
+        if second < 3:
             self.account(out, i, branch, "21")
         if not online:
             return
@@ -638,13 +646,14 @@ def _forked_batch(number: int) -> _Batch:
 
 
 def _worker_count(chunks: int) -> int:
-    """Generator processes: one less than the cores (the parent, or the PostgreSQL server,
-    needs one to write), at least one, at most 3. None for small loads, where the platform
-    cannot fork, or when the caller runs threads (forking a threaded process can deadlock)."""
+    """Generator processes: one per core, at most 4 (generating is most of the work; the
+    parent's inserts run largely in C, PostgreSQL's in the server). None for small loads,
+    where the platform cannot fork, or when the caller runs threads (forking a threaded
+    process can deadlock)."""
     if (chunks < 4 or "fork" not in multiprocessing.get_all_start_methods()
             or threading.active_count() > 1):
         return 0
-    return max(1, min(3, (os.cpu_count() or 1) - 1))
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _batches(gen: _Generator, total: int, as_text: bool) -> Iterator[_Batch]:
@@ -709,6 +718,7 @@ def _bulk_sqlite(raw, batches: Iterator[_Batch]) -> dict[str, int]:
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
         f"AND tbl_name IN ({names}) ORDER BY name").fetchall()
     cache = cur.execute("PRAGMA cache_size").fetchone()[0]
+    threads = cur.execute("PRAGMA threads").fetchone()[0]
     cur.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading and indexing
     spent = _Timer()
     try:
@@ -723,12 +733,15 @@ def _bulk_sqlite(raw, batches: Iterator[_Batch]) -> dict[str, int]:
                 if rows:
                     cur.executemany(statements[table], rows)
         spent.lap("insert")
+        # The generators are done: let SQLite sort for CREATE INDEX on the free cores too.
+        cur.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
         for _name, sql in indexes:
             cur.execute(sql)
         spent.lap("index")
         spent.report()
     finally:
         cur.execute(f"PRAGMA cache_size = {int(cache)}")
+        cur.execute(f"PRAGMA threads = {int(threads)}")
         cur.close()
     return spent.counts
 
