@@ -3,8 +3,18 @@ same branch for [from, until); no chains; ended early only by the branch manager
 
 from __future__ import annotations
 
+import json
+
 from helpers import register, utc
-from svc_helpers import activate, events_after, last_seq, refused, request_row, snapshot
+from svc_helpers import (
+    activate,
+    events_after,
+    execute,
+    last_seq,
+    refused,
+    request_row,
+    snapshot,
+)
 
 from staff_console.services.delegations import (
     end_delegation,
@@ -12,7 +22,7 @@ from staff_console.services.delegations import (
     list_delegations,
 )
 from staff_console.services.requests import approve_request, reject_request, request_revocation
-from staff_console.services.staff import add_staff
+from staff_console.services.staff import add_staff, authenticate
 
 FROM = "2026-11-25T09:00:00+09:00"
 UNTIL = "2026-11-27T18:00:00+09:00"
@@ -192,3 +202,37 @@ def test_delegations_are_audited(world):
         ("delegation.granted", "M001", f"delegation:{d.id}"),
         ("delegation.ended", "M001", f"delegation:{d.id}"),
     ]
+
+
+def test_a_successor_manager_of_the_branch_ends_a_delegation(world):
+    b, c = world.backend, world.clock
+    d = _grant(world)
+    add_staff(b, world.admin, employee_no="M003", name="새지점장", branch_code="001",
+              role="manager", password="password123", clock=c)
+    successor = authenticate(b, "M003", "password123", clock=c)
+    ended = end_delegation(b, successor, d.id, clock=c)
+    assert ended.ended_at == c.now()
+
+
+def test_a_locked_delegate_cannot_decide(world):
+    b, c = world.backend, world.clock
+    _grant(world)
+    world.at(FROM)
+    intake = register(world, "C001", "mts", "phone-1")
+    execute(b, "UPDATE staff SET locked_at = :t WHERE employee_no = 'T002'", t=c.now())
+    with refused("STAFF_LOCKED"):
+        approve_request(b, world.teller2, intake.request_id, clock=c)
+    assert request_row(b, intake.request_id)["status"] == "pending"
+
+
+def test_the_decision_event_names_the_delegation(world):
+    b, c = world.backend, world.clock
+    d = _grant(world)
+    world.at(FROM)
+    intake = register(world, "C001", "mts", "phone-1")
+    seq = last_seq(b)
+    approve_request(b, world.teller2, intake.request_id, clock=c)
+    decision = events_after(b, seq)[0]
+    assert (decision["action"], decision["actor"]) == ("request.approved", "T002")
+    assert json.loads(decision["detail"]) == {"kind": "registration", "authority": "delegate",
+                                              "delegation": d.id}

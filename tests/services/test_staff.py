@@ -16,6 +16,7 @@ from staff_console.services.staff import (
     list_staff,
     sign_out,
     unlock_staff,
+    verify_actor_password,
 )
 
 
@@ -186,3 +187,19 @@ def test_sign_in_and_out_are_audited(world):
     sign_out(b, actor, clock=c)
     assert [(e["action"], e["actor"]) for e in events_after(b, seq)] == [
         ("staff.sign_in", "T002"), ("staff.sign_out", "T002")]
+
+
+def test_the_idle_lock_needs_the_password_again(world):
+    """An idle terminal locks; unlocking is a sign-in by the same person, with the same lock."""
+    b, c = world.backend, world.clock
+    seq = last_seq(b)
+    again = verify_actor_password(b, world.teller, PASSWORD, clock=c)
+    assert again.staff_id == world.teller.staff_id
+    assert [e["action"] for e in events_after(b, seq)] == ["staff.sign_in"]
+    for _ in range(4):
+        with refused("AUTH_FAILED"):
+            verify_actor_password(b, world.teller, "wrong-password-1", clock=c)
+    with refused("STAFF_LOCKED"):
+        verify_actor_password(b, world.teller, "wrong-password-1", clock=c)
+    with refused("STAFF_LOCKED"):
+        verify_actor_password(b, world.teller, PASSWORD, clock=c)
