@@ -155,7 +155,7 @@ def _queries(backend, count: int, seed: int = 11) -> list[str]:
         rows = conn.execute(sa.text(
             "select c.customer_no, c.name, c.name_chosung, c.phone, c.birth_yymmdd, "
             "(select a.account_no from account a where a.customer_id = c.id limit 1) "
-            "from customer c where c.id in (%s)" % ",".join(map(str, ids)))).all()
+            f"from customer c where c.id in ({','.join(map(str, ids))})")).all()
     queries = []
     kinds = ["name", "name_prefix", "chosung", "customer_no", "account", "phone", "last4",
              "birth"]

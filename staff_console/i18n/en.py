@@ -181,7 +181,6 @@ MESSAGES: dict[str, str] = {
     "panel.pending_none": "none",
     "panel.pending_item": "#{id} {kind} · {who} · {reason}",
     "panel.none": "No simple-auth registration",
-    "panel.last_ended": "Latest: {status} ({when})",
     "history.channel": "Channel",
     "history.status": "Status",
     "history.device": "Device/browser",

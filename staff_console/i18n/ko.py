@@ -181,7 +181,6 @@ MESSAGES: dict[str, str] = {
     "panel.pending_none": "없음",
     "panel.pending_item": "#{id} {kind} · {who} · {reason}",
     "panel.none": "등록된 간편인증이 없습니다",
-    "panel.last_ended": "최근: {status} ({when})",
     "history.channel": "채널",
     "history.status": "상태",
     "history.device": "기기/브라우저",

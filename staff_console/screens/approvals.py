@@ -30,6 +30,7 @@ def _load(ctx: ServiceContext):
 
 
 class ApprovalsScreen(ServiceScreen):
+    AUTO_FOCUS = "#inbox-table"
     BINDINGS = [
         Binding("a", "approve", "keys.approve"),
         Binding("x", "reject", "keys.reject"),

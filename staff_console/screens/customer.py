@@ -69,7 +69,7 @@ class CustomerScreen(ServiceScreen):
                 with Vertical(id="history-box"):
                     yield Label(t("customer.history"), classes="section-label")
                     history = DataTable(id="history", show_cursor=False, zebra_stripes=True)
-                    for key, width in (("channel", 8), ("status", 8), ("device", 20),
+                    for key, width in (("channel", 8), ("status", 10), ("device", 20),
                                        ("activated", 16), ("until", 10), ("ended", 16),
                                        ("why", 18)):
                         history.add_column(t(f"history.{key}"), key=key, width=width)

@@ -135,6 +135,7 @@ class SearchScreen(ServiceScreen):
             status.update(t("search.status.results", query=page.query, kinds=kinds,
                             first=first, last=last, page=page.offset // PAGE_SIZE + 1,
                             more=more))
+        self.refresh_bindings()  # PgDn/PgUp enabled or not
         if self.issued_at is not None:
             self.timings.append((page.query, time.perf_counter() - self.issued_at,
                                  self.service_elapsed.get("search", 0.0)))

@@ -22,6 +22,9 @@ STATUS_STYLE = {
 }
 
 
+ROWS = 7  # status, device, methods, activated, valid until, last use, pending
+
+
 class CredentialPanel(Static):
     """Status, device or browser, methods, activated, last valid day with days left as a bar,
     last use, pending requests. `show(credential, pending)` fills it."""
@@ -32,7 +35,6 @@ class CredentialPanel(Static):
         border-title-style: bold;
         padding: 0 1;
         height: auto;
-        min-height: 8;
     }
     """
 
@@ -48,12 +50,16 @@ class CredentialPanel(Static):
         grid.add_column()
         device_label = t("panel.device") if self.channel == "mts" else t("panel.browser")
         if credential is None:
-            text = Text(t("panel.none"), style="dim")
             if ended is not None:
-                text.append("\n")
-                text.append(t("panel.last_ended", status=fmt.status(ended.status),
-                              when=fmt.when(ended.ended_at)), style="dim")
-            grid.add_row(t("panel.status"), text)
+                # The latest ended one: e.g. "revoked · 2026-11-24 10:00 · lost device".
+                status = Text(fmt.status(ended.status), style=STATUS_STYLE.get(ended.status, ""))
+                status.append(f"  {fmt.when(ended.ended_at)}  {fmt.end_reason(ended.end_reason)}",
+                              style="dim")
+                grid.add_row(t("panel.status"), status)
+                device = ended.device_model or ended.device_id
+                grid.add_row(device_label, Text(device, style="dim"))
+            grid.add_row("" if ended is not None else t("panel.status"),
+                         Text(t("panel.none"), style="dim"))
         else:
             c = credential
             grid.add_row(t("panel.status"),
@@ -78,4 +84,7 @@ class CredentialPanel(Static):
         ]
         grid.add_row(t("panel.pending"),
                      Group(*lines) if lines else Text(t("panel.pending_none"), style="dim"))
+        # Both panels the same height, side by side: pad to the rows of a current credential.
+        for _ in range(grid.row_count, ROWS):
+            grid.add_row("", "")
         self.update(grid)
