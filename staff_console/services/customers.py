@@ -232,7 +232,8 @@ def classify_query(query: str) -> list[tuple[str, object]]:
         kinds.append(("chosung", condition))
     elif has_hangul(text) or any(ch.isalpha() for ch in text):
         kinds.append(("name", _prefix(Customer.name, text)))
-    if compact and compact.replace("-", "").isalnum() and len(compact) <= 20:
+    # Customer numbers are ASCII letters, digits and dashes (domain.ids.normalize_customer_no).
+    if compact and compact.isascii() and compact.isalnum() and len(compact) <= 20:
         kinds.append(("customer_no", Customer.customer_no == text.upper()))
     return kinds
 
@@ -354,9 +355,7 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
         ).all()
         accounts = sorted(s.exec(select(Account.account_no).where(Account.customer_id == c.id)))
         branch = s.get(Branch, c.branch_code)
-        record(s, backend.store, now, event(actor, "customer.view", category="access",
-                                            customer_no=c.customer_no))
-        return CustomerDetail(
+        detail = CustomerDetail(
             customer_no=c.customer_no,
             name=c.name,
             id_masked=c.id_masked,
@@ -373,6 +372,9 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
             pending=[request_view(s, r, today, customer=c) for r in pending],
             today=today,
         )
+        record(s, backend.store, now, event(actor, "customer.view", category="access",
+                                            customer_no=c.customer_no))  # last: head lock
+        return detail
 
     return backend.store.run(work)
 

@@ -196,3 +196,11 @@ def test_an_rrn_typed_into_the_search_box_is_not_logged_in_clear(world, q):
     [e] = events_after(b, seq)
     assert "1234567" not in e["detail"]
     assert json.loads(e["detail"])["query"] == "900101-1******"
+
+
+def test_a_hangul_query_is_never_taken_for_a_customer_number():
+    from staff_console.services.customers import classify_query
+
+    assert [kind for kind, _ in classify_query("ㅎㄱㄷ")] == ["chosung"]
+    assert [kind for kind, _ in classify_query("홍길동")] == ["name"]
+    assert "customer_no" in [kind for kind, _ in classify_query("C001")]
