@@ -24,6 +24,14 @@ def _customers(session: StaffSession) -> bool:
     return session.may_view_customers()
 
 
+def _managers(session: StaffSession) -> bool:
+    return session.may_delegate()
+
+
+def _auditors(session: StaffSession) -> bool:
+    return session.may_read_audit()
+
+
 @dataclass(frozen=True)
 class Section:
     name: str  # the Textual mode name
@@ -49,7 +57,10 @@ SECTIONS: list[Section] = [
     Section("search", "f2", "staff_console.screens.search:SearchScreen", _customers,
             footer=True),
     Section("approvals", "f3", "staff_console.screens.approvals:ApprovalsScreen", footer=True),
-    # Next: delegation (f4), matrix (f5), expiring (f6), audit (f7).
+    Section("delegation", "f4", "staff_console.screens.delegation:DelegationScreen", _managers),
+    Section("matrix", "f5", "staff_console.screens.matrix:MatrixScreen"),
+    Section("expiring", "f6", "staff_console.screens.expiring:ExpiringScreen", _customers),
+    Section("audit", "f7", "staff_console.screens.audit:AuditScreen", _auditors),
 ]
 
 

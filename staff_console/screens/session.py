@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..domain.authority import BRANCH_ROLES, READ_ROLES, Actor, Role
+from ..domain.authority import AUDIT_ROLES, BRANCH_ROLES, READ_ROLES, Actor, Role
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,19 @@ class StaffSession:
 
     def may_request(self) -> bool:
         return self.role in BRANCH_ROLES
+
+    def may_delegate(self) -> bool:
+        """Grant and end delegations (직무대행): the branch manager only."""
+        return self.role is Role.MANAGER
+
+    def may_read_audit(self) -> bool:
+        """Read and verify the audit trail."""
+        return self.role in AUDIT_ROLES
+
+    def may_review_access(self) -> bool:
+        """The monthly access-log review and its sign-off: a manager (the branch) or an
+        auditor (everyone)."""
+        return self.role in (Role.MANAGER, Role.AUDITOR)
 
     def active_grant(self, branch_code: str, now: datetime) -> Grant | None:
         for grant in self.grants:

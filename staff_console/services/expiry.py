@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter
 from datetime import date, timedelta
 
@@ -158,5 +160,50 @@ def expiring_by_month(
         for day, n in s.exec(query):
             counts[f"{day.year:04d}-{day.month:02d}"] += n
         return [(k, counts.get(k, 0)) for k in keys]
+
+    return backend.store.run(work)
+
+
+EXPIRING_CSV_HEADER = ["customer_no", "customer_name", "branch_code", "channel", "device_model",
+                       "last_valid_day", "days_left", "credential_id"]
+
+
+def export_expiring_csv(
+    backend: Backend, actor: Actor, *, within_days: int = 30, clock: Clock,
+    branch_code: str | None = None, limit: int = 1000,
+) -> str:
+    """The expiring-soon list as CSV text, for a file the caller writes. An export of customer
+    data: recorded as its own access event (`credential.expiring_export`)."""
+    if not 0 <= within_days <= 3660:
+        raise invalid("within", "must be between 0 and 3660 days")
+    now = clock.now()
+    today = seoul_date(now)
+    until = today + timedelta(days=within_days)
+    branch = _scope(actor, branch_code)
+
+    def work(s: Session) -> str:
+        current_staff(s, actor)
+        require_role(actor, READ_ROLES, "export customer data")
+        query = (
+            select(Credential, Customer.customer_no, Customer.name, Customer.branch_code)
+            .join(Customer)
+            .where(Credential.status.in_([c.value for c in CURRENT]),
+                   Credential.valid_until >= today, Credential.valid_until <= until)
+        )
+        if branch:
+            query = query.where(Customer.branch_code == branch)
+        rows = s.exec(query.order_by(Credential.valid_until, Credential.id).limit(limit)).all()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(EXPIRING_CSV_HEADER)
+        for c, no, name, br in rows:
+            writer.writerow([no, name, br, c.channel, c.device_model or "",
+                             c.valid_until.isoformat(), (c.valid_until - today).days, c.id])
+        record(s, backend.store, now, event(
+            actor, "credential.expiring_export", category="access",
+            detail={"within_days": within_days, "branch": branch, "count": len(rows),
+                    "format": "csv",
+                    "customers": sorted({no for _, no, _, _ in rows})[:200]}))
+        return out.getvalue()
 
     return backend.store.run(work)

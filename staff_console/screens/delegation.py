@@ -1,0 +1,346 @@
+"""직무대행 (F4, branch managers): the branch's delegations, grant one, end one early.
+
+A manager sees the branch's delegations and grants approval authority to a staff member of the
+branch for a period [from, until) entered in Korea time (`g`: the form, then a confirmation), or
+ends the selected one now (`x`, with a confirmation). Anyone else who reaches the screen sees the
+delegations granted to them, read-only; the services refuse the rest anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..domain.clock import SEOUL
+from ..i18n import t
+from ..widgets import format as fmt
+from ..widgets.session_bar import SessionBar
+from .base import ServiceContext, ServiceModal, ServiceScreen
+from .modals import ConfirmModal
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+DEFAULT_DAYS = 7
+STATE_STYLE = {"active": "bold green", "scheduled": "yellow", "ended": "dim", "expired": "dim"}
+
+
+def parse_korea_time(text: str) -> datetime | None:
+    """`2026-11-24 09:00` (Korea time) -> an aware instant; None if it is not that format."""
+    try:
+        local = datetime.strptime(" ".join(text.split()), TIME_FORMAT)
+    except ValueError:
+        return None
+    return local.replace(tzinfo=SEOUL)
+
+
+def korea_time(instant: datetime) -> str:
+    return instant.astimezone(SEOUL).strftime(TIME_FORMAT)
+
+
+def state_of(d, now: datetime) -> str:
+    """active, scheduled, ended (early) or expired (its period is over)."""
+    if d.ended_at is not None and d.ended_at <= now:
+        return "ended"
+    if d.valid_until <= now:
+        return "expired"
+    if d.valid_from > now:
+        return "scheduled"
+    return "active"
+
+
+def _load(may_delegate: bool):
+    def call(ctx: ServiceContext):
+        delegations = ctx.call("delegations.list_delegations")
+        staff = ctx.call("staff.list_staff") if may_delegate else []
+        return delegations, staff
+
+    return call
+
+
+class GrantModal(ServiceModal):
+    """The delegate (staff of the branch), from and until in Korea time. Returns
+    `(employee_no, name, valid_from, valid_until)` or None."""
+
+    DEFAULT_CSS = """
+    GrantModal {
+        align: center middle;
+    }
+    GrantModal #grant-delegate {
+        height: auto;
+        max-height: 8;
+        margin-bottom: 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+
+    def __init__(self, candidates: list, now: datetime) -> None:
+        super().__init__()
+        self.candidates = candidates
+        start = now.astimezone(SEOUL).replace(second=0, microsecond=0)
+        self.default_from = start
+        self.default_until = start + timedelta(days=DEFAULT_DAYS)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="grant-dialog"):
+            yield Static(t("delegation.form.title"), classes="dialog-title")
+            yield Label(t("delegation.form.delegate"))
+            if self.candidates:
+                yield OptionList(*[
+                    Option(t("delegation.staff_item", name=s.name, employee_no=s.employee_no,
+                             role=fmt.role(s.role)), id=s.employee_no)
+                    for s in self.candidates
+                ], id="grant-delegate")
+            else:
+                yield Static(t("delegation.form.no_staff"), classes="dialog-error")
+            yield Label(t("delegation.form.from"))
+            yield Input(korea_time(self.default_from), id="grant-from", max_length=16)
+            yield Label(t("delegation.form.until"))
+            yield Input(korea_time(self.default_until), id="grant-until", max_length=16)
+            yield Static("", id="grant-message", classes="dialog-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(t("delegation.form.submit"), id="ok", variant="primary",
+                             disabled=not self.candidates)
+                yield Button(t("confirm.cancel"), id="cancel")
+
+    def on_mount(self) -> None:
+        if self.candidates:
+            picker = self.query_one("#grant-delegate", OptionList)
+            picker.highlighted = 0
+            picker.focus()
+        else:
+            self.query_one("#cancel", Button).focus()
+
+    def _fail(self, message: str, focus: str) -> None:
+        self.query_one("#grant-message", Static).update(message)
+        self.query_one(focus).focus()
+
+    def _submit(self) -> None:
+        if not self.candidates:
+            return
+        picker = self.query_one("#grant-delegate", OptionList)
+        if picker.highlighted is None:
+            self._fail(t("delegation.form.pick"), "#grant-delegate")
+            return
+        chosen = self.candidates[picker.highlighted]
+        start = parse_korea_time(self.query_one("#grant-from", Input).value)
+        if start is None:
+            self._fail(t("delegation.form.bad_time", field=t("delegation.col.from")),
+                       "#grant-from")
+            return
+        until = parse_korea_time(self.query_one("#grant-until", Input).value)
+        if until is None:
+            self._fail(t("delegation.form.bad_time", field=t("delegation.col.until")),
+                       "#grant-until")
+            return
+        if until <= start:
+            self._fail(t("delegation.form.order"), "#grant-until")
+            return
+        self.dismiss((chosen.employee_no, chosen.name, start, until))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.query_one("#grant-from", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "grant-from":
+            self.query_one("#grant-until", Input).focus()
+        else:
+            self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DelegationScreen(ServiceScreen):
+    DEFAULT_CSS = """
+    DelegationScreen #delegation-intro {
+        padding: 1 1 0 1;
+        height: auto;
+    }
+    DelegationScreen #delegation-table {
+        height: 1fr;
+        margin: 1 1 0 1;
+    }
+    DelegationScreen #delegation-status {
+        padding: 0 1;
+        height: 1;
+        color: $text-muted;
+    }
+    """
+    AUTO_FOCUS = "#delegation-table"
+    BINDINGS = [
+        Binding("g", "grant", "keys.grant"),
+        Binding("x", "end", "keys.end_delegation"),
+        Binding("ctrl+r", "reload", "keys.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delegations: list = []
+        self.staff: list = []
+        self.loaded = False
+
+    @property
+    def help_title(self) -> str:
+        return t("nav.delegation.title")
+
+    @property
+    def help_tips(self) -> str:
+        return t("delegation.tips")
+
+    @property
+    def may_delegate(self) -> bool:
+        return self.session is not None and self.session.may_delegate()
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(t("nav.delegation.title"))
+        yield Static("", id="delegation-intro")
+        table = DataTable(id="delegation-table", cursor_type="row", zebra_stripes=True)
+        for key, width in (("id", 5), ("delegate", 18), ("grantor", 18), ("from", 16),
+                           ("until", 16), ("ended", 16), ("state", 12)):
+            table.add_column(t(f"delegation.col.{key}"), key=key, width=width)
+        yield table
+        yield Static("", id="delegation-status")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        session = self.session
+        intro = (t("delegation.intro_manager", branch=session.actor.branch_code)
+                 if self.may_delegate else t("delegation.intro_readonly"))
+        self.query_one("#delegation-intro", Static).update(intro)
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.run_service(_load(self.may_delegate), token="load",
+                         loading=self.query_one("#delegation-table"))
+
+    def done_load(self, result) -> None:
+        delegations, staff = result
+        self.loaded = True
+        self.delegations = list(delegations)
+        self.staff = list(staff)
+        if self.session is not None:
+            self.session.set_delegations(delegations)
+        self._fill()
+        self.refresh_bindings()
+
+    def _fill(self) -> None:
+        table = self.query_one("#delegation-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        now = self.staff_app.now()
+        active = 0
+        for d in self.delegations:
+            state = state_of(d, now)
+            active += state == "active"
+            table.add_row(
+                str(d.id), f"{d.delegate_name} ({d.delegate})", f"{d.grantor_name} ({d.grantor})",
+                fmt.when(d.valid_from), fmt.when(d.valid_until), fmt.when(d.ended_at),
+                Text(t(f"delegation.state.{state}"), style=STATE_STYLE[state]), key=str(d.id))
+        if self.delegations:
+            table.move_cursor(row=min(row or 0, len(self.delegations) - 1))
+        status = self.query_one("#delegation-status", Static)
+        if self.delegations:
+            status.update(t("delegation.count", count=len(self.delegations), active=active))
+        else:
+            status.update(Text(t("delegation.empty"), style="dim"))
+
+    # ------------------------------------------------------------------ selection and gating
+
+    def _current(self):
+        table = self.query_one("#delegation-table", DataTable)
+        row = table.cursor_row
+        if not self.delegations or row is None or not 0 <= row < len(self.delegations):
+            return None
+        return self.delegations[row]
+
+    def _endable(self, d) -> bool:
+        return d is not None and state_of(d, self.staff_app.now()) in ("active", "scheduled")
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.session is None:
+            return False
+        if action in ("grant", "end") and not self.may_delegate:
+            return False
+        if action == "grant":
+            return True if self.loaded else None
+        if action == "end":
+            return True if self._endable(self._current()) else None
+        return True
+
+    # ------------------------------------------------------------------ grant
+
+    def _candidates(self) -> list:
+        me = self.session.actor
+        return [s for s in self.staff
+                if s.employee_no != me.employee_no and s.branch_code == me.branch_code
+                and s.role in ("teller", "manager") and s.active and not s.locked]
+
+    def action_grant(self) -> None:
+        if not self.may_delegate or not self.loaded:
+            return
+        branch = self.session.actor.branch_code
+
+        def chosen(answer) -> None:
+            if not answer:
+                return
+            employee_no, name, start, until = answer
+            question = t("delegation.confirm", name=name, employee_no=employee_no,
+                         start=korea_time(start), until=korea_time(until), branch=branch)
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.run_service("delegations.grant_delegation", token="grant",
+                                     loading=self.query_one("#delegation-table"),
+                                     delegate_employee_no=employee_no, valid_from=start,
+                                     valid_until=until)
+
+            self.app.push_screen(ConfirmModal(question, title=t("delegation.confirm_title")),
+                                 confirmed)
+
+        self.app.push_screen(GrantModal(self._candidates(), self.staff_app.now()), chosen)
+
+    def done_grant(self, d) -> None:
+        self.notify(t("delegation.granted", name=d.delegate_name, employee_no=d.delegate,
+                      id=d.id))
+        self.action_reload()
+
+    # ------------------------------------------------------------------ end early
+
+    def action_end(self) -> None:
+        d = self._current()
+        if not self.may_delegate or not self._endable(d):
+            return
+        question = t("delegation.end_confirm", id=d.id, name=d.delegate_name,
+                     until=fmt.when(d.valid_until))
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_service("delegations.end_delegation", d.id, token="end",
+                                 loading=self.query_one("#delegation-table"))
+
+        self.app.push_screen(ConfirmModal(question, title=t("delegation.end_title")), confirmed)
+
+    def done_end(self, d) -> None:
+        self.notify(t("delegation.ended", id=d.id))
+        self.action_reload()
+
+    def failed_end(self, _error: BaseException) -> bool:
+        self.action_reload()
+        return False

@@ -1,0 +1,248 @@
+"""만료 예정 (F6, roles that see customer data): credentials whose last valid day comes within N
+days (default `settings.expiring_within_days`, 30), soonest first, and a chart of how many
+expire in each of the next 12 months.
+
+Branch staff see their branch's customers, an auditor every branch (the service decides). Enter
+opens the customer; `e` exports the list to `<home>/exports/` as CSV through
+`expiry.export_expiring_csv`, which records the export in the access log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Input, Label, Static
+
+from ..i18n import t
+from ..widgets import format as fmt
+from ..widgets.days_bar import DANGER_DAYS
+from ..widgets.expiry_chart import ExpiryChart
+from ..widgets.export_file import write_export
+from ..widgets.session_bar import SessionBar
+from .base import ServiceContext, ServiceScreen
+
+MAX_WITHIN = 3660
+LIST_LIMIT = 1000
+
+
+def _load(within: int, with_chart: bool):
+    def call(ctx: ServiceContext):
+        items = ctx.call("expiry.list_expiring", within_days=within, limit=LIST_LIMIT)
+        months = ctx.call("expiry.expiring_by_month", months=12) if with_chart else None
+        return within, items, months
+
+    return call
+
+
+def _export(within: int, home):
+    def call(ctx: ServiceContext):
+        text = ctx.call("expiry.export_expiring_csv", within_days=within, limit=LIST_LIMIT)
+        count = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
+        return write_export(home, "expiring", text, ctx.clock.now()), count
+
+    return call
+
+
+class ExpiringScreen(ServiceScreen):
+    DEFAULT_CSS = """
+    ExpiringScreen #expiring-controls {
+        height: 3;
+        margin: 1 1 0 1;
+    }
+    ExpiringScreen #expiring-controls Label {
+        padding: 1 1 0 0;
+    }
+    ExpiringScreen #expiring-within {
+        width: 12;
+    }
+    ExpiringScreen #expiring-status {
+        padding: 1 0 0 2;
+        width: 1fr;
+        color: $text-muted;
+    }
+    ExpiringScreen #expiring-table {
+        height: 1fr;
+        margin: 0 1;
+    }
+    ExpiringScreen #expiring-chart-box {
+        height: 15;
+        margin: 0 1;
+        border: round $secondary;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+    }
+    """
+    AUTO_FOCUS = "#expiring-table"
+    BINDINGS = [
+        Binding("e", "export", "keys.export"),
+        Binding("slash", "focus_within", "keys.within"),
+        Binding("ctrl+r", "reload", "keys.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list = []
+        self.months: list | None = None
+        self.within: int | None = None
+        self._focus_table = False
+
+    @property
+    def help_title(self) -> str:
+        return t("nav.expiring.title")
+
+    @property
+    def help_tips(self) -> str:
+        return t("expiring.tips")
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(t("nav.expiring.title"))
+        with Horizontal(id="expiring-controls"):
+            yield Label(t("expiring.within"))
+            yield Input(str(self._default_within()), id="expiring-within", type="integer",
+                        max_length=4)
+            yield Static("", id="expiring-status")
+        table = DataTable(id="expiring-table", cursor_type="row", zebra_stripes=True)
+        for key, width in (("customer_no", 10), ("name", 14), ("branch", 6), ("channel", 8),
+                           ("device", 28), ("until", 13), ("days", 9)):
+            table.add_column(t(f"expiring.col.{key}"), key=key, width=width)
+        yield table
+        with Vertical(id="expiring-chart-box"):
+            yield ExpiryChart(id="expiring-chart")
+        yield Footer(show_command_palette=False)
+
+    def _default_within(self) -> int:
+        value = getattr(self.staff_app.settings, "expiring_within_days", 30)
+        try:
+            return min(max(int(value), 0), MAX_WITHIN)
+        except (TypeError, ValueError):
+            return 30
+
+    def on_mount(self) -> None:
+        self.query_one("#expiring-chart-box").border_title = t("expiring.chart")
+        self.load(self._default_within(), with_chart=True)
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self, within: int, *, with_chart: bool) -> None:
+        self.within = within
+        self.run_service(_load(within, with_chart), token="load",
+                         loading=self.query_one("#expiring-table"))
+        if with_chart:
+            self.query_one("#expiring-chart").loading = True
+
+    def action_reload(self) -> None:
+        within = self._within_input()
+        if within is not None:
+            self.load(within, with_chart=True)
+
+    def done_load(self, result) -> None:
+        within, items, months = result
+        self.items = list(items)
+        self._fill(within)
+        if months is not None:
+            self.months = list(months)
+            chart = self.query_one("#expiring-chart", ExpiryChart)
+            chart.loading = False
+            chart.show(self.months)
+            total = sum(n for _, n in self.months)
+            self.query_one("#expiring-chart-box").border_subtitle = t("expiring.chart_total",
+                                                                      total=total)
+        if self._focus_table:
+            self._focus_table = False
+            self.query_one("#expiring-table", DataTable).focus()
+        self.refresh_bindings()
+
+    def failed_load(self, _error: BaseException) -> bool:
+        self.query_one("#expiring-chart").loading = False
+        return False
+
+    def _fill(self, within: int) -> None:
+        table = self.query_one("#expiring-table", DataTable)
+        table.clear()
+        for item in self.items:
+            days = Text(t("expiring.today") if item.days_left == 0
+                        else t("expiring.days", days=item.days_left), justify="right",
+                        style="bold red" if item.days_left <= 7
+                        else "red" if item.days_left <= DANGER_DAYS else "yellow")
+            table.add_row(item.customer_no, item.customer_name, item.branch_code,
+                          fmt.channel(item.channel), item.device_model or "-",
+                          fmt.day(item.valid_until), days, key=str(item.credential_id))
+        today = self.staff_app.today()
+        actor = self.session.actor if self.session is not None else None
+        if actor is not None and actor.role.value in ("teller", "manager"):
+            scope = t("expiring.scope.branch", branch=actor.branch_code)
+        else:
+            scope = t("expiring.scope.all")
+        key = "expiring.status_limited" if len(self.items) >= LIST_LIMIT else "expiring.status"
+        text = t(key, count=len(self.items), today=fmt.day(today), days=within,
+                 until=fmt.day(today + timedelta(days=within)), scope=scope)
+        if not self.items:
+            text = f"{t('expiring.empty')} · {text}"
+        self.query_one("#expiring-status", Static).update(text)
+
+    # ------------------------------------------------------------------ the days
+
+    def _within_input(self) -> int | None:
+        box = self.query_one("#expiring-within", Input)
+        text = box.value.strip()
+        if not text:
+            return self._default_within()
+        try:
+            value = int(text)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= MAX_WITHIN:
+            self.notify(t("expiring.bad_within"), severity="warning")
+            box.focus()
+            return None
+        return value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "expiring-within":
+            return
+        event.stop()
+        within = self._within_input()
+        if within is not None:
+            self._focus_table = True
+            self.load(within, with_chart=self.months is None)
+
+    def action_focus_within(self) -> None:
+        self.query_one("#expiring-within", Input).focus()
+
+    # ------------------------------------------------------------------ open, export
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        row = event.cursor_row
+        if 0 <= row < len(self.items):
+            self.staff_app.open_customer(self.items[row].customer_no)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            if self.session is None or not self.session.may_view_customers():
+                return False
+            return True if self.items else None
+        return True
+
+    def action_export(self) -> None:
+        if not self.items or self.within is None:
+            return
+        self.run_service(_export(self.within, self.staff_app.settings.home), token="export",
+                         loading=self.query_one("#expiring-table"))
+
+    def done_export(self, result) -> None:
+        path, count = result
+        self.notify(t("expiring.exported", count=count, path=str(path)),
+                    title=t("export.title"), timeout=12)
+
+    def failed_export(self, error: BaseException) -> bool:
+        if isinstance(error, OSError):
+            self.notify(t("export.failed", error=error.strerror or type(error).__name__),
+                        severity="error", timeout=12)
+            return True
+        return False

@@ -1,0 +1,167 @@
+"""모바일웹 서비스표 (F5, everyone): the service matrix of DOMAIN.md section 4, grouped.
+
+The 17 services by group (간편인증 / MY 정보 / 모바일 지점), whether they need the online trading
+agreement (Y/-) and the verification they need. A customer number (optional; roles that see
+customer data only) adds, for that customer, available or not (✓/✗) and why; that lookup is a
+customer-data access and the service records it.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ..i18n import language, t
+from ..widgets.session_bar import SessionBar
+from .base import ServiceScreen
+
+
+class MatrixScreen(ServiceScreen):
+    DEFAULT_CSS = """
+    MatrixScreen #matrix-customer {
+        margin: 1 1 0 1;
+        width: 50;
+    }
+    MatrixScreen #matrix-status {
+        padding: 0 2;
+        height: 1;
+        color: $text-muted;
+    }
+    MatrixScreen #matrix-table {
+        height: 1fr;
+        margin: 0 1;
+    }
+    """
+    AUTO_FOCUS = "#matrix-table"
+    BINDINGS = [
+        Binding("slash", "focus_customer", "keys.customer_input"),
+        Binding("escape", "clear_customer", "keys.back", show=False),
+        Binding("ctrl+r", "reload", "keys.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list = []
+        self.customer_no: str | None = None
+        self._focus_table = False
+
+    @property
+    def help_title(self) -> str:
+        return t("nav.matrix.title")
+
+    @property
+    def help_tips(self) -> str:
+        return t("matrix.tips")
+
+    @property
+    def may_look_up(self) -> bool:
+        return self.session is not None and self.session.may_view_customers()
+
+    def compose(self) -> ComposeResult:
+        yield SessionBar(t("nav.matrix.title"))
+        yield Input(placeholder=t("matrix.customer_placeholder"), id="matrix-customer",
+                    max_length=20)
+        yield Static("", id="matrix-status")
+        yield DataTable(id="matrix-table", cursor_type="row", zebra_stripes=True)
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        box = self.query_one("#matrix-customer", Input)
+        box.disabled = not self.may_look_up
+        box.display = self.may_look_up
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        table = self.query_one("#matrix-table", DataTable)
+        if self.customer_no:
+            self.run_service("customers.service_matrix", self.customer_no, token="matrix",
+                             loading=table)
+        else:
+            self.run_service("customers.service_matrix", token="matrix", loading=table)
+
+    def done_matrix(self, rows) -> None:
+        self.rows = list(rows)
+        self._fill()
+        if self._focus_table:
+            self._focus_table = False
+            self.query_one("#matrix-table", DataTable).focus()
+
+    def failed_matrix(self, _error: BaseException) -> bool:
+        # An unknown customer: keep showing the plain matrix, say why in the notification.
+        if self.customer_no:
+            self.customer_no = None
+            self.action_reload()
+        return False
+
+    def _fill(self) -> None:
+        table = self.query_one("#matrix-table", DataTable)
+        table.clear(columns=True)
+        table.add_column(t("matrix.group"), key="group", width=12)
+        table.add_column(t("matrix.service"), key="service", width=38 if language() == "en"
+                         else 24)
+        table.add_column(t("matrix.online_needed"), key="online", width=14)
+        table.add_column(t("matrix.verification"), key="verification", width=26)
+        with_customer = bool(self.rows) and self.rows[0].available is not None
+        if with_customer:
+            table.add_column(t("matrix.available"), key="available", width=4)
+            table.add_column(t("matrix.why"), key="why", width=22)
+        english = language() == "en"
+        group = None
+        for row in self.rows:
+            name = row.group_en if english else row.group
+            shown = Text(name, style="bold") if name != group else Text("")
+            group = name
+            cells = [
+                shown,
+                row.name_en if english else row.name,
+                Text(t("matrix.needed.yes") if row.online_trading else t("matrix.needed.no"),
+                     justify="center"),
+                t(f"matrix.verification.{row.verification}", row.verification),
+            ]
+            if with_customer:
+                cells.append(Text("✓", style="bold green", justify="center") if row.available
+                             else Text("✗", style="bold red", justify="center"))
+                cells.append(t(f"matrix.reason.{row.reason_code}", row.reason_code)
+                             if row.reason_code else "")
+            table.add_row(*cells, key=row.code)
+        status = self.query_one("#matrix-status", Static)
+        if with_customer:
+            status.update(t("matrix.status.customer", customer_no=self.customer_no,
+                            available=sum(1 for r in self.rows if r.available),
+                            count=len(self.rows)))
+        elif self.may_look_up:
+            status.update(t("matrix.status.plain", count=len(self.rows)))
+        else:
+            status.update(t("matrix.status.no_customers", count=len(self.rows)))
+
+    # ------------------------------------------------------------------ the customer
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "matrix-customer":
+            return
+        event.stop()
+        text = event.value.strip().upper()
+        if text and not self.may_look_up:
+            return
+        self.customer_no = text or None
+        self._focus_table = True
+        self.action_reload()
+
+    def action_focus_customer(self) -> None:
+        if self.may_look_up:
+            self.query_one("#matrix-customer", Input).focus()
+
+    def action_clear_customer(self) -> None:
+        box = self.query_one("#matrix-customer", Input)
+        if self.customer_no or box.value:
+            box.value = ""
+            self.customer_no = None
+            self.action_reload()
+        self.query_one("#matrix-table", DataTable).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_customer":
+            return self.may_look_up
+        return True

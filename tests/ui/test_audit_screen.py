@@ -1,0 +1,337 @@
+"""감사 기록 (F7): filters, `v` verifies the chain (ok, and a tampered event found), the monthly
+access-log review with a sign-off that is itself an audit event, `e` exports what is shown to
+CSV; a teller has no audit section and an admin no access-log review, and the services refuse."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+import sqlalchemy as sa
+from textual.widgets import DataTable, Input, TabbedContent
+from ui_pilot import footer_keys, notifications, settle, sign_in, text_of, type_text
+
+from staff_console.domain.errors import ConsoleError
+from staff_console.i18n import t
+from staff_console.screens.audit import AuditScreen, problem_text
+from staff_console.screens.modals import ConfirmModal, NoteModal
+from staff_console.services.audit_trail import (
+    access_log,
+    list_events,
+    sign_off_access_review,
+)
+from staff_console.services.demo import DEMO_PASSWORD
+from staff_console.services.staff import authenticate
+
+WIDE = (120, 40)
+CSV_HEADER = ["seq", "at", "actor", "terminal", "action", "category", "customer_no", "target",
+              "detail"]
+
+
+def _app(make_app, **kwargs):
+    app = make_app(**kwargs)
+    app.terminal = "tui@test"
+    return app
+
+
+async def _open(pilot, employee_no: str) -> AuditScreen:
+    await sign_in(pilot, employee_no)
+    await pilot.press("f7")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AuditScreen)
+    return screen
+
+
+async def _browse(pilot, *queries: str) -> None:
+    """Some customer-data reads to review: searches through the search screen."""
+    for query in queries:
+        await pilot.press("f2")
+        await settle(pilot)
+        box = pilot.app.screen.query_one("#search-input", Input)
+        box.value = ""
+        await type_text(pilot, query)
+        await pilot.pause(0.2)
+        await settle(pilot)
+
+
+async def _apply(pilot, screen, **values: str) -> None:
+    """Set some filters and press Enter in the first one."""
+    for name, value in values.items():
+        screen.query_one(f"#filter-{name}", Input).value = value
+    screen.query_one("#filter-customer", Input).focus()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def _actor(backend, clock, employee_no="M001"):
+    return authenticate(backend, employee_no, DEMO_PASSWORD, clock=clock)
+
+
+async def test_events_filters_and_verify_the_chain(make_app, ui_backend, ui_clock):
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "M001")
+        await _browse(pilot, "홍길동", "ㄱㅊㅅ")
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        seqs = [e.seq for e in screen.events]
+        assert seqs == sorted(seqs, reverse=True) and len(seqs) >= 4
+        table = screen.query_one("#audit-table", DataTable)
+        assert table.row_count == len(seqs)
+        assert app.focused is table
+        first = screen.events[0]
+        assert f"#{first.seq}" in text_of(screen.query_one("#audit-detail"))
+
+        # filter: staff and action prefix
+        await pilot.press("slash")
+        assert app.focused is screen.query_one("#filter-customer", Input)
+        await _apply(pilot, screen, staff="M001", action="customer.search")
+        assert [e.action for e in screen.events] == ["customer.search", "customer.search"]
+        assert {e.actor for e in screen.events} == {"M001"}
+        assert app.focused is table  # on to the results
+        # a bad date is said, nothing changes
+        await _apply(pilot, screen, **{"from": "2026-13-01"})
+        assert len(screen.events) == 2
+        assert any(t("audit.filter.from") in n for n in notifications(app))
+        assert app.focused is screen.query_one("#filter-from", Input)
+        await _apply(pilot, screen, **{"from": "2026-11-24", "to": "2026-11-24"})
+        assert len(screen.events) == 2
+        await _apply(pilot, screen, to="2026-11-23")
+        assert any(t("audit.bad_range") in n for n in notifications(app))
+        await _apply(pilot, screen, staff="", action="", to="", **{"from": ""})
+        assert len(screen.events) == len(seqs)
+
+        # verify
+        assert screen.check_action("verify", ()) is True
+        table.focus()
+        await pilot.press("v")
+        await settle(pilot)
+        verdict = screen.verdict
+        assert verdict.ok and verdict.count >= len(seqs)
+        shown = text_of(screen.query_one("#audit-verdict"))
+        assert t("audit.verify_ok", count=verdict.count, when="2026-11-24 10:00") in shown
+        assert any(t("audit.verify_title_ok") in n or "✓" in n for n in notifications(app))
+        assert screen.events[0].action == "audit.verified"  # the check is itself recorded
+        assert screen.events[0].detail["ok"] is True
+
+
+async def test_verify_names_the_first_tampered_event(make_app, ui_backend, ui_clock):
+    manager = _actor(ui_backend, ui_clock)
+    # three more events, then someone edits the second one behind the console's back
+    for month in ("2026-08", "2026-09", "2026-10"):
+        sign_off_access_review(ui_backend, manager, month, note="ok", clock=ui_clock)
+    target = list_events(ui_backend, manager, clock=ui_clock,
+                         action="access_log.signed_off").items[1].seq
+    with ui_backend.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_event SET detail = :d WHERE seq = :s"),
+                     {"d": '{"month": "2026-09", "note": "edited", "scope": "001"}',
+                      "s": target})
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await _open(pilot, "AU01")
+        await pilot.press("v")
+        await settle(pilot)
+        verdict = screen.verdict
+        assert not verdict.ok and verdict.first_bad_seq == target
+        shown = text_of(screen.query_one("#audit-verdict"))
+        assert str(target) in shown and t("audit.problem.content") in shown
+        assert screen.query_one("#audit-verdict").has_class("-bad")
+        assert any(verdict.problem in n for n in notifications(app))
+
+
+def test_problem_words():
+    assert problem_text("event 7 is missing") == t("audit.problem.missing", seq="7")
+    assert problem_text("link to the previous event is broken") == t("audit.problem.link")
+    assert problem_text("something new") == "something new"
+    assert problem_text(None) == "-"
+
+
+async def test_access_review_sign_off_is_an_audit_event(make_app, ui_backend, ui_clock):
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "T001")
+        await _browse(pilot, "홍길동")
+        await pilot.press("f10")
+        await settle(pilot)
+        await sign_in(pilot, "M001")
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.check_action("sign_off", ()) is False  # events tab
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        tabs = screen.query_one("#audit-tabs", TabbedContent)
+        assert tabs.active == "tab-access"
+        assert screen.query_one("#access-month", Input).value == "2026-11"
+        assert screen.access_month == "2026-11"
+        actions = {(e.actor, e.action) for e in screen.access}
+        assert ("T001", "customer.search") in actions
+        assert {e.category for e in screen.access} == {"access"}
+        assert t("audit.not_signed", month="2026-11") in text_of(
+            screen.query_one("#access-signed"))
+        assert t("keys.sign_off") in footer_keys(screen)
+
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, NoteModal)
+        await type_text(pilot, "이상 없음")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen
+        signed = text_of(screen.query_one("#access-signed"))
+        assert "M001" in signed and "이상 없음" in signed
+        assert any("2026-11" in n and t("audit.signed_done", month="2026-11",
+                                         seq="")[:5] in n for n in notifications(app))
+        # the events tab shows the sign-off, then the review's reload of the access log
+        assert [e.action for e in screen.events[:2]] == ["access_log.view",
+                                                         "access_log.signed_off"]
+
+    manager = _actor(ui_backend, ui_clock)
+    [event] = list_events(ui_backend, manager, clock=ui_clock,
+                          action="access_log.signed_off").items
+    assert event.actor == "M001" and event.detail == {"month": "2026-11", "scope": "001",
+                                                      "note": "이상 없음"}
+
+
+async def test_export_writes_the_events_shown(make_app, tmp_path, ui_backend, ui_clock):
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "M001")
+        await _browse(pilot, "홍길동")
+        app.open_customer("D0000001")
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#filter-customer", Input).value = "d0000001"
+        screen.query_one("#filter-customer", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        shown = [e.seq for e in screen.events]
+        assert shown and all(e.customer_no == "D0000001" for e in screen.events)
+        await pilot.press("e")
+        await settle(pilot)
+        [path] = list((tmp_path / "exports").glob("audit-events-*.csv"))
+        assert any(str(path) in n for n in notifications(app))
+        # the access-log tab exports too
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        [access_path] = list((tmp_path / "exports").glob("access-log-2026-11-*.csv"))
+
+    rows = list(csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[0] == CSV_HEADER
+    assert [int(r[0]) for r in rows[1:]] == shown
+    assert {r[6] for r in rows[1:]} == {"D0000001"}
+    access_rows = list(csv.reader(access_path.read_text(encoding="utf-8-sig").splitlines()))
+    assert access_rows[0] == CSV_HEADER and len(access_rows) > 1
+    # exporting re-read the rows through the service: an access event names the customer
+    manager = _actor(ui_backend, ui_clock)
+    views = list_events(ui_backend, manager, clock=ui_clock, action="audit.view").items
+    assert any("D0000001" in e.detail.get("customers", []) for e in views)
+
+
+async def test_a_teller_has_no_audit_section_and_the_services_refuse(
+        make_app, ui_backend, ui_clock):
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "T001")
+        assert app.check_action("section", ("audit",)) is False
+        assert t("keys.section.audit") not in footer_keys(app.screen)
+        before = app.screen
+        await pilot.press("f7")
+        await settle(pilot)
+        assert app.screen is before
+        # reached anyway: the service refuses and the screen says so
+        app.push_screen(AuditScreen())
+        await settle(pilot)
+        screen = app.screen
+        assert screen.events == []
+        assert t("audit.not_allowed") in text_of(screen.query_one("#audit-status"))
+        assert screen.check_action("verify", ()) is False
+        assert any(t("errors.FORBIDDEN") in n for n in notifications(app))
+    teller = _actor(ui_backend, ui_clock, "T001")
+    for call in (lambda: list_events(ui_backend, teller, clock=ui_clock),
+                 lambda: access_log(ui_backend, teller, "2026-11", clock=ui_clock),
+                 lambda: sign_off_access_review(ui_backend, teller, "2026-11", clock=ui_clock)):
+        with pytest.raises(ConsoleError) as refused:
+            call()
+        assert refused.value.code == "FORBIDDEN"
+
+
+async def test_an_admin_reads_and_verifies_but_has_no_access_review(make_app, ui_backend,
+                                                                    ui_clock):
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await _open(pilot, "A0001")
+        assert screen.events
+        tabs = screen.query_one("#audit-tabs", TabbedContent)
+        assert not tabs.get_tab("tab-access").display
+        assert screen.check_action("sign_off", ()) is False
+        assert screen.check_action("switch_tab", ()) is False
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert tabs.active == "tab-events"
+        await pilot.press("v")
+        await settle(pilot)
+        assert screen.verdict is not None and screen.verdict.ok
+    admin = _actor(ui_backend, ui_clock, "A0001")
+    with pytest.raises(ConsoleError) as refused:
+        sign_off_access_review(ui_backend, admin, "2026-11", clock=ui_clock)
+    assert refused.value.code == "FORBIDDEN"
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+async def _still(pilot) -> None:
+    await settle(pilot)
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_snapshot_audit_events_after_verify(snap_compare, make_app):
+    async def run_before(pilot):
+        await sign_in(pilot, "M001")
+        await _browse(pilot, "홍길동", "ㅎㅁㄱ")
+        pilot.app.open_customer("D0000005")
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("v")
+        await _still(pilot)
+
+    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+
+
+def test_snapshot_access_review_signed_off(snap_compare, make_app):
+    async def run_before(pilot):
+        await sign_in(pilot, "T001")
+        await _browse(pilot, "홍길동", "5678")
+        pilot.app.open_customer("D0000001")
+        await settle(pilot)
+        await pilot.press("f10")
+        await settle(pilot)
+        await sign_in(pilot, "M001")
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await type_text(pilot, "이상 없음")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await _still(pilot)
+
+    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
