@@ -139,7 +139,8 @@ def sign_off_access_review(
         scope = actor.branch_code if actor.role is Role.MANAGER else "all"
         record(s, backend.store, now, event(actor, "access_log.signed_off",
                                             detail={"month": month, "scope": scope,
-                                                    "note": (note or "").strip()[:500]}))
+                                                    "note": (note or "").strip()[:500]}),
+               immediate=True)  # chained now: the event is read back just below
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
         return _view(last)
 

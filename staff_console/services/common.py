@@ -21,9 +21,14 @@ SYSTEM = "system"
 CHANNEL = "channel"
 
 
-def record(session: Session, store: Store, at: datetime, *events: NewEvent) -> None:
-    """Append events to the audit chain. Call it last in the transaction: it takes the head lock."""
-    append_events(session, store.keyring, list(events), at)
+def record(
+    session: Session, store: Store, at: datetime, *events: NewEvent, immediate: bool = False
+) -> None:
+    """Append events to the audit chain. Call it last in the transaction: on SQLite (or with
+    `immediate`, for a caller that reads its own event back before commit) it takes the head
+    lock, held to commit; on PostgreSQL the events are chained right after commit
+    (store/audit.py)."""
+    append_events(session, store.keyring, list(events), at, immediate=immediate)
 
 
 def event(actor: Actor, action: str, **kwargs) -> NewEvent:

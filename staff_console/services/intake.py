@@ -1,8 +1,14 @@
 """What the channel back-ends send: registrations (after the three-kind verification) and logins.
 
-Concurrent intakes for one customer and channel: the customer row lock orders them, and the
+Concurrency: both use cases lock the customer row first (SELECT ... FOR UPDATE on PostgreSQL;
+on SQLite BEGIN IMMEDIATE already runs writers one at a time), the same per-customer mutex that
+decisions and revocation requests take, so everything that changes one customer's credentials
+happens in one order. Concurrent intakes for one customer and channel: the lock orders them, the
+second one sees the first one's pending request and is refused with DUPLICATE_PENDING; and the
 partial unique index `uq_request_pending` guarantees one pending registration even if a path
-forgets the lock; the loser is refused with DUPLICATE_PENDING.
+forgets the lock (the unique violation is turned into the same DUPLICATE_PENDING). Logins count
+failures under the same lock, so five concurrent failures lock the credential exactly once. The
+audit append comes last: it holds the audit head lock until commit (store/audit.py).
 """
 
 from __future__ import annotations

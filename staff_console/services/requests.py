@@ -1,9 +1,16 @@
 """Maker-checker: revocation requests at a branch, decisions under 지점장 전결, withdrawal.
 
-Concurrency: a decision locks the customer row, then the request row (SELECT ... FOR UPDATE), and
-re-reads the status under the lock; a second decider waits and then sees ALREADY_DECIDED. The
-order customer -> request -> credentials -> audit head is the same in every use case, so two
-transactions never wait on each other in a cycle.
+Concurrency (PostgreSQL at READ COMMITTED; on SQLite BEGIN IMMEDIATE runs writers one at a
+time): a decision locks the customer row, then the request row (SELECT ... FOR UPDATE), and
+re-reads the status under the lock; a second decider (approve, reject or the maker's withdraw)
+waits on the lock and then sees the committed status: ALREADY_DECIDED. Exactly one decision and
+one decision event per request. Locking the customer first also orders the decision against
+everything else that changes that customer's credentials (intake, logins, revocation requests,
+other decisions), which all lock the customer row first. The order customer -> request ->
+credentials -> audit head is the same in every use case, so two transactions never wait on
+each other in a cycle; the audit append comes last (after the result is built) because the head
+lock is held until commit. The partial unique indexes back all this up in the database: a path
+that forgot a lock would fail with a unique violation, never leave two current credentials.
 """
 
 from __future__ import annotations
@@ -115,8 +122,9 @@ def request_revocation(
         if not backend.policy.needs_checker(RequestKind.REVOCATION.value):
             events += _approve(s, req, customer, actor.employee_no, actor.terminal, now,
                                Authority.POLICY, None, None, today)
-        record(s, backend.store, now, *events)
-        return request_view(s, req, today, customer=customer)
+        view = request_view(s, req, today, customer=customer)
+        record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
+        return view
 
     return backend.store.run(work)
 
@@ -222,8 +230,9 @@ def _decide(
             req.decision_note = text
             s.add(req)
             s.flush()
-        record(s, backend.store, now, *events)
-        return request_view(s, req, today, customer=customer)
+        view = request_view(s, req, today, customer=customer)
+        record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
+        return view
 
     return backend.store.run(work)
 
@@ -257,10 +266,11 @@ def withdraw_request(
         req.decided_at = now
         s.add(req)
         s.flush()
+        view = request_view(s, req, today, customer=customer)
         record(s, backend.store, now, event(actor, "request.withdrawn",
                                             customer_no=customer.customer_no,
                                             target=f"request:{req.id}", detail={"kind": req.kind}))
-        return request_view(s, req, today, customer=customer)
+        return view
 
     return backend.store.run(work)
 

@@ -1,18 +1,57 @@
-"""Engine, pool and transactions.
+"""Engine, pool and transactions: how many terminals share one store safely.
 
 Every use case runs as one function in one transaction through `Store.run`, which retries the
-whole function on transient failures (PostgreSQL serialization failures and deadlocks, SQLite
-busy, a dropped connection) and turns a store that stays unreachable into STORE_UNAVAILABLE.
+whole function on transient failures (PostgreSQL serialization failures, deadlocks and lock
+timeouts, SQLite busy, a dropped or refused connection) with jittered exponential backoff, and
+turns a store that stays unreachable into ConsoleError STORE_UNAVAILABLE (bounded by `attempts`
+and by `retry_window` seconds, so a terminal never hangs on a dead store: it shows the error and
+the next call, once the store is back, works again: pre-ping replaces dead pooled connections).
 
-SQLite: WAL, `BEGIN IMMEDIATE` for every transaction (nearly every use case writes the audit
-trail, and taking the write lock up front avoids the deadlock of two readers upgrading), and a
-busy timeout so that terminals sharing one file queue instead of failing.
-PostgreSQL: READ COMMITTED with explicit row locks in a fixed order (customer, then request, then
-the audit head last), a bounded pool with pre-ping, and short transactions.
+Concurrency design (the same on both databases, chosen for correctness first, then speed):
+
+* PostgreSQL runs at READ COMMITTED with explicit row locks, taken in one fixed order in every
+  use case: staff row (sign-in only), customer row, request row, credential rows. The customer
+  row is the per-customer mutex for everything that changes that customer's credentials and
+  requests (intake, logins, revocation requests, decisions), so two terminals acting on one
+  customer queue, and the second one re-reads what the first one committed (READ COMMITTED
+  takes a fresh snapshot per statement, and a locked row is re-read after the wait): a second
+  approval sees ALREADY_DECIDED, a second intake sees the pending request. One order means no
+  waits-for cycle between use cases. A deadlock can still come from outside that order (the
+  expiry batch locks credentials by id); PostgreSQL detects it (40P01) and `Store.run` retries.
+  Why not SERIALIZABLE: the conflicts here are real write-write conflicts on few hot rows (one
+  request, one customer, the audit head); under SSI they would abort and retry instead of
+  queueing, which costs more and is less predictable, and every service would have to be
+  written for retries anyway. Why not advisory locks: a row lock is tied to the row the
+  transaction changes, cannot be forgotten by a code path that updates the row, and is
+  released by the server with the transaction, also when the client dies.
+* The invariants do not rest on the locks alone: partial unique indexes (store/tables.py)
+  `uq_credential_current` (one active-or-locked credential per customer and channel) and
+  `uq_request_pending` (one pending request per customer, channel and kind) make the database
+  refuse a second row whatever the interleaving; `audit_event.seq` is the primary key.
+* The audit chain: the single `audit_head` row is locked to extend it; on PostgreSQL outside
+  the use case's transaction, in batches (store/audit.py explains the outbox and the seal).
+* SQLite (one terminal, the demo, or a few terminals sharing one file): WAL, `BEGIN IMMEDIATE`
+  for every transaction (nearly every use case writes the audit trail, and taking the write
+  lock up front avoids the deadlock of two readers upgrading), and a busy timeout so that
+  terminals sharing the file queue instead of failing. SQLite thus runs writers one at a time.
+
+Sessions and pooling (PostgreSQL): a bounded QueuePool per process (`pool_size` +
+`max_overflow`, waiting at most `pool_timeout` s for a free connection), a pre-ping of
+connections that idled more than `ping_after_idle` s so a connection the server or a network
+device closed is replaced at checkout (a busy connection is not pinged: that would cost a
+round trip per use case), `pool_recycle`, a `connect_timeout`, and server-side `lock_timeout` (a lock wait never hangs a terminal) and
+`idle_in_transaction_session_timeout` (a client that stalls inside a transaction cannot hold
+its locks for long). Transactions are short: no use case waits for a person inside one.
+
+A lost connection during COMMIT is not retried: the commit may or may not have happened, so
+the caller gets STORE_UNAVAILABLE saying the outcome is unknown (reload and look before doing
+it again) instead of a silent second execution.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -21,18 +60,45 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
+from .audit import NEEDS_SEAL, durable_flush, seal_pending
 from .keyring import Keyring
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-# SQLSTATEs worth a retry: serialization_failure, deadlock_detected, and connection failures.
-_RETRY_SQLSTATES = {"40001", "40P01", "08000", "08003", "08006", "57P01", "57P02", "57P03"}
+# SQLSTATEs after which the whole transaction can simply run again: serialization_failure,
+# deadlock_detected, lock_not_available (our lock_timeout), and the connection failures.
+_RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
+# Connection lost or refused, server shutting down or starting up: the connection is gone.
+_DISCONNECT_SQLSTATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03"}
+
+# Defaults for PostgreSQL connections (each overridable by make_engine's arguments; values
+# already in the URL's query string win).
+DEFAULT_CONNECT_TIMEOUT_S = 5
+DEFAULT_LOCK_TIMEOUT_MS = 10_000
+DEFAULT_IDLE_IN_TRANSACTION_MS = 60_000
+DEFAULT_PING_AFTER_IDLE_S = 5.0
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 10,
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT_S,
+    lock_timeout_ms: int | None = DEFAULT_LOCK_TIMEOUT_MS,
+    idle_in_transaction_ms: int | None = DEFAULT_IDLE_IN_TRANSACTION_MS,
+    application_name: str = "staff-console",
+    ping_after_idle: float = DEFAULT_PING_AFTER_IDLE_S,
+) -> Engine:
+    """An engine for one process. A terminal needs one or two connections; the defaults
+    (5 + 5 overflow) leave room for the UI's background work. With many terminals, size
+    PostgreSQL's max_connections for terminals x (pool_size + max_overflow)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
@@ -40,14 +106,57 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Engin
         )
         _configure_sqlite(engine)
         return engine
-    return sa.create_engine(
+    parsed = sa.engine.make_url(url)
+    connect_args: dict = {}
+    if "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = connect_timeout
+    if "application_name" not in parsed.query:
+        connect_args["application_name"] = application_name
+    if "options" not in parsed.query:
+        options = []
+        if lock_timeout_ms:
+            options.append(f"-c lock_timeout={int(lock_timeout_ms)}")
+        if idle_in_transaction_ms:
+            options.append(
+                f"-c idle_in_transaction_session_timeout={int(idle_in_transaction_ms)}"
+            )
+        if options:
+            connect_args["options"] = " ".join(options)
+    engine = sa.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
-        pool_timeout=10,
+        pool_timeout=pool_timeout,
         pool_recycle=1800,
+        connect_args=connect_args,
     )
+    _ping_idle_connections(engine, ping_after_idle)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine, after: float) -> None:
+    """Pre-ping, but only connections that sat idle in the pool for more than `after` seconds.
+
+    SQLAlchemy's `pool_pre_ping` costs a round trip on every checkout, i.e. on every use case;
+    a busy terminal's connection was used a moment ago and is alive. A connection that idled (a
+    terminal nobody touched, a server restart, a firewall dropping idle sessions) is pinged and,
+    if dead, replaced before the use case starts. A connection that dies between the ping and
+    the use case shows up as a disconnect inside `Store.run`, which retries on a new connection.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool replaces the connection
+            raise sa.exc.DisconnectionError("connection was dead after idling") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -67,23 +176,51 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The connection is gone (lost, refused, server restarting)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = _sqlstate(exc)
+    if code in _DISCONNECT_SQLSTATES:
+        return True
+    if isinstance(exc, OperationalError) and code is None:
+        text = str(exc.orig).lower()
+        if "database is locked" in text or "database is busy" in text:
+            return False  # SQLite busy: transient, but not a lost connection
+        # psycopg raises connection-level failures without a SQLSTATE.
+        return exc.orig.__class__.__module__.startswith("psycopg") or (
+            "connection" in text and ("refused" in text or "closed" in text or "lost" in text)
+        ) or "could not connect" in text
+    return False
+
+
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if code in _RETRY_SQLSTATES:
-            return True
-        if isinstance(exc, OperationalError):
-            text = str(exc.orig).lower()
-            return "database is locked" in text or "could not connect" in text or (
-                "connection" in text and ("refused" in text or "closed" in text)
-            )
+    """Worth running the whole transaction again."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if is_disconnect(exc):
+        return True
+    if _sqlstate(exc) in _RETRY_SQLSTATES:
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig).lower()
+        return "database is locked" in text or "database is busy" in text
     return False
 
 
 class Store:
-    """The engine plus the keys; services receive one of these."""
+    """The engine plus the keys; services receive one of these.
+
+    `attempts` and `retry_window` bound how long `run` keeps trying: with the defaults a
+    refused connection is reported as STORE_UNAVAILABLE after about 1.5 s; a host that does not
+    answer at all after at most `retry_window` s plus one connect timeout.
+    """
 
     def __init__(
         self,
@@ -92,11 +229,13 @@ class Store:
         *,
         attempts: int = 5,
         backoff: float = 0.05,
+        retry_window: float = 15.0,
     ) -> None:
         self.engine = engine
         self.keyring = keyring
         self.attempts = attempts
         self.backoff = backoff
+        self.retry_window = retry_window
 
     @property
     def dialect(self) -> str:
@@ -108,24 +247,92 @@ class Store:
 
     def run(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction; commit if it returns, roll back if it raises.
-        Transient failures retry the whole function with backoff."""
+        Transient failures retry the whole function with jittered exponential backoff, so
+        `work` must not have effects outside the transaction."""
         last: BaseException | None = None
+        started = time.monotonic()
         for attempt in range(self.attempts):
+            committing = False
             try:
                 with Session(self.engine, expire_on_commit=False) as session:
                     with session.begin():
                         result = work(session)
-                    return result
+                        session.flush()
+                        committing = True
+                    needs_seal = session.info.get(NEEDS_SEAL, False)
+                if needs_seal:
+                    self._seal()
+                return result
             except ConsoleError:
                 raise
+            except PoolTimeoutError as exc:
+                raise ConsoleError(
+                    "STORE_UNAVAILABLE",
+                    "no free connection to the store (all in use); try again",
+                ) from exc
             except DBAPIError as exc:
+                if committing and is_disconnect(exc):
+                    raise ConsoleError(
+                        "STORE_UNAVAILABLE",
+                        "the connection to the store was lost while saving; the outcome is "
+                        "unknown: reload and check before doing it again",
+                    ) from exc
                 if not is_transient(exc):
                     raise
                 last = exc
-                time.sleep(self.backoff * (2**attempt))
+                delay = self.backoff * (2**attempt) * random.uniform(0.5, 1.5)
+                if attempt + 1 >= self.attempts or (
+                    time.monotonic() - started + delay > self.retry_window
+                ):
+                    break
+                time.sleep(delay)
         raise ConsoleError(
-            "STORE_UNAVAILABLE", f"the store did not answer after {self.attempts} attempts"
+            "STORE_UNAVAILABLE",
+            f"the store did not answer after {attempt + 1} attempts ({_brief(last)})",
         ) from last
+
+    def _seal(self) -> None:
+        """After a commit that put events in the outbox (PostgreSQL, store/audit.py): chain
+        them. The use case is committed already, so it is never run again from here. If the
+        seal cannot run, the events wait safely in the outbox for the next seal (by any
+        terminal); what must not be left open is whether the commit is durable, so fall back to
+        a plain WAL flush, and only if that fails too report that the outcome is unknown."""
+        for attempt in range(2):
+            try:
+                with self.engine.connect() as conn:
+                    seal_pending(conn, self.keyring)
+                return
+            except (DBAPIError, PoolTimeoutError) as exc:
+                last = exc
+                if not (isinstance(exc, DBAPIError) and is_transient(exc)) or attempt:
+                    break
+                time.sleep(self.backoff)
+        log.warning("audit seal failed, events left in the outbox: %s", _brief(last))
+        try:
+            with self.engine.connect() as conn:
+                durable_flush(conn.execution_options(isolation_level="AUTOCOMMIT"))
+        except (DBAPIError, PoolTimeoutError) as exc:
+            raise ConsoleError(
+                "STORE_UNAVAILABLE",
+                "the store stopped answering right after saving; the outcome is unknown: "
+                "reload and check before doing it again",
+            ) from exc
+
+    def seal_pending(self) -> int:
+        """Chain events left in the outbox by a terminal that died between its commit and its
+        seal (a system job; every use case seals its own events anyway). SQLite: always 0."""
+        if not self.is_postgres:
+            return 0
+        with self.engine.connect() as conn:
+            return seal_pending(conn, self.keyring)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _brief(exc: BaseException | None) -> str:
+    if exc is None:
+        return "no detail"
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return text[:160]

@@ -181,6 +181,25 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class AuditOutbox(SQLModel, table=True):
+    """Events committed with their transaction but not chained yet (PostgreSQL). Right after
+    the commit, the same terminal moves every waiting row into `audit_event`, chained, under the
+    head lock (store/audit.py `seal_pending`); a row stays here only if its terminal died in
+    between, until the next terminal's seal picks it up."""
+
+    __tablename__ = "audit_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str = Field(max_length=20)
+    terminal: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    category: str = Field(max_length=10)
+    customer_no: str | None = Field(default=None, max_length=20)
+    target: str | None = Field(default=None, max_length=64)
+    detail: str = "{}"  # canonical JSON
+
+
 class AuditHead(SQLModel, table=True):
     """One row: the chain's tip. Appenders lock it, which makes the chain a single line."""
 

@@ -1,0 +1,42 @@
+"""audit outbox: events wait here between their transaction's commit and the chain
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-24 23:00:00
+
+On PostgreSQL, use cases no longer take the audit head lock inside their own transaction: they
+insert their events into `audit_outbox` and, right after commit, move them into the chain in one
+short transaction per batch (store/audit.py). SQLite keeps appending directly (it runs one
+writer at a time anyway); the table exists there too so that both schemas stay the same.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import staff_console.store.types
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('audit_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', staff_console.store.types.UTCDateTime(), nullable=False),
+    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('terminal', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('customer_no', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+
+
+def downgrade() -> None:
+    op.drop_table('audit_outbox')
