@@ -223,6 +223,10 @@ class DelegationScreen(ServiceScreen):
         self.query_one("#delegation-intro", Static).update(intro)
         self.action_reload()
 
+    def on_screen_resume(self) -> None:
+        if self.loaded:  # back from another section: delegations may have started or ended
+            self.action_reload()
+
     def action_reload(self) -> None:
         self.run_service(_load(self.may_delegate), token="load",
                          loading=self.query_one("#delegation-table"))
