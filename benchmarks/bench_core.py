@@ -9,7 +9,8 @@ The database is created if needed (a SQLite file, or a PostgreSQL database throu
 `postgres` database) and migrated; the demo is loaded (timed) unless the store already has
 customers; `--fresh` drops and recreates it first. Then, signed in as demo teller T001 with a
 fixed clock, each search kind runs `--runs` times with queries drawn deterministically from the
-data (after a few warm-up calls), and `customer show` likewise. Every call is a full use case:
+data (after a few warm-up calls), and `customer show` likewise; `--rounds N` repeats that
+with other queries and reports the median of each figure over the rounds. Every call is a full use case:
 staff re-check, query, one access-log event appended to the hash chain, commit.
 
 Targets (docs/demo.md): SQLite with 1M customers, search first page p95 <= 5 ms and show p95
@@ -133,6 +134,30 @@ def draw_queries(backend: Backend, runs: int, seed: int) -> dict[str, list[str]]
     }
 
 
+def measure(backend: Backend, teller, queries: dict[str, list[str]], clock, warmup: int) -> dict:
+    """Time each search kind and `customer show` over its queries (after `warmup` calls)."""
+    results: dict[str, dict] = {}
+    for kind, _label in KINDS:
+        samples, hits = [], 0
+        for q in queries[kind][:warmup]:
+            search_customers(backend, teller, q, clock=clock)
+        for q in queries[kind]:
+            began = time.perf_counter()
+            page = search_customers(backend, teller, q, clock=clock)
+            samples.append(time.perf_counter() - began)
+            hits += bool(page.items)
+        results[kind] = summarize(samples) | {"found": hits}
+    samples = []
+    for no in queries["show"][:warmup]:
+        show_customer(backend, teller, no, clock=clock)
+    for no in queries["show"]:
+        began = time.perf_counter()
+        show_customer(backend, teller, no, clock=clock)
+        samples.append(time.perf_counter() - began)
+    results["show"] = summarize(samples)
+    return results
+
+
 def run(args: argparse.Namespace) -> dict:
     prepare_database(args.db, args.fresh)
     engine = make_engine(args.db)
@@ -153,26 +178,16 @@ def run(args: argparse.Namespace) -> dict:
     else:
         print(f"store has {existing:,} customers: not loading", file=sys.stderr)
     teller = authenticate(backend, "T001", DEMO_PASSWORD, clock=clock, terminal="bench")
-    queries = draw_queries(backend, args.runs, args.seed)
-    results: dict[str, dict] = {}
-    for kind, _label in KINDS:
-        samples, hits = [], 0
-        for q in queries[kind][: args.warmup]:
-            search_customers(backend, teller, q, clock=clock)
-        for q in queries[kind]:
-            began = time.perf_counter()
-            page = search_customers(backend, teller, q, clock=clock)
-            samples.append(time.perf_counter() - began)
-            hits += bool(page.items)
-        results[kind] = summarize(samples) | {"found": hits}
-    samples = []
-    for no in queries["show"][: args.warmup]:
-        show_customer(backend, teller, no, clock=clock)
-    for no in queries["show"]:
-        began = time.perf_counter()
-        show_customer(backend, teller, no, clock=clock)
-        samples.append(time.perf_counter() - began)
-    results["show"] = summarize(samples)
+    rounds = []
+    for number in range(args.rounds):
+        # Each round draws its own queries (seed + round): the same data, other customers.
+        queries = draw_queries(backend, args.runs, args.seed + number)
+        rounds.append(measure(backend, teller, queries, clock, args.warmup))
+    results = rounds[0] if len(rounds) == 1 else {
+        kind: {key: round(statistics.median(r[kind][key] for r in rounds), 3)
+               for key in rounds[0][kind]} | {"rounds": [r[kind] for r in rounds]}
+        for kind in rounds[0]
+    }
     store = backend.store
     report = {
         "when": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -182,7 +197,9 @@ def run(args: argparse.Namespace) -> dict:
             "customers": summary.customers, "accounts": summary.accounts,
             "credentials": summary.credentials, "requests": summary.requests},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+                    "platform": platform.platform(),
+                    "load_average": [round(x, 2) for x in os.getloadavg()]},
+        "rounds": args.rounds,
         "results": results,
     }
     store.dispose()
@@ -191,12 +208,15 @@ def run(args: argparse.Namespace) -> dict:
 
 def print_table(report: dict) -> None:
     print(f"{report['db']}, {report['customers']:,} customers"
-          + (f", demo load {report['load_seconds']} s" if report["load_seconds"] else ""))
+          + (f", demo load {report['load_seconds']} s" if report["load_seconds"] else "")
+          + (f"; median of {report['rounds']} rounds" if report["rounds"] > 1 else "")
+          + f"; load average {report['machine']['load_average'][0]}")
     print(f"{'kind':<15}{'runs':>6}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'found':>7}")
     labels = dict(KINDS) | {"show": "customer show"}
     for kind, r in report["results"].items():
-        print(f"{kind:<15}{r['runs']:>6}{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}{r['max_ms']:>9.2f}"
-              f"{r.get('found', ''):>7}  {labels[kind]}")
+        found = int(r["found"]) if "found" in r else ""
+        print(f"{kind:<15}{int(r['runs']):>6}{r['p50_ms']:>9.2f}{r['p95_ms']:>9.2f}"
+              f"{r['max_ms']:>9.2f}{found:>7}  {labels[kind]}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=DEFAULT_DB, help=f"SQLAlchemy URL (default {DEFAULT_DB})")
     parser.add_argument("--runs", type=int, default=200, help="timed calls per kind")
     parser.add_argument("--warmup", type=int, default=10, help="untimed calls per kind first")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the measurement; the report gives the median per figure")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--now", default="2026-11-24T10:00:00+09:00",
                         help="the fixed clock (ISO-8601 with offset)")
