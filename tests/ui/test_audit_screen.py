@@ -335,3 +335,30 @@ def test_snapshot_access_review_signed_off(snap_compare, make_app):
         await _still(pilot)
 
     assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+
+
+async def test_pages_of_events(make_app, monkeypatch):
+    import staff_console.screens.audit as audit_screen
+
+    monkeypatch.setattr(audit_screen, "PAGE", 2)
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "M001")
+        await _browse(pilot, "홍길동", "ㄱㅊㅅ")
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        first = [e.seq for e in screen.events]
+        assert len(first) == 2 and screen.has_more
+        assert screen.check_action("page", (-1,)) is None
+        await pilot.press("pagedown")
+        await settle(pilot)
+        second = [e.seq for e in screen.events]
+        assert len(second) == 2 and max(second) < min(first)
+        assert second == [2, 1] and not screen.has_more  # the chain's first two events
+        assert t("audit.status", count=2, first=2, last=1, page=2, more="") in text_of(
+            screen.query_one("#audit-status"))
+        assert screen.check_action("page", (1,)) is None
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert [e.seq for e in screen.events] == first

@@ -265,3 +265,27 @@ def test_snapshot_grant_form(snap_compare, make_app):
         await _still(pilot)
 
     assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+
+
+async def test_the_palette_offers_the_sections_each_role_may_open(make_app):
+    from staff_console.screens.commands import _commands
+
+    titles = {name: t(f"nav.{name}.title") for name in ("delegation", "matrix", "expiring",
+                                                          "audit")}
+    expected = {
+        "M001": {"delegation", "matrix", "expiring", "audit"},
+        "T001": {"matrix", "expiring"},
+        "AU01": {"matrix", "expiring", "audit"},
+        "A0001": {"matrix", "audit"},
+    }
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        for employee_no, allowed in expected.items():
+            await sign_in(pilot, employee_no)
+            offered = {name for name, title in titles.items()
+                       if title in [c[0] for c in _commands(app)]}
+            assert offered == allowed, employee_no
+            for name in titles:
+                assert app.check_action("section", (name,)) is (name in allowed)
+            await pilot.press("f10")
+            await settle(pilot)
