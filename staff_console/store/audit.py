@@ -40,7 +40,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -61,8 +61,14 @@ class NewEvent:
     detail: dict = field(default_factory=dict)
 
 
+# Built once (json.dumps would build an encoder per call; the output is the same).
+_DETAIL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                                default=str)
+_EVENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def canonical_detail(detail: dict) -> str:
-    return json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _DETAIL_JSON.encode(detail)
 
 
 def canonical_event(
@@ -76,8 +82,14 @@ def canonical_event(
     target: str | None,
     detail: str,
 ) -> bytes:
-    body = [seq, at.isoformat(), actor, terminal, action, category, customer_no, target, detail]
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return _canonical(seq, at.isoformat(), actor, terminal, action, category, customer_no,
+                      target, detail)
+
+
+def _canonical(seq, at_iso, actor, terminal, action, category, customer_no, target,
+               detail) -> bytes:
+    body = [seq, at_iso, actor, terminal, action, category, customer_no, target, detail]
+    return _EVENT_JSON.encode(body).encode()
 
 
 def ensure_head(session: Session) -> None:
@@ -174,42 +186,67 @@ def _sync_loaded_head(session: Session, seq: int, digest: str) -> None:
         set_committed_value(loaded, "hash", digest)
 
 
+_SEAL_HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+_SEAL_TAKE_SQL = (
+    "DELETE FROM audit_outbox WHERE id IN (SELECT id FROM audit_outbox ORDER BY id LIMIT %s) "
+    "RETURNING id, at, actor, terminal, action, category, customer_no, target, detail")
+# One fixed statement for any batch size (prepared once per connection): the events from
+# arrays, and the new tip.
+_SEAL_WRITE_SQL = (
+    "WITH appended AS (INSERT INTO audit_event (seq, at, actor, terminal, action, category, "
+    "customer_no, target, detail, prev_hash, hash) SELECT * FROM unnest("
+    "%s::integer[], %s::timestamp[], %s::varchar[], %s::varchar[], %s::varchar[], "
+    "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])) "
+    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1")
+
+
 def seal_pending(conn: sa.Connection, keyring: Keyring, *, batch: int = SEAL_BATCH) -> int:
     """Move every event waiting in the outbox into the chain, in outbox order; returns how many.
+    PostgreSQL only (SQLite chains in the use case's transaction).
 
     One short transaction per batch on `conn` (which must not be in a transaction): lock the
     head (this also waits for any other sealer to commit), take the waiting rows, chain them,
     write them and the new tip in one statement, commit synchronously. Nothing waiting: roll
-    back (no disk flush; the sealer that took our rows committed synchronously before we got
-    the lock, so our own commit is durable too). Safe to call from many terminals at once: the
-    head lock lets one sealer work at a time, and rows are deleted by the sealer that chains
-    them, in the same transaction."""
+    back (no disk flush needed: the sealer that took our rows committed synchronously before we
+    got the lock, so our own earlier commit is durable too). Safe to call from many terminals
+    at once: the head lock lets one sealer work at a time, and a row is deleted by the sealer
+    that chains it, in the same transaction.
+
+    Runs on the driver connection in pipeline mode: BEGIN, lock and take travel together and
+    the write travels with COMMIT, so a seal costs two round trips. The take is a separate
+    statement after the lock, so its snapshot is taken once the lock is held: every row
+    committed before the seal started is visible to it (ours among them) unless an earlier
+    sealer already chained it."""
+    raw = conn.connection.driver_connection
     total = 0
     while True:
-        trans = conn.begin()
         try:
-            head = conn.execute(_HEAD_FOR_UPDATE).one()
-            # Taken after the head lock, so no other sealer is at work and every row committed
-            # before this statement is visible, ours among them.
-            picked = sa.select(_OUTBOX_TABLE.c.id).order_by(_OUTBOX_TABLE.c.id).limit(batch)
-            taken = conn.execute(
-                sa.delete(_OUTBOX_TABLE).where(_OUTBOX_TABLE.c.id.in_(picked.scalar_subquery()))
-                .returning(_OUTBOX_TABLE.c.id, *(_OUTBOX_TABLE.c[f] for f in _EVENT_FIELDS))
-            ).all()
-            if not taken:
-                trans.rollback()
-                return total
-            taken.sort(key=lambda r: r[0])
-            rows, seq, prev = _chain(keyring, head[0], head[1], [tuple(r[1:]) for r in taken])
-            _write_chained(conn, rows, seq, prev, conn.dialect.name == "postgresql")
-            trans.commit()
+            with raw.pipeline():
+                head_cur = raw.execute(_SEAL_HEAD_SQL)
+                take_cur = raw.execute(_SEAL_TAKE_SQL, (batch,))
+                head = head_cur.fetchone()
+                taken = take_cur.fetchall()
+                if not taken:
+                    raw.rollback()
+                    return total
+                taken.sort(key=lambda r: r[0])
+                rows, seq, prev = _chain(keyring, head[0], head[1], [
+                    (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])
+                columns = [[row[name] for row in rows] for name in _WRITE_ORDER]
+                columns[1] = [at.replace(tzinfo=None) for at in columns[1]]  # naive UTC
+                raw.execute(_SEAL_WRITE_SQL, (*columns, seq, prev))
+                raw.commit()
         except BaseException:
-            if trans.is_active:
-                trans.rollback()
+            if not raw.closed:
+                raw.rollback()
             raise
         total += len(taken)
         if len(taken) < batch:
             return total
+
+
+_WRITE_ORDER = ("seq", "at", "actor", "terminal", "action", "category", "customer_no",
+                "target", "detail", "prev_hash", "hash")
 
 
 def pending_count(session: Session) -> int:
@@ -238,42 +275,83 @@ class ChainVerdict:
     problem: str | None = None
 
 
-def _stream(session: Session, batch: int) -> Iterator[AuditEvent]:
-    # Keyset pagination: bounded memory on both databases, no long-held server cursor.
+_VERIFY_COLUMNS = [_EVENT_TABLE.c[name] for name in (
+    "seq", "at", "actor", "terminal", "action", "category", "customer_no", "target", "detail",
+    "prev_hash", "hash")]
+
+
+_VERIFY_SQL_PG = (
+    "SELECT seq, at, actor, terminal, action, category, customer_no, target, detail, "
+    "prev_hash, hash FROM audit_event WHERE seq > %s AND seq <= %s ORDER BY seq LIMIT %s")
+
+
+def _stream(session: Session, batch: int, upto: int | None) -> Iterator[tuple]:
+    """Events in seq order as plain tuples (no ORM objects), `batch` at a time by keyset
+    pagination: bounded memory on both databases, no long-held server cursor, and each batch is
+    a short statement, so verifying never holds back the terminals. `at` comes as an ISO string
+    of the UTC instant, exactly as the chain hashed it. On PostgreSQL the rows are read from
+    the driver directly (a third faster: 1M events are read and hashed in the check)."""
+    conn = session.connection()
     last = 0
+    if conn.dialect.name == "postgresql":
+        limit = upto if upto is not None else 2**62
+        with conn.connection.driver_connection.cursor() as cur:
+            while True:
+                rows = cur.execute(_VERIFY_SQL_PG, (last, limit, batch)).fetchall()
+                if not rows:
+                    return
+                for row in rows:  # naive UTC (the column type's storage): same ISO text
+                    yield (row[0], row[1].isoformat() + "+00:00", *row[2:])
+                last = rows[-1][0]
+    seq_col = _EVENT_TABLE.c.seq
+    query = sa.select(*_VERIFY_COLUMNS).where(seq_col > sa.bindparam("last"))
+    if upto is not None:
+        query = query.where(seq_col <= upto)
+    query = query.order_by(seq_col).limit(batch)
     while True:
-        rows = session.exec(
-            select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-        ).all()
+        rows = conn.execute(query, {"last": last}).all()
         if not rows:
             return
-        yield from rows
-        last = rows[-1].seq
-        session.expunge_all()
+        for row in rows:
+            yield (row[0], row[1].isoformat(), *row[2:])
+        last = rows[-1][0]
 
 
-def verify_chain(session: Session, keyring: Keyring, *, batch: int = 5000) -> ChainVerdict:
-    """Recompute the chain. Names the first event that was edited, deleted, inserted or moved."""
+def verify_chain(session: Session, keyring: Keyring, *, batch: int = 10000) -> ChainVerdict:
+    """Recompute the chain. Names the first event that was edited, deleted, inserted or moved.
+
+    Verifies the chain up to the head as it is when the check starts: terminals may go on
+    appending meanwhile (each append moves the head in the same transaction), and what they
+    append is for the next check; an event beyond the head that no append put there is found
+    at the end."""
+    head_cols = (_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash)
+    start = session.execute(sa.select(*head_cols).where(_HEAD_TABLE.c.id == 1)).first()
     expected_seq, prev, count = 1, GENESIS_HASH, 0
-    for row in _stream(session, batch):
-        if row.seq != expected_seq:
+    chain_hash = keyring.chain_hash
+    for seq, at_iso, actor, terminal, action, category, customer_no, target, detail, \
+            prev_hash, digest_stored in _stream(
+                session, batch, start[0] if start is not None else None):
+        if seq != expected_seq:
             return ChainVerdict(False, count, expected_seq, f"event {expected_seq} is missing")
-        if row.prev_hash != prev:
-            return ChainVerdict(False, count, row.seq, "link to the previous event is broken")
-        digest = keyring.chain_hash(
-            prev,
-            canonical_event(
-                row.seq, row.at, row.actor, row.terminal, row.action, row.category,
-                row.customer_no, row.target, row.detail,
-            ),
-        )
-        if digest != row.hash:
-            return ChainVerdict(False, count, row.seq, "event content does not match its hash")
+        if prev_hash != prev:
+            return ChainVerdict(False, count, seq, "link to the previous event is broken")
+        digest = chain_hash(prev, _canonical(
+            seq, at_iso, actor, terminal, action, category, customer_no, target, detail))
+        if digest != digest_stored:
+            return ChainVerdict(False, count, seq, "event content does not match its hash")
         prev, expected_seq, count = digest, expected_seq + 1, count + 1
-    head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.hash != prev):
-        bad = count + 1 if head.seq > count else head.seq
-        return ChainVerdict(False, count, bad, "the chain head does not match the last event")
+    if start is not None:
+        if start[0] != count or start[1] != prev:
+            bad = count + 1 if start[0] > count else start[0]
+            return ChainVerdict(False, count, bad, "the chain head does not match the last event")
+        # One snapshot: an append moves the head with its events, so nothing legitimate lies
+        # beyond the head.
+        head_now, last_seq = session.execute(sa.select(
+            _HEAD_TABLE.c.seq, sa.select(sa.func.max(_EVENT_TABLE.c.seq)).scalar_subquery(),
+        ).where(_HEAD_TABLE.c.id == 1)).one()
+        if last_seq is not None and last_seq > head_now:
+            return ChainVerdict(False, count, head_now + 1,
+                                "an event lies beyond the chain head")
     return ChainVerdict(True, count)
 
 

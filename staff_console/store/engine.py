@@ -297,14 +297,23 @@ class Store:
         seal cannot run, the events wait safely in the outbox for the next seal (by any
         terminal); what must not be left open is whether the commit is durable, so fall back to
         a plain WAL flush, and only if that fails too report that the outcome is unknown."""
+        driver_error = self.engine.dialect.loaded_dbapi.Error
+        last: BaseException | None = None
         for attempt in range(2):
             try:
                 with self.engine.connect() as conn:
-                    seal_pending(conn, self.keyring)
+                    try:
+                        seal_pending(conn, self.keyring)
+                    except driver_error:
+                        conn.invalidate()  # do not hand a broken connection to the next use
+                        raise
                 return
-            except (DBAPIError, PoolTimeoutError) as exc:
+            except (DBAPIError, PoolTimeoutError, driver_error) as exc:
                 last = exc
-                if not (isinstance(exc, DBAPIError) and is_transient(exc)) or attempt:
+                code = getattr(exc, "sqlstate", None)
+                transient = (is_transient(exc) if isinstance(exc, DBAPIError)
+                             else code in _RETRY_SQLSTATES or code is None)
+                if not transient or attempt:
                     break
                 time.sleep(self.backoff)
         log.warning("audit seal failed, events left in the outbox: %s", _brief(last))

@@ -1,0 +1,231 @@
+"""Audit verification at scale: 1,000,000 chained events verified as a stream, bounded memory.
+
+    python benchmarks/bench_verify.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+        [--events 1000000] [--db sc_bench_verify] [--keep] [--reuse]
+
+1. Creates a fresh database (`--db`, dropped first) and migrates it (`store.migrate.upgrade`).
+2. Appends N events fast: generated in chunks of 50,000 with a realistic spread of actions,
+   actors, customers and details, chained with the keyring exactly as `store.audit` chains them
+   (the same canonical form and HMAC), written with PostgreSQL COPY, and the head moved to the
+   last event. (`--reuse` skips this and verifies what is there.)
+3. Runs `store.audit.verify_chain` in a fresh process, so that its peak RSS (getrusage
+   ru_maxrss) is the verifier's own, and prints the time, the rate and the peak RSS, next to the
+   RSS of the same fresh process before verifying (the interpreter and the imports).
+4. Tampers with one event in the middle and checks that the verifier names it (then restores).
+
+Targets: 1,000,000 events verified in <= 30 s; memory bounded (does not grow with N: compare
+`--events 100000` and `--events 1000000`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+BENCH_KEY = bytes(range(32))
+CHUNK = 50_000
+ACTIONS = (
+    ("customer.search", "access", 0.35), ("customer.view", "access", 0.25),
+    ("credential.login", "event", 0.15), ("request.created", "event", 0.08),
+    ("request.approved", "event", 0.06), ("credential.activated", "event", 0.05),
+    ("credential.login_failed", "event", 0.03), ("request.rejected", "event", 0.02),
+    ("staff.sign_in", "event", 0.01),
+)
+
+
+def _db_url(admin_url: str, name: str) -> str:
+    return sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def create_database(admin_url: str, name: str) -> str:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return _db_url(admin_url, name)
+
+
+def _events(n: int, seed: int = 11):
+    """(at, actor, terminal, action, category, customer_no, target, detail) tuples."""
+    from staff_console.store.audit import canonical_detail
+
+    rng = random.Random(seed)
+    names, cum, total = [], [], 0.0
+    for action, category, share in ACTIONS:
+        total += share
+        names.append((action, category))
+        cum.append(total)
+    start = datetime(2024, 1, 2, 0, 0, tzinfo=UTC)
+    for i in range(n):
+        r = rng.random() * total
+        action, category = next(names[k] for k, c in enumerate(cum) if r <= c)
+        actor = f"T{rng.randrange(1, 400):03d}"
+        customer = f"D{rng.randrange(1, 1_000_000):07d}"
+        if action == "customer.search":
+            detail = {"query": "김민", "kinds": ["name"],
+                      "results": [f"D{rng.randrange(1, 1_000_000):07d}" for _ in range(5)]}
+            customer_no, target = None, None
+        elif action.startswith("request."):
+            detail = {"kind": "registration", "channel": "mts"}
+            customer_no, target = customer, f"request:{rng.randrange(1, 10**6)}"
+        else:
+            detail = {}
+            customer_no, target = customer, f"credential:{rng.randrange(1, 10**6)}"
+        at = start + timedelta(seconds=i * 0.5, microseconds=rng.randrange(1_000_000))
+        yield (at, actor, f"T-{actor}", action, category, customer_no, target,
+               canonical_detail(detail))
+
+
+def append_bulk(url: str, n: int) -> float:
+    """Chain n events onto an empty chain and COPY them in; returns seconds."""
+    from staff_console.store.audit import canonical_event
+    from staff_console.store.keyring import GENESIS_HASH, Keyring
+    from staff_console.store.engine import make_engine
+    from staff_console.store.migrate import upgrade
+
+    started = time.perf_counter()
+    engine = make_engine(url, idle_in_transaction_ms=None)
+    upgrade(engine)
+    keyring = Keyring(BENCH_KEY)
+    raw = engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        seq, prev = 0, GENESIS_HASH
+        batch: list[tuple] = []
+
+        def flush() -> None:
+            with conn.cursor() as cur, cur.copy(
+                    "COPY audit_event (seq, at, actor, terminal, action, category, customer_no, "
+                    "target, detail, prev_hash, hash) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+            batch.clear()
+
+        for at, actor, terminal, action, category, customer_no, target, detail in _events(n):
+            seq += 1
+            digest = keyring.chain_hash(prev, canonical_event(
+                seq, at, actor, terminal, action, category, customer_no, target, detail))
+            # Stored as naive UTC, as the UTCDateTime column type does.
+            batch.append((seq, at.replace(tzinfo=None), actor, terminal, action, category,
+                          customer_no, target, detail, prev, digest))
+            prev = digest
+            if len(batch) >= CHUNK:
+                flush()
+        if batch:
+            flush()
+        with conn.cursor() as cur:
+            cur.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+            cur.execute("ANALYZE audit_event")
+        conn.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return time.perf_counter() - started
+
+
+def _verify_in_child(url: str, out) -> None:
+    from sqlmodel import Session
+
+    from staff_console.store.audit import verify_chain
+    from staff_console.store.engine import make_engine
+    from staff_console.store.keyring import Keyring
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with Session(engine) as session:
+        verdict = verify_chain(session, Keyring(BENCH_KEY))
+    seconds = time.perf_counter() - started
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    engine.dispose()
+    out.put({"ok": verdict.ok, "count": verdict.count, "first_bad": verdict.first_bad_seq,
+             "problem": verdict.problem, "seconds": seconds, "rss_before_kib": rss_before,
+             "rss_peak_kib": rss_peak})
+
+
+def verify(url: str) -> dict:
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    child = ctx.Process(target=_verify_in_child, args=(url, out))
+    child.start()
+    result = out.get(timeout=600)
+    child.join(30)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default=os.environ.get(
+        "STAFF_CONSOLE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--db", default="sc_bench_verify")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="verify the existing database")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--json", help="write the figures to this file")
+    args = parser.parse_args(argv)
+
+    url = _db_url(args.url, args.db)
+    if not args.reuse:
+        url = create_database(args.url, args.db)
+        print(f"appending {args.events:,} chained events ...", flush=True)
+        seconds = append_bulk(url, args.events)
+        print(f"  appended in {seconds:.1f} s", flush=True)
+    print("verifying in a fresh process ...", flush=True)
+    result = verify(url)
+    rate = result["count"] / result["seconds"] if result["seconds"] else 0
+    print(f"  ok={result['ok']} events={result['count']:,} time={result['seconds']:.1f} s "
+          f"({rate:,.0f} events/s)")
+    print(f"  peak RSS {result['rss_peak_kib'] / 1024:.0f} MiB "
+          f"(the same process before verifying: {result['rss_before_kib'] / 1024:.0f} MiB)")
+
+    # Tamper with one event in the middle: the verifier must name it.
+    middle = max(1, result["count"] // 2)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        old = conn.execute(sa.text("SELECT detail FROM audit_event WHERE seq = :s"),
+                           {"s": middle}).scalar_one()
+        conn.execute(sa.text("UPDATE audit_event SET detail = :d WHERE seq = :s"),
+                     {"d": json.dumps({"tampered": True}), "s": middle})
+    tampered = verify(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_event SET detail = :d WHERE seq = :s"),
+                     {"d": old, "s": middle})
+    engine.dispose()
+    caught = (not tampered["ok"]) and tampered["first_bad"] == middle
+    print(f"  tampered event {middle:,}: {'named' if caught else 'NOT caught'} "
+          f"({tampered['problem']}) after {tampered['seconds']:.1f} s")
+
+    met = result["ok"] and result["seconds"] <= 30 and caught
+    figures = {"events": result["count"], "verify_seconds": round(result["seconds"], 2),
+               "events_per_s": round(rate), "rss_peak_mib": round(result["rss_peak_kib"] / 1024),
+               "rss_before_mib": round(result["rss_before_kib"] / 1024),
+               "tamper_caught": caught}
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump(figures, handle, indent=2)
+    if not args.keep:
+        admin = sa.create_engine(args.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{args.db}"')
+        admin.dispose()
+    print(f"target (<= 30 s for the chain, tampering named): {'met' if met else 'NOT met'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
