@@ -10,7 +10,8 @@ sees the branch's staff, an auditor everyone), the month's sign-off if there is 
 sign the review off (an optional note, a confirmation), which is itself an audit event.
 
 An export re-reads exactly the rows shown through the same service (the same filters, bounded by
-the newest row shown), so the export is recorded as an access like any read of them.
+the newest row shown) with `export=True`, so it is recorded as an export (`audit.export`,
+`access_log.export`).
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def _access(month: str, scope_all: bool):
 
 def _export_events(filters: dict, newest: int, count: int, home):
     def call(ctx: ServiceContext):
-        page = ctx.call("audit_trail.list_events", before_seq=newest + 1, limit=count, **filters)
+        page = ctx.call("audit_trail.list_events", before_seq=newest + 1, limit=count,
+                        export=True, **filters)
         text = resolve("audit_trail.events_csv")(page.items)
         return write_export(home, "audit-events", text, ctx.clock.now()), len(page.items)
 
@@ -101,7 +103,8 @@ def _export_events(filters: dict, newest: int, count: int, home):
 
 def _export_access(month: str, newest: int, count: int, home):
     def call(ctx: ServiceContext):
-        page = ctx.call("audit_trail.access_log", month, before_seq=newest + 1, limit=count)
+        page = ctx.call("audit_trail.access_log", month, before_seq=newest + 1, limit=count,
+                        export=True)
         text = resolve("audit_trail.events_csv")(page.items)
         return (write_export(home, f"access-log-{month}", text, ctx.clock.now()),
                 len(page.items))

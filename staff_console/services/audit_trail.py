@@ -29,9 +29,10 @@ def list_events(
     backend: Backend, actor: Actor, *, clock: Clock, customer_no: str | None = None,
     staff_no: str | None = None, action: str | None = None, category: str | None = None,
     date_from: date | None = None, date_to: date | None = None, before_seq: int | None = None,
-    limit: int = 100,
+    limit: int = 100, export: bool = False,
 ) -> AuditPage:
-    """Newest first. Dates are Korea-time business dates, both inclusive."""
+    """Newest first. Dates are Korea-time business dates, both inclusive. With `export` the
+    caller is writing the rows to a file: that is recorded as an export (`audit.export`)."""
     if not 1 <= limit <= MAX_AUDIT_PAGE:
         raise invalid("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")
     now = clock.now()
@@ -58,7 +59,11 @@ def list_events(
         rows = s.exec(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
         items = [_view(e) for e in rows[:limit]]
         customers = sorted({i.customer_no for i in items if i.customer_no})
-        if customers:
+        if export:
+            record(s, backend.store, now, event(
+                actor, "audit.export", category="access",
+                detail={"count": len(items), "format": "csv", "customers": customers[:200]}))
+        elif customers:
             record(s, backend.store, now, event(actor, "audit.view", category="access",
                                                 detail={"customers": customers[:200]}))
         return AuditPage(items=items, has_more=len(rows) > limit)
@@ -101,7 +106,7 @@ def _month_range(month: str) -> tuple[datetime, datetime]:
 
 def access_log(
     backend: Backend, actor: Actor, month: str, *, clock: Clock, limit: int = MAX_AUDIT_PAGE,
-    before_seq: int | None = None,
+    before_seq: int | None = None, export: bool = False,
 ) -> AuditPage:
     """The month's access-log events for review: a manager sees the branch's staff, an
     auditor everyone."""
@@ -119,8 +124,11 @@ def access_log(
         if before_seq:
             query = query.where(AuditEvent.seq < before_seq)
         rows = s.exec(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
-        record(s, backend.store, now, event(actor, "access_log.view", category="access",
-                                            detail={"month": month, "count": len(rows[:limit])}))
+        action = "access_log.export" if export else "access_log.view"
+        detail = {"month": month, "count": len(rows[:limit])}
+        if export:
+            detail["format"] = "csv"
+        record(s, backend.store, now, event(actor, action, category="access", detail=detail))
         return AuditPage(items=[_view(e) for e in rows[:limit]], has_more=len(rows) > limit)
 
     return backend.store.run(work)
