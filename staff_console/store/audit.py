@@ -111,6 +111,12 @@ _HEAD_FOR_UPDATE = sa.select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(
 _EVENT_FIELDS = ("at", "actor", "terminal", "action", "category", "customer_no", "target",
                  "detail")
 SEAL_BATCH = 1000
+_OUTBOX_INSERT_SQL = (
+    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
+    "INSERT INTO audit_outbox (at, actor, terminal, action, category, customer_no, target, "
+    "detail) SELECT e.* FROM async_commit, unnest(%s::timestamp[], %s::varchar[], "
+    "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], "
+    "%s::varchar[]) AS e")
 
 
 def append_events(
@@ -128,16 +134,17 @@ def append_events(
         return []
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and not immediate:
-        rows = [{
-            "at": at, "actor": e.actor, "terminal": e.terminal, "action": e.action,
-            "category": e.category, "customer_no": e.customer_no, "target": e.target,
-            "detail": canonical_detail(e.detail),
-        } for e in events]
-        # The transaction may commit without waiting for the disk: the seal that follows
-        # commits synchronously after it, and so makes it durable (module docstring). The
-        # setting rides on this statement to save a round trip.
-        session.execute(sa.insert(_OUTBOX_TABLE).values(rows).returning(
-            sa.func.set_config("synchronous_commit", "off", True)))
+        naive_utc = at.astimezone(UTC).replace(tzinfo=None)  # as the UTCDateTime column stores
+        # One fixed statement for any number of events (no SQL compiled per call). The
+        # transaction may commit without waiting for the disk: the seal that follows commits
+        # synchronously after it, and so makes it durable (module docstring); the setting
+        # rides on this statement to save a round trip.
+        session.connection().exec_driver_sql(_OUTBOX_INSERT_SQL, (
+            [naive_utc] * len(events), [e.actor for e in events],
+            [e.terminal for e in events], [e.action for e in events],
+            [e.category for e in events], [e.customer_no for e in events],
+            [e.target for e in events], [canonical_detail(e.detail) for e in events],
+        ))
         session.info[NEEDS_SEAL] = True
         return []
     # Everything else this transaction writes goes out before the lock, not while holding it.
@@ -212,30 +219,26 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, batch: int = SEAL_BAT
     at once: the head lock lets one sealer work at a time, and a row is deleted by the sealer
     that chains it, in the same transaction.
 
-    Runs on the driver connection in pipeline mode: BEGIN, lock and take travel together and
-    the write travels with COMMIT, so a seal costs two round trips. The take is a separate
-    statement after the lock, so its snapshot is taken once the lock is held: every row
-    committed before the seal started is visible to it (ours among them) unless an earlier
-    sealer already chained it."""
+    Runs on the driver connection (no SQL compiled per call): lock, take, write, commit. The
+    take is a separate statement after the lock, so its snapshot is taken once the lock is
+    held: every row committed before the seal started is visible to it (ours among them)
+    unless an earlier sealer already chained it."""
     raw = conn.connection.driver_connection
     total = 0
     while True:
         try:
-            with raw.pipeline():
-                head_cur = raw.execute(_SEAL_HEAD_SQL)
-                take_cur = raw.execute(_SEAL_TAKE_SQL, (batch,))
-                head = head_cur.fetchone()
-                taken = take_cur.fetchall()
-                if not taken:
-                    raw.rollback()
-                    return total
-                taken.sort(key=lambda r: r[0])
-                rows, seq, prev = _chain(keyring, head[0], head[1], [
-                    (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])
-                columns = [[row[name] for row in rows] for name in _WRITE_ORDER]
-                columns[1] = [at.replace(tzinfo=None) for at in columns[1]]  # naive UTC
-                raw.execute(_SEAL_WRITE_SQL, (*columns, seq, prev))
-                raw.commit()
+            head = raw.execute(_SEAL_HEAD_SQL).fetchone()
+            taken = raw.execute(_SEAL_TAKE_SQL, (batch,)).fetchall()
+            if not taken:
+                raw.rollback()
+                return total
+            taken.sort(key=lambda r: r[0])
+            rows, seq, prev = _chain(keyring, head[0], head[1], [
+                (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])
+            columns = [[row[name] for row in rows] for name in _WRITE_ORDER]
+            columns[1] = [at.replace(tzinfo=None) for at in columns[1]]  # naive UTC
+            raw.execute(_SEAL_WRITE_SQL, (*columns, seq, prev))
+            raw.commit()
         except BaseException:
             if not raw.closed:
                 raw.rollback()
