@@ -123,6 +123,9 @@ CASES: tuple[Case, ...] = (
          "MTS moved from Galaxy S21 to Galaxy S24 and web from Chrome to Safari: old ones replaced"),
 )
 CASE_NAMES = frozenset(c.name for c in CASES)
+# Generated names that would collide with a case name (the case names stay unique, so that
+# searching one finds exactly the case); Korean personal names get their last syllable changed.
+_NOT_A_CASE = {"SMITH JOHN": "SMITH JAMES", "한빛상사(주)": "한빛물산(주)"}
 
 # ---------------------------------------------------------------- pools
 
@@ -444,6 +447,7 @@ class _Generator:
         if kind < 20:  # 2% corporations: business number, no credentials
             name = (_CORP_HEADS[rng.randrange(len(_CORP_HEADS))]
                     + _CORP_TAILS[rng.randrange(len(_CORP_TAILS))] + "(주)")
+            name = _NOT_A_CASE.get(name, name)
             digits = f"{1_000_000_000 + (i * 7919 + 12345) % 9_000_000_000}"
             self.customer(out, i, name, digits, None, "corporation", "domestic", phone, True,
                           branch, created)
@@ -452,6 +456,7 @@ class _Generator:
         if kind < 50:  # 3% foreigners: S = 5..8, no credentials
             name = (_FOREIGN_SURNAMES[rng.randrange(len(_FOREIGN_SURNAMES))] + " "
                     + _FOREIGN_GIVEN[rng.randrange(len(_FOREIGN_GIVEN))])
+            name = _NOT_A_CASE.get(name, name)
             s = ("7" if male else "8") if y2k else ("5" if male else "6")
             self.customer(out, i, name, birth + s + self.rrn_serial(i), birth, "individual",
                           "foreign", phone, True, branch, created)
