@@ -251,6 +251,19 @@ def _mask_query(query: str) -> str:
     return query
 
 
+def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, object]]:
+    """A whole RRN (or business number) is found through its keyed hash: the number itself is
+    stored only encrypted, so it cannot be compared in SQL."""
+    compact = query.replace("-", "").replace(" ", "")
+    if not (compact.isascii() and compact.isdigit() and len(compact) in (10, 13)):
+        return []
+    try:
+        digits = parse_id_number(compact).digits
+    except ConsoleError:
+        return []
+    return [("id_number", Customer.id_hash == backend.store.keyring.id_lookup_hash(digits))]
+
+
 _SUMMARY_COLUMNS = (
     Customer.customer_no, Customer.name, Customer.name_chosung, Customer.id_masked,
     Customer.customer_type, Customer.nationality, Customer.phone, Customer.branch_code,
@@ -282,7 +295,7 @@ def search_customers(
         raise invalid("limit", f"must be between 1 and {MAX_PAGE}")
     if offset < 0:
         raise invalid("offset", "must not be negative")
-    kinds = classify_query(query)
+    kinds = _id_number_kind(backend, query) + classify_query(query)
     if not kinds:
         raise invalid("query", "is not a name, 초성, number, phone or birth date")
 

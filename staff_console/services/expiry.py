@@ -46,6 +46,8 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
             events.append(NewEvent(SYSTEM, "batch", "credential.expired",
                                    customer_no=customer_no, target=f"credential:{cred.id}",
                                    detail={"valid_until": cred.valid_until.isoformat()}))
+            events += lifecycle.close_moot_revocations(s, cred, now, SYSTEM, "batch",
+                                                       customer_no)
         s.flush()
         record(s, backend.store, now, *events)
         return len(rows)

@@ -11,10 +11,16 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, select
 
 from ..domain.clock import seoul_date, seoul_midnight
-from ..domain.states import CURRENT, CredentialStatus, can_transition
+from ..domain.states import (
+    CURRENT,
+    CredentialStatus,
+    RequestKind,
+    RequestStatus,
+    can_transition,
+)
 from ..domain.validity import is_past_validity, last_valid_day
 from ..store.audit import NewEvent
-from ..store.tables import Credential
+from ..store.tables import Credential, Request
 
 
 def _move(cred: Credential, target: CredentialStatus) -> None:
@@ -27,6 +33,32 @@ def _move(cred: Credential, target: CredentialStatus) -> None:
 def end_of_validity(valid_until: date) -> datetime:
     """The instant a credential stopped being valid: the start of the next Korea-time day."""
     return seoul_midnight(valid_until + timedelta(days=1))
+
+
+def close_moot_revocations(
+    s: Session, cred: Credential, now: datetime, actor: str, terminal: str, customer_no: str
+) -> list[NewEvent]:
+    """A pending revocation of a credential that has just ended (replaced or expired) has nothing
+    left to revoke. It is closed as `expired` (no one decided it), so that it does not block a
+    revocation of the customer's new credential on that channel."""
+    pending = s.exec(
+        select(Request).where(
+            Request.credential_id == cred.id,
+            Request.kind == RequestKind.REVOCATION.value,
+            Request.status == RequestStatus.PENDING.value,
+        ).with_for_update()
+    ).all()
+    events = []
+    for req in pending:
+        req.status = RequestStatus.EXPIRED.value
+        req.decided_at = now
+        req.decision_note = f"credential ended ({cred.status}) before a decision"
+        s.add(req)
+        events.append(NewEvent(actor, terminal, "request.expired", customer_no=customer_no,
+                               target=f"request:{req.id}",
+                               detail={"kind": req.kind, "why": "credential_ended",
+                                       "credential": cred.id}))
+    return events
 
 
 def activate(
@@ -59,6 +91,7 @@ def activate(
                                target=f"credential:{old.id}",
                                detail={"channel": old.channel, "device_id": old.device_id,
                                        "by": cred.id}))
+        events += close_moot_revocations(s, old, now, actor, terminal, customer_no)
     # The old row must leave the "current" index before the new one enters it.
     s.flush()
     _move(cred, CredentialStatus.ACTIVE)

@@ -18,8 +18,14 @@ from svc_helpers import (
 from staff_console.domain.policy import Policy
 from staff_console.services.backend import Backend
 from staff_console.services.customers import show_customer
+from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login
-from staff_console.services.requests import approve_request, reject_request, request_revocation
+from staff_console.services.requests import (
+    approve_request,
+    get_request,
+    reject_request,
+    request_revocation,
+)
 
 REASONS = ["lost_device", "customer_request", "incident", "death", "other"]
 
@@ -94,20 +100,32 @@ def test_a_second_pending_revocation_is_refused(world):
     assert snapshot(world.backend) == everything
 
 
-def test_a_revocation_of_a_replaced_credential_is_refused_and_can_be_rejected(world):
+def test_replacing_a_credential_closes_its_pending_revocation(world):
     b, c = world.backend, world.clock
     old = activate(world, "C001", "mts", "phone-1")
     req = _revoke(world)
-    activate(world, "C001", "mts", "phone-2")  # replaced while the revocation waits
+    new = activate(world, "C001", "mts", "phone-2")  # replaced while the revocation waits
     assert credential_row(b, old.credential_id)["status"] == "replaced"
-    everything = snapshot(b)
-    with refused("NOT_REGISTERED"):
+    closed = get_request(b, world.manager, req.id, clock=c)
+    assert closed.status == "expired" and "replaced" in closed.decision_note
+    with refused("ALREADY_DECIDED"):
         approve_request(b, world.manager, req.id, clock=c)
-    assert snapshot(b) == everything
-    view = reject_request(b, world.manager, req.id, note="credential already replaced", clock=c)
-    assert view.status == "rejected"
+    # the new credential can be revoked at once: the old request no longer blocks it
+    again = _revoke(world)
+    assert again.credential_id == new.credential_id
+    approve_request(b, world.manager, again.id, clock=c)
+    assert credential_row(b, new.credential_id)["status"] == "revoked"
     assert credential_row(b, old.credential_id)["status"] == "replaced"
-    assert credential_row(b, old.credential_id)["end_reason"].startswith("replaced")
+
+
+def test_the_expiry_batch_closes_a_pending_revocation_of_an_expired_credential(world):
+    b, c = world.backend, world.clock
+    activate(world, "C001", "mts", "phone-1")
+    world.at("2029-11-20T10:00:00+09:00")
+    req = _revoke(world)
+    world.at("2029-11-25T10:00:00+09:00")
+    assert expire_due(b, clock=c).credentials_expired == 1
+    assert get_request(b, world.manager, req.id, clock=c).status == "expired"
 
 
 def test_a_revocation_of_an_expired_credential_is_refused(world):

@@ -204,3 +204,18 @@ def test_a_hangul_query_is_never_taken_for_a_customer_number():
     assert [kind for kind, _ in classify_query("ㅎㄱㄷ")] == ["chosung"]
     assert [kind for kind, _ in classify_query("홍길동")] == ["name"]
     assert "customer_no" in [kind for kind, _ in classify_query("C001")]
+
+
+def test_a_whole_id_number_finds_the_customer_through_its_keyed_hash(world):
+    from staff_console.services.audit_trail import list_events
+    from staff_console.services.customers import search_customers
+
+    page = search_customers(world.backend, world.teller, "900101-1234567", clock=world.clock)
+    assert [i.customer_no for i in page.items] == ["C001"] and page.kinds[0] == "id_number"
+    corp = search_customers(world.backend, world.teller, "1234567890", clock=world.clock)
+    assert "C005" in [i.customer_no for i in corp.items]
+    # the access log keeps the number masked
+    log = list_events(world.backend, world.auditor, clock=world.clock, action="customer.search")
+    queries = [e.detail["query"] for e in log.items]
+    assert "900101-1******" in queries
+    assert not any(q.replace("-", "").startswith("9001011") for q in queries)
