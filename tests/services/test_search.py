@@ -218,4 +218,4 @@ def test_a_whole_id_number_finds_the_customer_through_its_keyed_hash(world):
     log = list_events(world.backend, world.auditor, clock=world.clock, action="customer.search")
     queries = [e.detail["query"] for e in log.items]
     assert "900101-1******" in queries
-    assert not any(q.replace("-", "").startswith("9001011") for q in queries)
+    assert not any("9001011234567" in q.replace("-", "") for q in queries)
