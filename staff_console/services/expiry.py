@@ -91,12 +91,11 @@ def _scope(actor: Actor, branch_code: str | None) -> str | None:
     return branch_code.upper() if branch_code else None
 
 
-def list_expiring(
-    backend: Backend, actor: Actor, *, within_days: int = 30, clock: Clock,
-    branch_code: str | None = None, limit: int = 1000,
+def _expiring(
+    backend: Backend, actor: Actor, *, within_days: int, clock: Clock, branch_code: str | None,
+    limit: int, export: bool,
 ) -> list[ExpiringItem]:
-    """Current credentials whose last valid day falls within the next `within_days` days
-    (today included), soonest first."""
+    """The expiring-soon rows, with one access event: a list read, or an export."""
     if not 0 <= within_days <= 3660:
         raise invalid("within", "must be between 0 and 3660 days")
     now = clock.now()
@@ -106,7 +105,7 @@ def list_expiring(
 
     def work(s: Session) -> list[ExpiringItem]:
         current_staff(s, actor)
-        require_role(actor, READ_ROLES, "view customers")
+        require_role(actor, READ_ROLES, "export customer data" if export else "view customers")
         query = (
             select(Credential, Customer.customer_no, Customer.name, Customer.branch_code)
             .join(Customer)
@@ -121,13 +120,25 @@ def list_expiring(
                          (c.valid_until - today).days)
             for c, no, name, br in rows
         ]
-        record(s, backend.store, now, event(
-            actor, "credential.expiring_list", category="access",
-            detail={"within_days": within_days, "branch": branch, "count": len(items),
-                    "customers": sorted({i.customer_no for i in items})[:200]}))
+        detail = {"within_days": within_days, "branch": branch, "count": len(items),
+                  "customers": sorted({i.customer_no for i in items})[:200]}
+        if export:
+            detail["format"] = "csv"
+        action = "credential.expiring_export" if export else "credential.expiring_list"
+        record(s, backend.store, now, event(actor, action, category="access", detail=detail))
         return items
 
     return backend.store.run(work)
+
+
+def list_expiring(
+    backend: Backend, actor: Actor, *, within_days: int = 30, clock: Clock,
+    branch_code: str | None = None, limit: int = 1000,
+) -> list[ExpiringItem]:
+    """Current credentials whose last valid day falls within the next `within_days` days
+    (today included), soonest first."""
+    return _expiring(backend, actor, within_days=within_days, clock=clock,
+                     branch_code=branch_code, limit=limit, export=False)
 
 
 def expiring_by_month(
@@ -176,36 +187,13 @@ def export_expiring_csv(
 ) -> str:
     """The expiring-soon list as CSV text, for a file the caller writes. An export of customer
     data: recorded as its own access event (`credential.expiring_export`)."""
-    if not 0 <= within_days <= 3660:
-        raise invalid("within", "must be between 0 and 3660 days")
-    now = clock.now()
-    today = seoul_date(now)
-    until = today + timedelta(days=within_days)
-    branch = _scope(actor, branch_code)
-
-    def work(s: Session) -> str:
-        current_staff(s, actor)
-        require_role(actor, READ_ROLES, "export customer data")
-        query = (
-            select(Credential, Customer.customer_no, Customer.name, Customer.branch_code)
-            .join(Customer)
-            .where(Credential.status.in_([c.value for c in CURRENT]),
-                   Credential.valid_until >= today, Credential.valid_until <= until)
-        )
-        if branch:
-            query = query.where(Customer.branch_code == branch)
-        rows = s.exec(query.order_by(Credential.valid_until, Credential.id).limit(limit)).all()
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(EXPIRING_CSV_HEADER)
-        for c, no, name, br in rows:
-            writer.writerow([no, name, br, c.channel, c.device_model or "",
-                             c.valid_until.isoformat(), (c.valid_until - today).days, c.id])
-        record(s, backend.store, now, event(
-            actor, "credential.expiring_export", category="access",
-            detail={"within_days": within_days, "branch": branch, "count": len(rows),
-                    "format": "csv",
-                    "customers": sorted({no for _, no, _, _ in rows})[:200]}))
-        return out.getvalue()
-
-    return backend.store.run(work)
+    items = _expiring(backend, actor, within_days=within_days, clock=clock,
+                      branch_code=branch_code, limit=limit, export=True)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPIRING_CSV_HEADER)
+    for i in items:
+        writer.writerow([i.customer_no, i.customer_name, i.branch_code, i.channel,
+                         i.device_model or "", i.valid_until.isoformat(), i.days_left,
+                         i.credential_id])
+    return out.getvalue()
