@@ -40,7 +40,7 @@ import json
 import multiprocessing as mp
 import os
 import random
-import statistics
+import resource
 import sys
 import time
 import traceback
@@ -275,9 +275,13 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
         end = measure_from + seconds
         while time.time() < start_at:
             time.sleep(0.001)
+        cpu_from = cpu_to = None
         while True:
             now = time.time()
+            if cpu_from is None and now >= measure_from:
+                cpu_from = _cpu_seconds()
             if now >= end:
+                cpu_to = _cpu_seconds()
                 break
             kind = term.rng.choices(term.kinds, term.weights)[0]
             thunk = term.op(kind)
@@ -295,9 +299,48 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
                 samples.append((kind, outcome, elapsed))
         term.backend.store.dispose()
         out_queue.put({"k": k, "samples": samples, "totals": dict(totals),
-                       "refills": term.refills})
+                       "refills": term.refills,
+                       "cpu": (cpu_to - cpu_from) if cpu_from is not None else 0.0})
     except BaseException:  # noqa: BLE001 - report to the parent, never hang it
         out_queue.put({"k": k, "error": traceback.format_exc()})
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _proc_cpu(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as handle:
+        values = [int(x) for x in handle.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def _backend_pids(url: str) -> list[int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        pids = [r[0] for r in conn.execute(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"))]
+    engine.dispose()
+    return pids
 
 
 # ---------------------------------------------------------------- checks (parent)
@@ -426,6 +469,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.terminals} terminals, {args.warmup:g} s warm-up + {args.seconds:g} s "
           "measured ...", flush=True)
     results = []
+    measure_from = start.value + args.warmup
+    time.sleep(max(0.0, measure_from - time.time()))
+    pg_pids = _backend_pids(url)
+    pg_cpu_from, machine_from = _proc_cpu(pg_pids), _machine_cpu()
+    time.sleep(max(0.0, measure_from + args.seconds - time.time()))
+    pg_cpu, machine_to = _proc_cpu(pg_pids) - pg_cpu_from, _machine_cpu()
     deadline = start.value + args.warmup + args.seconds + 120
     while len(results) < len(procs) and time.time() < deadline:
         try:
@@ -470,6 +519,17 @@ def main(argv: list[str] | None = None) -> int:
               f"{row['p95_ms']:>9}{row['p99_ms']:>9}  {shown}")
     p50, p95, p99 = (percentile(all_ms, p) for p in (50, 95, 99))
     print(f"{'all':<12}{len(all_ms):>8}{overall:>9.1f}{p50:>9.2f}{p95:>9.2f}{p99:>9.2f}")
+    client_cpu = sum(r.get("cpu", 0.0) for r in results)
+    busy = machine_to[0] - machine_from[0]
+    capacity = machine_to[1] - machine_from[1]
+    n_ops = max(1, len(all_ms))
+    print(f"\nCPU per operation: terminals {client_cpu / n_ops * 1000:.2f} ms, PostgreSQL "
+          f"{pg_cpu / n_ops * 1000:.2f} ms; machine {busy / capacity:.0%} busy, of which this "
+          f"benchmark {(client_cpu + pg_cpu) / capacity:.0%} ({os.cpu_count()} CPUs)")
+    figures["cpu_ms_per_op"] = {"terminals": round(client_cpu / n_ops * 1000, 2),
+                                "postgres": round(pg_cpu / n_ops * 1000, 2)}
+    figures["machine_busy"] = round(busy / capacity, 3)
+    figures["benchmark_share"] = round((client_cpu + pg_cpu) / capacity, 3)
     figures.update({"ops_per_s": round(overall, 1), "p50_ms": round(p50, 2),
                     "p95_ms": round(p95, 2), "p99_ms": round(p99, 2),
                     "refills": sum(r["refills"] for r in results),

@@ -31,6 +31,13 @@ def record(
     append_events(session, store.keyring, list(events), at, immediate=immediate)
 
 
+def keep(session: Session, *rows) -> None:
+    """Keep rows referenced until the transaction ends. The session's identity map holds rows
+    weakly; a row this transaction reads again (the decider's staff row, the credential a
+    decision just changed, for the result view) is then found there, without a second query."""
+    session.info.setdefault("kept_rows", []).extend(rows)
+
+
 def event(actor: Actor, action: str, **kwargs) -> NewEvent:
     return NewEvent(actor=actor.employee_no, terminal=actor.terminal, action=action, **kwargs)
 
@@ -39,6 +46,7 @@ def current_staff(session: Session, actor: Actor) -> Staff:
     """The actor's row, re-read in this transaction: a member locked or deactivated since
     signing in is refused from the next call on."""
     staff = session.get(Staff, actor.staff_id)
+    keep(session, staff)
     if staff is None or not staff.active:
         raise ConsoleError("AUTH_FAILED", "this staff account is no longer active")
     if staff.locked_at is not None:

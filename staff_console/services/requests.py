@@ -39,7 +39,7 @@ from ..store.audit import NewEvent
 from ..store.tables import Credential, Customer, Delegation, Request
 from . import lifecycle
 from .backend import Backend
-from .common import current_staff, customer_by_no, event, record, request_view
+from .common import current_staff, customer_by_no, event, keep, record, request_view
 from .customers import _credentials, current_of
 from .views import RequestView
 
@@ -137,6 +137,7 @@ def _approve(
     cred = s.exec(
         select(Credential).where(Credential.id == req.credential_id).with_for_update()
     ).one()
+    keep(s, cred)
     events: list[NewEvent] = []
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
