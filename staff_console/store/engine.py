@@ -169,6 +169,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Reads at 1M customers (a ~1 GB file): map the file instead of read() into a 2 MB
+        # cache. A search's first page touches ~50 random table pages; mapped, a page that is
+        # in the OS cache costs a memory access instead of a system call and a copy (measured:
+        # the birth-date query 0.65 -> 0.22 ms p50, 1.5-2.4 -> 0.4 ms p95). Writes still go
+        # through the WAL; SQLite caps the size at its compile-time limit.
+        cursor.execute("PRAGMA mmap_size=2147418112")
+        cursor.execute("PRAGMA cache_size=-16384")  # 16 MiB of page cache per connection
         cursor.close()
 
     @event.listens_for(engine, "begin")
