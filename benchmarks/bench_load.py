@@ -265,6 +265,16 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
     from staff_console.domain.errors import ConsoleError
 
     try:
+        if os.environ.get("BENCH_AUDIT_DIRECT"):  # experiment: chain inside each transaction
+            from staff_console.services import common
+            original = common.record
+
+            def record(session, store, at, *events, immediate=False):
+                return original(session, store, at, *events, immediate=True)
+            common.record = record
+            for name in ("customers", "intake", "requests", "staff"):
+                module = __import__(f"staff_console.services.{name}", fromlist=["record"])
+                module.record = record
         term = Terminal(k, url, data)
         samples: list[tuple[str, str, float]] = []
         totals: Counter = Counter()  # (kind, outcome) over the whole run, warm-up included
