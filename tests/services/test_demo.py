@@ -360,3 +360,22 @@ def test_demo_clock_relative_states(backend, clock, demo):
             "AND valid_until <= :u"), {"t": today, "u": today + timedelta(days=30)}).scalar()
     assert soon >= 1
     assert SEOUL is not None
+
+
+def test_bench_core_runs_on_a_small_store(tmp_path, capsys):
+    """The benchmark script keeps working: a tiny run, JSON out."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_core.py"
+    spec = importlib.util.spec_from_file_location("bench_core", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    db = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    assert bench.main(["--customers", "40", "--db", db, "--runs", "3", "--warmup", "1",
+                       "--rounds", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["customers"] == 40 and report["db"] == "sqlite"
+    assert set(report["results"]) == {k for k, _ in bench.KINDS} | {"show"}
+    assert all(r["p95_ms"] >= r["p50_ms"] > 0 for r in report["results"].values())
