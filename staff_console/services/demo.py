@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from random import Random
 
@@ -262,9 +263,7 @@ class _Generator:
         self.joined = [_ts(self.now - timedelta(seconds=joined.randrange(2000 * 86400,
                                                                          6000 * 86400)))
                        for _ in range(1 << 12)]
-        first, last = date(1941, 1, 1).toordinal(), date(2006, 12, 31).toordinal()
-        self.births = [(f"{d.year % 100:02d}{d.month:02d}{d.day:02d}", d.year >= 2000)
-                       for d in map(date.fromordinal, range(first, last + 1))]
+        self.births = _births()
         self.surnames = [s for s, _ in _SURNAMES]
         self.surname_cum = _cumulative(w for _, w in _SURNAMES)
         self.given = [a + b for a in _GIVEN_FIRST for b in _GIVEN_SECOND if a != b]
@@ -587,6 +586,14 @@ class _Rng(Random):
         if stop is None:
             return int(self.random() * start)
         return start + int(self.random() * (stop - start))
+
+
+@lru_cache(maxsize=1)
+def _births() -> list[tuple[str, bool]]:
+    """Every birth date 1941-01-01 .. 2006-12-31 as (YYMMDD, born in the 2000s)."""
+    first, last = date(1941, 1, 1).toordinal(), date(2006, 12, 31).toordinal()
+    return [(iso[2:4] + iso[5:7] + iso[8:10], iso >= "2000")
+            for iso in map(date.isoformat, map(date.fromordinal, range(first, last + 1)))]
 
 
 def _pick(rng: Random, cum: list[int]) -> int:
