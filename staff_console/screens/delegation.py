@@ -21,8 +21,8 @@ from ..domain.clock import SEOUL
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceModal, ServiceScreen
-from .modals import ConfirmModal
+from .base import ServiceContext, ServiceScreen
+from .modals import ConfirmModal, FormModal
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 DEFAULT_DAYS = 7
@@ -62,7 +62,7 @@ def _load(may_delegate: bool):
     return call
 
 
-class GrantModal(ServiceModal):
+class GrantModal(FormModal):
     """The delegate (staff of the branch), from and until in Korea time. Returns
     `(employee_no, name, valid_from, valid_until)` or None."""
 
@@ -76,7 +76,6 @@ class GrantModal(ServiceModal):
         margin-bottom: 1;
     }
     """
-    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
 
     def __init__(self, candidates: list, now: datetime) -> None:
         super().__init__()
@@ -148,20 +147,11 @@ class GrantModal(ServiceModal):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        event.prevent_default()  # Enter in "from" moves on; FormModal would submit
         if event.input.id == "grant-from":
             self.query_one("#grant-until", Input).focus()
         else:
             self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class DelegationScreen(ServiceScreen):

@@ -47,10 +47,33 @@ class ConfirmModal(ServiceModal):
         self.dismiss(value)
 
 
-class NoteModal(ServiceModal):
-    """A note, required or not (a rejection needs one). Enter submits, Esc cancels."""
+class FormModal(ServiceModal):
+    """A dialog of inputs with OK and Cancel: Enter or OK submits (`_submit` checks the fields
+    and dismisses with the result), Esc or Cancel dismisses with None."""
 
     BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+
+    def _submit(self) -> None:
+        raise NotImplementedError
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class NoteModal(FormModal):
+    """A note, required or not (a rejection needs one). Enter submits, Esc cancels."""
+
 
     def __init__(self, title: str, prompt: str, *, required: bool) -> None:
         super().__init__()
@@ -79,26 +102,12 @@ class NoteModal(ServiceModal):
             return
         self.dismiss(note)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
-class RevokeModal(ServiceModal):
+class RevokeModal(FormModal):
     """Which channel, the reason and a note (required for `other`). Returns
     `(channel, reason, note)` or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
 
     def __init__(self, customer_name: str, channels: list[str]) -> None:
         super().__init__()
@@ -142,19 +151,6 @@ class RevokeModal(ServiceModal):
             return
         self.dismiss((channel, reason, note or None))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class PickModal(ServiceModal):

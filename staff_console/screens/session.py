@@ -9,29 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..domain.authority import AUDIT_ROLES, BRANCH_ROLES, READ_ROLES, Actor, Role
-
-
-@dataclass(frozen=True)
-class Grant:
-    """A delegation granted to the signed-in person (from `delegations.list_delegations`)."""
-
-    id: int
-    branch_code: str
-    valid_from: datetime
-    valid_until: datetime
-    ended_at: datetime | None
-
-    def active_at(self, instant: datetime) -> bool:
-        if self.ended_at is not None and self.ended_at <= instant:
-            return False
-        return self.valid_from <= instant < self.valid_until
+from ..domain.authority import (
+    AUDIT_ROLES,
+    BRANCH_ROLES,
+    READ_ROLES,
+    Actor,
+    DelegationWindow,
+    Role,
+)
 
 
 @dataclass
 class StaffSession:
     actor: Actor
-    grants: list[Grant] = field(default_factory=list)
+    grants: list[DelegationWindow] = field(default_factory=list)
 
     @property
     def role(self) -> Role:
@@ -40,7 +31,8 @@ class StaffSession:
     def set_delegations(self, views) -> None:
         """Keep the delegations granted to this person (a manager's list holds the branch's)."""
         self.grants = [
-            Grant(d.id, d.branch_code, d.valid_from, d.valid_until, d.ended_at)
+            DelegationWindow(d.id, d.branch_code, self.actor.staff_id, d.valid_from,
+                             d.valid_until, d.ended_at)
             for d in views if d.delegate == self.actor.employee_no
         ]
 
@@ -63,7 +55,7 @@ class StaffSession:
         auditor (everyone)."""
         return self.role in (Role.MANAGER, Role.AUDITOR)
 
-    def active_grant(self, branch_code: str, now: datetime) -> Grant | None:
+    def active_grant(self, branch_code: str, now: datetime) -> DelegationWindow | None:
         for grant in self.grants:
             if grant.branch_code == branch_code and grant.active_at(now):
                 return grant

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from ..domain.authority import Actor, Role, check_delegation_grant
+from ..domain.authority import Actor, DelegationWindow, Role, check_delegation_grant
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
 from ..store.tables import Delegation, Staff
@@ -18,7 +18,8 @@ from .views import DelegationView
 def _view(s: Session, d: Delegation, now: datetime) -> DelegationView:
     grantor = s.get(Staff, d.grantor_id)
     delegate = s.get(Staff, d.delegate_id)
-    active = (d.ended_at is None or d.ended_at > now) and d.valid_from <= now < d.valid_until
+    active = DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
+                              d.ended_at).active_at(now)
     return DelegationView(
         id=d.id, branch_code=d.branch_code, grantor=grantor.employee_no,
         grantor_name=grantor.name, delegate=delegate.employee_no, delegate_name=delegate.name,
