@@ -312,9 +312,7 @@ def search_customers(
         # Only the columns of a summary (plain rows, no ORM objects): a page is up to 51 rows
         # per kind, and building entities for them was most of a search's time.
         found: dict[str, sa.Row] = {}
-        for kind, condition in kinds:
-            if kind == "customer_no" and not query.isascii():
-                continue  # customer numbers are ASCII (normalize_customer_no): cannot match
+        for _kind, condition in kinds:
             query_rows = s.execute(
                 sa.select(*_SUMMARY_COLUMNS).where(condition).order_by(*order).limit(want))
             for c in query_rows:
