@@ -202,7 +202,7 @@ _SEAL_TAKE_SQL = (
 _SEAL_WRITE_SQL = (
     "WITH appended AS (INSERT INTO audit_event (seq, at, actor, terminal, action, category, "
     "customer_no, target, detail, prev_hash, hash) SELECT * FROM unnest("
-    "%s::integer[], %s::timestamp[], %s::varchar[], %s::varchar[], %s::varchar[], "
+    "%s::bigint[], %s::timestamp[], %s::varchar[], %s::varchar[], %s::varchar[], "
     "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])) "
     "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1")
 

@@ -10,6 +10,8 @@ from sqlmodel import Field, SQLModel
 from .types import SortableText, UTCDateTime
 
 CURRENT_STATUSES = ("active", "locked")
+# 64-bit integers; SQLite's INTEGER already is (and only INTEGER PRIMARY KEY autoincrements).
+BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class Branch(SQLModel, table=True):
@@ -168,7 +170,9 @@ class AuditEvent(SQLModel, table=True):
         sa.Index("ix_audit_at", "at"),
     )
 
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # 64-bit: a busy firm passes 2**31 events within years (migration 0002).
+    seq: int = Field(primary_key=True, sa_type=BIG_INTEGER,
+                     sa_column_kwargs={"autoincrement": False})
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=20)  # employee number, or "system" / "channel"
     terminal: str = Field(max_length=64)
@@ -189,7 +193,8 @@ class AuditOutbox(SQLModel, table=True):
 
     __tablename__ = "audit_outbox"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True,
+                           sa_type=BIG_INTEGER)
     at: datetime = Field(sa_type=UTCDateTime)
     actor: str = Field(max_length=20)
     terminal: str = Field(max_length=64)
@@ -205,7 +210,7 @@ class AuditHead(SQLModel, table=True):
 
     __tablename__ = "audit_head"
     id: int = Field(default=1, primary_key=True)
-    seq: int = 0
+    seq: int = Field(default=0, sa_type=BIG_INTEGER)
     hash: str = Field(max_length=64)
 
 

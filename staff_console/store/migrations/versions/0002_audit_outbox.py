@@ -1,4 +1,4 @@
-"""audit outbox: events wait here between their transaction's commit and the chain
+"""audit outbox: events wait here between their transaction's commit and the chain; 64-bit seq
 
 Revision ID: 0002
 Revises: 0001
@@ -8,6 +8,10 @@ On PostgreSQL, use cases no longer take the audit head lock inside their own tra
 insert their events into `audit_outbox` and, right after commit, move them into the chain in one
 short transaction per batch (store/audit.py). SQLite keeps appending directly (it runs one
 writer at a time anyway); the table exists there too so that both schemas stay the same.
+
+The audit sequence numbers become 64-bit on PostgreSQL (SQLite's INTEGER already is): at a few
+hundred events per second a 32-bit seq runs out within years, and the chain cannot continue past
+it.
 """
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('audit_outbox',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('at', staff_console.store.types.UTCDateTime(), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('terminal', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -36,7 +40,13 @@ def upgrade() -> None:
     sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    if op.get_bind().dialect.name == 'postgresql':
+        op.alter_column('audit_event', 'seq', type_=sa.BigInteger(), existing_nullable=False)
+        op.alter_column('audit_head', 'seq', type_=sa.BigInteger(), existing_nullable=False)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == 'postgresql':
+        op.alter_column('audit_head', 'seq', type_=sa.Integer(), existing_nullable=False)
+        op.alter_column('audit_event', 'seq', type_=sa.Integer(), existing_nullable=False)
     op.drop_table('audit_outbox')
