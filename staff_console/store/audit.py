@@ -98,8 +98,8 @@ def ensure_head(session: Session) -> None:
         session.flush()
 
 
-# Set on the session by `append_events` when it put events in the outbox: after the commit,
-# `Store.run` must seal them (`seal_pending`) before it reports success.
+# Set on the session by `append_events` when it put events in the outbox (their outbox ids):
+# after the commit, `Store.run` must see them sealed (`seal_pending`) before it reports success.
 NEEDS_SEAL = "audit_needs_seal"
 
 _EVENT_TABLE = AuditEvent.__table__
@@ -116,7 +116,8 @@ _OUTBOX_INSERT_SQL = (
     "INSERT INTO audit_outbox (at, actor, terminal, action, category, customer_no, target, "
     "detail) SELECT e.* FROM async_commit, unnest(%s::timestamp[], %s::varchar[], "
     "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], "
-    "%s::varchar[]) AS e")
+    "%s::varchar[]) AS e RETURNING id")
+_STILL_WAITING_SQL = "SELECT EXISTS (SELECT 1 FROM audit_outbox WHERE id = ANY(%s::bigint[]))"
 
 
 def append_events(
@@ -139,13 +140,13 @@ def append_events(
         # transaction may commit without waiting for the disk: the seal that follows commits
         # synchronously after it, and so makes it durable (module docstring); the setting
         # rides on this statement to save a round trip.
-        session.connection().exec_driver_sql(_OUTBOX_INSERT_SQL, (
+        ids = session.connection().exec_driver_sql(_OUTBOX_INSERT_SQL, (
             [naive_utc] * len(events), [e.actor for e in events],
             [e.terminal for e in events], [e.action for e in events],
             [e.category for e in events], [e.customer_no for e in events],
             [e.target for e in events], [canonical_detail(e.detail) for e in events],
-        ))
-        session.info[NEEDS_SEAL] = True
+        )).scalars().all()
+        session.info.setdefault(NEEDS_SEAL, []).extend(ids)
         return []
     # Everything else this transaction writes goes out before the lock, not while holding it.
     session.flush()
@@ -207,7 +208,8 @@ _SEAL_WRITE_SQL = (
     "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1")
 
 
-def seal_pending(conn: sa.Connection, keyring: Keyring, *, batch: int = SEAL_BATCH) -> int:
+def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | None = None,
+                 batch: int = SEAL_BATCH) -> int:
     """Move every event waiting in the outbox into the chain, in outbox order; returns how many.
     PostgreSQL only (SQLite chains in the use case's transaction).
 
@@ -222,9 +224,22 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, batch: int = SEAL_BAT
     Runs on the driver connection (no SQL compiled per call): lock, take, write, commit. The
     take is a separate statement after the lock, so its snapshot is taken once the lock is
     held: every row committed before the seal started is visible to it (ours among them)
-    unless an earlier sealer already chained it."""
+    unless an earlier sealer already chained it.
+
+    `mine`: the caller's own outbox ids. If another terminal's seal already took them (often,
+    under load: one seal serves everyone waiting), there is nothing to do and no lock to queue
+    for; their absence proves that seal committed, synchronously, after our commit, so ours is
+    durable too. One autocommit query decides it."""
     raw = conn.connection.driver_connection
     total = 0
+    if mine:
+        raw.autocommit = True
+        try:
+            waiting = raw.execute(_STILL_WAITING_SQL, (mine,)).fetchone()[0]
+        finally:
+            raw.autocommit = False
+        if not waiting:
+            return 0
     while True:
         try:
             head = raw.execute(_SEAL_HEAD_SQL).fetchone()

@@ -266,9 +266,9 @@ class Store:
                         result = work(session)
                         session.flush()
                         committing = True
-                    needs_seal = session.info.get(NEEDS_SEAL, False)
-                if needs_seal:
-                    self._seal()
+                    mine = session.info.get(NEEDS_SEAL)
+                if mine:
+                    self._seal(mine)
                 return result
             except ConsoleError:
                 raise
@@ -298,7 +298,7 @@ class Store:
             f"the store did not answer after {attempt + 1} attempts ({_brief(last)})",
         ) from last
 
-    def _seal(self) -> None:
+    def _seal(self, mine: list[int]) -> None:
         """After a commit that put events in the outbox (PostgreSQL, store/audit.py): chain
         them. The use case is committed already, so it is never run again from here. If the
         seal cannot run, the events wait safely in the outbox for the next seal (by any
@@ -310,7 +310,7 @@ class Store:
             try:
                 with self.engine.connect() as conn:
                     try:
-                        seal_pending(conn, self.keyring)
+                        seal_pending(conn, self.keyring, mine=mine)
                     except driver_error:
                         conn.invalidate()  # do not hand a broken connection to the next use
                         raise
