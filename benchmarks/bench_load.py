@@ -384,6 +384,8 @@ INVARIANTS = {
     "audit seq gap": """
         SELECT count(*), min(seq), max(seq) FROM audit_event
         HAVING count(*) <> max(seq) OR min(seq) <> 1""",
+    "events committed but never chained (left in the outbox)": """
+        SELECT id, action FROM audit_outbox""",
     "audit head not at the last event": """
         SELECT h.seq FROM audit_head h WHERE h.seq <> (SELECT max(seq) FROM audit_event)""",
 }

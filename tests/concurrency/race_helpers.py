@@ -142,6 +142,8 @@ def invariant_violations(engine) -> dict[str, list[tuple]]:
         "audit seq gap": """
             SELECT count(*), coalesce(min(seq), 1), coalesce(max(seq), 0) FROM audit_event
             HAVING count(*) <> coalesce(max(seq), 0) OR coalesce(min(seq), 1) <> 1""",
+        "events committed but never chained (left in the outbox)": """
+            SELECT id, action FROM audit_outbox""",
         "audit head behind or ahead of the last event": """
             SELECT h.seq, (SELECT coalesce(max(seq), 0) FROM audit_event) FROM audit_head h
             WHERE h.seq <> (SELECT coalesce(max(seq), 0) FROM audit_event)""",
