@@ -8,8 +8,8 @@
    actors, customers and details, chained with the keyring exactly as `store.audit` chains them
    (the same canonical form and HMAC), written with PostgreSQL COPY, and the head moved to the
    last event. (`--reuse` skips this and verifies what is there.)
-3. Runs `store.audit.verify_chain` in a fresh process, so that its peak RSS (getrusage
-   ru_maxrss) is the verifier's own, and prints the time, the rate and the peak RSS, next to the
+3. Runs `store.audit.verify_chain` in a fresh process, so that its peak RSS (VmHWM on Linux)
+   is the verifier's own, and prints the time, the rate and the peak RSS, next to the
    RSS of the same fresh process before verifying (the interpreter and the imports).
 4. Tampers with one event in the middle and checks that the verifier names it (then restores).
 
@@ -136,6 +136,19 @@ def append_bulk(url: str, n: int) -> float:
     return time.perf_counter() - started
 
 
+def _peak_rss_kib() -> int:
+    """This process's peak resident set. Linux: VmHWM (getrusage's ru_maxrss survives exec, so
+    in a spawned child it starts at the parent's size); elsewhere ru_maxrss."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _verify_in_child(url: str, out) -> None:
     from sqlmodel import Session
 
@@ -146,12 +159,12 @@ def _verify_in_child(url: str, out) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = _peak_rss_kib()
     started = time.perf_counter()
     with Session(engine) as session:
         verdict = verify_chain(session, Keyring(BENCH_KEY))
     seconds = time.perf_counter() - started
-    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_peak = _peak_rss_kib()
     engine.dispose()
     out.put({"ok": verdict.ok, "count": verdict.count, "first_bad": verdict.first_bad_seq,
              "problem": verdict.problem, "seconds": seconds, "rss_before_kib": rss_before,
