@@ -336,7 +336,8 @@ def search_customers(
 
 # ---------------------------------------------------------------- show
 
-def _credentials(s: Session, customer_id: int) -> list[Credential]:
+def credentials_of(s: Session, customer_id: int) -> list[Credential]:
+    """All of a customer's credentials, newest first."""
     return list(s.exec(
         select(Credential).where(Credential.customer_id == customer_id)
         .order_by(Credential.created_at.desc(), Credential.id.desc())
@@ -359,7 +360,7 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
         c = customer_by_no(s, customer_no)
-        creds = _credentials(s, c.id)
+        creds = credentials_of(s, c.id)
         mts = current_of(creds, Channel.MTS, today)
         web = current_of(creds, Channel.WEB, today)
         pending = s.exec(
@@ -432,7 +433,7 @@ def service_matrix(
             customer_type=CustomerType(c.customer_type),
             nationality=Nationality(c.nationality),
             online_trading=c.online_trading,
-            web_status=_web_status(_credentials(s, c.id), today),
+            web_status=_web_status(credentials_of(s, c.id), today),
         )
         answers = evaluate(rows, facts)
         record(s, backend.store, now, event(actor, "customer.matrix", category="access",

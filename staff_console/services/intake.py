@@ -40,7 +40,7 @@ from ..store.audit import NewEvent
 from ..store.tables import Credential, Verification
 from .backend import Backend
 from .common import CHANNEL, customer_by_no, record
-from .customers import _credentials
+from .customers import credentials_of
 from .requests import _approve, has_pending, new_request
 from .views import IntakeResult, LoginResult
 
@@ -141,7 +141,7 @@ def record_login(
 
     def work(s: Session) -> LoginResult:
         customer = customer_by_no(s, customer_no, lock=True)
-        creds = [c for c in _credentials(s, customer.id) if c.channel == chan.value]
+        creds = [c for c in credentials_of(s, customer.id) if c.channel == chan.value]
         cred = next((c for c in creds if c.status in ("active", "locked")), None)
         if cred is None:
             # Expired is expired whether or not the batch has marked it yet: the newest

@@ -40,7 +40,7 @@ from ..store.tables import Credential, Customer, Delegation, Request
 from . import lifecycle
 from .backend import Backend
 from .common import current_staff, customer_by_no, event, keep, record, request_view
-from .customers import _credentials, current_of
+from .customers import credentials_of, current_of
 from .views import RequestView
 
 MAX_NOTE = 500
@@ -98,7 +98,7 @@ def request_revocation(
         current_staff(s, actor)
         require_role(actor, BRANCH_ROLES, "request revocations")
         customer = customer_by_no(s, customer_no, lock=True)
-        cred = current_of(_credentials(s, customer.id), chan, today)
+        cred = current_of(credentials_of(s, customer.id), chan, today)
         if cred is None:
             raise ConsoleError(
                 "NOT_REGISTERED", f"the customer has no current {chan.value} credential"
