@@ -20,7 +20,6 @@ Targets: 1,000,000 events verified in <= 30 s; memory bounded (does not grow wit
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import multiprocessing as mp
 import os
@@ -92,8 +91,8 @@ def _events(n: int, seed: int = 11):
 def append_bulk(url: str, n: int) -> float:
     """Chain n events onto an empty chain and COPY them in; returns seconds."""
     from staff_console.store.audit import canonical_event
-    from staff_console.store.keyring import GENESIS_HASH, Keyring
     from staff_console.store.engine import make_engine
+    from staff_console.store.keyring import GENESIS_HASH, Keyring
     from staff_console.store.migrate import upgrade
 
     started = time.perf_counter()

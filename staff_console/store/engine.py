@@ -39,9 +39,10 @@ Sessions and pooling (PostgreSQL): a bounded QueuePool per process (`pool_size` 
 `max_overflow`, waiting at most `pool_timeout` s for a free connection), a pre-ping of
 connections that idled more than `ping_after_idle` s so a connection the server or a network
 device closed is replaced at checkout (a busy connection is not pinged: that would cost a
-round trip per use case), `pool_recycle`, a `connect_timeout`, and server-side `lock_timeout` (a lock wait never hangs a terminal) and
-`idle_in_transaction_session_timeout` (a client that stalls inside a transaction cannot hold
-its locks for long). Transactions are short: no use case waits for a person inside one.
+round trip per use case), `pool_recycle`, a `connect_timeout`, and server-side
+`lock_timeout` (a lock wait never hangs a terminal) and `idle_in_transaction_session_timeout`
+(a client that stalls inside a transaction cannot hold its locks for long). Transactions are
+short: no use case waits for a person inside one.
 
 A lost connection during COMMIT is not retried: the commit may or may not have happened, so
 the caller gets STORE_UNAVAILABLE saying the outcome is unknown (reload and look before doing

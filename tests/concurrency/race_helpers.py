@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 from helpers import CHEAP_ARGON2, TEST_KEY
+from sqlmodel import Session
 
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
@@ -24,7 +25,6 @@ from staff_console.services.backend import Backend
 from staff_console.store.audit import verify_chain
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
-from sqlmodel import Session
 
 ROUNDS = 20
 
@@ -35,8 +35,8 @@ def terminal_backend(db_url: str) -> Backend:
     return Backend(store=store, policy=Policy(), **CHEAP_ARGON2)
 
 
-@pytest.fixture
-def terminals(db_url):
+@pytest.fixture(name="terminals")
+def terminals_fixture(db_url):
     """`terminals(n)`: n backends, each with its own engine on the test's database.
     (A fixture here, imported by the test modules: a conftest.py in this folder would shadow
     the top-level one for `from conftest import ...`.)"""

@@ -4,8 +4,16 @@ or forks, it verifies, and every successful operation left exactly its event."""
 from __future__ import annotations
 
 from helpers import register
-from race_helpers import terminals  # noqa: F401 (fixture)
-from race_helpers import ROUNDS, assert_store_consistent, codes, race, rows, scalar, unexpected
+from race_helpers import (
+    ROUNDS,
+    assert_store_consistent,
+    codes,
+    race,
+    rows,
+    scalar,
+    terminals_fixture,  # noqa: F401 (the `terminals` fixture)
+    unexpected,
+)
 
 from staff_console.services.customers import search_customers, show_customer
 from staff_console.services.intake import record_login

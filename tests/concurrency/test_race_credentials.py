@@ -12,8 +12,16 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from helpers import register
-from race_helpers import terminals  # noqa: F401 (fixture)
-from race_helpers import ROUNDS, assert_store_consistent, codes, race, rows, scalar, unexpected
+from race_helpers import (
+    ROUNDS,
+    assert_store_consistent,
+    codes,
+    race,
+    rows,
+    scalar,
+    terminals_fixture,  # noqa: F401 (the `terminals` fixture)
+    unexpected,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -57,19 +65,20 @@ def test_registration_approvals_race_revocations_and_logins(world, terminals):
         reg = register(world, device_id=f"dev-{r}")
         rev = request_revocation(b, world.teller, customer_no="C001", channel="mts",
                                  reason="customer_request", clock=clock)
+        reg_id, rev_id = reg.request_id, rev.id
         calls = [
-            lambda: approve_request(backs[0], world.manager, reg.request_id, clock=clock),
-            lambda: approve_request(backs[1], world.teller2, rev.id, clock=clock),
+            lambda i=reg_id: approve_request(backs[0], world.manager, i, clock=clock),
+            lambda i=rev_id: approve_request(backs[1], world.teller2, i, clock=clock),
             lambda d=device: record_login(backs[2], customer_no="C001", channel="mts",
                                           device_id=d, result="ok", clock=clock),
             lambda d=device: record_login(backs[3], customer_no="C001", channel="mts",
                                           device_id=d, result="fail", clock=clock),
             lambda d=device: record_login(backs[4], customer_no="C001", channel="mts",
                                           device_id=d, result="ok", clock=clock),
-            lambda: register(dataclasses.replace(world, backend=backs[5]),
-                             device_id=f"dev-{r}-late"),
-            lambda: register(dataclasses.replace(world, backend=backs[6]),
-                             channel="web", device_id=f"web-{r}"),
+            lambda dev=f"dev-{r}-late": register(dataclasses.replace(world, backend=backs[5]),
+                                                 device_id=dev),
+            lambda dev=f"web-{r}": register(dataclasses.replace(world, backend=backs[6]),
+                                            channel="web", device_id=dev),
         ]
         out = race(calls)
         # The revocation approval loses to the registration approval either way: its

@@ -5,8 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from helpers import register
-from race_helpers import terminals  # noqa: F401 (fixture)
-from race_helpers import ROUNDS, assert_store_consistent, codes, race, rows, scalar, unexpected
+from race_helpers import (
+    ROUNDS,
+    assert_store_consistent,
+    codes,
+    race,
+    rows,
+    scalar,
+    terminals_fixture,  # noqa: F401 (the `terminals` fixture)
+    unexpected,
+)
 
 from staff_console.services.delegations import grant_delegation
 from staff_console.services.requests import (
@@ -15,6 +23,7 @@ from staff_console.services.requests import (
     request_revocation,
     withdraw_request,
 )
+
 
 def _decision_events(engine, request_id: int) -> list[str]:
     return [r[0] for r in rows(
@@ -41,7 +50,7 @@ def test_many_approvers_one_request(world, terminals):
         intake = register(world, device_id=f"dev-{r}")
         approvers = [world.manager] * 4 + [world.teller2] * 2
         out = race([
-            (lambda b=b, a=a: approve_request(b, a, intake.request_id, clock=clock))
+            (lambda b=b, a=a, rid=intake.request_id: approve_request(b, a, rid, clock=clock))
             for b, a in zip(backs, approvers, strict=True)
         ])
         assert unexpected(out, {"ALREADY_DECIDED"}) == []
@@ -66,14 +75,15 @@ def test_approve_reject_withdraw_mix(world, terminals):
         approve_request(b, world.manager, intake.request_id, clock=clock)
         req = request_revocation(b, world.teller, customer_no="C001", channel="mts",
                                  reason="lost_device", clock=clock)
+        rid = req.id
         calls = [
-            lambda: approve_request(backs[0], world.manager, req.id, clock=clock),
-            lambda: approve_request(backs[1], world.teller2, req.id, clock=clock),
-            lambda: reject_request(backs[2], world.manager, req.id, note="no", clock=clock),
-            lambda: reject_request(backs[3], world.teller2, req.id, note="no", clock=clock),
-            lambda: withdraw_request(backs[4], world.teller, req.id, clock=clock),
-            lambda: withdraw_request(backs[5], world.teller, req.id, clock=clock),
-            lambda: approve_request(backs[6], world.manager, req.id, clock=clock),
+            lambda rid=rid: approve_request(backs[0], world.manager, rid, clock=clock),
+            lambda rid=rid: approve_request(backs[1], world.teller2, rid, clock=clock),
+            lambda rid=rid: reject_request(backs[2], world.manager, rid, note="no", clock=clock),
+            lambda rid=rid: reject_request(backs[3], world.teller2, rid, note="no", clock=clock),
+            lambda rid=rid: withdraw_request(backs[4], world.teller, rid, clock=clock),
+            lambda rid=rid: withdraw_request(backs[5], world.teller, rid, clock=clock),
+            lambda rid=rid: approve_request(backs[6], world.manager, rid, clock=clock),
         ]
         kinds = ["approved", "approved", "rejected", "rejected", "withdrawn", "withdrawn",
                  "approved"]

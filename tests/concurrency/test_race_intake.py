@@ -3,8 +3,15 @@ request, every other one refused with DUPLICATE_PENDING."""
 
 from __future__ import annotations
 
-from race_helpers import terminals  # noqa: F401 (fixture)
-from race_helpers import ROUNDS, assert_store_consistent, codes, race, rows, unexpected
+from race_helpers import (
+    ROUNDS,
+    assert_store_consistent,
+    codes,
+    race,
+    rows,
+    terminals_fixture,  # noqa: F401 (the `terminals` fixture)
+    unexpected,
+)
 
 from staff_console.services.intake import register_from_channel
 from staff_console.services.requests import approve_request, reject_request
@@ -36,7 +43,8 @@ def test_concurrent_intakes_end_in_one_pending(world, terminals):
         customer_no = CUSTOMERS[r % len(CUSTOMERS)]
         channel = "mts" if r % 2 == 0 else "web"
         out = race([
-            (lambda bk=bk, i=i: _register(bk, clock, customer_no, channel, f"r{r}-t{i}"))
+            (lambda bk=bk, c=customer_no, ch=channel, dev=f"r{r}-t{i}":
+             _register(bk, clock, c, ch, dev))
             for i, bk in enumerate(backs)
         ])
         assert unexpected(out, {"DUPLICATE_PENDING"}) == []
@@ -68,8 +76,8 @@ def test_intakes_on_both_channels_and_customers_at_once(world, terminals):
         for i, bk in enumerate(backs):
             customer_no = CUSTOMERS[i % 2]
             channel = ("mts", "web")[(i // 2) % 2]
-            calls.append(lambda bk=bk, c=customer_no, ch=channel, i=i:
-                         _register(bk, clock, c, ch, f"r{r}-t{i}"))
+            calls.append(lambda bk=bk, c=customer_no, ch=channel, dev=f"r{r}-t{i}":
+                         _register(bk, clock, c, ch, dev))
         out = race(calls)
         assert unexpected(out, {"DUPLICATE_PENDING"}) == []
         assert codes(out) == {"ok": 4, "DUPLICATE_PENDING": 4}, codes(out)
