@@ -12,10 +12,11 @@ Mechanism (why the chain stays one verifiable line with many terminals appending
 * A row lock rather than an advisory lock or SERIALIZABLE: see store/engine.py. The head row is
   the one place every writer meets; everything else locks per customer.
 * SQLite: the use case's own transaction chains its events (last, just before commit).
-* PostgreSQL: holding the head lock inside every use case would make the whole firm wait, event
-  by event, for one client round trip after another and for one disk flush each (measured: the
-  head lock then caps the store at a few hundred operations per second, far less when the
-  terminals' machines are busy). So the use case inserts its events into `audit_outbox` in its
+* PostgreSQL: holding the head lock inside every use case makes the whole firm wait, event by
+  event, for one client round trip after another and for one disk flush each; when the CPUs are
+  busy the holder is descheduled with the lock held and everyone queues (benchmarks/bench_load.py
+  with BENCH_AUDIT_DIRECT=1: p99 about twice as long, throughput lower or equal; figures in
+  docs/postgresql.md). So the use case inserts its events into `audit_outbox` in its
   own transaction, with no shared lock, atomically with its changes; right after the commit
   `Store.run` calls `seal_pending`, which takes the head lock, moves *every* waiting event
   (its own and any other terminal's) into `audit_event`, chained in outbox order, and commits.
