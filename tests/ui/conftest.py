@@ -75,8 +75,11 @@ def make_app(tmp_path, ui_backend, ui_clock):
     def make(*, language: str = "ko", idle_seconds: float | None = None, demo: bool = False):
         settings = Settings(home=tmp_path, db_url="sqlite:///unused", language=language,
                             **CHEAP_SETTINGS)
-        return StaffConsoleApp(settings, clock=ui_clock, backend=ui_backend, demo=demo,
-                               idle_seconds=idle_seconds)
+        app = StaffConsoleApp(settings, clock=ui_clock, backend=ui_backend, demo=demo,
+                              idle_seconds=idle_seconds)
+        # No animations: a snapshot must never catch the tab underline half-way.
+        app.animation_level = "none"
+        return app
 
     return make
 

@@ -10,6 +10,9 @@ async def settle(pilot, rounds: int = 40) -> None:
     app = pilot.app
     from textual.worker import WorkerCancelled
 
+    # Idle twice in a row: a worker's result may post a message (a highlighted row) that
+    # starts the next worker only after the first idle look.
+    idle = 0
     for _ in range(rounds):
         try:
             await app.workers.wait_for_complete()
@@ -18,7 +21,11 @@ async def settle(pilot, rounds: int = 40) -> None:
         await pilot.pause()
         busy = any(getattr(w, "loading", False) for w in app.screen.query("*"))
         if not busy and not any(w.is_running for w in app.workers):
-            return
+            idle += 1
+            if idle >= 2:
+                return
+        else:
+            idle = 0
         await pilot.pause(0.02)
 
 
