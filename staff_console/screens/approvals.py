@@ -95,6 +95,9 @@ class ApprovalsScreen(ServiceScreen):
         tabs = self.query_one("#approval-tabs", TabbedContent)
         tabs.get_tab("tab-inbox").label = t("approvals.tab.inbox_count", count=len(approvals))
         tabs.get_tab("tab-mine").label = t("approvals.tab.mine_count", count=len(mine))
+        # A slow load shows the loading indicator, which takes the focus: give it back.
+        which = "inbox" if tabs.active == "tab-inbox" else "mine"
+        self.query_one(f"#{which}-table", DataTable).focus()
         self.refresh_bindings()
 
     def _fill_inbox(self) -> None:
