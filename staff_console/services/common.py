@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from typing import NamedTuple
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError, not_found
@@ -19,6 +21,29 @@ from .views import CredentialView, CustomerSummary, EvidenceView, RequestView
 
 SYSTEM = "system"
 CHANNEL = "channel"
+
+# The tables as Core objects. The use cases that every terminal runs all day (search, show,
+# channel logins and registrations, requests and decisions) read and write through statements
+# built once here and in their modules, with bind parameters, and get plain rows back: building
+# a statement and its cache key per call, and ORM objects per row, was most of a use case's CPU
+# time (benchmarks/bench_load.py; docs/postgresql.md). Rows answer attribute access like the ORM
+# objects did (`row.status`), so the view builders take either.
+CUSTOMER = Customer.__table__
+STAFF = Staff.__table__
+CREDENTIAL = Credential.__table__
+REQUEST = Request.__table__
+VERIFICATION = Verification.__table__
+
+_STAFF_STANDING = sa.select(STAFF.c.active, STAFF.c.locked_at).where(
+    STAFF.c.id == sa.bindparam("staff_id"))
+_CUSTOMER_BY_NO = sa.select(CUSTOMER).where(CUSTOMER.c.customer_no == sa.bindparam("no"))
+_CUSTOMER_BY_NO_LOCKED = _CUSTOMER_BY_NO.with_for_update()
+_STAFF_NAMES = sa.select(STAFF.c.id, STAFF.c.employee_no, STAFF.c.name).where(
+    STAFF.c.id.in_(sa.bindparam("ids", expanding=True)))
+_EVIDENCE = sa.select(
+    VERIFICATION.c.kind, VERIFICATION.c.passed, VERIFICATION.c.verified_at, VERIFICATION.c.detail,
+).where(VERIFICATION.c.request_id == sa.bindparam("request_id")).order_by(VERIFICATION.c.id)
+_CREDENTIAL_BY_ID = sa.select(CREDENTIAL).where(CREDENTIAL.c.id == sa.bindparam("id"))
 
 
 def record(
@@ -42,27 +67,132 @@ def event(actor: Actor, action: str, **kwargs) -> NewEvent:
     return NewEvent(actor=actor.employee_no, terminal=actor.terminal, action=action, **kwargs)
 
 
-def current_staff(session: Session, actor: Actor) -> Staff:
-    """The actor's row, re-read in this transaction: a member locked or deactivated since
+def current_staff(session: Session, actor: Actor) -> None:
+    """Re-read the actor's standing in this transaction: a member locked or deactivated since
     signing in is refused from the next call on."""
-    staff = session.get(Staff, actor.staff_id)
-    keep(session, staff)
+    staff = session.connection().execute(_STAFF_STANDING, {"staff_id": actor.staff_id}).first()
     if staff is None or not staff.active:
         raise ConsoleError("AUTH_FAILED", "this staff account is no longer active")
     if staff.locked_at is not None:
         raise ConsoleError("STAFF_LOCKED", "this staff account is locked; an admin unlocks it")
-    return staff
 
 
-def customer_by_no(session: Session, customer_no: str, *, lock: bool = False) -> Customer:
-    query = select(Customer).where(Customer.customer_no == customer_no.strip().upper())
-    if lock:
-        # The customer row is the per-customer mutex for anything that changes credentials.
-        query = query.with_for_update()
-    customer = session.exec(query).first()
+def customer_by_no(session: Session, customer_no: str, *, lock: bool = False) -> sa.Row:
+    """The customer's row (all columns). `lock`: the customer row is the per-customer mutex for
+    anything that changes its credentials and requests (store/engine.py)."""
+    statement = _CUSTOMER_BY_NO_LOCKED if lock else _CUSTOMER_BY_NO
+    customer = session.connection().execute(
+        statement, {"no": customer_no.strip().upper()}).first()
     if customer is None:
         raise not_found("customer", customer_no)
     return customer
+
+
+class StaffName(NamedTuple):
+    employee_no: str
+    name: str
+
+
+def actor_name(actor: Actor) -> dict[int, StaffName]:
+    """The actor as `request_view` names it, without reading it again."""
+    return {actor.staff_id: StaffName(actor.employee_no, actor.name)}
+
+
+# What a channel login, a registration and a revocation request decide on: the customer, locked
+# (the per-customer mutex), then in a second statement its credentials on one channel, newest
+# first, and whether a request of one kind is pending there. Two statements, not one: at READ
+# COMMITTED a statement that waited for a row lock re-reads the locked row but sees every other
+# row as of its start, so credentials read in the locking statement could predate the commit
+# that the lock waited for (the race tests caught a login writing back a replaced credential's
+# old status).
+_LOCK_CUSTOMER = sa.select(
+    CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
+    CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
+).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update()
+_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
+_CHANNEL_STATE = sa.select(
+    sa.exists().where(
+        REQUEST.c.customer_id == sa.bindparam("customer_id"),
+        REQUEST.c.channel == sa.bindparam("channel"), REQUEST.c.kind == sa.bindparam("kind"),
+        REQUEST.c.status == "pending",
+    ).label("pending"),
+    *CREDENTIAL.c,
+).select_from(_ONE_ROW.outerjoin(CREDENTIAL, sa.and_(
+    CREDENTIAL.c.customer_id == sa.bindparam("customer_id"),
+    CREDENTIAL.c.channel == sa.bindparam("channel"),
+))).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
+
+
+class CredentialRow(NamedTuple):
+    id: int
+    customer_id: int
+    channel: str
+    status: str
+    device_id: str
+    device_model: str | None
+    biometrics: str
+    methods: str
+    key_fingerprint: str | None
+    created_at: datetime
+    activated_at: datetime | None
+    valid_until: date | None
+    last_used_at: datetime | None
+    failed_logins: int
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class RequestRow(NamedTuple):
+    id: int
+    kind: str
+    customer_id: int
+    channel: str
+    credential_id: int
+    branch_code: str
+    origin: str
+    maker_staff_id: int | None
+    status: str
+    reason: str | None
+    note: str | None
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None
+    decider_staff_id: int | None
+    authority: str | None
+    delegation_id: int | None
+    decision_note: str | None
+
+
+def lock_customer_channel(
+    session: Session, customer_no: str, channel: str, pending_kind: str,
+) -> tuple[sa.Row, bool, list[CredentialRow]]:
+    """Lock the customer; returns its row, whether a `pending_kind` request is pending on
+    `channel`, and its credentials on `channel`, newest first."""
+    conn = session.connection()
+    customer = conn.execute(_LOCK_CUSTOMER, {"no": customer_no.strip().upper()}).first()
+    if customer is None:
+        raise not_found("customer", customer_no)
+    rows = conn.execute(_CHANNEL_STATE, {
+        "customer_id": customer.id, "channel": channel, "kind": pending_kind}).all()
+    creds = [CredentialRow(*row[1:]) for row in rows if row.id is not None]
+    return customer, rows[0].pending, creds
+
+
+def staff_names(session: Session, *ids: int | None) -> dict[int, sa.Row]:
+    """(employee_no, name) of the given staff ids, in one statement."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {r.id: r for r in session.connection().execute(_STAFF_NAMES, {"ids": wanted})}
+
+
+def evidence_of(session: Session, request_id: int) -> list[EvidenceView]:
+    rows = session.connection().execute(_EVIDENCE, {"request_id": request_id})
+    return [EvidenceView(v.kind, v.passed, v.verified_at, v.detail) for v in rows]
+
+
+def credential_by_id(session: Session, credential_id: int) -> sa.Row | None:
+    return session.connection().execute(_CREDENTIAL_BY_ID, {"id": credential_id}).first()
 
 
 def credential_view(cred: Credential, today: date) -> CredentialView:
@@ -102,24 +232,31 @@ def customer_summary(c: Customer) -> CustomerSummary:
 
 def request_view(
     session: Session,
-    req: Request,
+    req,
     today: date,
     *,
-    customer: Customer | None = None,
+    customer=None,
     with_details: bool = True,
+    credential=None,
+    names: dict | None = None,
+    evidence: list[EvidenceView] | None = None,
 ) -> RequestView:
+    """The view of a request (an ORM object or a row of `request`). What the caller already
+    holds is not read again: the customer, the credential row, the staff names."""
     customer = customer or session.get(Customer, req.customer_id)
-    maker = session.get(Staff, req.maker_staff_id) if req.maker_staff_id else None
-    decider = session.get(Staff, req.decider_staff_id) if req.decider_staff_id else None
-    evidence: list[EvidenceView] = []
-    credential = None
+    if names is None:
+        names = staff_names(session, req.maker_staff_id, req.decider_staff_id)
+    maker = names.get(req.maker_staff_id)
+    decider = names.get(req.decider_staff_id)
+    credential_shown = None
+    if not with_details:
+        evidence = []
+    elif evidence is None:
+        evidence = evidence_of(session, req.id)
     if with_details:
-        rows = session.exec(
-            select(Verification).where(Verification.request_id == req.id).order_by(Verification.id)
-        ).all()
-        evidence = [EvidenceView(v.kind, v.passed, v.verified_at, v.detail) for v in rows]
-        cred = session.get(Credential, req.credential_id)
-        credential = credential_view(cred, today) if cred else None
+        cred = credential if credential is not None else credential_by_id(
+            session, req.credential_id)
+        credential_shown = credential_view(cred, today) if cred else None
     return RequestView(
         id=req.id,
         kind=req.kind,
@@ -143,7 +280,7 @@ def request_view(
         delegation_id=req.delegation_id,
         decision_note=req.decision_note,
         evidence=evidence,
-        credential=credential,
+        credential=credential_shown,
     )
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from ..domain.authority import READ_ROLES, Actor, Role, require_role
 from ..domain.channels import Channel
 from ..domain.clock import Clock, seoul_date
-from ..domain.errors import ConsoleError, invalid
+from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.hangul import chosung_key, has_hangul, has_initials, is_initial
 from ..domain.ids import (
     CustomerType,
@@ -198,43 +198,61 @@ def _next_prefix(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _prefix(column, prefix: str):
-    return sa.and_(column >= prefix, column < _next_prefix(prefix))
-
-
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def classify_query(query: str) -> list[tuple[str, object]]:
-    """Which search kinds a query can mean, with the condition for each."""
+_C = Customer.__table__.c
+_ACCOUNT = Account.__table__
+_BRANCH = Branch.__table__
+_bp = sa.bindparam
+
+# Each search kind's condition, with bind parameters: the statements are built once (below).
+_SEARCH_WHERE = {
+    "phone_last4": _C.phone_last4 == _bp("value"),
+    "birth_date": _C.birth_yymmdd == _bp("value"),
+    "phone": _C.phone_digits == _bp("value"),
+    "account": _C.id.in_(
+        sa.select(_ACCOUNT.c.customer_id).where(_ACCOUNT.c.account_no == _bp("value"))),
+    # Prefixes as ranges [low, high): they walk the (C-collated) indexes.
+    "chosung": sa.and_(_C.name_chosung >= _bp("low"), _C.name_chosung < _bp("high")),
+    # Mixed (홍ㄱ): syllables must match in place, initials stand for any syllable.
+    "chosung_mixed": sa.and_(_C.name_chosung >= _bp("low"), _C.name_chosung < _bp("high"),
+                             _C.name.like(_bp("pattern"), escape="\\")),
+    "name": sa.and_(_C.name >= _bp("low"), _C.name < _bp("high")),
+    "customer_no": _C.customer_no == _bp("value"),
+    "id_number": _C.id_hash == _bp("value"),
+}
+
+
+def classify_query(query: str) -> list[tuple[str, dict]]:
+    """Which search kinds a query can mean, each with the parameters of its condition
+    (`_SEARCH_WHERE`; the mixed 초성 form uses the `chosung_mixed` condition)."""
     text = " ".join(query.split())
     compact = text.replace("-", "").replace(" ", "")
-    kinds: list[tuple[str, object]] = []
+    kinds: list[tuple[str, dict]] = []
     if compact.isascii() and compact.isdigit():
         if len(compact) == 4:
-            kinds.append(("phone_last4", Customer.phone_last4 == compact))
+            kinds.append(("phone_last4", {"value": compact}))
         if len(compact) == 6:
-            kinds.append(("birth_date", Customer.birth_yymmdd == compact))
+            kinds.append(("birth_date", {"value": compact}))
         if len(compact) in (10, 11) and compact.startswith("01"):
-            kinds.append(("phone", Customer.phone_digits == compact))
+            kinds.append(("phone", {"value": compact}))
         if 6 <= len(compact) <= 20:
-            kinds.append(("account", Customer.id.in_(
-                select(Account.customer_id).where(Account.account_no == compact))))
+            kinds.append(("account", {"value": compact}))
     if has_initials(text):
         key = chosung_key(text)
-        condition = _prefix(Customer.name_chosung, key)
-        if any(not is_initial(ch) for ch in text.replace(" ", "")):
-            # Mixed (홍ㄱ): syllables must match in place, initials stand for any syllable.
-            pattern = "".join("_" if is_initial(ch) else _like_escape(ch)
-                              for ch in text.replace(" ", ""))
-            condition = sa.and_(condition, Customer.name.like(pattern + "%", escape="\\"))
-        kinds.append(("chosung", condition))
+        params = {"low": key, "high": _next_prefix(key)}
+        letters = text.replace(" ", "")
+        if any(not is_initial(ch) for ch in letters):
+            params["pattern"] = "".join(
+                "_" if is_initial(ch) else _like_escape(ch) for ch in letters) + "%"
+        kinds.append(("chosung", params))
     elif has_hangul(text) or any(ch.isalpha() for ch in text):
-        kinds.append(("name", _prefix(Customer.name, text)))
+        kinds.append(("name", {"low": text, "high": _next_prefix(text)}))
     # Customer numbers are ASCII letters, digits and dashes (domain.ids.normalize_customer_no).
     if compact and compact.isascii() and compact.isalnum() and len(compact) <= 20:
-        kinds.append(("customer_no", Customer.customer_no == text.upper()))
+        kinds.append(("customer_no", {"value": text.upper()}))
     return kinds
 
 
@@ -251,7 +269,7 @@ def _mask_query(query: str) -> str:
     return query
 
 
-def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, object]]:
+def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, dict]]:
     """A whole RRN (or business number) is found through its keyed hash: the number itself is
     stored only encrypted, so it cannot be compared in SQL."""
     compact = query.replace("-", "").replace(" ", "")
@@ -261,14 +279,26 @@ def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, object]]:
         digits = parse_id_number(compact).digits
     except ConsoleError:
         return []
-    return [("id_number", Customer.id_hash == backend.store.keyring.id_lookup_hash(digits))]
+    return [("id_number", {"value": backend.store.keyring.id_lookup_hash(digits)})]
 
 
 _SUMMARY_COLUMNS = (
-    Customer.customer_no, Customer.name, Customer.name_chosung, Customer.id_masked,
-    Customer.customer_type, Customer.nationality, Customer.phone, Customer.branch_code,
-    Customer.online_trading,
+    _C.customer_no, _C.name, _C.name_chosung, _C.id_masked, _C.customer_type, _C.nationality,
+    _C.phone, _C.branch_code, _C.online_trading,
 )
+
+
+def _search_statement(where, by_chosung: bool) -> sa.Select:
+    # One order for every kind and for the merge: the first `want` rows of the union are then
+    # among the first `want` of each kind, so pages neither repeat nor skip anyone. A 초성
+    # query is ordered by its key first (that walks ix_customer_chosung).
+    order = ((_C.name_chosung,) if by_chosung else ()) + (_C.name, _C.customer_no)
+    # Only the columns of a summary (plain rows): a page is up to 51 rows per kind.
+    return sa.select(*_SUMMARY_COLUMNS).where(where).order_by(*order).limit(_bp("want"))
+
+
+_SEARCH = {(kind, by_chosung): _search_statement(where, by_chosung)
+           for kind, where in _SEARCH_WHERE.items() for by_chosung in (False, True)}
 
 
 def _summary(c: sa.Row) -> CustomerSummary:
@@ -302,20 +332,14 @@ def search_customers(
     def work(s: Session) -> SearchPage:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "search customers")
+        conn = s.connection()
         want = offset + limit + 1
-        # One order for every kind and for the merge: the first `want` rows of the union are
-        # then among the first `want` of each kind, so pages neither repeat nor skip anyone.
-        # A 초성 query is ordered by its key first (that walks ix_customer_chosung).
         by_chosung = any(kind == "chosung" for kind, _ in kinds)
-        order = ((Customer.name_chosung,) if by_chosung else ()) + (
-            Customer.name, Customer.customer_no)
-        # Only the columns of a summary (plain rows, no ORM objects): a page is up to 51 rows
-        # per kind, and building entities for them was most of a search's time.
         found: dict[str, sa.Row] = {}
-        for _kind, condition in kinds:
-            query_rows = s.execute(
-                sa.select(*_SUMMARY_COLUMNS).where(condition).order_by(*order).limit(want))
-            for c in query_rows:
+        for kind, params in kinds:
+            if kind == "chosung" and "pattern" in params:
+                kind = "chosung_mixed"
+            for c in conn.execute(_SEARCH[kind, by_chosung], {**params, "want": want}):
                 found.setdefault(c.customer_no, c)
         rows = list(found.values())
         if len(kinds) > 1:
@@ -336,15 +360,29 @@ def search_customers(
 
 # ---------------------------------------------------------------- show
 
-def credentials_of(s: Session, customer_id: int) -> list[Credential]:
+_CREDENTIAL = Credential.__table__
+_REQUEST = Request.__table__
+_CREDENTIALS_OF = sa.select(_CREDENTIAL).where(
+    _CREDENTIAL.c.customer_id == _bp("customer_id"),
+).order_by(_CREDENTIAL.c.created_at.desc(), _CREDENTIAL.c.id.desc())
+# The customer, its branch's name and its accounts in one statement.
+_CUSTOMER_DETAIL = sa.select(
+    Customer.__table__, _BRANCH.c.name.label("branch_name"),
+    sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
+    .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
+).select_from(Customer.__table__.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)).where(
+    _C.customer_no == _bp("no"))
+_PENDING_OF = sa.select(_REQUEST).where(
+    _REQUEST.c.customer_id == _bp("customer_id"), _REQUEST.c.status == "pending",
+).order_by(_REQUEST.c.created_at, _REQUEST.c.id)
+
+
+def credentials_of(s: Session, customer_id: int) -> list[sa.Row]:
     """All of a customer's credentials, newest first."""
-    return list(s.exec(
-        select(Credential).where(Credential.customer_id == customer_id)
-        .order_by(Credential.created_at.desc(), Credential.id.desc())
-    ))
+    return list(s.connection().execute(_CREDENTIALS_OF, {"customer_id": customer_id}))
 
 
-def current_of(creds: list[Credential], channel: Channel, today) -> Credential | None:
+def current_of(creds: list, channel: Channel, today):
     for cred in creds:
         if cred.channel == channel.value and cred.status in CURRENT:
             if effective_status(cred.status, cred.valid_until, today) in CURRENT:
@@ -359,16 +397,15 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
     def work(s: Session) -> CustomerDetail:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
-        c = customer_by_no(s, customer_no)
+        conn = s.connection()
+        c = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper()}).first()
+        if c is None:
+            raise not_found("customer", customer_no)
         creds = credentials_of(s, c.id)
         mts = current_of(creds, Channel.MTS, today)
         web = current_of(creds, Channel.WEB, today)
-        pending = s.exec(
-            select(Request).where(Request.customer_id == c.id, Request.status == "pending")
-            .order_by(Request.created_at, Request.id)
-        ).all()
-        accounts = sorted(s.exec(select(Account.account_no).where(Account.customer_id == c.id)))
-        branch = s.get(Branch, c.branch_code)
+        pending = conn.execute(_PENDING_OF, {"customer_id": c.id}).all()
+        by_id = {cred.id: cred for cred in creds}
         detail = CustomerDetail(
             customer_no=c.customer_no,
             name=c.name,
@@ -377,13 +414,14 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
             nationality=c.nationality,
             online_trading=c.online_trading,
             branch_code=c.branch_code,
-            branch_name=branch.name if branch else c.branch_code,
+            branch_name=c.branch_name or c.branch_code,
             phone_masked=mask_phone(c.phone),
-            accounts=list(accounts),
+            accounts=sorted(c.account_nos.split()) if c.account_nos else [],
             mts=credential_view(mts, today) if mts else None,
             web=credential_view(web, today) if web else None,
             history=[credential_view(x, today) for x in creds],
-            pending=[request_view(s, r, today, customer=c) for r in pending],
+            pending=[request_view(s, r, today, customer=c, credential=by_id.get(r.credential_id))
+                     for r in pending],
             today=today,
         )
         record(s, backend.store, now, event(actor, "customer.view", category="access",

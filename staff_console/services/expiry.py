@@ -18,7 +18,7 @@ from ..store.audit import NewEvent
 from ..store.tables import Credential, Customer, Request
 from . import lifecycle
 from .backend import Backend
-from .common import SYSTEM, current_staff, event, record
+from .common import SYSTEM, credential_by_id, current_staff, event, record
 from .views import ExpireResult, ExpiringItem
 
 BATCH = 500  # rows per transaction: keeps the batch's locks short on a busy store
@@ -47,7 +47,7 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
                                    customer_no=customer_no, target=f"credential:{cred.id}",
                                    detail={"valid_until": cred.valid_until.isoformat()}))
             events += lifecycle.close_moot_revocations(s, cred, now, SYSTEM, "batch",
-                                                       customer_no)
+                                                       customer_no, ended_status=cred.status)
         s.flush()
         record(s, backend.store, now, *events)
         return len(rows)
@@ -66,11 +66,10 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
             events.append(NewEvent(SYSTEM, "batch", "request.expired", customer_no=customer_no,
                                    target=f"request:{req.id}", detail={"kind": req.kind}))
             if req.kind == RequestKind.REGISTRATION.value:
-                cred = s.get(Credential, req.credential_id)
+                cred = credential_by_id(s, req.credential_id)
                 if cred.status == CredentialStatus.PENDING.value:
-                    events += lifecycle.reject_pending(cred, now, "request expired", SYSTEM,
-                                                       "batch", customer_no)
-                    s.add(cred)
+                    events += lifecycle.reject_pending(s, cred, now, "request expired", SYSTEM,
+                                                       "batch", customer_no)[0]
         s.flush()
         record(s, backend.store, now, *events)
         return len(rows)

@@ -13,6 +13,7 @@ audit append comes last: it holds the audit head lock until commit (store/audit.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -34,20 +35,28 @@ from ..domain.eligibility import (
 )
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import CustomerType, Nationality, mask_phone
-from ..domain.states import MAX_FAILED_LOGINS, CredentialStatus, RequestKind
+from ..domain.states import MAX_FAILED_LOGINS, CredentialStatus, RequestKind, RequestStatus
 from ..domain.validity import is_past_validity
 from ..store.audit import NewEvent
-from ..store.tables import Credential, Verification
 from .backend import Backend
-from .common import CHANNEL, customer_by_no, record
-from .customers import credentials_of
-from .requests import _approve, has_pending, new_request
+from .common import CHANNEL, CREDENTIAL, VERIFICATION, lock_customer_channel, record
+from .requests import _approve, insert_request, new_request
 from .views import IntakeResult, LoginResult
 
 _EVIDENCE_DETAIL = {
     VerificationKind.ID_CARD: "신분증 촬영 진위확인 (주민등록증/운전면허증)",
     VerificationKind.ONE_WON: "타금융기관 본인명의계좌 1원이체",
 }
+
+
+_bp = sa.bindparam
+_NEW_CREDENTIAL = sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id)
+_NEW_VERIFICATION = sa.insert(VERIFICATION)
+_LOGIN_OK = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
+    failed_logins=0, last_used_at=_bp("new_last_used"))
+_LOGIN_FAILED = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
+    failed_logins=_bp("new_failures"))
+_LOGIN_LOCKED = _LOGIN_FAILED.values(status=CredentialStatus.LOCKED.value)
 
 
 def _device_id(raw: str) -> str:
@@ -76,45 +85,49 @@ def register_from_channel(
     model = (device_model or "").strip()[:64] or None
 
     def work(s: Session) -> IntakeResult:
-        customer = customer_by_no(s, customer_no, lock=True)
+        customer, pending, _creds = lock_customer_channel(
+            s, customer_no, chan.value, RequestKind.REGISTRATION.value)
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
             customer.online_trading,
         )
         evidence = [Evidence(VerificationKind(k), True) for k in kinds]
         check_verification(evidence)
-        if has_pending(s, customer.id, chan.value, RequestKind.REGISTRATION):
+        if pending:
             raise ConsoleError(
                 "DUPLICATE_PENDING", f"a {chan.value} registration is already pending"
             )
-        cred = Credential(
-            customer_id=customer.id, channel=chan.value, status=CredentialStatus.PENDING.value,
-            device_id=device, device_model=model, biometrics=bio.value,
-            methods=format_methods(chosen), key_fingerprint=key_fingerprint, created_at=now,
-        )
-        s.add(cred)
-        s.flush()
+        conn = s.connection()
+        methods_text = format_methods(chosen)
+        cred_id = conn.execute(_NEW_CREDENTIAL, {
+            "customer_id": customer.id, "channel": chan.value,
+            "status": CredentialStatus.PENDING.value, "device_id": device, "device_model": model,
+            "biometrics": bio.value, "methods": methods_text, "key_fingerprint": key_fingerprint,
+            "created_at": now, "failed_logins": 0,
+        }).scalar_one()
         req = new_request(
             kind=RequestKind.REGISTRATION, customer=customer, channel=chan.value,
-            credential_id=cred.id, branch_code=customer.branch_code, origin="channel",
+            credential_id=cred_id, branch_code=customer.branch_code, origin="channel",
             maker_staff_id=None, now=now, expiry_days=backend.policy.request_expiry_days,
         )
-        s.add(req)
-        s.flush()
-        for item in evidence:
-            detail = _EVIDENCE_DETAIL.get(item.kind) or f"휴대폰 본인인증 {mask_phone(customer.phone)}"
-            s.add(Verification(request_id=req.id, kind=item.kind.value, passed=True,
-                               verified_at=now, detail=detail))
+        req = insert_request(s, req)
+        conn.execute(_NEW_VERIFICATION, [
+            {"request_id": req.id, "kind": item.kind.value, "passed": True, "verified_at": now,
+             "detail": _EVIDENCE_DETAIL.get(item.kind)
+             or f"휴대폰 본인인증 {mask_phone(customer.phone)}"}
+            for item in evidence
+        ])
         events = [NewEvent(CHANNEL, chan.value, "request.created",
                            customer_no=customer.customer_no, target=f"request:{req.id}",
                            detail={"kind": req.kind, "channel": chan.value, "device_id": device,
-                                   "methods": cred.methods, "verified": sorted(kinds)})]
+                                   "methods": methods_text, "verified": sorted(kinds)})]
+        status = req.status
         if not backend.policy.needs_checker(RequestKind.REGISTRATION.value):
             events += _approve(s, req, customer, CHANNEL, chan.value, now, Authority.POLICY,
-                               None, None, today)
-        s.flush()
+                               None, None, today)[0]
+            status = RequestStatus.APPROVED.value
         record(s, backend.store, now, *events)
-        return IntakeResult(request_id=req.id, credential_id=cred.id, status=req.status)
+        return IntakeResult(request_id=req.id, credential_id=cred_id, status=status)
 
     try:
         return backend.store.run(work)
@@ -140,8 +153,8 @@ def record_login(
         raise invalid("result", "must be ok or fail")
 
     def work(s: Session) -> LoginResult:
-        customer = customer_by_no(s, customer_no, lock=True)
-        creds = [c for c in credentials_of(s, customer.id) if c.channel == chan.value]
+        customer, _pending, creds = lock_customer_channel(
+            s, customer_no, chan.value, RequestKind.REGISTRATION.value)
         cred = next((c for c in creds if c.status in ("active", "locked")), None)
         if cred is None:
             # Expired is expired whether or not the batch has marked it yet: the newest
@@ -162,28 +175,27 @@ def record_login(
             raise ConsoleError(
                 "CREDENTIAL_LOCKED", "locked after 5 failed logins; the customer registers again"
             )
-        events = []
+        target = f"credential:{cred.id}"
         if outcome == "ok":
-            cred.failed_logins = 0
-            cred.last_used_at = now
-            events.append(NewEvent(CHANNEL, chan.value, "credential.login",
-                                   customer_no=customer.customer_no,
-                                   target=f"credential:{cred.id}"))
+            failures, status = 0, cred.status
+            s.connection().execute(_LOGIN_OK, {"credential_id": cred.id, "new_last_used": now})
+            events = [NewEvent(CHANNEL, chan.value, "credential.login",
+                               customer_no=customer.customer_no, target=target)]
         else:
-            cred.failed_logins += 1
-            events.append(NewEvent(CHANNEL, chan.value, "credential.login_failed",
-                                   customer_no=customer.customer_no,
-                                   target=f"credential:{cred.id}",
-                                   detail={"failures": cred.failed_logins}))
-            if cred.failed_logins >= MAX_FAILED_LOGINS:
-                cred.status = CredentialStatus.LOCKED.value
+            failures = cred.failed_logins + 1
+            status = (CredentialStatus.LOCKED.value if failures >= MAX_FAILED_LOGINS
+                      else cred.status)
+            locking = status == CredentialStatus.LOCKED.value
+            s.connection().execute(_LOGIN_LOCKED if locking else _LOGIN_FAILED, {
+                "credential_id": cred.id, "new_failures": failures})
+            events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",
+                               customer_no=customer.customer_no, target=target,
+                               detail={"failures": failures})]
+            if locking:
                 events.append(NewEvent(CHANNEL, chan.value, "credential.locked",
-                                       customer_no=customer.customer_no,
-                                       target=f"credential:{cred.id}",
-                                       detail={"failures": cred.failed_logins}))
-        s.add(cred)
-        s.flush()
+                                       customer_no=customer.customer_no, target=target,
+                                       detail={"failures": failures}))
         record(s, backend.store, now, *events)
-        return LoginResult(cred.id, outcome, cred.status, cred.failed_logins)
+        return LoginResult(cred.id, outcome, status, failures)
 
     return backend.store.run(work)

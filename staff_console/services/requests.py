@@ -26,6 +26,7 @@ from ..domain.authority import (
     Actor,
     Authority,
     DelegationWindow,
+    Role,
     decision_authority,
     require_role,
 )
@@ -36,11 +37,25 @@ from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import CustomerType, Nationality
 from ..domain.states import RequestKind, RequestStatus, RevocationReason
 from ..store.audit import NewEvent
-from ..store.tables import Credential, Customer, Delegation, Request
+from ..store.tables import Delegation, Request
 from . import lifecycle
 from .backend import Backend
-from .common import current_staff, customer_by_no, event, keep, record, request_view
-from .customers import credentials_of, current_of
+from .common import (
+    CREDENTIAL,
+    CUSTOMER,
+    REQUEST,
+    STAFF,
+    RequestRow,
+    StaffName,
+    actor_name,
+    credential_by_id,
+    current_staff,
+    event,
+    lock_customer_channel,
+    record,
+    request_view,
+)
+from .customers import current_of
 from .views import RequestView
 
 MAX_NOTE = 500
@@ -55,26 +70,48 @@ def _clean_note(note: str | None, *, required: bool, field: str = "note") -> str
     return note or None
 
 
+_bp = sa.bindparam
+DELEGATION = Delegation.__table__
+_INSERT_REQUEST = sa.insert(REQUEST).returning(*REQUEST.c)
+# Decisions lock the customer first, then the request (the order of store/engine.py).
+_LOCK_CUSTOMER_OF_REQUEST = sa.select(CUSTOMER).where(
+    CUSTOMER.c.id == sa.select(REQUEST.c.customer_id).where(REQUEST.c.id == _bp("request_id"))
+    .scalar_subquery()).with_for_update()
+_MAKER = STAFF.alias("maker")
+_LOCK_REQUEST = sa.select(
+    REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
+).select_from(REQUEST.outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id)).where(
+    REQUEST.c.id == _bp("request_id")).with_for_update(of=REQUEST)
+_LOCK_CREDENTIAL = sa.select(CREDENTIAL).where(
+    CREDENTIAL.c.id == _bp("credential_id")).with_for_update()
+_DECIDE = sa.update(REQUEST).where(REQUEST.c.id == _bp("request_id")).values(
+    status=_bp("new_status"), decided_at=_bp("new_decided_at"),
+    decider_staff_id=_bp("new_decider"), authority=_bp("new_authority"),
+    delegation_id=_bp("new_delegation"), decision_note=_bp("new_note"))
+_WINDOWS = sa.select(
+    DELEGATION.c.id, DELEGATION.c.branch_code, DELEGATION.c.delegate_id, DELEGATION.c.valid_from,
+    DELEGATION.c.valid_until, DELEGATION.c.ended_at,
+).where(DELEGATION.c.delegate_id == _bp("staff_id"))
+
+
 def new_request(
-    *, kind: RequestKind, customer: Customer, channel: str, credential_id: int, branch_code: str,
+    *, kind: RequestKind, customer, channel: str, credential_id: int, branch_code: str,
     origin: str, maker_staff_id: int | None, now: datetime, expiry_days: int,
     reason: str | None = None, note: str | None = None,
-) -> Request:
-    return Request(
+) -> dict:
+    """The values of a new pending request (insert them with `insert_request`)."""
+    return dict(
         kind=kind.value, customer_id=customer.id, channel=channel, credential_id=credential_id,
         branch_code=branch_code, origin=origin, maker_staff_id=maker_staff_id,
         status=RequestStatus.PENDING.value, reason=reason, note=note, created_at=now,
-        expires_at=now + timedelta(days=expiry_days),
+        expires_at=now + timedelta(days=expiry_days), decided_at=None, decider_staff_id=None,
+        authority=None, delegation_id=None, decision_note=None,
     )
 
 
-def has_pending(s: Session, customer_id: int, channel: str, kind: RequestKind) -> bool:
-    return s.exec(
-        select(Request.id).where(
-            Request.customer_id == customer_id, Request.channel == channel,
-            Request.kind == kind.value, Request.status == RequestStatus.PENDING.value,
-        )
-    ).first() is not None
+def insert_request(s: Session, values: dict) -> sa.Row:
+    """Insert a request; returns its row."""
+    return s.connection().execute(_INSERT_REQUEST, values).one()
 
 
 def request_revocation(
@@ -97,32 +134,35 @@ def request_revocation(
     def work(s: Session) -> RequestView:
         current_staff(s, actor)
         require_role(actor, BRANCH_ROLES, "request revocations")
-        customer = customer_by_no(s, customer_no, lock=True)
-        cred = current_of(credentials_of(s, customer.id), chan, today)
+        customer, pending, creds = lock_customer_channel(
+            s, customer_no, chan.value, RequestKind.REVOCATION.value)
+        cred = current_of(creds, chan, today)
         if cred is None:
             raise ConsoleError(
                 "NOT_REGISTERED", f"the customer has no current {chan.value} credential"
             )
-        if has_pending(s, customer.id, chan.value, RequestKind.REVOCATION):
+        if pending:
             raise ConsoleError(
                 "DUPLICATE_PENDING", f"a revocation of this {chan.value} credential is pending"
             )
-        req = new_request(
+        req = insert_request(s, new_request(
             kind=RequestKind.REVOCATION, customer=customer, channel=chan.value,
             credential_id=cred.id, branch_code=actor.branch_code, origin="branch",
             maker_staff_id=actor.staff_id, now=now,
             expiry_days=backend.policy.request_expiry_days, reason=why.value, note=text,
-        )
-        s.add(req)
-        s.flush()
+        ))
         events = [event(actor, "request.created", customer_no=customer.customer_no,
                         target=f"request:{req.id}",
                         detail={"kind": req.kind, "channel": req.channel, "reason": why.value,
                                 "credential": cred.id})]
+        names = actor_name(actor)
         if not backend.policy.needs_checker(RequestKind.REVOCATION.value):
-            events += _approve(s, req, customer, actor.employee_no, actor.terminal, now,
-                               Authority.POLICY, None, None, today)
-        view = request_view(s, req, today, customer=customer)
+            more, req, cred = _approve(s, req, customer, actor.employee_no, actor.terminal, now,
+                                       Authority.POLICY, None, None, today)
+            events += more
+        # A request made just now has no verification evidence (only channel registrations do).
+        view = request_view(s, req, today, customer=customer, credential=cred, names=names,
+                            evidence=[])
         record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
         return view
 
@@ -130,47 +170,56 @@ def request_revocation(
 
 
 def _approve(
-    s: Session, req: Request, customer: Customer, actor_no: str, terminal: str, now: datetime,
+    s: Session, req, customer, actor_no: str, terminal: str, now: datetime,
     authority: Authority, delegation_id: int | None, note: str | None, today,
     decider_id: int | None = None,
-) -> list[NewEvent]:
-    cred = s.exec(
-        select(Credential).where(Credential.id == req.credential_id).with_for_update()
-    ).one()
-    keep(s, cred)
-    events: list[NewEvent] = []
+) -> tuple[list[NewEvent], sa.Row, object]:
+    """Approve a locked pending request; returns the events, and the request's and its
+    credential's rows as they now are."""
+    conn = s.connection()
+    cred = conn.execute(_LOCK_CREDENTIAL, {"credential_id": req.credential_id}).one()
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
             customer.online_trading,
         )
-        events += lifecycle.activate(s, cred, now, actor_no, terminal, customer.customer_no)
+        events, cred = lifecycle.activate(s, cred, now, actor_no, terminal,
+                                          customer.customer_no)
     else:
         if not lifecycle.is_current(cred, today):
             raise ConsoleError(
                 "NOT_REGISTERED", "the credential is no longer current (replaced or expired); "
                 "reject this request instead"
             )
-        events += lifecycle.revoke(cred, now, req.reason or "other", actor_no, terminal,
-                                   customer.customer_no)
-        s.add(cred)
-    req.status = RequestStatus.APPROVED.value
-    req.decided_at = now
-    req.decider_staff_id = decider_id
-    req.authority = authority.value
-    req.delegation_id = delegation_id
-    req.decision_note = note
-    s.add(req)
-    s.flush()
+        events, cred = lifecycle.revoke(s, cred, now, req.reason or "other", actor_no,
+                                        terminal, customer.customer_no)
+    req = _set_decision(s, req, RequestStatus.APPROVED, now, decider_id, authority,
+                        delegation_id, note)
     events.insert(0, NewEvent(actor_no, terminal, "request.approved",
                               customer_no=customer.customer_no, target=f"request:{req.id}",
                               detail={"kind": req.kind, "authority": authority.value,
                                       "delegation": delegation_id}))
-    return events
+    return events, req, cred
+
+
+def _set_decision(s: Session, req, status: RequestStatus, now: datetime, decider_id, authority,
+                  delegation_id, note) -> RequestRow:
+    values = {"status": status.value, "decided_at": now, "decider_staff_id": decider_id,
+              "authority": authority.value if authority else None,
+              "delegation_id": delegation_id, "decision_note": note}
+    s.connection().execute(_DECIDE, {"request_id": req.id, **{
+        f"new_{k}": v for k, v in (("status", values["status"]), ("decided_at", now),
+                                   ("decider", decider_id), ("authority", values["authority"]),
+                                   ("delegation", delegation_id), ("note", note))}})
+    return _request_row(req)._replace(**values)
+
+
+def _request_row(req) -> RequestRow:
+    return RequestRow(*[getattr(req, name) for name in RequestRow._fields])
 
 
 def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
-    rows = s.exec(select(Delegation).where(Delegation.delegate_id == actor.staff_id)).all()
+    rows = s.connection().execute(_WINDOWS, {"staff_id": actor.staff_id})
     return [
         DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
                          d.ended_at)
@@ -178,15 +227,13 @@ def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
     ]
 
 
-def _lock_for_decision(s: Session, request_id: int, now: datetime) -> tuple[Request, Customer]:
+def _lock_for_decision(s: Session, request_id: int, now: datetime) -> tuple[sa.Row, sa.Row]:
     """Lock customer then request, and check the request can still be decided."""
-    found = s.get(Request, request_id)
-    if found is None:
+    conn = s.connection()
+    customer = conn.execute(_LOCK_CUSTOMER_OF_REQUEST, {"request_id": request_id}).first()
+    if customer is None:
         raise not_found("request", request_id)
-    customer = s.exec(
-        select(Customer).where(Customer.id == found.customer_id).with_for_update()
-    ).one()
-    s.refresh(found, with_for_update=True)
+    found = conn.execute(_LOCK_REQUEST, {"request_id": request_id}).one()
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
     if now >= found.expires_at:
@@ -204,34 +251,34 @@ def _decide(
 
     def work(s: Session) -> RequestView:
         current_staff(s, actor)
-        req, customer = _lock_for_decision(s, request_id, now)
+        locked, customer = _lock_for_decision(s, request_id, now)
+        # The branch's manager needs no delegation window: do not read them then.
+        manager_here = actor.role is Role.MANAGER and actor.branch_code == locked.branch_code
         authority, delegation_id = decision_authority(
-            actor, request_branch=req.branch_code, maker_staff_id=req.maker_staff_id,
-            delegations=_windows(s, actor), at=now,
+            actor, request_branch=locked.branch_code, maker_staff_id=locked.maker_staff_id,
+            delegations=[] if manager_here else _windows(s, actor), at=now,
         )
         if approve:
-            events = _approve(s, req, customer, actor.employee_no, actor.terminal, now,
-                              authority, delegation_id, text, today, decider_id=actor.staff_id)
+            events, req, cred = _approve(
+                s, locked, customer, actor.employee_no, actor.terminal, now, authority,
+                delegation_id, text, today, decider_id=actor.staff_id)
         else:
             events = [event(actor, "request.rejected", customer_no=customer.customer_no,
-                            target=f"request:{req.id}",
-                            detail={"kind": req.kind, "authority": authority.value,
+                            target=f"request:{locked.id}",
+                            detail={"kind": locked.kind, "authority": authority.value,
                                     "delegation": delegation_id, "note": text})]
-            if req.kind == RequestKind.REGISTRATION.value:
-                cred = s.get(Credential, req.credential_id)
-                events += lifecycle.reject_pending(cred, now, "registration rejected",
-                                                   actor.employee_no, actor.terminal,
-                                                   customer.customer_no)
-                s.add(cred)
-            req.status = RequestStatus.REJECTED.value
-            req.decided_at = now
-            req.decider_staff_id = actor.staff_id
-            req.authority = authority.value
-            req.delegation_id = delegation_id
-            req.decision_note = text
-            s.add(req)
-            s.flush()
-        view = request_view(s, req, today, customer=customer)
+            cred = credential_by_id(s, locked.credential_id)
+            if locked.kind == RequestKind.REGISTRATION.value:
+                more, cred = lifecycle.reject_pending(
+                    s, cred, now, "registration rejected", actor.employee_no, actor.terminal,
+                    customer.customer_no)
+                events += more
+            req = _set_decision(s, locked, RequestStatus.REJECTED, now, actor.staff_id,
+                                authority, delegation_id, text)
+        names = actor_name(actor)
+        if locked.maker_staff_id is not None:
+            names[locked.maker_staff_id] = StaffName(locked.maker_no, locked.maker_name)
+        view = request_view(s, req, today, customer=customer, credential=cred, names=names)
         record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
         return view
 
@@ -260,14 +307,11 @@ def withdraw_request(
 
     def work(s: Session) -> RequestView:
         current_staff(s, actor)
-        req, customer = _lock_for_decision(s, request_id, now)
-        if req.maker_staff_id != actor.staff_id:
+        locked, customer = _lock_for_decision(s, request_id, now)
+        if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
-        req.status = RequestStatus.WITHDRAWN.value
-        req.decided_at = now
-        s.add(req)
-        s.flush()
-        view = request_view(s, req, today, customer=customer)
+        req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)
+        view = request_view(s, req, today, customer=customer, names=actor_name(actor))
         record(s, backend.store, now, event(actor, "request.withdrawn",
                                             customer_no=customer.customer_no,
                                             target=f"request:{req.id}", detail={"kind": req.kind}))
