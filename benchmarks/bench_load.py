@@ -103,8 +103,9 @@ def backend_for(url: str, *, pool_size: int = 2, max_overflow: int = 2):
     from staff_console.store.engine import Store, make_engine
     from staff_console.store.keyring import Keyring
 
+    # As the console runs: audit events chained by a background sealer (store/sealer.py).
     store = Store(make_engine(url, pool_size=pool_size, max_overflow=max_overflow),
-                  Keyring(BENCH_KEY))
+                  Keyring(BENCH_KEY), background_seal=True)
     return Backend(store=store, policy=Policy(), **CHEAP_ARGON2)
 
 

@@ -101,6 +101,7 @@ class StaffConsoleApp(App):
         self._last_activity = time.monotonic()
         self._backend_ready = threading.Event()
         self._backend_error: BaseException | None = None
+        self._owns_backend = False
         if backend is not None:
             self._backend_ready.set()
 
@@ -125,7 +126,10 @@ class StaffConsoleApp(App):
         try:
             from .services.backend import open_backend
 
-            backend = open_backend(self.settings)
+            # A terminal runs use cases all day: its audit events are chained in batches by a
+            # background sealer (store/sealer.py); closed when the app exits.
+            backend = open_backend(self.settings, background_seal=True)
+            self._owns_backend = True
             if self.demo:
                 hint = _prepare_demo(backend, self.clock)
             self.backend = backend
@@ -141,6 +145,12 @@ class StaffConsoleApp(App):
         signin = self.signin_screen
         if signin is not None:
             signin.backend_opened(message.error)
+
+    def close_backend(self) -> None:
+        """After the app exits: chain the last audit events and close the connections (only a
+        backend this app opened; a test's backend belongs to the test)."""
+        if self._owns_backend and self.backend is not None:
+            self.backend.store.dispose()
 
     def wait_for_backend(self):
         """In a worker thread: the backend, once open."""
@@ -388,7 +398,11 @@ def run_app(settings: Settings, *, demo: bool, clock=None) -> None:
     `clock` is a FixedClock when `--now`/STAFF_CONSOLE_NOW is set; otherwise the system clock."""
     if demo:
         settings = demo_settings(settings)
-    StaffConsoleApp(settings, clock=clock or SystemClock(), demo=demo).run()
+    app = StaffConsoleApp(settings, clock=clock or SystemClock(), demo=demo)
+    try:
+        app.run()
+    finally:
+        app.close_backend()
 
 
 __all__ = ["FixedClock", "StaffConsoleApp", "run_app"]

@@ -68,6 +68,7 @@ def list_events(
                                                 detail={"customers": customers[:200]}))
         return AuditPage(items=items, has_more=len(rows) > limit)
 
+    backend.store.flush_audit()  # every event committed so far, chained (store/sealer.py)
     return backend.store.run(work)
 
 
@@ -79,6 +80,7 @@ def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock) 
         verdict = verify_chain(s, backend.store.keyring)
         return VerifyResult(verdict.ok, verdict.count, verdict.first_bad_seq, verdict.problem)
 
+    backend.store.flush_audit()
     result = backend.store.run(work)
     if actor is not None:
         now = clock.now()
@@ -131,6 +133,7 @@ def access_log(
         record(s, backend.store, now, event(actor, action, category="access", detail=detail))
         return AuditPage(items=[_view(e) for e in rows[:limit]], has_more=len(rows) > limit)
 
+    backend.store.flush_audit()
     return backend.store.run(work)
 
 

@@ -34,8 +34,11 @@ class Backend:
         return load_matrix(self.matrix_path)
 
 
-def open_backend(settings: Settings, *, pool_size: int = 5) -> Backend:
-    store = Store(make_engine(settings.db_url, pool_size=pool_size), Keyring(settings.master_key()))
+def open_backend(settings: Settings, *, pool_size: int = 5, background_seal: bool = False,
+                 ) -> Backend:
+    """`background_seal`: for a long-lived terminal (the console), see store/sealer.py."""
+    store = Store(make_engine(settings.db_url, pool_size=pool_size), Keyring(settings.master_key()),
+                  background_seal=background_seal)
     policy = Policy(
         checker_required=dict(settings.checker_required),
         request_expiry_days=settings.request_expiry_days,

@@ -355,7 +355,7 @@ def search_customers(
             offset=offset, limit=limit, has_more=len(rows) > offset + limit,
         )
 
-    return backend.store.run(work)
+    return backend.store.run(work, reads_only=True)
 
 
 # ---------------------------------------------------------------- show
@@ -428,7 +428,7 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
                                             customer_no=c.customer_no))  # last: head lock
         return detail
 
-    return backend.store.run(work)
+    return backend.store.run(work, reads_only=True)
 
 
 # ---------------------------------------------------------------- matrix

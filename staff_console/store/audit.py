@@ -112,12 +112,40 @@ _HEAD_FOR_UPDATE = sa.select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(
 _EVENT_FIELDS = ("at", "actor", "terminal", "action", "category", "customer_no", "target",
                  "detail")
 SEAL_BATCH = 1000
-_OUTBOX_INSERT_SQL = (
-    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) "
+# The outbox insert. The transaction may commit without waiting for the disk (the seal that
+# follows commits synchronously after it, and so makes it durable: module docstring); the
+# setting rides on this statement to save a round trip. A use case appends one to a few events:
+# for those a VALUES list with one statement text per count (prepared once per connection by
+# the driver); more go as arrays (one text for any number: an import appends thousands).
+_OUTBOX_INSERT = (
     "INSERT INTO audit_outbox (at, actor, terminal, action, category, customer_no, target, "
-    "detail) SELECT e.* FROM async_commit, unnest(%s::timestamp[], %s::varchar[], "
-    "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], "
-    "%s::varchar[]) AS e RETURNING id")
+    "detail) SELECT e.* FROM ")
+_ASYNC_COMMIT = (
+    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) ")
+_OUTBOX_VALUES_ROW = ("(%s::timestamp, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
+                      "%s::varchar, %s::varchar, %s::varchar)")
+_OUTBOX_VALUES_MAX = 8
+
+
+def _outbox_sql(source: str, async_commit: bool) -> str:
+    if async_commit:
+        return _ASYNC_COMMIT + _OUTBOX_INSERT + "async_commit, " + source + " RETURNING id"
+    return _OUTBOX_INSERT + source + " RETURNING id"
+
+
+_OUTBOX_SQL = {
+    (n, async_commit): _outbox_sql(
+        "(VALUES " + ", ".join([_OUTBOX_VALUES_ROW] * n) + ") AS e", async_commit)
+    for n in range(1, _OUTBOX_VALUES_MAX + 1) for async_commit in (False, True)
+}
+for _async in (False, True):
+    _OUTBOX_SQL["arrays", _async] = _outbox_sql(
+        "unnest(%s::timestamp[], %s::varchar[], %s::varchar[], %s::varchar[], "
+        "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[]) AS e", _async)
+
+# Set on the session by `Store.run` when its events are chained in the background (after
+# `Store.run` returns): the use case's own commit must then be durable by itself.
+SEAL_LATER = "audit_seal_later"
 _STILL_WAITING_SQL = "SELECT EXISTS (SELECT 1 FROM audit_outbox WHERE id = ANY(%s::bigint[]))"
 
 
@@ -137,16 +165,20 @@ def append_events(
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and not immediate:
         naive_utc = at.astimezone(UTC).replace(tzinfo=None)  # as the UTCDateTime column stores
-        # One fixed statement for any number of events (no SQL compiled per call). The
-        # transaction may commit without waiting for the disk: the seal that follows commits
-        # synchronously after it, and so makes it durable (module docstring); the setting
-        # rides on this statement to save a round trip.
-        ids = session.connection().exec_driver_sql(_OUTBOX_INSERT_SQL, (
-            [naive_utc] * len(events), [e.actor for e in events],
-            [e.terminal for e in events], [e.action for e in events],
-            [e.category for e in events], [e.customer_no for e in events],
-            [e.target for e in events], [canonical_detail(e.detail) for e in events],
-        )).scalars().all()
+        rows = [(naive_utc, e.actor, e.terminal, e.action, e.category, e.customer_no, e.target,
+                 canonical_detail(e.detail)) for e in events]
+        # On the driver's cursor: fixed statement texts, nothing for SQLAlchemy to compile.
+        # Chained right after the commit by `Store.run`: the commit need not wait for the disk
+        # (the seal's synchronous commit follows it). Chained later: it must.
+        async_commit = not session.info.get(SEAL_LATER)
+        with session.connection().connection.driver_connection.cursor() as cursor:
+            if len(rows) <= _OUTBOX_VALUES_MAX:
+                cursor.execute(_OUTBOX_SQL[len(rows), async_commit],
+                               [v for row in rows for v in row])
+            else:
+                cursor.execute(_OUTBOX_SQL["arrays", async_commit],
+                               [list(column) for column in zip(*rows)])
+            ids = [r[0] for r in cursor.fetchall()]
         session.info.setdefault(NEEDS_SEAL, []).extend(ids)
         return []
     # Everything else this transaction writes goes out before the lock, not while holding it.
@@ -196,21 +228,31 @@ def _sync_loaded_head(session: Session, seq: int, digest: str) -> None:
 
 
 _SEAL_HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+_SEAL_HEAD_SKIP_SQL = _SEAL_HEAD_SQL + " SKIP LOCKED"
+
+# `seal_pending(..., wait=False)` found another seal at work.
+BUSY = -1
 _SEAL_TAKE_SQL = (
-    "DELETE FROM audit_outbox WHERE id IN (SELECT id FROM audit_outbox ORDER BY id LIMIT %s) "
-    "RETURNING id, at, actor, terminal, action, category, customer_no, target, detail")
-# One fixed statement for any batch size (prepared once per connection): the events from
-# arrays, and the new tip.
+    "SELECT id, at, actor, terminal, action, category, customer_no, target, detail "
+    "FROM audit_outbox ORDER BY id LIMIT %s")
+# One fixed statement for any batch size (prepared once per connection): the taken rows move
+# from the outbox into the chain with the seq and hashes computed here (the event text is not
+# sent back: the server copies it from the rows it deletes), and the tip moves. It returns how
+# many events it wrote, which must be how many were taken.
 _SEAL_WRITE_SQL = (
-    "WITH appended AS (INSERT INTO audit_event (seq, at, actor, terminal, action, category, "
-    "customer_no, target, detail, prev_hash, hash) SELECT * FROM unnest("
-    "%s::bigint[], %s::timestamp[], %s::varchar[], %s::varchar[], %s::varchar[], "
-    "%s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[], %s::varchar[])) "
-    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1")
+    "WITH link AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], "
+    "%s::varchar[]) AS l(id, seq, prev_hash, hash)), "
+    "moved AS (DELETE FROM audit_outbox o USING link WHERE o.id = link.id RETURNING link.seq, "
+    "o.at, o.actor, o.terminal, o.action, o.category, o.customer_no, o.target, o.detail, "
+    "link.prev_hash, link.hash), "
+    "appended AS (INSERT INTO audit_event (seq, at, actor, terminal, action, category, "
+    "customer_no, target, detail, prev_hash, hash) SELECT * FROM moved RETURNING 1) "
+    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 "
+    "RETURNING (SELECT count(*) FROM appended)")
 
 
 def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | None = None,
-                 batch: int = SEAL_BATCH) -> int:
+                 batch: int = SEAL_BATCH, wait: bool = True) -> int:
     """Move every event waiting in the outbox into the chain, in outbox order; returns how many.
     PostgreSQL only (SQLite chains in the use case's transaction).
 
@@ -230,7 +272,10 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
     `mine`: the caller's own outbox ids. If another terminal's seal already took them (often,
     under load: one seal serves everyone waiting), there is nothing to do and no lock to queue
     for; their absence proves that seal committed, synchronously, after our commit, so ours is
-    durable too. One autocommit query decides it."""
+    durable too. One autocommit query decides it.
+
+    `wait=False` (the background sealer): if another seal holds the head, do not queue behind
+    it; return BUSY and let the caller try again shortly (that seal may take our events)."""
     raw = conn.connection.driver_connection
     total = 0
     if mine:
@@ -243,17 +288,22 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
             return 0
     while True:
         try:
-            head = raw.execute(_SEAL_HEAD_SQL).fetchone()
+            head = raw.execute(_SEAL_HEAD_SQL if wait else _SEAL_HEAD_SKIP_SQL).fetchone()
+            if head is None:  # SKIP LOCKED: another seal is at work
+                raw.rollback()
+                return total or BUSY
             taken = raw.execute(_SEAL_TAKE_SQL, (batch,)).fetchall()
             if not taken:
                 raw.rollback()
                 return total
-            taken.sort(key=lambda r: r[0])
             rows, seq, prev = _chain(keyring, head[0], head[1], [
                 (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])
-            columns = [[row[name] for row in rows] for name in _WRITE_ORDER]
-            columns[1] = [at.replace(tzinfo=None) for at in columns[1]]  # naive UTC
-            raw.execute(_SEAL_WRITE_SQL, (*columns, seq, prev))
+            written = raw.execute(_SEAL_WRITE_SQL, (
+                [r[0] for r in taken], [row["seq"] for row in rows],
+                [row["prev_hash"] for row in rows], [row["hash"] for row in rows], seq, prev,
+            )).fetchone()[0]
+            if written != len(taken):  # only sealers delete, one at a time: cannot happen
+                raise RuntimeError(f"audit seal wrote {written} of {len(taken)} events")
             raw.commit()
         except BaseException:
             if not raw.closed:
@@ -262,10 +312,6 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
         total += len(taken)
         if len(taken) < batch:
             return total
-
-
-_WRITE_ORDER = ("seq", "at", "actor", "terminal", "action", "category", "customer_no",
-                "target", "detail", "prev_hash", "hash")
 
 
 def pending_count(session: Session) -> int:

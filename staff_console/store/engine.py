@@ -54,7 +54,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -65,8 +66,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
-from .audit import NEEDS_SEAL, durable_flush, seal_pending
+from .audit import NEEDS_SEAL, SEAL_LATER, durable_flush, seal_pending
 from .keyring import Keyring
+from .sealer import DEFAULT_LINGER_S, BackgroundSealer
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -228,6 +230,11 @@ class Store:
     `attempts` and `retry_window` bound how long `run` keeps trying: with the defaults a
     refused connection is reported as STORE_UNAVAILABLE after about 1.5 s; a host that does not
     answer at all after at most `retry_window` s plus one connect timeout.
+
+    `background_seal` (PostgreSQL; for a long-lived process such as a terminal): the audit
+    events of a use case are chained by this process's sealer thread a few milliseconds after
+    `run` returns, in batches, instead of before (store/sealer.py). Off: chained before `run`
+    returns (the CLI, one command per process). Call `dispose` at the end either way.
     """
 
     def __init__(
@@ -238,12 +245,16 @@ class Store:
         attempts: int = 5,
         backoff: float = 0.05,
         retry_window: float = 15.0,
+        background_seal: bool = False,
+        seal_linger: float = DEFAULT_LINGER_S,
     ) -> None:
         self.engine = engine
         self.keyring = keyring
         self.attempts = attempts
         self.backoff = backoff
         self.retry_window = retry_window
+        self._sealer = (BackgroundSealer(self._seal_batch, linger=seal_linger)
+                        if background_seal and self.is_postgres else None)
 
     @property
     def dialect(self) -> str:
@@ -253,23 +264,35 @@ class Store:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    def run(self, work: Callable[[Session], T]) -> T:
+    def run(self, work: Callable[[Session], T], *, reads_only: bool = False) -> T:
         """Run `work` in one transaction; commit if it returns, roll back if it raises.
         Transient failures retry the whole function with jittered exponential backoff, so
-        `work` must not have effects outside the transaction."""
+        `work` must not have effects outside the transaction.
+
+        `reads_only`: `work` only reads, apart from its audit events (a search, a customer
+        view). On PostgreSQL it then runs without a transaction block: each statement commits
+        on its own, which saves the BEGIN and COMMIT round trips, and the one write (the
+        events, one INSERT into the outbox) is atomic by itself. On SQLite the events are
+        chained in the transaction (head read, insert, head update), so it always has one."""
         last: BaseException | None = None
         started = time.monotonic()
+        autocommit = reads_only and self.is_postgres
         for attempt in range(self.attempts):
             committing = False
             try:
-                with Session(self.engine, expire_on_commit=False) as session:
+                with self._session(autocommit) as session:
+                    if self._sealer is not None:
+                        session.info[SEAL_LATER] = True
                     with session.begin():
                         result = work(session)
                         session.flush()
                         committing = True
                     mine = session.info.get(NEEDS_SEAL)
                 if mine:
-                    self._seal(mine)
+                    if self._sealer is not None:
+                        self._sealer.notify(mine)
+                    else:
+                        self._seal(mine)
                 return result
             except ConsoleError:
                 raise
@@ -298,6 +321,19 @@ class Store:
             "STORE_UNAVAILABLE",
             f"the store did not answer after {attempt + 1} attempts ({_brief(last)})",
         ) from last
+
+    @contextmanager
+    def _session(self, autocommit: bool) -> Iterator[Session]:
+        if not autocommit:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+            return
+        with self.engine.connect() as conn:
+            # The driver connection goes back to the pool in its usual mode (SQLAlchemy resets
+            # the isolation level at check-in; for psycopg that sends nothing to the server).
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with Session(bind=conn, expire_on_commit=False) as session:
+                yield session
 
     def _seal(self, mine: list[int]) -> None:
         """After a commit that put events in the outbox (PostgreSQL, store/audit.py): chain
@@ -335,15 +371,47 @@ class Store:
                 "reload and check before doing it again",
             ) from exc
 
+    def _seal_batch(self, mine: list[int]) -> int:
+        """The background sealer's seal: everything waiting, unless another terminal's seal
+        already took `mine`."""
+        driver_error = self.engine.dialect.loaded_dbapi.Error
+        with self.engine.connect() as conn:
+            try:
+                return seal_pending(conn, self.keyring, mine=mine, wait=False)
+            except driver_error:
+                conn.invalidate()  # do not hand a broken connection to the next use
+                raise
+
     def seal_pending(self) -> int:
-        """Chain events left in the outbox by a terminal that died between its commit and its
-        seal (a system job; every use case seals its own events anyway). SQLite: always 0."""
+        """Chain every event waiting in the outbox, now: before reading the trail (so that it
+        holds everything committed so far), and for events left by a terminal that died
+        between its commit and its seal. SQLite: always 0."""
         if not self.is_postgres:
             return 0
         with self.engine.connect() as conn:
             return seal_pending(conn, self.keyring)
 
+    def flush_audit(self) -> None:
+        """Before reading the trail: chain what is waiting, so the reader sees every event
+        committed so far. A store that does not answer is STORE_UNAVAILABLE, as in `run`."""
+        if not self.is_postgres:
+            return
+        try:
+            self.seal_pending()
+        except (DBAPIError, PoolTimeoutError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            raise ConsoleError(
+                "STORE_UNAVAILABLE", f"the audit trail could not be brought up to date "
+                f"({_brief(exc)})") from exc
+
     def dispose(self) -> None:
+        """Stop the background sealer, chain what it left, close the connections."""
+        if self._sealer is not None:
+            self._sealer.close()
+            try:
+                self.seal_pending()
+            except (DBAPIError, PoolTimeoutError, self.engine.dialect.loaded_dbapi.Error) as exc:
+                log.warning("audit seal at close failed, events wait in the outbox: %s",
+                            _brief(exc))
         self.engine.dispose()
 
 

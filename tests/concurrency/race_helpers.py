@@ -29,9 +29,11 @@ from staff_console.store.keyring import Keyring
 ROUNDS = 20
 
 
-def terminal_backend(db_url: str) -> Backend:
-    """One terminal: its own engine and small pool."""
-    store = Store(make_engine(db_url, pool_size=1, max_overflow=1), Keyring(TEST_KEY))
+def terminal_backend(db_url: str, *, background_seal: bool = False, **store_options) -> Backend:
+    """One terminal: its own engine and small pool (and, with `background_seal`, its own
+    audit sealer thread, as the console runs)."""
+    store = Store(make_engine(db_url, pool_size=1, max_overflow=1 + background_seal),
+                  Keyring(TEST_KEY), background_seal=background_seal, **store_options)
     return Backend(store=store, policy=Policy(), **CHEAP_ARGON2)
 
 
@@ -42,8 +44,9 @@ def terminals_fixture(db_url):
     the top-level one for `from conftest import ...`.)"""
     made: list[Backend] = []
 
-    def make(n: int) -> list[Backend]:
-        backends = [terminal_backend(db_url) for _ in range(n)]
+    def make(n: int, *, background_seal: bool = False) -> list[Backend]:
+        backends = [terminal_backend(db_url, background_seal=background_seal)
+                    for _ in range(n)]
         made.extend(backends)
         return backends
 

@@ -1,0 +1,148 @@
+"""The console's audit sealer (store/sealer.py): terminals commit their use cases and a thread
+per terminal chains the events in batches afterwards. Whatever the interleaving, the chain ends
+as one chain with every event once, readers see every committed event, and closing a terminal
+leaves nothing in the outbox. On SQLite the option does nothing (events chain in-transaction),
+so the same tests check that too."""
+
+from __future__ import annotations
+
+import threading
+
+from helpers import register
+from race_helpers import (
+    ROUNDS,
+    assert_store_consistent,
+    codes,
+    race,
+    scalar,
+    terminal_backend,
+    terminals_fixture,  # noqa: F401 (the `terminals` fixture)
+    unexpected,
+)
+
+from staff_console.services.audit_trail import list_events, verify_audit
+from staff_console.services.customers import search_customers, show_customer
+from staff_console.services.intake import record_login
+from staff_console.services.requests import approve_request, reject_request
+from staff_console.store.sealer import BUSY, BackgroundSealer
+
+
+def _count(engine, action: str) -> int:
+    return scalar(engine, "SELECT count(*) FROM audit_event WHERE action = :a", a=action)
+
+
+def test_background_sealed_terminals_make_one_chain(world, terminals):
+    b, clock = world.backend, world.clock
+    engine = b.store.engine
+    approve_request(b, world.manager, register(world, device_id="phone").request_id, clock=clock)
+    backs = terminals(6, background_seal=True)
+    done = {"customer.search": 0, "customer.view": 0, "credential.login": 0,
+            "request.approved": 0, "request.rejected": 0}
+    for r in range(ROUNDS):
+        pending = register(world, customer_no="C002", channel="web", device_id=f"b-{r}")
+        calls = [
+            lambda bk=backs[0]: search_customers(bk, world.teller, "홍", clock=clock),
+            lambda bk=backs[1]: show_customer(bk, world.teller2, "C001", clock=clock),
+            lambda bk=backs[2]: record_login(bk, customer_no="C001", channel="mts",
+                                             device_id="phone", result="ok", clock=clock),
+            lambda bk=backs[3]: search_customers(bk, world.auditor, "C001", clock=clock),
+            # Two deciders race on one request: one decision, one event.
+            lambda bk=backs[4], i=pending.request_id: approve_request(
+                bk, world.manager, i, clock=clock),
+            lambda bk=backs[5], i=pending.request_id: reject_request(
+                bk, world.manager, i, note="race", clock=clock),
+        ]
+        out = race(calls)
+        assert unexpected(out, {"ALREADY_DECIDED"}) == [], [repr(o.error) for o in out]
+        assert codes(out)["ok"] == 5
+        for action, o in zip(("customer.search", "customer.view", "credential.login",
+                              "customer.search", "request.approved", "request.rejected"),
+                             out, strict=True):
+            done[action] += o.ok
+    # Closing a terminal stops its sealer and chains what it left.
+    for bk in backs:
+        bk.store.dispose()
+    assert scalar(engine, "SELECT count(*) FROM audit_outbox") == 0
+    for action, n in done.items():
+        if action in ("request.approved", "request.rejected"):
+            continue
+        assert _count(engine, action) == n, action
+    decided = _count(engine, "request.approved") + _count(engine, "request.rejected")
+    assert decided == ROUNDS + 1  # one decision per raced request, plus the first approval
+    total = assert_store_consistent(b)
+    assert scalar(engine, "SELECT seq FROM audit_head") == total
+
+
+def test_readers_see_every_committed_event_before_the_sealer_runs(world, db_url):
+    """A sealer that has not run yet (a long linger) does not hide events from an auditor:
+    reading the trail chains what is waiting first."""
+    clock = world.clock
+    terminal = terminal_backend(db_url, background_seal=True, seal_linger=60)
+    try:
+        search_customers(terminal, world.teller, "홍길동", clock=clock)
+        page = list_events(world.backend, world.auditor, clock=clock, action="customer.search")
+        assert [e.actor for e in page.items][:1] == ["T001"]
+        assert scalar(world.backend.store.engine, "SELECT count(*) FROM audit_outbox") == 0
+        assert verify_audit(world.backend, clock=clock).ok
+    finally:
+        terminal.store.dispose()
+
+
+def test_dispose_chains_what_the_sealer_left(world, db_url):
+    clock = world.clock
+    terminal = terminal_backend(db_url, background_seal=True, seal_linger=60)
+    for _ in range(3):
+        show_customer(terminal, world.teller, "C001", clock=clock)
+    terminal.store.dispose()
+    engine = world.backend.store.engine
+    assert scalar(engine, "SELECT count(*) FROM audit_outbox") == 0
+    assert _count(engine, "customer.view") == 3
+    assert_store_consistent(world.backend)
+
+
+# ---------------------------------------------------------------- the thread alone (no store)
+
+class _FakeSeal:
+    """Answers from a script: an exception to raise, or a count (BUSY: another seal works)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.calls: list[list[int]] = []
+        self.done = threading.Event()
+
+    def __call__(self, ids):
+        self.calls.append(list(ids))
+        answer = self.answers.pop(0) if self.answers else len(ids)
+        if not self.answers:
+            self.done.set()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_sealer_tries_again_after_a_failed_seal():
+    seal = _FakeSeal(ConnectionError("store went away"), 2)
+    sealer = BackgroundSealer(seal, linger=0.001)
+    sealer.notify([1, 2])
+    assert seal.done.wait(10)
+    sealer.close()
+    assert seal.calls == [[1, 2], [1, 2]]  # the same events, not lost
+
+
+def test_sealer_looks_again_when_another_seal_was_at_work():
+    seal = _FakeSeal(BUSY, 1)
+    sealer = BackgroundSealer(seal, linger=0.001)
+    sealer.notify([7])
+    assert seal.done.wait(10)
+    sealer.close()
+    assert seal.calls == [[7], [7]]  # not dropped: that seal may have missed our event
+
+
+def test_sealer_batches_what_gathered_during_its_linger():
+    seal = _FakeSeal()
+    sealer = BackgroundSealer(seal, linger=0.2)
+    for i in range(5):
+        sealer.notify([i])
+    assert seal.done.wait(10)
+    sealer.close()
+    assert seal.calls[0] == [0, 1, 2, 3, 4]  # one seal for all five use cases
