@@ -177,7 +177,7 @@ def append_events(
                                [v for row in rows for v in row])
             else:
                 cursor.execute(_OUTBOX_SQL["arrays", async_commit],
-                               [list(column) for column in zip(*rows)])
+                               [list(column) for column in zip(*rows, strict=True)])
             ids = [r[0] for r in cursor.fetchall()]
         session.info.setdefault(NEEDS_SEAL, []).extend(ids)
         return []
