@@ -17,20 +17,22 @@ Mechanism (why the chain stays one verifiable line with many terminals appending
   busy the holder is descheduled with the lock held and everyone queues (benchmarks/bench_load.py
   with BENCH_AUDIT_DIRECT=1: p99 about twice as long, throughput lower or equal; figures in
   docs/postgresql.md). So the use case inserts its events into `audit_outbox` in its
-  own transaction, with no shared lock, atomically with its changes; right after the commit
-  `Store.run` calls `seal_pending`, which takes the head lock, moves *every* waiting event
-  (its own and any other terminal's) into `audit_event`, chained in outbox order, and commits.
-  One seal serves however many events are waiting, so under load the chain advances in batches
-  and the lock is taken once per batch instead of once per event. `Store.run` returns only
-  after its events are chained (by its own seal or by an earlier one that took them).
-* Durability: the use case's transaction commits without waiting for the disk
-  (`synchronous_commit = off` for that transaction only); the seal commits synchronously.
-  Whoever chained our events committed after our commit (it read our rows), and the WAL is
+  own transaction, with no shared lock, atomically with its changes; then a *seal* takes the
+  head lock, moves *every* waiting event (its own and any other terminal's) into `audit_event`,
+  chained in outbox order, and commits. One seal serves however many events are waiting, so the
+  chain advances in batches and the lock is taken once per batch instead of once per event.
+* Who seals: in the console, a sealer thread per terminal, a few milliseconds after the commit
+  (store/sealer.py); in the CLI, `Store.run` right after the commit, before it returns. Readers
+  of the trail seal first (`Store.flush_audit`).
+* Durability: with the background sealer the use case commits synchronously. With the seal
+  right after the commit, the use case's transaction commits without waiting for the disk
+  (`synchronous_commit = off` for that transaction only) and the seal commits synchronously:
+  whoever chained our events committed after our commit (it read our rows), and the WAL is
   flushed in order, so when the seal returns our commit is on disk as well: one fsync per batch
-  instead of two per use case. A crash can only lose a suffix that no caller was told had
-  succeeded, and the chain that survives verifies. If the seal cannot run (the connection
-  dropped right after the commit) the events wait in the outbox for the next seal, and
-  `Store.run` flushes the WAL explicitly (`durable_flush`) before it reports success.
+  instead of two per use case. If that seal cannot run (the connection dropped right after the
+  commit) the events wait in the outbox for the next seal, and `Store.run` flushes the WAL
+  explicitly (`durable_flush`) before it reports success. A crash can only lose a suffix that
+  no caller was told had succeeded, and the chain that survives verifies.
 * Events in the outbox are not chained yet: for those milliseconds, or until the next seal if
   the terminal died right after its commit, they are protected like any other row, not by the
   chain. `Store.seal_pending()` chains leftovers on demand.
@@ -112,9 +114,10 @@ _HEAD_FOR_UPDATE = sa.select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(
 _EVENT_FIELDS = ("at", "actor", "terminal", "action", "category", "customer_no", "target",
                  "detail")
 SEAL_BATCH = 1000
-# The outbox insert. The transaction may commit without waiting for the disk (the seal that
-# follows commits synchronously after it, and so makes it durable: module docstring); the
-# setting rides on this statement to save a round trip. A use case appends one to a few events:
+# The outbox insert. When the seal follows the commit at once, the transaction may commit without
+# waiting for the disk (the seal commits synchronously after it, and so makes it durable: module
+# docstring); the setting rides on this statement to save a round trip. A use case appends one
+# to a few events:
 # for those a VALUES list with one statement text per count (prepared once per connection by
 # the driver); more go as arrays (one text for any number: an import appends thousands).
 _OUTBOX_INSERT = (

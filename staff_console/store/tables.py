@@ -186,10 +186,11 @@ class AuditEvent(SQLModel, table=True):
 
 
 class AuditOutbox(SQLModel, table=True):
-    """Events committed with their transaction but not chained yet (PostgreSQL). Right after
-    the commit, the same terminal moves every waiting row into `audit_event`, chained, under the
-    head lock (store/audit.py `seal_pending`); a row stays here only if its terminal died in
-    between, until the next terminal's seal picks it up."""
+    """Events committed with their transaction but not chained yet (PostgreSQL). A seal moves
+    every waiting row into `audit_event`, chained, under the head lock (store/audit.py
+    `seal_pending`): right after the commit (CLI) or within tens of milliseconds (the console's
+    sealer thread, store/sealer.py). A row stays longer only if its terminal died in between,
+    until the next seal by any terminal, or a reader of the trail, picks it up."""
 
     __tablename__ = "audit_outbox"
 
