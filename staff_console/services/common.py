@@ -56,13 +56,6 @@ def record(
     append_events(session, store.keyring, list(events), at, immediate=immediate)
 
 
-def keep(session: Session, *rows) -> None:
-    """Keep rows referenced until the transaction ends. The session's identity map holds rows
-    weakly; a row this transaction reads again (the decider's staff row, the credential a
-    decision just changed, for the result view) is then found there, without a second query."""
-    session.info.setdefault("kept_rows", []).extend(rows)
-
-
 def event(actor: Actor, action: str, **kwargs) -> NewEvent:
     return NewEvent(actor=actor.employee_no, terminal=actor.terminal, action=action, **kwargs)
 

@@ -54,6 +54,7 @@ from .common import (
     lock_customer_channel,
     record,
     request_view,
+    staff_names,
 )
 from .customers import current_of
 from .views import RequestView
@@ -341,7 +342,8 @@ def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[Requ
                 sa.or_(Request.maker_staff_id.is_(None), Request.maker_staff_id != actor.staff_id),
             ).order_by(Request.created_at, Request.id).limit(200)
         ).all()
-        views = [request_view(s, r, today) for r in rows]
+        names = staff_names(s, *[i for r in rows for i in (r.maker_staff_id, r.decider_staff_id)])
+        views = [request_view(s, r, today, names=names) for r in rows]
         if views:
             record(s, backend.store, now, event(
                 actor, "approvals.view", category="access",
@@ -363,7 +365,8 @@ def list_my_requests(
         if pending_only:
             query = query.where(Request.status == RequestStatus.PENDING.value)
         rows = s.exec(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(100)).all()
-        views = [request_view(s, r, today) for r in rows]
+        names = staff_names(s, *[i for r in rows for i in (r.maker_staff_id, r.decider_staff_id)])
+        views = [request_view(s, r, today, names=names) for r in rows]
         if views:
             record(s, backend.store, now, event(
                 actor, "requests.view", category="access",

@@ -219,3 +219,19 @@ def test_a_whole_id_number_finds_the_customer_through_its_keyed_hash(world):
     queries = [e.detail["query"] for e in log.items]
     assert "900101-1******" in queries
     assert not any("9001011234567" in q.replace("-", "") for q in queries)
+
+
+@pytest.mark.pg
+def test_postgres_keeps_fine_statistics_for_prefix_searches(pg_database_url):
+    """Migration 0003: 1000-bucket histograms on the name and 초성 columns, so that a prefix of
+    a common surname is estimated near its real size and planned as an index walk that stops
+    after one page (docs/postgresql.md)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(pg_database_url)
+    with engine.connect() as conn:
+        targets = dict(conn.execute(sa.text(
+            "SELECT attname, attstattarget FROM pg_attribute "
+            "WHERE attrelid = 'customer'::regclass AND attname IN ('name', 'name_chosung')")).all())
+    engine.dispose()
+    assert targets == {"name": 1000, "name_chosung": 1000}
