@@ -98,6 +98,10 @@ def actor_name(actor: Actor) -> dict[int, StaffName]:
 # row as of its start, so credentials read in the locking statement could predate the commit
 # that the lock waited for (the race tests caught a login writing back a replaced credential's
 # old status).
+_CREDENTIAL_FIELDS = (
+    "id", "customer_id", "channel", "status", "device_id", "device_model", "biometrics",
+    "methods", "key_fingerprint", "created_at", "activated_at", "valid_until", "last_used_at",
+    "failed_logins", "ended_at", "end_reason")
 _LOCK_CUSTOMER = sa.select(
     CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
     CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
@@ -109,7 +113,7 @@ _CHANNEL_STATE = sa.select(
         REQUEST.c.channel == sa.bindparam("channel"), REQUEST.c.kind == sa.bindparam("kind"),
         REQUEST.c.status == "pending",
     ).label("pending"),
-    *CREDENTIAL.c,
+    *[CREDENTIAL.c[name] for name in _CREDENTIAL_FIELDS],
 ).select_from(_ONE_ROW.outerjoin(CREDENTIAL, sa.and_(
     CREDENTIAL.c.customer_id == sa.bindparam("customer_id"),
     CREDENTIAL.c.channel == sa.bindparam("channel"),
@@ -117,6 +121,9 @@ _CHANNEL_STATE = sa.select(
 
 
 class CredentialRow(NamedTuple):
+    """A credential as the hot use cases read it (the fields of `_CREDENTIAL_FIELDS`, in order;
+    tests/services/test_rows.py keeps both equal to the table's columns)."""
+
     id: int
     customer_id: int
     channel: str
@@ -136,6 +143,8 @@ class CredentialRow(NamedTuple):
 
 
 class RequestRow(NamedTuple):
+    """A request as it is after a decision, built from the row read under lock."""
+
     id: int
     kind: str
     customer_id: int
