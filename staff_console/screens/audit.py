@@ -252,6 +252,10 @@ class AuditScreen(ServiceScreen):
         if not self.may_read:
             self.query_one("#audit-status", Static).update(Text(t("audit.not_allowed"),
                                                                 style="bold red"))
+        # Under load the loading indicator can show before the focus request below is
+        # handled; the screen's first focusable (the tabs) then gets the focus. The table takes
+        # it again once the first events are in (done_events).
+        self._focus_table = True
         self.load_events()
         self.query_one("#audit-table", DataTable).focus()
 

@@ -366,3 +366,44 @@ async def test_pages_of_events(make_app, monkeypatch):
         await pilot.press("pageup")
         await settle(pilot)
         assert [e.seq for e in screen.events] == first
+
+
+async def test_the_table_has_the_focus_after_a_slow_first_load(make_app, ui_backend, ui_clock,
+                                                               monkeypatch):
+    """Under load the loading indicator can show before the table's focus request is handled,
+    and the tabs get the focus (seen in CI). Once the events are in, the table has it, so the
+    arrow keys work at once."""
+    import threading
+
+    from textual.widgets._tabbed_content import ContentTabs
+
+    from staff_console.services import audit_trail
+
+    original = audit_trail.list_events
+    release = threading.Event()
+
+    def slow_list_events(*args, **kwargs):
+        release.wait(10)  # held until the test has seen the loading indicator
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(audit_trail, "list_events", slow_list_events)
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "M001")  # starts on the search screen
+        await pilot.press("f7")
+        table = app.screen.query_one("#audit-table", DataTable)
+        for _ in range(100):
+            if table.loading:
+                break
+            await pilot.pause(0.05)
+        assert table.loading
+        tabs = app.screen.query_one(ContentTabs)
+        app.set_focus(tabs)  # where the focus went in CI
+        await pilot.pause()
+        assert app.focused is tabs
+        release.set()
+        await settle(pilot)
+        assert not table.loading and table.row_count > 0
+        assert app.focused is table
+        await pilot.press("down")
+        assert table.cursor_row == 1
