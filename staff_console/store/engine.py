@@ -273,8 +273,10 @@ class Store:
         `reads_only`: `work` only reads, apart from its audit events (a search, a customer
         view). On PostgreSQL it then runs without a transaction block: each statement commits
         on its own, which saves the BEGIN and COMMIT round trips, and the one write (the
-        events, one INSERT into the outbox) is atomic by itself. On SQLite the events are
-        chained in the transaction (head read, insert, head update), so it always has one."""
+        events, one INSERT into the outbox) is atomic by itself. (A connection lost right
+        after that INSERT is retried like any other: the read may then be logged twice, never
+        not at all.) On SQLite the events are chained in the transaction (head read, insert,
+        head update), so it always has one."""
         last: BaseException | None = None
         started = time.monotonic()
         autocommit = reads_only and self.is_postgres
