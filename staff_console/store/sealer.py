@@ -60,8 +60,11 @@ class BackgroundSealer:
                 return
             # Let more events gather: one seal for all of them.
             threading.Event().wait(self._linger)
-            self._wake.clear()
             with self._lock:
+                # Under the lock, so that a `close` meanwhile is not forgotten: its wake-up
+                # must stay set for the next look at `_closed`.
+                if not self._closed:
+                    self._wake.clear()
                 mine, self._waiting = self._waiting, []
             if not mine:
                 continue
@@ -85,6 +88,6 @@ class BackgroundSealer:
         with self._lock:
             self._closed = True
             thread = self._thread
-        self._wake.set()
+            self._wake.set()
         if thread is not None:
             thread.join(timeout=10)

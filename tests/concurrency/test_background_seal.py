@@ -146,3 +146,18 @@ def test_sealer_batches_what_gathered_during_its_linger():
     assert seal.done.wait(10)
     sealer.close()
     assert seal.calls[0] == [0, 1, 2, 3, 4]  # one seal for all five use cases
+
+
+def test_closing_during_the_linger_does_not_hang():
+    """`close` while the thread lingers before a seal: it still seals what it took, then stops
+    at once (a terminal's exit must not wait on it)."""
+    import time
+
+    seal = _FakeSeal()
+    sealer = BackgroundSealer(seal, linger=0.3)
+    sealer.notify([1])
+    time.sleep(0.1)  # the thread is lingering now
+    began = time.monotonic()
+    sealer.close()
+    assert time.monotonic() - began < 2
+    assert seal.calls == [[1]]
