@@ -37,7 +37,6 @@ VERIFICATION = Verification.__table__
 _STAFF_STANDING = sa.select(STAFF.c.active, STAFF.c.locked_at).where(
     STAFF.c.id == sa.bindparam("staff_id"))
 _CUSTOMER_BY_NO = sa.select(CUSTOMER).where(CUSTOMER.c.customer_no == sa.bindparam("no"))
-_CUSTOMER_BY_NO_LOCKED = _CUSTOMER_BY_NO.with_for_update()
 _STAFF_NAMES = sa.select(STAFF.c.id, STAFF.c.employee_no, STAFF.c.name).where(
     STAFF.c.id.in_(sa.bindparam("ids", expanding=True)))
 _EVIDENCE = sa.select(
@@ -70,12 +69,11 @@ def current_staff(session: Session, actor: Actor) -> None:
         raise ConsoleError("STAFF_LOCKED", "this staff account is locked; an admin unlocks it")
 
 
-def customer_by_no(session: Session, customer_no: str, *, lock: bool = False) -> sa.Row:
-    """The customer's row (all columns). `lock`: the customer row is the per-customer mutex for
-    anything that changes its credentials and requests (store/engine.py)."""
-    statement = _CUSTOMER_BY_NO_LOCKED if lock else _CUSTOMER_BY_NO
+def customer_by_no(session: Session, customer_no: str) -> sa.Row:
+    """The customer's row (all columns), unlocked: what changes a customer's credentials locks
+    it with `lock_customer_channel` or in the decisions."""
     customer = session.connection().execute(
-        statement, {"no": customer_no.strip().upper()}).first()
+        _CUSTOMER_BY_NO, {"no": customer_no.strip().upper()}).first()
     if customer is None:
         raise not_found("customer", customer_no)
     return customer
@@ -176,8 +174,16 @@ def lock_customer_channel(
         raise not_found("customer", customer_no)
     rows = conn.execute(_CHANNEL_STATE, {
         "customer_id": customer.id, "channel": channel, "kind": pending_kind}).all()
-    creds = [CredentialRow(*row[1:]) for row in rows if row.id is not None]
+    creds = [plain(CredentialRow, row) for row in rows if row.id is not None]
     return customer, rows[0].pending, creds
+
+
+def plain(row_type, row):
+    """`row` (an ORM object, a result row, or already a `row_type`) as a `row_type`, by field
+    name: a value that `_replace` can give a decision's outcome."""
+    if isinstance(row, row_type):
+        return row
+    return row_type(*[getattr(row, name) for name in row_type._fields])
 
 
 def staff_names(session: Session, *ids: int | None) -> dict[int, sa.Row]:

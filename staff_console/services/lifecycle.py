@@ -23,7 +23,7 @@ from ..domain.states import (
 )
 from ..domain.validity import is_past_validity, last_valid_day
 from ..store.audit import NewEvent
-from .common import CREDENTIAL, REQUEST, CredentialRow
+from .common import CREDENTIAL, REQUEST, CredentialRow, plain
 
 _bp = sa.bindparam
 _END = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
@@ -61,12 +61,8 @@ def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason:
     status = _checked(cred.status, target, cred.id)
     s.connection().execute(_END, {"credential_id": cred.id, "new_status": status,
                                   "new_ended_at": ended_at, "new_end_reason": reason})
-    return _as_row(cred)._replace(status=status, ended_at=ended_at, end_reason=reason)
-
-
-def _as_row(cred) -> CredentialRow:
-    return cred if isinstance(cred, CredentialRow) else CredentialRow(
-        *[getattr(cred, name) for name in CredentialRow._fields])
+    return plain(CredentialRow, cred)._replace(status=status, ended_at=ended_at,
+                                               end_reason=reason)
 
 
 def close_moot_revocations(
@@ -114,7 +110,7 @@ def activate(
     valid_until = last_valid_day(now)
     s.connection().execute(_ACTIVATE, {"credential_id": cred.id, "new_activated_at": now,
                                        "new_valid_until": valid_until})
-    active = _as_row(cred)._replace(status=CredentialStatus.ACTIVE.value, activated_at=now,
+    active = plain(CredentialRow, cred)._replace(status=CredentialStatus.ACTIVE.value, activated_at=now,
                                     valid_until=valid_until, failed_logins=0)
     events.append(NewEvent(actor, terminal, "credential.activated", customer_no=customer_no,
                            target=f"credential:{cred.id}",

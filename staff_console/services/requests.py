@@ -52,6 +52,7 @@ from .common import (
     current_staff,
     event,
     lock_customer_channel,
+    plain,
     record,
     request_view,
     staff_names,
@@ -205,18 +206,22 @@ def _approve(
 
 def _set_decision(s: Session, req, status: RequestStatus, now: datetime, decider_id, authority,
                   delegation_id, note) -> RequestRow:
-    values = {"status": status.value, "decided_at": now, "decider_staff_id": decider_id,
-              "authority": authority.value if authority else None,
-              "delegation_id": delegation_id, "decision_note": note}
-    s.connection().execute(_DECIDE, {"request_id": req.id, **{
-        f"new_{k}": v for k, v in (("status", values["status"]), ("decided_at", now),
-                                   ("decider", decider_id), ("authority", values["authority"]),
-                                   ("delegation", delegation_id), ("note", note))}})
-    return _request_row(req)._replace(**values)
+    """Write the decision on the locked request; returns the request as it now is."""
+    authority_value = authority.value if authority else None
+    s.connection().execute(_DECIDE, {
+        "request_id": req.id, "new_status": status.value, "new_decided_at": now,
+        "new_decider": decider_id, "new_authority": authority_value,
+        "new_delegation": delegation_id, "new_note": note,
+    })
+    return plain(RequestRow, req)._replace(
+        status=status.value, decided_at=now, decider_staff_id=decider_id,
+        authority=authority_value, delegation_id=delegation_id, decision_note=note)
 
 
-def _request_row(req) -> RequestRow:
-    return RequestRow(*[getattr(req, name) for name in RequestRow._fields])
+def _views(s: Session, rows, today) -> list[RequestView]:
+    """Views of a list of requests, with the staff names read once for the whole list."""
+    names = staff_names(s, *[i for r in rows for i in (r.maker_staff_id, r.decider_staff_id)])
+    return [request_view(s, r, today, names=names) for r in rows]
 
 
 def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
@@ -342,8 +347,7 @@ def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[Requ
                 sa.or_(Request.maker_staff_id.is_(None), Request.maker_staff_id != actor.staff_id),
             ).order_by(Request.created_at, Request.id).limit(200)
         ).all()
-        names = staff_names(s, *[i for r in rows for i in (r.maker_staff_id, r.decider_staff_id)])
-        views = [request_view(s, r, today, names=names) for r in rows]
+        views = _views(s, rows, today)
         if views:
             record(s, backend.store, now, event(
                 actor, "approvals.view", category="access",
@@ -365,8 +369,7 @@ def list_my_requests(
         if pending_only:
             query = query.where(Request.status == RequestStatus.PENDING.value)
         rows = s.exec(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(100)).all()
-        names = staff_names(s, *[i for r in rows for i in (r.maker_staff_id, r.decider_staff_id)])
-        views = [request_view(s, r, today, names=names) for r in rows]
+        views = _views(s, rows, today)
         if views:
             record(s, backend.store, now, event(
                 actor, "requests.view", category="access",

@@ -57,6 +57,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -254,7 +255,8 @@ class Store:
         self.attempts = attempts
         self.backoff = backoff
         self.retry_window = retry_window
-        self._sealer = (BackgroundSealer(self._seal_batch, linger=seal_linger)
+        self._sealer = (BackgroundSealer(partial(self._seal_once, wait=False),
+                                         linger=seal_linger)
                         if background_seal and self.is_postgres else None)
 
     @property
@@ -344,18 +346,12 @@ class Store:
         seal cannot run, the events wait safely in the outbox for the next seal (by any
         terminal); what must not be left open is whether the commit is durable, so fall back to
         a plain WAL flush, and only if that fails too report that the outcome is unknown."""
-        driver_error = self.engine.dialect.loaded_dbapi.Error
         last: BaseException | None = None
         for attempt in range(2):
             try:
-                with self.engine.connect() as conn:
-                    try:
-                        seal_pending(conn, self.keyring, mine=mine)
-                    except driver_error:
-                        conn.invalidate()  # do not hand a broken connection to the next use
-                        raise
+                self._seal_once(mine)
                 return
-            except (DBAPIError, PoolTimeoutError, driver_error) as exc:
+            except self._store_failures as exc:
                 last = exc
                 code = getattr(exc, "sqlstate", None)
                 transient = (is_transient(exc) if isinstance(exc, DBAPIError)
@@ -374,14 +370,19 @@ class Store:
                 "reload and check before doing it again",
             ) from exc
 
-    def _seal_batch(self, mine: list[int]) -> int:
-        """The background sealer's seal: everything waiting, unless another terminal's seal
-        already took `mine`."""
-        driver_error = self.engine.dialect.loaded_dbapi.Error
+    @property
+    def _store_failures(self) -> tuple[type[BaseException], ...]:
+        """What a store that stopped answering raises: SQLAlchemy's errors, and the driver's
+        own from the seal, which runs on the driver connection."""
+        return DBAPIError, PoolTimeoutError, self.engine.dialect.loaded_dbapi.Error
+
+    def _seal_once(self, mine: list[int] | None = None, *, wait: bool = True) -> int:
+        """One seal (store/audit.py `seal_pending`) on a pooled connection. `wait=False` (the
+        background sealer): BUSY instead of queueing behind another seal."""
         with self.engine.connect() as conn:
             try:
-                return seal_pending(conn, self.keyring, mine=mine, wait=False)
-            except driver_error:
+                return seal_pending(conn, self.keyring, mine=mine, wait=wait)
+            except self.engine.dialect.loaded_dbapi.Error:
                 conn.invalidate()  # do not hand a broken connection to the next use
                 raise
 
@@ -391,8 +392,7 @@ class Store:
         between its commit and its seal. SQLite: always 0."""
         if not self.is_postgres:
             return 0
-        with self.engine.connect() as conn:
-            return seal_pending(conn, self.keyring)
+        return self._seal_once()
 
     def flush_audit(self) -> None:
         """Before reading the trail: chain what is waiting, so the reader sees every event
@@ -401,7 +401,7 @@ class Store:
             return
         try:
             self.seal_pending()
-        except (DBAPIError, PoolTimeoutError, self.engine.dialect.loaded_dbapi.Error) as exc:
+        except self._store_failures as exc:
             raise ConsoleError(
                 "STORE_UNAVAILABLE", f"the audit trail could not be brought up to date "
                 f"({_brief(exc)})") from exc
@@ -412,7 +412,7 @@ class Store:
             self._sealer.close()
             try:
                 self.seal_pending()
-            except (DBAPIError, PoolTimeoutError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            except self._store_failures as exc:
                 log.warning("audit seal at close failed, events wait in the outbox: %s",
                             _brief(exc))
         self.engine.dispose()
