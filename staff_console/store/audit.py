@@ -50,6 +50,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from .keyring import GENESIS_HASH, Keyring
+from .prepared import rollback_keeping_prepared
 from .tables import AuditEvent, AuditHead, AuditOutbox
 
 
@@ -293,11 +294,11 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
         try:
             head = raw.execute(_SEAL_HEAD_SQL if wait else _SEAL_HEAD_SKIP_SQL).fetchone()
             if head is None:  # SKIP LOCKED: another seal is at work
-                raw.rollback()
+                rollback_keeping_prepared(raw)
                 return total or BUSY
             taken = raw.execute(_SEAL_TAKE_SQL, (batch,)).fetchall()
             if not taken:
-                raw.rollback()
+                rollback_keeping_prepared(raw)
                 return total
             rows, seq, prev = _chain(keyring, head[0], head[1], [
                 (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])

@@ -70,6 +70,7 @@ from sqlmodel import Session
 from ..domain.errors import ConsoleError
 from .audit import NEEDS_SEAL, SEAL_LATER, durable_flush, seal_pending
 from .keyring import Keyring
+from .prepared import keep_prepared_statements
 from .sealer import DEFAULT_LINGER_S, BackgroundSealer
 
 T = TypeVar("T")
@@ -136,6 +137,7 @@ def make_engine(
         connect_args=connect_args,
     )
     _ping_idle_connections(engine, ping_after_idle)
+    keep_prepared_statements(engine)
     return engine
 
 

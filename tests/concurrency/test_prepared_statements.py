@@ -1,0 +1,103 @@
+"""A terminal's connections keep their prepared statements through rollbacks (refused use
+cases, busy seals, the pool's reset), so PostgreSQL does not parse and plan them again
+(store/prepared.py)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from helpers import TEST_KEY
+
+from staff_console.domain.errors import ConsoleError
+from staff_console.store.audit import seal_pending
+from staff_console.store.engine import Store, make_engine
+from staff_console.store.keyring import Keyring
+from staff_console.store.prepared import rollback_keeping_prepared
+
+pytestmark = pytest.mark.pg
+
+_LOOKUP = sa.text("SELECT count(*) FROM staff WHERE id = :id")
+
+
+def _prepared(conn: sa.Connection) -> set[str]:
+    return set(conn.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars())
+
+
+def _warm(store: Store) -> tuple[int, set[str]]:
+    """Run one statement often enough on the pool's one connection that psycopg prepares it;
+    the connection's backend and its prepared statements."""
+    for _ in range(8):
+        store.run(lambda s: s.execute(_LOOKUP, {"id": 1}).scalar())
+    return store.run(lambda s: (s.execute(sa.text("SELECT pg_backend_pid()")).scalar(),
+                                _prepared(s.connection())))
+
+
+@pytest.fixture
+def store(pg_database_url):
+    store = Store(make_engine(pg_database_url, pool_size=1, max_overflow=0), Keyring(TEST_KEY))
+    yield store
+    store.dispose()
+
+
+def test_a_refused_use_case_keeps_the_prepared_statements(store):
+    pid, before = _warm(store)
+    assert before, "psycopg should have prepared the repeated statement"
+
+    def refused(s):
+        s.execute(_LOOKUP, {"id": 1}).scalar()
+        raise ConsoleError("ALREADY_DECIDED", "someone else was quicker")
+
+    with pytest.raises(ConsoleError):
+        store.run(refused)  # rolled back by the session
+    after_pid, after = store.run(lambda s: (s.execute(sa.text("SELECT pg_backend_pid()")).scalar(),
+                                            _prepared(s.connection())))
+    assert after_pid == pid  # the same connection, not a new one
+    assert before <= after
+
+
+def test_the_pool_reset_of_a_read_connection_keeps_them(store):
+    pid, before = _warm(store)
+    with store.engine.connect() as conn:  # a read, returned to the pool in a transaction
+        conn.execute(_LOOKUP, {"id": 1}).scalar()
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == pid
+        assert before <= _prepared(conn)
+
+
+def test_a_seal_with_nothing_to_do_keeps_them(store):
+    _pid, before = _warm(store)
+    with store.engine.connect() as conn:
+        assert seal_pending(conn, store.keyring) == 0  # nothing waiting: rolls back
+        assert before <= _prepared(conn)
+
+
+def test_the_rollback_really_ends_the_transaction(store):
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("CREATE TEMP TABLE scratch (x int)")
+        raw.execute("INSERT INTO scratch VALUES (1)")
+        rollback_keeping_prepared(raw)
+        assert raw.pgconn.transaction_status == 0  # IDLE
+        with pytest.raises(Exception, match="scratch"):
+            raw.execute("SELECT * FROM scratch")  # the table went with the transaction
+        rollback_keeping_prepared(raw)  # after an error: still ends it
+        assert raw.execute("SELECT 1").fetchone() == (1,)
+        rollback_keeping_prepared(raw)  # idle: nothing to do
+
+
+def test_a_broken_connection_still_raises_on_rollback(pg_database_url):
+    store = Store(make_engine(pg_database_url, pool_size=1, max_overflow=0), Keyring(TEST_KEY))
+    admin = sa.create_engine(pg_database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with store.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            raw.execute("SELECT 1")  # now in a transaction
+            with admin.connect() as other:
+                other.execute(sa.text("SELECT pg_terminate_backend(:p)"),
+                              {"p": raw.info.backend_pid})
+            with pytest.raises(Exception):  # noqa: B017 - psycopg's own error, as before
+                rollback_keeping_prepared(raw)
+            conn.invalidate()
+    finally:
+        admin.dispose()
+        store.dispose()
