@@ -34,6 +34,8 @@ from ..domain.states import CURRENT, CredentialStatus, effective_status
 from ..store.tables import Account, Branch, Credential, Customer, Request
 from .backend import Backend
 from .common import (
+    STANDING,
+    check_standing,
     credential_view,
     current_staff,
     customer_by_no,
@@ -293,8 +295,10 @@ def _search_statement(where, by_chosung: bool) -> sa.Select:
     # among the first `want` of each kind, so pages neither repeat nor skip anyone. A 초성
     # query is ordered by its key first (that walks ix_customer_chosung).
     order = ((_C.name_chosung,) if by_chosung else ()) + (_C.name, _C.customer_no)
-    # Only the columns of a summary (plain rows): a page is up to 51 rows per kind.
-    return sa.select(*_SUMMARY_COLUMNS).where(where).order_by(*order).limit(_bp("want"))
+    # Only the columns of a summary (plain rows): a page is up to 51 rows per kind. And the
+    # searcher's standing, which saves the use case a round trip.
+    return sa.select(*_SUMMARY_COLUMNS, STANDING).where(where).order_by(*order).limit(
+        _bp("want"))
 
 
 _SEARCH = {(kind, by_chosung): _search_statement(where, by_chosung)
@@ -330,8 +334,6 @@ def search_customers(
         raise invalid("query", "is not a name, 초성, number, phone or birth date")
 
     def work(s: Session) -> SearchPage:
-        current_staff(s, actor)
-        require_role(actor, READ_ROLES, "search customers")
         conn = s.connection()
         want = offset + limit + 1
         by_chosung = any(kind == "chosung" for kind, _ in kinds)
@@ -339,9 +341,16 @@ def search_customers(
         for kind, params in kinds:
             if kind == "chosung" and "pattern" in params:
                 kind = "chosung_mixed"
-            for c in conn.execute(_SEARCH[kind, by_chosung], {**params, "want": want}):
+            for c in conn.execute(_SEARCH[kind, by_chosung],
+                                  {**params, "want": want, "staff_id": actor.staff_id}):
                 found.setdefault(c.customer_no, c)
         rows = list(found.values())
+        # The standing came with the rows; with none, read it (refuse before saying "none").
+        if rows:
+            check_standing(rows[0].standing)
+        else:
+            current_staff(s, actor)
+        require_role(actor, READ_ROLES, "search customers")
         if len(kinds) > 1:
             rows.sort(key=lambda c: ((c.name_chosung,) if by_chosung else ()) + (
                 c.name, c.customer_no))
@@ -370,6 +379,7 @@ _CUSTOMER_DETAIL = sa.select(
     Customer.__table__, _BRANCH.c.name.label("branch_name"),
     sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
     .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
+    STANDING,
 ).select_from(Customer.__table__.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)).where(
     _C.customer_no == _bp("no"))
 _PENDING_OF = sa.select(_REQUEST).where(
@@ -395,12 +405,15 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
     today = seoul_date(now)
 
     def work(s: Session) -> CustomerDetail:
-        current_staff(s, actor)
-        require_role(actor, READ_ROLES, "view customers")
         conn = s.connection()
-        c = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper()}).first()
+        c = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper(),
+                                            "staff_id": actor.staff_id}).first()
         if c is None:
+            current_staff(s, actor)  # refused or not, before "no such customer"
+            require_role(actor, READ_ROLES, "view customers")
             raise not_found("customer", customer_no)
+        check_standing(c.standing)
+        require_role(actor, READ_ROLES, "view customers")
         creds = credentials_of(s, c.id)
         mts = current_of(creds, Channel.MTS, today)
         web = current_of(creds, Channel.WEB, today)

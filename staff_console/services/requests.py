@@ -45,9 +45,11 @@ from .common import (
     CUSTOMER,
     REQUEST,
     STAFF,
+    STANDING,
     RequestRow,
     StaffName,
     actor_name,
+    check_standing,
     credential_by_id,
     current_staff,
     event,
@@ -76,9 +78,11 @@ _bp = sa.bindparam
 DELEGATION = Delegation.__table__
 _INSERT_REQUEST = sa.insert(REQUEST).returning(*REQUEST.c)
 # Decisions lock the customer first, then the request (the order of store/engine.py).
-_LOCK_CUSTOMER_OF_REQUEST = sa.select(CUSTOMER).where(
+# The decider's standing comes with the lock (one round trip fewer); only the customer row is
+# locked.
+_LOCK_CUSTOMER_OF_REQUEST = sa.select(CUSTOMER, STANDING).where(
     CUSTOMER.c.id == sa.select(REQUEST.c.customer_id).where(REQUEST.c.id == _bp("request_id"))
-    .scalar_subquery()).with_for_update()
+    .scalar_subquery()).with_for_update(of=CUSTOMER)
 _MAKER = STAFF.alias("maker")
 _LOCK_REQUEST = sa.select(
     REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
@@ -233,12 +237,17 @@ def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
     ]
 
 
-def _lock_for_decision(s: Session, request_id: int, now: datetime) -> tuple[sa.Row, sa.Row]:
-    """Lock customer then request, and check the request can still be decided."""
+def _lock_for_decision(s: Session, actor: Actor, request_id: int,
+                       now: datetime) -> tuple[sa.Row, sa.Row]:
+    """Check the actor's standing, lock customer then request, and check the request can still
+    be decided."""
     conn = s.connection()
-    customer = conn.execute(_LOCK_CUSTOMER_OF_REQUEST, {"request_id": request_id}).first()
+    customer = conn.execute(_LOCK_CUSTOMER_OF_REQUEST,
+                            {"request_id": request_id, "staff_id": actor.staff_id}).first()
     if customer is None:
+        current_staff(s, actor)  # refused or not, before "no such request"
         raise not_found("request", request_id)
+    check_standing(customer.standing)
     found = conn.execute(_LOCK_REQUEST, {"request_id": request_id}).one()
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
@@ -256,8 +265,7 @@ def _decide(
     text = _clean_note(note, required=not approve)
 
     def work(s: Session) -> RequestView:
-        current_staff(s, actor)
-        locked, customer = _lock_for_decision(s, request_id, now)
+        locked, customer = _lock_for_decision(s, actor, request_id, now)
         # The branch's manager needs no delegation window: do not read them then.
         manager_here = actor.role is Role.MANAGER and actor.branch_code == locked.branch_code
         authority, delegation_id = decision_authority(
@@ -312,8 +320,7 @@ def withdraw_request(
     today = seoul_date(now)
 
     def work(s: Session) -> RequestView:
-        current_staff(s, actor)
-        locked, customer = _lock_for_decision(s, request_id, now)
+        locked, customer = _lock_for_decision(s, actor, request_id, now)
         if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
         req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)

@@ -4,11 +4,16 @@ signed-in member who is locked or deactivated is refused from the next call on."
 from __future__ import annotations
 
 import pytest
-from helpers import PASSWORD
+from helpers import PASSWORD, register
 from svc_helpers import events_after, execute, last_seq, query, refused, scalar, snapshot
 
 from staff_console.services.customers import search_customers, show_customer
-from staff_console.services.requests import list_approvals
+from staff_console.services.requests import (
+    approve_request,
+    list_approvals,
+    reject_request,
+    withdraw_request,
+)
 from staff_console.services.staff import (
     add_branch,
     add_staff,
@@ -135,6 +140,45 @@ def test_a_locked_members_existing_actor_is_refused_on_the_next_call(world):
     with refused("STAFF_LOCKED"):
         show_customer(b, actor, "C001", clock=c)
     assert snapshot(b) == everything
+
+
+@pytest.mark.parametrize(("how", "code"), [("locked", "STAFF_LOCKED"), ("inactive", "AUTH_FAILED")])
+def test_every_hot_use_case_refuses_a_member_who_lost_standing(world, how, code):
+    """Search, view and decisions read the actor's standing with their first statement; the
+    refusal comes first also when there is nothing to find."""
+    b, c = world.backend, world.clock
+    pending = register(world, "C001", "mts", "phone-1").request_id
+    if how == "locked":
+        execute(b, "UPDATE staff SET locked_at = :t WHERE employee_no IN ('T001', 'M001')",
+                t=c.now())
+    else:
+        execute(b, "UPDATE staff SET active = :f WHERE employee_no IN ('T001', 'M001')", f=False)
+    everything = snapshot(b)
+    calls = [
+        lambda: search_customers(b, world.teller, "홍길동", clock=c),  # finds someone
+        lambda: search_customers(b, world.teller, "01099998888", clock=c),  # finds no one
+        lambda: search_customers(b, world.teller, "ㅎㄱ", clock=c),
+        lambda: show_customer(b, world.teller, "C001", clock=c),
+        lambda: show_customer(b, world.teller, "C999", clock=c),  # no such customer
+        lambda: approve_request(b, world.manager, pending, clock=c),
+        lambda: reject_request(b, world.manager, pending, note="no", clock=c),
+        lambda: approve_request(b, world.manager, 999_999, clock=c),  # no such request
+        lambda: withdraw_request(b, world.teller, pending, clock=c),
+    ]
+    for call in calls:
+        with refused(code):
+            call()
+    assert snapshot(b) == everything
+    # Back in good standing, the same calls work (or say what is really wrong).
+    execute(b, "UPDATE staff SET locked_at = NULL, active = :t", t=True)
+    assert search_customers(b, world.teller, "홍길동", clock=c).items
+    assert not search_customers(b, world.teller, "01099998888", clock=c).items
+    assert show_customer(b, world.teller, "C001", clock=c).customer_no == "C001"
+    with refused("NOT_FOUND"):
+        show_customer(b, world.teller, "C999", clock=c)
+    with refused("NOT_FOUND"):
+        approve_request(b, world.manager, 999_999, clock=c)
+    assert approve_request(b, world.manager, pending, clock=c).status == "approved"
 
 
 def test_a_deactivated_members_existing_actor_is_refused(world):
