@@ -118,6 +118,8 @@ def make_engine(
         connect_args["connect_timeout"] = connect_timeout
     if "application_name" not in parsed.query:
         connect_args["application_name"] = application_name
+    if parsed.get_driver_name() == "psycopg":
+        connect_args["prepare_threshold"] = PREPARE_THRESHOLD
     if "options" not in parsed.query:
         options = []
         if lock_timeout_ms:
@@ -139,6 +141,14 @@ def make_engine(
     _ping_idle_connections(engine, ping_after_idle)
     keep_prepared_statements(engine)
     return engine
+
+
+# psycopg prepares a statement on the server once a connection has run it this many times
+# (its default is 5). A terminal runs a few dozen statements over and over, and a person at it
+# makes a few calls a minute spread over the pooled connections: at 5 a statement would go
+# unprepared, parsed and planned anew, for most of the morning. A statement run twice is one
+# of those (store/prepared.py keeps them through rollbacks).
+PREPARE_THRESHOLD = 1
 
 
 def _ping_idle_connections(engine: Engine, after: float) -> None:

@@ -101,3 +101,17 @@ def test_a_broken_connection_still_raises_on_rollback(pg_database_url):
     finally:
         admin.dispose()
         store.dispose()
+
+
+def test_a_statement_is_prepared_from_its_second_run(store):
+    """A person at a terminal makes a few calls a minute: waiting for psycopg's default of 5
+    runs per connection would leave statements unprepared for a long time."""
+    lookup = sa.text("SELECT count(*) FROM branch WHERE code = :c")
+    prepared = sa.text("SELECT count(*) FROM pg_prepared_statements "
+                       "WHERE statement LIKE '%FROM branch WHERE code%' "
+                       "AND statement NOT LIKE '%pg_prepared_statements%'")
+    with store.engine.connect() as conn:
+        conn.execute(lookup, {"c": "001"})
+        assert conn.execute(prepared).scalar() == 0
+        conn.execute(lookup, {"c": "002"})
+        assert conn.execute(prepared).scalar() == 1
