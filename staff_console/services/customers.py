@@ -35,6 +35,7 @@ from ..store.tables import Account, Branch, Credential, Customer, Request
 from .backend import Backend
 from .common import (
     STANDING,
+    CredentialRow,
     check_standing,
     credential_view,
     current_staff,
@@ -374,14 +375,20 @@ _REQUEST = Request.__table__
 _CREDENTIALS_OF = sa.select(_CREDENTIAL).where(
     _CREDENTIAL.c.customer_id == _bp("customer_id"),
 ).order_by(_CREDENTIAL.c.created_at.desc(), _CREDENTIAL.c.id.desc())
-# The customer, its branch's name and its accounts in one statement.
+# The customer, its branch's name, its accounts, the viewer's standing and its credentials
+# (newest first) in one statement: a row per credential (`cred_*` columns), or one row with
+# none. One round trip instead of two, for the screen staff open most.
 _CUSTOMER_DETAIL = sa.select(
     Customer.__table__, _BRANCH.c.name.label("branch_name"),
     sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
     .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
     STANDING,
-).select_from(Customer.__table__.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)).where(
-    _C.customer_no == _bp("no"))
+    *[_CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
+).select_from(
+    Customer.__table__.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)
+    .outerjoin(_CREDENTIAL, _CREDENTIAL.c.customer_id == _C.id),
+).where(_C.customer_no == _bp("no")).order_by(
+    _CREDENTIAL.c.created_at.desc(), _CREDENTIAL.c.id.desc())
 _PENDING_OF = sa.select(_REQUEST).where(
     _REQUEST.c.customer_id == _bp("customer_id"), _REQUEST.c.status == "pending",
 ).order_by(_REQUEST.c.created_at, _REQUEST.c.id)
@@ -406,15 +413,17 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
 
     def work(s: Session) -> CustomerDetail:
         conn = s.connection()
-        c = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper(),
-                                            "staff_id": actor.staff_id}).first()
-        if c is None:
+        rows = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper(),
+                                               "staff_id": actor.staff_id}).all()
+        if not rows:
             current_staff(s, actor)  # refused or not, before "no such customer"
             require_role(actor, READ_ROLES, "view customers")
             raise not_found("customer", customer_no)
+        c = rows[0]
         check_standing(c.standing)
         require_role(actor, READ_ROLES, "view customers")
-        creds = credentials_of(s, c.id)
+        creds = [CredentialRow(*[getattr(row, f"cred_{name}") for name in CredentialRow._fields])
+                 for row in rows if row.cred_id is not None]
         mts = current_of(creds, Channel.MTS, today)
         web = current_of(creds, Channel.WEB, today)
         pending = conn.execute(_PENDING_OF, {"customer_id": c.id}).all()

@@ -162,3 +162,28 @@ def test_a_rejected_reregistration_leaves_the_current_credential(world):
     assert rejected["status"] == "rejected" and rejected["activated_at"] is None
     detail = show_customer(b, world.teller, "C001", clock=c)
     assert detail.mts.id == first.credential_id
+
+
+def test_the_customer_view_shows_every_credential_newest_first_with_both_channels(world):
+    """The view reads the customer and all its credentials in one statement: every credential
+    once, newest first; the accounts once; the pending requests beside them."""
+    b, c = world.backend, world.clock
+    first = activate(world, "C001", "mts", "galaxy")
+    c.advance(days=1)
+    web = activate(world, "C001", "web", "chrome")
+    c.advance(days=1)
+    second = activate(world, "C001", "mts", "iphone")
+    c.advance(days=1)
+    waiting = register(world, "C001", "web", "firefox")
+    detail = show_customer(b, world.teller, "C001", clock=c)
+    assert [h.id for h in detail.history] == [
+        waiting.credential_id, second.credential_id, web.credential_id, first.credential_id]
+    assert [h.status for h in detail.history] == ["pending", "active", "active", "replaced"]
+    assert detail.mts.id == second.credential_id and detail.web.id == web.credential_id
+    assert detail.accounts == ["12345678901", "12345678902"]
+    assert [p.id for p in detail.pending] == [waiting.request_id]
+    assert detail.pending[0].credential.id == waiting.credential_id
+    # A customer with no credential at all: one row, no history.
+    bare = show_customer(b, world.teller, "C002", clock=c)
+    assert bare.history == [] and bare.mts is None and bare.web is None
+    assert bare.accounts == ["22345678901"]
