@@ -115,7 +115,8 @@ _CREDENTIAL_FIELDS = (
 _LOCK_CUSTOMER = sa.select(
     CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
     CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
-).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update()
+    STANDING,  # of the staff member acting, if one is (NULL for the channel)
+).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER)
 _ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
 _CHANNEL_STATE = sa.select(
     sa.exists().where(
@@ -176,12 +177,21 @@ class RequestRow(NamedTuple):
 
 
 def lock_customer_channel(
-    session: Session, customer_no: str, channel: str, pending_kind: str,
+    session: Session, customer_no: str, channel: str, pending_kind: str, *,
+    actor: Actor | None = None,
 ) -> tuple[sa.Row, bool, list[CredentialRow]]:
     """Lock the customer; returns its row, whether a `pending_kind` request is pending on
-    `channel`, and its credentials on `channel`, newest first."""
+    `channel`, and its credentials on `channel`, newest first. With a staff `actor`, first
+    refuse one who is no longer in good standing (read with the lock)."""
     conn = session.connection()
-    customer = conn.execute(_LOCK_CUSTOMER, {"no": customer_no.strip().upper()}).first()
+    customer = conn.execute(_LOCK_CUSTOMER, {
+        "no": customer_no.strip().upper(),
+        "staff_id": actor.staff_id if actor is not None else None}).first()
+    if actor is not None:
+        if customer is None:
+            current_staff(session, actor)  # refused or not, before "no such customer"
+        else:
+            check_standing(customer.standing)
     if customer is None:
         raise not_found("customer", customer_no)
     rows = conn.execute(_CHANNEL_STATE, {

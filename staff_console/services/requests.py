@@ -138,10 +138,9 @@ def request_revocation(
     text = _clean_note(note, required=why is RevocationReason.OTHER)
 
     def work(s: Session) -> RequestView:
-        current_staff(s, actor)
         require_role(actor, BRANCH_ROLES, "request revocations")
         customer, pending, creds = lock_customer_channel(
-            s, customer_no, chan.value, RequestKind.REVOCATION.value)
+            s, customer_no, chan.value, RequestKind.REVOCATION.value, actor=actor)
         cred = current_of(creds, chan, today)
         if cred is None:
             raise ConsoleError(

@@ -12,6 +12,7 @@ from staff_console.services.requests import (
     approve_request,
     list_approvals,
     reject_request,
+    request_revocation,
     withdraw_request,
 )
 from staff_console.services.staff import (
@@ -164,6 +165,10 @@ def test_every_hot_use_case_refuses_a_member_who_lost_standing(world, how, code)
         lambda: reject_request(b, world.manager, pending, note="no", clock=c),
         lambda: approve_request(b, world.manager, 999_999, clock=c),  # no such request
         lambda: withdraw_request(b, world.teller, pending, clock=c),
+        lambda: request_revocation(b, world.teller, customer_no="C002", channel="mts",
+                                   reason="lost_device", clock=c),
+        lambda: request_revocation(b, world.teller, customer_no="C999", channel="mts",
+                                   reason="lost_device", clock=c),  # no such customer
     ]
     for call in calls:
         with refused(code):
@@ -179,6 +184,12 @@ def test_every_hot_use_case_refuses_a_member_who_lost_standing(world, how, code)
     with refused("NOT_FOUND"):
         approve_request(b, world.manager, 999_999, clock=c)
     assert approve_request(b, world.manager, pending, clock=c).status == "approved"
+    with refused("NOT_FOUND"):
+        request_revocation(b, world.teller, customer_no="C999", channel="mts",
+                           reason="lost_device", clock=c)
+    revocation = request_revocation(b, world.teller, customer_no="C001", channel="mts",
+                                    reason="lost_device", clock=c)
+    assert revocation.status == "pending"
 
 
 def test_a_deactivated_members_existing_actor_is_refused(world):
