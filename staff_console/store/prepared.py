@@ -10,14 +10,14 @@ found another seal at work, and the pool's reset of a connection returned from a
 load benchmark that left most statements never prepared: PostgreSQL planned 78% of all
 executions again, and planning took as much of its CPU as executing.
 
-So on our engines a rollback is sent as a plain `ROLLBACK` on the libpq connection, which
-leaves psycopg's statement cache alone. That is safe because no use case changes the schema
-(the migrations run on their own connections, through Alembic, and commit). If the plain
-rollback does not succeed (the connection broke), psycopg's own `rollback()` runs and raises as
-usual, so SQLAlchemy sees the same error as before and invalidates the connection.
-
-Statements that psycopg stops tracking after a failed execution stay allocated on the server
-until the connection closes; `pool_recycle` closes every connection within 30 minutes.
+So on our engines a transaction that is still healthy (nothing failed in it) is ended with a
+plain `ROLLBACK` on the libpq connection, which leaves psycopg's statement cache alone. That is
+what a refusal, a busy seal and a pool reset are. It is safe because use cases do not change
+the schema: DDL runs only in migrations, whose transaction commits, and a rolled-back one leaves
+the schema as the statements were prepared against. A transaction in which a statement failed
+(a unique violation, a failing migration), and a connection that broke, still get psycopg's
+own `rollback()`: it forgets the statements as before, raises as before, and SQLAlchemy
+invalidates a broken connection as before.
 """
 
 from __future__ import annotations
@@ -28,15 +28,15 @@ from sqlalchemy.engine import Engine
 
 
 def rollback_keeping_prepared(dbapi_connection: Any) -> None:
-    """End the transaction of a psycopg connection without forgetting its prepared statements;
-    psycopg's own rollback if that fails."""
+    """End a healthy transaction of a psycopg connection without forgetting its prepared
+    statements; psycopg's own rollback for a failed transaction or if this one fails."""
     from psycopg import pq
 
     pgconn = dbapi_connection.pgconn
     status = pgconn.transaction_status
     if status == pq.TransactionStatus.IDLE:
         return
-    if status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
+    if status == pq.TransactionStatus.INTRANS:
         # PQexec releases the GIL while it waits, like psycopg's own round trips.
         if pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK:
             return

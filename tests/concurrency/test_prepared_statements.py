@@ -71,6 +71,21 @@ def test_a_seal_with_nothing_to_do_keeps_them(store):
         assert before <= _prepared(conn)
 
 
+def test_a_failed_transaction_forgets_them_as_psycopg_does(store):
+    """After a failed statement (a unique violation, a failing migration) nothing is assumed:
+    psycopg's own rollback runs and drops the statements."""
+    _pid, before = _warm(store)
+
+    def failing(s):
+        s.execute(_LOOKUP, {"id": 1}).scalar()
+        s.execute(sa.text("SELECT 1 / 0"))
+
+    with pytest.raises(sa.exc.DBAPIError):
+        store.run(failing)
+    with store.engine.connect() as conn:
+        assert not (before & _prepared(conn))
+
+
 def test_the_rollback_really_ends_the_transaction(store):
     with store.engine.connect() as conn:
         raw = conn.connection.driver_connection
