@@ -81,6 +81,16 @@ def check_standing(standing: str | None) -> None:
         raise ConsoleError("STAFF_LOCKED", "this staff account is locked; an admin unlocks it")
 
 
+def require_standing(session: Session, actor: Actor, row) -> None:
+    """Refuse an actor no longer in good standing: from the `standing` column of `row`, the
+    first row of a statement that selected `STANDING`; if that statement found nothing, read it
+    (so that a refused member hears the refusal, not "not found")."""
+    if row is None:
+        current_staff(session, actor)
+    else:
+        check_standing(row.standing)
+
+
 def customer_by_no(session: Session, customer_no: str) -> sa.Row:
     """The customer's row (all columns), unlocked: what changes a customer's credentials locks
     it with `lock_customer_channel` or in the decisions."""
@@ -101,39 +111,9 @@ def actor_name(actor: Actor) -> dict[int, StaffName]:
     return {actor.staff_id: StaffName(actor.employee_no, actor.name)}
 
 
-# What a channel login, a registration and a revocation request decide on: the customer, locked
-# (the per-customer mutex), then in a second statement its credentials on one channel, newest
-# first, and whether a request of one kind is pending there. Two statements, not one: at READ
-# COMMITTED a statement that waited for a row lock re-reads the locked row but sees every other
-# row as of its start, so credentials read in the locking statement could predate the commit
-# that the lock waited for (the race tests caught a login writing back a replaced credential's
-# old status).
-_CREDENTIAL_FIELDS = (
-    "id", "customer_id", "channel", "status", "device_id", "device_model", "biometrics",
-    "methods", "key_fingerprint", "created_at", "activated_at", "valid_until", "last_used_at",
-    "failed_logins", "ended_at", "end_reason")
-_LOCK_CUSTOMER = sa.select(
-    CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
-    CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
-    STANDING,  # of the staff member acting, if one is (NULL for the channel)
-).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER)
-_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
-_CHANNEL_STATE = sa.select(
-    sa.exists().where(
-        REQUEST.c.customer_id == sa.bindparam("customer_id"),
-        REQUEST.c.channel == sa.bindparam("channel"), REQUEST.c.kind == sa.bindparam("kind"),
-        REQUEST.c.status == "pending",
-    ).label("pending"),
-    *[CREDENTIAL.c[name] for name in _CREDENTIAL_FIELDS],
-).select_from(_ONE_ROW.outerjoin(CREDENTIAL, sa.and_(
-    CREDENTIAL.c.customer_id == sa.bindparam("customer_id"),
-    CREDENTIAL.c.channel == sa.bindparam("channel"),
-))).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
-
-
 class CredentialRow(NamedTuple):
-    """A credential as the hot use cases read it (the fields of `_CREDENTIAL_FIELDS`, in order;
-    tests/services/test_rows.py keeps both equal to the table's columns)."""
+    """A credential as the hot use cases read it: every column of `credential`, in order
+    (tests/services/test_rows.py keeps them equal)."""
 
     id: int
     customer_id: int
@@ -151,6 +131,33 @@ class CredentialRow(NamedTuple):
     failed_logins: int
     ended_at: datetime | None
     end_reason: str | None
+
+
+# What a channel login, a registration and a revocation request decide on: the customer, locked
+# (the per-customer mutex), then in a second statement its credentials on one channel, newest
+# first, and whether a request of one kind is pending there. Two statements, not one: at READ
+# COMMITTED a statement that waited for a row lock re-reads the locked row but sees every other
+# row as of its start, so credentials read in the locking statement could predate the commit
+# that the lock waited for (the race tests caught a login writing back a replaced credential's
+# old status).
+_CREDENTIAL_FIELDS = CredentialRow._fields
+_LOCK_CUSTOMER = sa.select(
+    CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
+    CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
+    STANDING,  # of the staff member acting, if one is (NULL for the channel)
+).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER)
+_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
+_CHANNEL_STATE = sa.select(
+    sa.exists().where(
+        REQUEST.c.customer_id == sa.bindparam("customer_id"),
+        REQUEST.c.channel == sa.bindparam("channel"), REQUEST.c.kind == sa.bindparam("kind"),
+        REQUEST.c.status == "pending",
+    ).label("pending"),
+    *[CREDENTIAL.c[name] for name in _CREDENTIAL_FIELDS],
+).select_from(_ONE_ROW.outerjoin(CREDENTIAL, sa.and_(
+    CREDENTIAL.c.customer_id == sa.bindparam("customer_id"),
+    CREDENTIAL.c.channel == sa.bindparam("channel"),
+))).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
 
 
 class RequestRow(NamedTuple):
@@ -188,10 +195,7 @@ def lock_customer_channel(
         "no": customer_no.strip().upper(),
         "staff_id": actor.staff_id if actor is not None else None}).first()
     if actor is not None:
-        if customer is None:
-            current_staff(session, actor)  # refused or not, before "no such customer"
-        else:
-            check_standing(customer.standing)
+        require_standing(session, actor, customer)
     if customer is None:
         raise not_found("customer", customer_no)
     rows = conn.execute(_CHANNEL_STATE, {
@@ -200,12 +204,13 @@ def lock_customer_channel(
     return customer, rows[0].pending, creds
 
 
-def plain(row_type, row):
+def plain(row_type, row, *, prefix: str = ""):
     """`row` (an ORM object, a result row, or already a `row_type`) as a `row_type`, by field
-    name: a value that `_replace` can give a decision's outcome."""
+    name (`prefix` + name, for a row that joins several tables): a value that `_replace` can
+    give a decision's outcome."""
     if isinstance(row, row_type):
         return row
-    return row_type(*[getattr(row, name) for name in row_type._fields])
+    return row_type(*[getattr(row, prefix + name) for name in row_type._fields])
 
 
 def staff_names(session: Session, *ids: int | None) -> dict[int, sa.Row]:

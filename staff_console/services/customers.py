@@ -31,18 +31,22 @@ from ..domain.ids import (
 )
 from ..domain.matrix import CustomerFacts, evaluate
 from ..domain.states import CURRENT, CredentialStatus, effective_status
-from ..store.tables import Account, Branch, Credential, Customer, Request
+from ..store.tables import Account, Branch, Credential, Customer
 from .backend import Backend
 from .common import (
+    CREDENTIAL,
+    CUSTOMER,
+    REQUEST,
     STANDING,
     CredentialRow,
-    check_standing,
     credential_view,
     current_staff,
     customer_by_no,
     event,
+    plain,
     record,
     request_view,
+    require_standing,
 )
 from .views import CustomerDetail, CustomerSummary, ImportResult, SearchPage, ServiceAnswerView
 
@@ -205,7 +209,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-_C = Customer.__table__.c
+_C = CUSTOMER.c
 _ACCOUNT = Account.__table__
 _BRANCH = Branch.__table__
 _bp = sa.bindparam
@@ -346,11 +350,7 @@ def search_customers(
                                   {**params, "want": want, "staff_id": actor.staff_id}):
                 found.setdefault(c.customer_no, c)
         rows = list(found.values())
-        # The standing came with the rows; with none, read it (refuse before saying "none").
-        if rows:
-            check_standing(rows[0].standing)
-        else:
-            current_staff(s, actor)
+        require_standing(s, actor, rows[0] if rows else None)  # before saying "none"
         require_role(actor, READ_ROLES, "search customers")
         if len(kinds) > 1:
             rows.sort(key=lambda c: ((c.name_chosung,) if by_chosung else ()) + (
@@ -370,28 +370,26 @@ def search_customers(
 
 # ---------------------------------------------------------------- show
 
-_CREDENTIAL = Credential.__table__
-_REQUEST = Request.__table__
-_CREDENTIALS_OF = sa.select(_CREDENTIAL).where(
-    _CREDENTIAL.c.customer_id == _bp("customer_id"),
-).order_by(_CREDENTIAL.c.created_at.desc(), _CREDENTIAL.c.id.desc())
+_CREDENTIALS_OF = sa.select(CREDENTIAL).where(
+    CREDENTIAL.c.customer_id == _bp("customer_id"),
+).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
 # The customer, its branch's name, its accounts, the viewer's standing and its credentials
 # (newest first) in one statement: a row per credential (`cred_*` columns), or one row with
 # none. One round trip instead of two, for the screen staff open most.
 _CUSTOMER_DETAIL = sa.select(
-    Customer.__table__, _BRANCH.c.name.label("branch_name"),
+    CUSTOMER, _BRANCH.c.name.label("branch_name"),
     sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
     .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
     STANDING,
-    *[_CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
+    *[CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
 ).select_from(
-    Customer.__table__.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)
-    .outerjoin(_CREDENTIAL, _CREDENTIAL.c.customer_id == _C.id),
+    CUSTOMER.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)
+    .outerjoin(CREDENTIAL, CREDENTIAL.c.customer_id == _C.id),
 ).where(_C.customer_no == _bp("no")).order_by(
-    _CREDENTIAL.c.created_at.desc(), _CREDENTIAL.c.id.desc())
-_PENDING_OF = sa.select(_REQUEST).where(
-    _REQUEST.c.customer_id == _bp("customer_id"), _REQUEST.c.status == "pending",
-).order_by(_REQUEST.c.created_at, _REQUEST.c.id)
+    CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
+_PENDING_OF = sa.select(REQUEST).where(
+    REQUEST.c.customer_id == _bp("customer_id"), REQUEST.c.status == "pending",
+).order_by(REQUEST.c.created_at, REQUEST.c.id)
 
 
 def credentials_of(s: Session, customer_id: int) -> list[sa.Row]:
@@ -415,15 +413,13 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
         conn = s.connection()
         rows = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper(),
                                                "staff_id": actor.staff_id}).all()
+        require_standing(s, actor, rows[0] if rows else None)  # before "no such customer"
+        require_role(actor, READ_ROLES, "view customers")
         if not rows:
-            current_staff(s, actor)  # refused or not, before "no such customer"
-            require_role(actor, READ_ROLES, "view customers")
             raise not_found("customer", customer_no)
         c = rows[0]
-        check_standing(c.standing)
-        require_role(actor, READ_ROLES, "view customers")
-        creds = [CredentialRow(*[getattr(row, f"cred_{name}") for name in CredentialRow._fields])
-                 for row in rows if row.cred_id is not None]
+        creds = [plain(CredentialRow, row, prefix="cred_") for row in rows
+                 if row.cred_id is not None]
         mts = current_of(creds, Channel.MTS, today)
         web = current_of(creds, Channel.WEB, today)
         pending = conn.execute(_PENDING_OF, {"customer_id": c.id}).all()

@@ -110,8 +110,9 @@ def activate(
     valid_until = last_valid_day(now)
     s.connection().execute(_ACTIVATE, {"credential_id": cred.id, "new_activated_at": now,
                                        "new_valid_until": valid_until})
-    active = plain(CredentialRow, cred)._replace(status=CredentialStatus.ACTIVE.value, activated_at=now,
-                                    valid_until=valid_until, failed_logins=0)
+    active = plain(CredentialRow, cred)._replace(
+        status=CredentialStatus.ACTIVE.value, activated_at=now, valid_until=valid_until,
+        failed_logins=0)
     events.append(NewEvent(actor, terminal, "credential.activated", customer_no=customer_no,
                            target=f"credential:{cred.id}",
                            detail={"channel": cred.channel, "device_id": cred.device_id,

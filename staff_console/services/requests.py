@@ -49,7 +49,6 @@ from .common import (
     RequestRow,
     StaffName,
     actor_name,
-    check_standing,
     credential_by_id,
     current_staff,
     event,
@@ -57,6 +56,7 @@ from .common import (
     plain,
     record,
     request_view,
+    require_standing,
     staff_names,
 )
 from .customers import current_of
@@ -243,10 +243,9 @@ def _lock_for_decision(s: Session, actor: Actor, request_id: int,
     conn = s.connection()
     customer = conn.execute(_LOCK_CUSTOMER_OF_REQUEST,
                             {"request_id": request_id, "staff_id": actor.staff_id}).first()
+    require_standing(s, actor, customer)  # before "no such request"
     if customer is None:
-        current_staff(s, actor)  # refused or not, before "no such request"
         raise not_found("request", request_id)
-    check_standing(customer.standing)
     found = conn.execute(_LOCK_REQUEST, {"request_id": request_id}).one()
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")

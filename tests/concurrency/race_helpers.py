@@ -112,6 +112,11 @@ def scalar(engine, text: str, **params):
         return conn.execute(sa.text(text), params).scalar()
 
 
+def count_events(engine, action: str) -> int:
+    """Chained audit events with this action."""
+    return scalar(engine, "SELECT count(*) FROM audit_event WHERE action = :a", a=action)
+
+
 def invariant_violations(engine) -> dict[str, list[tuple]]:
     """The store-wide invariants, read with plain SQL (not through the services)."""
     checks = {

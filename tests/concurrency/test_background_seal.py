@@ -13,6 +13,7 @@ from race_helpers import (
     ROUNDS,
     assert_store_consistent,
     codes,
+    count_events,
     race,
     scalar,
     terminal_backend,
@@ -25,10 +26,6 @@ from staff_console.services.customers import search_customers, show_customer
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, reject_request
 from staff_console.store.sealer import BUSY, BackgroundSealer
-
-
-def _count(engine, action: str) -> int:
-    return scalar(engine, "SELECT count(*) FROM audit_event WHERE action = :a", a=action)
 
 
 def test_background_sealed_terminals_make_one_chain(world, terminals):
@@ -66,8 +63,8 @@ def test_background_sealed_terminals_make_one_chain(world, terminals):
     for action, n in done.items():
         if action in ("request.approved", "request.rejected"):
             continue
-        assert _count(engine, action) == n, action
-    decided = _count(engine, "request.approved") + _count(engine, "request.rejected")
+        assert count_events(engine, action) == n, action
+    decided = count_events(engine, "request.approved") + count_events(engine, "request.rejected")
     assert decided == ROUNDS + 1  # one decision per raced request, plus the first approval
     total = assert_store_consistent(b)
     assert scalar(engine, "SELECT seq FROM audit_head") == total
@@ -96,7 +93,7 @@ def test_dispose_chains_what_the_sealer_left(world, db_url):
     terminal.store.dispose()
     engine = world.backend.store.engine
     assert scalar(engine, "SELECT count(*) FROM audit_outbox") == 0
-    assert _count(engine, "customer.view") == 3
+    assert count_events(engine, "customer.view") == 3
     assert_store_consistent(world.backend)
 
 

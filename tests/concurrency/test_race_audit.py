@@ -8,6 +8,7 @@ from race_helpers import (
     ROUNDS,
     assert_store_consistent,
     codes,
+    count_events,
     race,
     rows,
     scalar,
@@ -20,10 +21,6 @@ from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request
 
 
-def _count(engine, action: str) -> int:
-    return scalar(engine, "SELECT count(*) FROM audit_event WHERE action = :a", a=action)
-
-
 def test_concurrent_appends_make_one_chain(world, terminals):
     b, clock = world.backend, world.clock
     engine = b.store.engine
@@ -33,7 +30,7 @@ def test_concurrent_appends_make_one_chain(world, terminals):
     n = 8
     backs = terminals(n)
     actors = [world.teller, world.teller2, world.manager, world.auditor] * 2
-    before = {a: _count(engine, a) for a in ("customer.search", "customer.view",
+    before = {a: count_events(engine, a) for a in ("customer.search", "customer.view",
                                               "credential.login")}
     ok = {"customer.search": 0, "customer.view": 0, "credential.login": 0}
     for r in range(ROUNDS):
@@ -60,7 +57,7 @@ def test_concurrent_appends_make_one_chain(world, terminals):
                       "credential.login")[(r + i) % 4]
             ok[action] += 1
     for action, done in ok.items():
-        assert _count(engine, action) - before[action] == done, action
+        assert count_events(engine, action) - before[action] == done, action
     total = assert_store_consistent(b)
     assert rows(engine, "SELECT min(seq), max(seq), count(*) FROM audit_event") == [
         (1, total, total)]
@@ -82,6 +79,6 @@ def test_seals_racing_each_other_chain_every_event_once(world, terminals):
         out = race(calls)
         assert all(o.ok for o in out), [repr(o.error) for o in out if not o.ok]
         searches += len(backs)
-    assert _count(engine, "customer.search") == searches
+    assert count_events(engine, "customer.search") == searches
     assert scalar(engine, "SELECT count(*) FROM audit_outbox") == 0
     assert_store_consistent(b)
