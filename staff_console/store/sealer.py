@@ -18,6 +18,14 @@ seal before. If the process dies first, the next seal of any terminal (or reader
 
 A seal that fails (the store went away) leaves the events where they are; the sealer tries
 again at its next wake-up and `close` tries once more; nothing is lost either way.
+
+The linger adapts to the fleet. A sealer whose events another terminal's seal already took,
+or that found another seal at work, doubles its linger (up to `MAX_LINGER_FACTOR` times the
+base); one that chained events itself goes back to the base. A terminal working alone keeps
+the short linger; with many terminals most of them look less often, because one seal serves
+everyone waiting. Measured in the load benchmark (16 terminals): with a fixed 50 ms linger the
+sealers made 0.57 attempts per use case, three in four of them wasted (events already taken, or
+another seal at work), about 1.7 round trips per use case; see docs/postgresql.md.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from collections.abc import Callable
 log = logging.getLogger(__name__)
 
 DEFAULT_LINGER_S = 0.05
+MAX_LINGER_FACTOR = 8  # a backed-off sealer looks every 0.4 s at the default linger
 BUSY = -1  # what `seal` returns when another seal holds the chain's head
 
 
@@ -37,7 +46,8 @@ class BackgroundSealer:
 
     def __init__(self, seal: Callable[[list[int]], int], *, linger: float = DEFAULT_LINGER_S):
         self._seal = seal  # seals everything waiting; given ids, first checks they still wait
-        self._linger = linger
+        self._base_linger = linger
+        self._linger = linger  # the current one: between the base and MAX_LINGER_FACTOR times it
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._waiting: list[int] = []
@@ -69,12 +79,14 @@ class BackgroundSealer:
             if not mine:
                 continue
             try:
-                if self._seal(mine) == BUSY:
+                sealed = self._seal(mine)
+                if sealed == BUSY:
                     # Another terminal is sealing; it may or may not take ours (its snapshot
                     # may predate our commit). Look again after the next linger.
                     with self._lock:
                         self._waiting[:0] = mine
                     self._wake.set()
+                self._adapt_linger(sealed)
             except Exception as exc:  # noqa: BLE001 - the events wait in the outbox; retry
                 log.warning("audit seal failed, events wait in the outbox: %s",
                             type(exc).__name__)
@@ -82,6 +94,18 @@ class BackgroundSealer:
                     self._waiting[:0] = mine
                 threading.Event().wait(min(1.0, self._linger * 50))
                 self._wake.set()
+
+    def _adapt_linger(self, sealed: int) -> None:
+        """Back off while other terminals' seals do the work (they took our events, or one was
+        at work); back to the base linger once this one chains events itself."""
+        if sealed > 0:
+            self._linger = self._base_linger
+        else:
+            self._linger = min(self._linger * 2, self._base_linger * MAX_LINGER_FACTOR)
+
+    @property
+    def linger(self) -> float:
+        return self._linger
 
     def close(self) -> None:
         """Stop the thread (the caller then seals what is left)."""

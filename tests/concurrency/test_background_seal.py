@@ -25,7 +25,7 @@ from staff_console.services.audit_trail import list_events, verify_audit
 from staff_console.services.customers import search_customers, show_customer
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, reject_request
-from staff_console.store.sealer import BUSY, BackgroundSealer
+from staff_console.store.sealer import BUSY, MAX_LINGER_FACTOR, BackgroundSealer
 
 
 def test_background_sealed_terminals_make_one_chain(world, terminals):
@@ -133,6 +133,32 @@ def test_sealer_looks_again_when_another_seal_was_at_work():
     assert seal.done.wait(10)
     sealer.close()
     assert seal.calls == [[7], [7]]  # not dropped: that seal may have missed our event
+
+
+def _wait_for_calls(seal: _FakeSeal, n: int) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while len(seal.calls) < n:
+        assert time.monotonic() < deadline, seal.calls
+        time.sleep(0.001)
+    time.sleep(0.01)  # the thread adapts its linger right after the call returns
+
+
+def test_sealer_backs_off_while_other_terminals_seal_and_returns_when_it_seals_itself():
+    """Events another terminal's seal took (0), or another seal at work (BUSY): the linger
+    doubles, up to its cap. A seal that chained events itself: back to the base linger."""
+    seal = _FakeSeal(0, 0, BUSY, 0, 0, 3, 0)
+    sealer = BackgroundSealer(seal, linger=0.002)
+    seen = []
+    for ids, calls in (([1], 1), ([2], 2), ([3], 4), ([4], 5), ([5, 6, 7], 6), ([8], 7)):
+        sealer.notify(ids)
+        _wait_for_calls(seal, calls)
+        seen.append(round(sealer.linger, 6))
+    sealer.close()
+    cap = 0.002 * MAX_LINGER_FACTOR
+    assert seen == [0.004, 0.008, cap, cap, 0.002, 0.004]
+    assert seal.calls[2:4] == [[3], [3]]  # BUSY: the same events again, after the longer linger
 
 
 def test_sealer_batches_what_gathered_during_its_linger():
