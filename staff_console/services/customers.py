@@ -7,6 +7,7 @@ terminal, which customers, what was done.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
 
@@ -308,6 +309,30 @@ def _search_statement(where, by_chosung: bool) -> sa.Select:
 
 _SEARCH = {(kind, by_chosung): _search_statement(where, by_chosung)
            for kind, where in _SEARCH_WHERE.items() for by_chosung in (False, True)}
+_SHARED_PARAMS = frozenset({"want", "staff_id"})
+
+
+def _numbered(kind: str, by_chosung: bool, n: int) -> sa.Select:
+    """A kind's statement with its own parameters renamed `<name>_<n>` (`want` and `staff_id`
+    are the same for every kind), so that several kinds fit in one statement."""
+    def rename(element):
+        if (isinstance(element, sa.BindParameter) and not element.unique  # not a literal
+                and element.key not in _SHARED_PARAMS):
+            return sa.bindparam(f"{element.key}_{n}", type_=element.type)
+        return None
+    return sa.sql.visitors.replacement_traverse(_SEARCH[kind, by_chosung], {}, rename)
+
+
+@functools.lru_cache(maxsize=64)  # a handful of combinations: classify_query decides them
+def _search_of(kinds: tuple[str, ...], by_chosung: bool) -> sa.Select | sa.CompoundSelect:
+    """One statement for all the kinds a query can mean: a query of digits can be a birth date,
+    an account and a customer number at once, and each kind would otherwise cost a round trip.
+    Each kind keeps its own order and limit (a subquery); the union is merged by the caller."""
+    if len(kinds) == 1:
+        return _SEARCH[kinds[0], by_chosung]
+    return sa.union_all(*[
+        sa.select(_numbered(kind, by_chosung, n).subquery(f"k{n}"))
+        for n, kind in enumerate(kinds)])
 
 
 def _summary(c: sa.Row) -> CustomerSummary:
@@ -342,13 +367,18 @@ def search_customers(
         conn = s.connection()
         want = offset + limit + 1
         by_chosung = any(kind == "chosung" for kind, _ in kinds)
+        statement = _search_of(tuple(
+            "chosung_mixed" if kind == "chosung" and "pattern" in params else kind
+            for kind, params in kinds), by_chosung)
+        values = {"want": want, "staff_id": actor.staff_id}
+        if len(kinds) == 1:
+            values.update(kinds[0][1])
+        else:
+            for n, (_kind, params) in enumerate(kinds):
+                values.update({f"{name}_{n}": value for name, value in params.items()})
         found: dict[str, sa.Row] = {}
-        for kind, params in kinds:
-            if kind == "chosung" and "pattern" in params:
-                kind = "chosung_mixed"
-            for c in conn.execute(_SEARCH[kind, by_chosung],
-                                  {**params, "want": want, "staff_id": actor.staff_id}):
-                found.setdefault(c.customer_no, c)
+        for c in conn.execute(statement, values):
+            found.setdefault(c.customer_no, c)  # a customer found by two kinds comes twice
         rows = list(found.values())
         require_standing(s, actor, rows[0] if rows else None)  # before saying "none"
         require_role(actor, READ_ROLES, "search customers")

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 
 import pytest
+import sqlalchemy as sa
 from svc_helpers import events_after, last_seq, refused, snapshot
 
 from staff_console.domain.hangul import chosung_key
@@ -49,6 +50,28 @@ def found(world, q, **kw):
 ])
 def test_every_kind_of_query(world, q, expected):
     assert found(world, q) == expected
+
+
+def test_a_query_of_several_kinds_finds_each_kind_in_one_statement(world):
+    """"900101" is a birth date, an account number and a customer number at once: each kind
+    finds its own customer (each with its own parameter value), merged by name, in one SELECT
+    (one round trip) besides the access-log event."""
+    import_customers(world.backend, world.admin, HEADER
+                     + "900101,가나다,851111-1234567,010-8888-1111,001,Y,\n"
+                     + "X9,나다라,861111-1234567,010-8888-2222,001,Y,900101\n", clock=world.clock)
+    statements = []
+    engine = world.backend.store.engine
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert found(world, "900101") == ["C004", "900101", "X9", "C001"]
+        assert found(world, "900101", limit=2, offset=1) == ["900101", "X9"]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    searches = [s for s in statements if "FROM customer" in s]
+    assert len(searches) == 2, searches  # one per search
 
 
 def test_invalid_queries(world):
