@@ -12,7 +12,7 @@ from sqlmodel import Session
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError, not_found
 from ..domain.ids import mask_phone
-from ..domain.states import effective_status
+from ..domain.states import RequestKind, effective_status
 from ..domain.validity import days_left
 from ..store.audit import NewEvent, append_events
 from ..store.engine import Store
@@ -287,7 +287,9 @@ def request_view(
     if not with_details:
         evidence = []
     elif evidence is None:
-        evidence = evidence_of(session, req.id)
+        # Only registrations from the channel carry verification evidence (services/intake.py).
+        evidence = (evidence_of(session, req.id) if req.kind == RequestKind.REGISTRATION.value
+                    else [])
     if with_details:
         cred = credential if credential is not None else credential_by_id(
             session, req.credential_id)

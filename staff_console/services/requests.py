@@ -46,10 +46,10 @@ from .common import (
     REQUEST,
     STAFF,
     STANDING,
+    CredentialRow,
     RequestRow,
     StaffName,
     actor_name,
-    credential_by_id,
     current_staff,
     event,
     lock_customer_channel,
@@ -84,10 +84,17 @@ _LOCK_CUSTOMER_OF_REQUEST = sa.select(CUSTOMER, STANDING).where(
     CUSTOMER.c.id == sa.select(REQUEST.c.customer_id).where(REQUEST.c.id == _bp("request_id"))
     .scalar_subquery()).with_for_update(of=CUSTOMER)
 _MAKER = STAFF.alias("maker")
+# The request with its credential (`cred_*` columns), both locked in that order (PostgreSQL
+# locks the rows of one statement in the order of FOR UPDATE OF): a decision needs both, and
+# one statement is one round trip. Every request has a credential (the one it registers or
+# revokes).
 _LOCK_REQUEST = sa.select(
     REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
-).select_from(REQUEST.outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id)).where(
-    REQUEST.c.id == _bp("request_id")).with_for_update(of=REQUEST)
+    *[CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
+).select_from(
+    REQUEST.join(CREDENTIAL, CREDENTIAL.c.id == REQUEST.c.credential_id)
+    .outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id),
+).where(REQUEST.c.id == _bp("request_id")).with_for_update(of=[REQUEST, CREDENTIAL])
 _LOCK_CREDENTIAL = sa.select(CREDENTIAL).where(
     CREDENTIAL.c.id == _bp("credential_id")).with_for_update()
 _DECIDE = sa.update(REQUEST).where(REQUEST.c.id == _bp("request_id")).values(
@@ -177,12 +184,14 @@ def request_revocation(
 def _approve(
     s: Session, req, customer, actor_no: str, terminal: str, now: datetime,
     authority: Authority, delegation_id: int | None, note: str | None, today,
-    decider_id: int | None = None,
+    decider_id: int | None = None, cred: CredentialRow | None = None,
 ) -> tuple[list[NewEvent], sa.Row, object]:
     """Approve a locked pending request; returns the events, and the request's and its
-    credential's rows as they now are."""
-    conn = s.connection()
-    cred = conn.execute(_LOCK_CREDENTIAL, {"credential_id": req.credential_id}).one()
+    credential's rows as they now are. `cred`: the request's credential, if the caller
+    locked it already (a decision does, with the request)."""
+    if cred is None:
+        cred = s.connection().execute(
+            _LOCK_CREDENTIAL, {"credential_id": req.credential_id}).one()
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
@@ -270,16 +279,16 @@ def _decide(
             actor, request_branch=locked.branch_code, maker_staff_id=locked.maker_staff_id,
             delegations=[] if manager_here else _windows(s, actor), at=now,
         )
+        cred = plain(CredentialRow, locked, prefix="cred_")
         if approve:
             events, req, cred = _approve(
                 s, locked, customer, actor.employee_no, actor.terminal, now, authority,
-                delegation_id, text, today, decider_id=actor.staff_id)
+                delegation_id, text, today, decider_id=actor.staff_id, cred=cred)
         else:
             events = [event(actor, "request.rejected", customer_no=customer.customer_no,
                             target=f"request:{locked.id}",
                             detail={"kind": locked.kind, "authority": authority.value,
                                     "delegation": delegation_id, "note": text})]
-            cred = credential_by_id(s, locked.credential_id)
             if locked.kind == RequestKind.REGISTRATION.value:
                 more, cred = lifecycle.reject_pending(
                     s, cred, now, "registration rejected", actor.employee_no, actor.terminal,
@@ -322,7 +331,8 @@ def withdraw_request(
         if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
         req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)
-        view = request_view(s, req, today, customer=customer, names=actor_name(actor))
+        view = request_view(s, req, today, customer=customer, names=actor_name(actor),
+                            credential=plain(CredentialRow, locked, prefix="cred_"))
         record(s, backend.store, now, event(actor, "request.withdrawn",
                                             customer_no=customer.customer_no,
                                             target=f"request:{req.id}", detail={"kind": req.kind}))
