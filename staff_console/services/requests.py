@@ -1,8 +1,8 @@
 """Maker-checker: revocation requests at a branch, decisions under 지점장 전결, withdrawal.
 
 Concurrency (PostgreSQL at READ COMMITTED; on SQLite BEGIN IMMEDIATE runs writers one at a
-time): a decision locks the customer row, then the request row (SELECT ... FOR UPDATE), and
-re-reads the status under the lock; a second decider (approve, reject or the maker's withdraw)
+time): a decision locks the customer row, then the request row with its credential's (SELECT
+... FOR UPDATE), and re-reads the status under the lock; a second decider (approve, reject or the maker's withdraw)
 waits on the lock and then sees the committed status: ALREADY_DECIDED. Exactly one decision and
 one decision event per request. Locking the customer first also orders the decision against
 everything else that changes that customer's credentials (intake, logins, revocation requests,
