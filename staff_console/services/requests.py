@@ -1,16 +1,17 @@
 """Maker-checker: revocation requests at a branch, decisions under 지점장 전결, withdrawal.
 
 Concurrency (PostgreSQL at READ COMMITTED; on SQLite BEGIN IMMEDIATE runs writers one at a
-time): a decision locks the customer row, then the request row with its credential's (SELECT
-... FOR UPDATE), and re-reads the status under the lock; a second decider (approve, reject or the maker's withdraw)
-waits on the lock and then sees the committed status: ALREADY_DECIDED. Exactly one decision and
-one decision event per request. Locking the customer first also orders the decision against
-everything else that changes that customer's credentials (intake, logins, revocation requests,
-other decisions), which all lock the customer row first. The order customer -> request ->
-credentials -> audit head is the same in every use case, so two transactions never wait on
-each other in a cycle; the audit append comes last (after the result is built) because the head
-lock is held until commit. The partial unique indexes back all this up in the database: a path
-that forgot a lock would fail with a unique violation, never leave two current credentials.
+time): a decision locks the customer row, then the request row with its credential's (SELECT ...
+FOR UPDATE), and re-reads the status under the lock; a second decider (approve, reject or the
+maker's withdraw) waits on the lock and then sees the committed status: ALREADY_DECIDED. Exactly
+one decision and one decision event per request. Locking the customer first also orders the
+decision against everything else that changes that customer's credentials (intake, logins,
+revocation requests, other decisions), which all lock the customer row first. The order customer
+-> request -> credentials -> audit head is the same in every use case, so two transactions never
+wait on each other in a cycle; the audit append comes last (after the result is built) because
+the head lock is held until commit. The partial unique indexes back all this up in the database:
+a path that forgot a lock would fail with a unique violation, never leave two current
+credentials.
 """
 
 from __future__ import annotations
