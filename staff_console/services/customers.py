@@ -31,7 +31,7 @@ from ..domain.ids import (
     phone_digits,
 )
 from ..domain.matrix import CustomerFacts, evaluate
-from ..domain.states import CURRENT, CredentialStatus, effective_status
+from ..domain.states import CURRENT, CredentialStatus, RequestStatus, effective_status
 from ..store.tables import Account, Branch, Credential, Customer
 from .backend import Backend
 from .common import (
@@ -40,6 +40,7 @@ from .common import (
     REQUEST,
     STANDING,
     CredentialRow,
+    RequestRow,
     credential_view,
     current_staff,
     customer_by_no,
@@ -403,23 +404,29 @@ def search_customers(
 _CREDENTIALS_OF = sa.select(CREDENTIAL).where(
     CREDENTIAL.c.customer_id == _bp("customer_id"),
 ).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
-# The customer, its branch's name, its accounts, the viewer's standing and its credentials
-# (newest first) in one statement: a row per credential (`cred_*` columns), or one row with
-# none. One round trip instead of two, for the screen staff open most.
+# The customer, its branch's name, its accounts, the viewer's standing, its credentials (newest
+# first) and their pending requests, in one statement: a row per credential (`cred_*` columns)
+# with its pending request if it has one (`req_*`), or one row with no credential. One round
+# trip, for the screen staff open most. Every request is about one credential of its customer
+# (the one it registers or revokes), and a credential has at most one pending request: a
+# pending registration's credential is pending, a revocation's is current.
+_PENDING = REQUEST.alias("pending_request")
 _CUSTOMER_DETAIL = sa.select(
     CUSTOMER, _BRANCH.c.name.label("branch_name"),
     sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
     .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
     STANDING,
     *[CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
+    *[_PENDING.c[name].label(f"req_{name}") for name in RequestRow._fields],
 ).select_from(
     CUSTOMER.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)
-    .outerjoin(CREDENTIAL, CREDENTIAL.c.customer_id == _C.id),
+    .outerjoin(CREDENTIAL, CREDENTIAL.c.customer_id == _C.id)
+    # The customer's requests (ix_request_customer, as before), attached to their credential.
+    .outerjoin(_PENDING, sa.and_(_PENDING.c.customer_id == _C.id,
+                                 _PENDING.c.credential_id == CREDENTIAL.c.id,
+                                 _PENDING.c.status == RequestStatus.PENDING.value)),
 ).where(_C.customer_no == _bp("no")).order_by(
-    CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
-_PENDING_OF = sa.select(REQUEST).where(
-    REQUEST.c.customer_id == _bp("customer_id"), REQUEST.c.status == "pending",
-).order_by(REQUEST.c.created_at, REQUEST.c.id)
+    CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc(), _PENDING.c.id)
 
 
 def credentials_of(s: Session, customer_id: int) -> list[sa.Row]:
@@ -448,12 +455,17 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
         if not rows:
             raise not_found("customer", customer_no)
         c = rows[0]
-        creds = [plain(CredentialRow, row, prefix="cred_") for row in rows
-                 if row.cred_id is not None]
+        by_id: dict[int, CredentialRow] = {}  # newest first; once each, should one repeat
+        pending: list[RequestRow] = []
+        for row in rows:
+            if row.cred_id is not None:
+                by_id.setdefault(row.cred_id, plain(CredentialRow, row, prefix="cred_"))
+            if row.req_id is not None:
+                pending.append(plain(RequestRow, row, prefix="req_"))
+        creds = list(by_id.values())
+        pending.sort(key=lambda r: (r.created_at, r.id))  # oldest first, as the approvals box
         mts = current_of(creds, Channel.MTS, today)
         web = current_of(creds, Channel.WEB, today)
-        pending = conn.execute(_PENDING_OF, {"customer_id": c.id}).all()
-        by_id = {cred.id: cred for cred in creds}
         detail = CustomerDetail(
             customer_no=c.customer_no,
             name=c.name,

@@ -175,14 +175,30 @@ def test_the_customer_view_shows_every_credential_newest_first_with_both_channel
     second = activate(world, "C001", "mts", "iphone")
     c.advance(days=1)
     waiting = register(world, "C001", "web", "firefox")
-    detail = show_customer(b, world.teller, "C001", clock=c)
+    c.advance(hours=1)
+    revoking = requests_service.request_revocation(
+        b, world.teller, customer_no="C001", channel="mts", reason="lost_device", clock=c)
+    statements = []
+    sa.event.listen(b.store.engine, "before_cursor_execute",
+                    seen := lambda _conn, _cur, statement, *_: statements.append(statement))
+    try:
+        detail = show_customer(b, world.teller, "C001", clock=c)
+    finally:
+        sa.event.remove(b.store.engine, "before_cursor_execute", seen)
+    # One statement reads the customer, its credentials and their pending requests.
+    assert len([x for x in statements if "FROM customer" in x or "FROM request" in x]) == 1
     assert [h.id for h in detail.history] == [
         waiting.credential_id, second.credential_id, web.credential_id, first.credential_id]
     assert [h.status for h in detail.history] == ["pending", "active", "active", "replaced"]
     assert detail.mts.id == second.credential_id and detail.web.id == web.credential_id
     assert detail.accounts == ["12345678901", "12345678902"]
-    assert [p.id for p in detail.pending] == [waiting.request_id]
-    assert detail.pending[0].credential.id == waiting.credential_id
+    # The pending requests, oldest first, each with its credential; the decided ones (the
+    # three approved registrations) are not among them.
+    assert [(p.id, p.kind, p.credential.id) for p in detail.pending] == [
+        (waiting.request_id, "registration", waiting.credential_id),
+        (revoking.id, "revocation", second.credential_id)]
+    assert [(p.maker, p.maker_name) for p in detail.pending] == [(None, None), ("T001", "이창구")]
+    assert {e.kind for e in detail.pending[0].evidence} == {"id_card", "one_won", "phone"}
     # A customer with no credential at all: one row, no history.
     bare = show_customer(b, world.teller, "C002", clock=c)
     assert bare.history == [] and bare.mts is None and bare.web is None
