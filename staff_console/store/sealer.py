@@ -24,7 +24,7 @@ or that found another seal at work, doubles its linger (up to `MAX_LINGER_FACTOR
 base); one that chained events itself goes back to the base. A terminal working alone keeps
 the short linger; with many terminals most of them look less often, because one seal serves
 everyone waiting. Measured in the load benchmark (16 terminals): with a fixed 50 ms linger the
-sealers made 0.57 attempts per use case, three in four of them wasted (events already taken, or
+sealers made 0.57 attempts per use case, 85% of them wasted (events already taken, or
 another seal at work), about 1.7 round trips per use case; see docs/postgresql.md.
 """
 
