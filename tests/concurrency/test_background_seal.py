@@ -135,14 +135,17 @@ def test_sealer_looks_again_when_another_seal_was_at_work():
     assert seal.calls == [[7], [7]]  # not dropped: that seal may have missed our event
 
 
-def _wait_for_calls(seal: _FakeSeal, n: int) -> None:
+def _settles(sealer: BackgroundSealer, seal: _FakeSeal, calls: int, linger: float) -> bool:
+    """Whether, within 10 s, the sealer has made `calls` seals and then set its linger to
+    `linger` (it adapts right after each seal returns, on its own thread)."""
     import time
 
     deadline = time.monotonic() + 10
-    while len(seal.calls) < n:
-        assert time.monotonic() < deadline, seal.calls
+    while time.monotonic() < deadline:
+        if len(seal.calls) == calls and abs(sealer.linger - linger) < 1e-9:
+            return True
         time.sleep(0.001)
-    time.sleep(0.01)  # the thread adapts its linger right after the call returns
+    return False
 
 
 def test_sealer_backs_off_while_other_terminals_seal_and_returns_when_it_seals_itself():
@@ -150,14 +153,15 @@ def test_sealer_backs_off_while_other_terminals_seal_and_returns_when_it_seals_i
     doubles, up to its cap. A seal that chained events itself: back to the base linger."""
     seal = _FakeSeal(0, 0, BUSY, 0, 0, 3, 0)
     sealer = BackgroundSealer(seal, linger=0.002)
-    seen = []
-    for ids, calls in (([1], 1), ([2], 2), ([3], 4), ([4], 5), ([5, 6, 7], 6), ([8], 7)):
-        sealer.notify(ids)
-        _wait_for_calls(seal, calls)
-        seen.append(round(sealer.linger, 6))
-    sealer.close()
     cap = 0.002 * MAX_LINGER_FACTOR
-    assert seen == [0.004, 0.008, cap, cap, 0.002, 0.004]
+    steps = [([1], 1, 0.004), ([2], 2, 0.008), ([3], 4, cap),  # BUSY, then taken on the retry
+             ([4], 5, cap), ([5, 6, 7], 6, 0.002), ([8], 7, 0.004)]
+    try:
+        for ids, calls, linger in steps:
+            sealer.notify(ids)
+            assert _settles(sealer, seal, calls, linger), (ids, seal.calls, sealer.linger)
+    finally:
+        sealer.close()
     assert seal.calls[2:4] == [[3], [3]]  # BUSY: the same events again, after the longer linger
 
 
