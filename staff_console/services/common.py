@@ -213,6 +213,12 @@ def plain(row_type, row, *, prefix: str = ""):
     return row_type(*[getattr(row, prefix + name) for name in row_type._fields])
 
 
+def prefixed_columns(table: sa.Table | sa.Alias, row_type, prefix: str) -> list:
+    """The columns of `row_type` from `table`, labelled `prefix` + name: for a statement that
+    joins several tables, read back with `plain(row_type, row, prefix=prefix)`."""
+    return [table.c[name].label(prefix + name) for name in row_type._fields]
+
+
 def staff_names(session: Session, *ids: int | None) -> dict[int, sa.Row]:
     """(employee_no, name) of the given staff ids, in one statement."""
     wanted = sorted({i for i in ids if i is not None})

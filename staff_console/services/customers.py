@@ -46,6 +46,7 @@ from .common import (
     customer_by_no,
     event,
     plain,
+    prefixed_columns,
     record,
     request_view,
     require_standing,
@@ -328,9 +329,10 @@ def _numbered(kind: str, by_chosung: bool, n: int) -> sa.Select:
 def _search_of(kinds: tuple[str, ...], by_chosung: bool) -> sa.Select | sa.CompoundSelect:
     """One statement for all the kinds a query can mean: a query of digits can be a birth date,
     an account and a customer number at once, and each kind would otherwise cost a round trip.
-    Each kind keeps its own order and limit (a subquery); the union is merged by the caller."""
+    Each kind keeps its own order and limit (a subquery); the union is merged by the caller.
+    The parameters of the n-th kind are named `<name>_<n>`, whether one kind or several."""
     if len(kinds) == 1:
-        return _SEARCH[kinds[0], by_chosung]
+        return _numbered(kinds[0], by_chosung, 0)
     return sa.union_all(*[
         sa.select(_numbered(kind, by_chosung, n).subquery(f"k{n}"))
         for n, kind in enumerate(kinds)])
@@ -372,11 +374,8 @@ def search_customers(
             "chosung_mixed" if kind == "chosung" and "pattern" in params else kind
             for kind, params in kinds), by_chosung)
         values = {"want": want, "staff_id": actor.staff_id}
-        if len(kinds) == 1:
-            values.update(kinds[0][1])
-        else:
-            for n, (_kind, params) in enumerate(kinds):
-                values.update({f"{name}_{n}": value for name, value in params.items()})
+        for n, (_kind, params) in enumerate(kinds):
+            values.update({f"{name}_{n}": value for name, value in params.items()})
         found: dict[str, sa.Row] = {}
         for c in conn.execute(statement, values):
             found.setdefault(c.customer_no, c)  # a customer found by two kinds comes twice
@@ -416,8 +415,8 @@ _CUSTOMER_DETAIL = sa.select(
     sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
     .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
     STANDING,
-    *[CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
-    *[_PENDING.c[name].label(f"req_{name}") for name in RequestRow._fields],
+    *prefixed_columns(CREDENTIAL, CredentialRow, "cred_"),
+    *prefixed_columns(_PENDING, RequestRow, "req_"),
 ).select_from(
     CUSTOMER.outerjoin(_BRANCH, _BRANCH.c.code == _C.branch_code)
     .outerjoin(CREDENTIAL, CREDENTIAL.c.customer_id == _C.id)

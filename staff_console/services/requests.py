@@ -55,6 +55,7 @@ from .common import (
     event,
     lock_customer_channel,
     plain,
+    prefixed_columns,
     record,
     request_view,
     require_standing,
@@ -91,7 +92,7 @@ _MAKER = STAFF.alias("maker")
 # revokes).
 _LOCK_REQUEST = sa.select(
     REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
-    *[CREDENTIAL.c[name].label(f"cred_{name}") for name in CredentialRow._fields],
+    *prefixed_columns(CREDENTIAL, CredentialRow, "cred_"),
 ).select_from(
     REQUEST.join(CREDENTIAL, CREDENTIAL.c.id == REQUEST.c.credential_id)
     .outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id),
