@@ -248,9 +248,9 @@ def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
 
 
 def _lock_for_decision(s: Session, actor: Actor, request_id: int,
-                       now: datetime) -> tuple[sa.Row, sa.Row]:
-    """Check the actor's standing, lock customer then request, and check the request can still
-    be decided."""
+                       now: datetime) -> tuple[sa.Row, sa.Row, CredentialRow]:
+    """Check the actor's standing, lock customer then request and its credential, and check the
+    request can still be decided. Returns the request, the customer and the credential."""
     conn = s.connection()
     customer = conn.execute(_LOCK_CUSTOMER_OF_REQUEST,
                             {"request_id": request_id, "staff_id": actor.staff_id}).first()
@@ -262,7 +262,7 @@ def _lock_for_decision(s: Session, actor: Actor, request_id: int,
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
     if now >= found.expires_at:
         raise ConsoleError("REQUEST_EXPIRED", f"request {request_id} passed its deadline")
-    return found, customer
+    return found, customer, plain(CredentialRow, found, prefix="cred_")
 
 
 def _decide(
@@ -274,14 +274,13 @@ def _decide(
     text = _clean_note(note, required=not approve)
 
     def work(s: Session) -> RequestView:
-        locked, customer = _lock_for_decision(s, actor, request_id, now)
+        locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
         # The branch's manager needs no delegation window: do not read them then.
         manager_here = actor.role is Role.MANAGER and actor.branch_code == locked.branch_code
         authority, delegation_id = decision_authority(
             actor, request_branch=locked.branch_code, maker_staff_id=locked.maker_staff_id,
             delegations=[] if manager_here else _windows(s, actor), at=now,
         )
-        cred = plain(CredentialRow, locked, prefix="cred_")
         if approve:
             events, req, cred = _approve(
                 s, locked, customer, actor.employee_no, actor.terminal, now, authority,
@@ -329,12 +328,12 @@ def withdraw_request(
     today = seoul_date(now)
 
     def work(s: Session) -> RequestView:
-        locked, customer = _lock_for_decision(s, actor, request_id, now)
+        locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
         if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
         req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)
         view = request_view(s, req, today, customer=customer, names=actor_name(actor),
-                            credential=plain(CredentialRow, locked, prefix="cred_"))
+                            credential=cred)
         record(s, backend.store, now, event(actor, "request.withdrawn",
                                             customer_no=customer.customer_no,
                                             target=f"request:{req.id}", detail={"kind": req.kind}))
