@@ -11,8 +11,11 @@ NARROW = (80, 24)
 
 
 async def _still(pilot) -> None:
-    """No worker, no loading indicator, no blinking cursor."""
+    """No worker, no loading indicator, no animation under way, no blinking cursor. (A tab's
+    underline slides to its new width when a count in its label arrives: a snapshot taken
+    mid-slide once failed in CI.)"""
     await settle(pilot)
+    await pilot.wait_for_scheduled_animations()
     for box in pilot.app.screen.query(Input):
         box.cursor_blink = False
     await pilot.pause()
