@@ -15,6 +15,7 @@ from ..domain.ids import mask_phone
 from ..domain.states import RequestKind, effective_status
 from ..domain.validity import days_left
 from ..store.audit import NewEvent, append_events
+from ..store.direct import DirectStatement, Row
 from ..store.engine import Store
 from ..store.tables import Credential, Customer, Request, Staff, Verification
 from .views import CredentialView, CustomerSummary, EvidenceView, RequestView
@@ -24,10 +25,11 @@ CHANNEL = "channel"
 
 # The tables as Core objects. The use cases that every terminal runs all day (search, show,
 # channel logins and registrations, requests and decisions) read and write through statements
-# built once here and in their modules, with bind parameters, and get plain rows back: building
-# a statement and its cache key per call, and ORM objects per row, was most of a use case's CPU
-# time (benchmarks/bench_load.py; docs/postgresql.md). Rows answer attribute access like the ORM
-# objects did (`row.status`), so the view builders take either.
+# built once here and in their modules, with bind parameters, run on the driver's cursor
+# (store/direct.py), and get plain rows back: building a statement and its cache key per call,
+# ORM objects per row, and then SQLAlchemy's per-execution machinery were most of a use case's
+# CPU time (benchmarks/bench_load.py; docs/postgresql.md). Rows answer attribute access like the
+# ORM objects did (`row.status`), so the view builders take either.
 CUSTOMER = Customer.__table__
 STAFF = Staff.__table__
 CREDENTIAL = Credential.__table__
@@ -42,14 +44,14 @@ STANDING = sa.select(sa.case(
     (STAFF.c.locked_at.is_not(None), "locked"),
     else_="ok",
 )).where(STAFF.c.id == sa.bindparam("staff_id")).scalar_subquery().label("standing")
-_STAFF_STANDING = sa.select(STANDING)
-_CUSTOMER_BY_NO = sa.select(CUSTOMER).where(CUSTOMER.c.customer_no == sa.bindparam("no"))
+_STAFF_STANDING = DirectStatement(sa.select(STANDING))
+_CUSTOMER_BY_NO = DirectStatement(
+    sa.select(CUSTOMER).where(CUSTOMER.c.customer_no == sa.bindparam("no")))
 _STAFF_NAMES = sa.select(STAFF.c.id, STAFF.c.employee_no, STAFF.c.name).where(
     STAFF.c.id.in_(sa.bindparam("ids", expanding=True)))
-_EVIDENCE = sa.select(
+_EVIDENCE = DirectStatement(sa.select(
     VERIFICATION.c.kind, VERIFICATION.c.passed, VERIFICATION.c.verified_at, VERIFICATION.c.detail,
-).where(VERIFICATION.c.request_id == sa.bindparam("request_id")).order_by(VERIFICATION.c.id)
-_CREDENTIAL_BY_ID = sa.select(CREDENTIAL).where(CREDENTIAL.c.id == sa.bindparam("id"))
+).where(VERIFICATION.c.request_id == sa.bindparam("request_id")).order_by(VERIFICATION.c.id))
 
 
 def record(
@@ -69,8 +71,7 @@ def event(actor: Actor, action: str, **kwargs) -> NewEvent:
 def current_staff(session: Session, actor: Actor) -> None:
     """Re-read the actor's standing in this transaction: a member locked or deactivated since
     signing in is refused from the next call on."""
-    check_standing(session.connection().execute(
-        _STAFF_STANDING, {"staff_id": actor.staff_id}).scalar())
+    check_standing(_STAFF_STANDING.scalar(session.connection(), {"staff_id": actor.staff_id}))
 
 
 def check_standing(standing: str | None) -> None:
@@ -91,11 +92,10 @@ def require_standing(session: Session, actor: Actor, row) -> None:
         check_standing(row.standing)
 
 
-def customer_by_no(session: Session, customer_no: str) -> sa.Row:
+def customer_by_no(session: Session, customer_no: str) -> Row:
     """The customer's row (all columns), unlocked: what changes a customer's credentials locks
     it with `lock_customer_channel` or in the decisions."""
-    customer = session.connection().execute(
-        _CUSTOMER_BY_NO, {"no": customer_no.strip().upper()}).first()
+    customer = _CUSTOMER_BY_NO.first(session.connection(), {"no": customer_no.strip().upper()})
     if customer is None:
         raise not_found("customer", customer_no)
     return customer
@@ -141,13 +141,15 @@ class CredentialRow(NamedTuple):
 # that the lock waited for (the race tests caught a login writing back a replaced credential's
 # old status).
 _CREDENTIAL_FIELDS = CredentialRow._fields
-_LOCK_CUSTOMER = sa.select(
+_CREDENTIAL_BY_ID = DirectStatement(
+    sa.select(CREDENTIAL).where(CREDENTIAL.c.id == sa.bindparam("id")), row_type=CredentialRow)
+_LOCK_CUSTOMER = DirectStatement(sa.select(
     CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
     CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
     STANDING,  # of the staff member acting, if one is (NULL for the channel)
-).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER)
+).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER))
 _ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
-_CHANNEL_STATE = sa.select(
+_CHANNEL_STATE = DirectStatement(sa.select(
     sa.exists().where(
         REQUEST.c.customer_id == sa.bindparam("customer_id"),
         REQUEST.c.channel == sa.bindparam("channel"), REQUEST.c.kind == sa.bindparam("kind"),
@@ -157,7 +159,7 @@ _CHANNEL_STATE = sa.select(
 ).select_from(_ONE_ROW.outerjoin(CREDENTIAL, sa.and_(
     CREDENTIAL.c.customer_id == sa.bindparam("customer_id"),
     CREDENTIAL.c.channel == sa.bindparam("channel"),
-))).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
+))).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc()))
 
 
 class RequestRow(NamedTuple):
@@ -186,20 +188,20 @@ class RequestRow(NamedTuple):
 def lock_customer_channel(
     session: Session, customer_no: str, channel: str, pending_kind: str, *,
     actor: Actor | None = None,
-) -> tuple[sa.Row, bool, list[CredentialRow]]:
+) -> tuple[Row, bool, list[CredentialRow]]:
     """Lock the customer; returns its row, whether a `pending_kind` request is pending on
     `channel`, and its credentials on `channel`, newest first. With a staff `actor`, first
     refuse one who is no longer in good standing (read with the lock)."""
     conn = session.connection()
-    customer = conn.execute(_LOCK_CUSTOMER, {
+    customer = _LOCK_CUSTOMER.first(conn, {
         "no": customer_no.strip().upper(),
-        "staff_id": actor.staff_id if actor is not None else None}).first()
+        "staff_id": actor.staff_id if actor is not None else None})
     if actor is not None:
         require_standing(session, actor, customer)
     if customer is None:
         raise not_found("customer", customer_no)
-    rows = conn.execute(_CHANNEL_STATE, {
-        "customer_id": customer.id, "channel": channel, "kind": pending_kind}).all()
+    rows = _CHANNEL_STATE.all(conn, {
+        "customer_id": customer.id, "channel": channel, "kind": pending_kind})
     creds = [plain(CredentialRow, row) for row in rows if row.id is not None]
     return customer, rows[0].pending, creds
 
@@ -228,12 +230,12 @@ def staff_names(session: Session, *ids: int | None) -> dict[int, sa.Row]:
 
 
 def evidence_of(session: Session, request_id: int) -> list[EvidenceView]:
-    rows = session.connection().execute(_EVIDENCE, {"request_id": request_id})
+    rows = _EVIDENCE.all(session.connection(), {"request_id": request_id})
     return [EvidenceView(v.kind, v.passed, v.verified_at, v.detail) for v in rows]
 
 
-def credential_by_id(session: Session, credential_id: int) -> sa.Row | None:
-    return session.connection().execute(_CREDENTIAL_BY_ID, {"id": credential_id}).first()
+def credential_by_id(session: Session, credential_id: int) -> CredentialRow | None:
+    return _CREDENTIAL_BY_ID.first(session.connection(), {"id": credential_id})
 
 
 def credential_view(cred: Credential, today: date) -> CredentialView:

@@ -32,6 +32,7 @@ from ..domain.ids import (
 )
 from ..domain.matrix import CustomerFacts, evaluate
 from ..domain.states import CURRENT, CredentialStatus, RequestStatus, effective_status
+from ..store.direct import DirectStatement, Row
 from ..store.tables import Account, Branch, Credential, Customer
 from .backend import Backend
 from .common import (
@@ -326,19 +327,19 @@ def _numbered(kind: str, by_chosung: bool, n: int) -> sa.Select:
 
 
 @functools.lru_cache(maxsize=64)  # a handful of combinations: classify_query decides them
-def _search_of(kinds: tuple[str, ...], by_chosung: bool) -> sa.Select | sa.CompoundSelect:
+def _search_of(kinds: tuple[str, ...], by_chosung: bool) -> DirectStatement:
     """One statement for all the kinds a query can mean: a query of digits can be a birth date,
     an account and a customer number at once, and each kind would otherwise cost a round trip.
     Each kind keeps its own order and limit (a subquery); the union is merged by the caller.
     The parameters of the n-th kind are named `<name>_<n>`, whether one kind or several."""
     if len(kinds) == 1:
-        return _numbered(kinds[0], by_chosung, 0)
-    return sa.union_all(*[
+        return DirectStatement(_numbered(kinds[0], by_chosung, 0))
+    return DirectStatement(sa.union_all(*[
         sa.select(_numbered(kind, by_chosung, n).subquery(f"k{n}"))
-        for n, kind in enumerate(kinds)])
+        for n, kind in enumerate(kinds)]))
 
 
-def _summary(c: sa.Row) -> CustomerSummary:
+def _summary(c: Row) -> CustomerSummary:
     """`customer_summary` of a row of _SUMMARY_COLUMNS."""
     return CustomerSummary(
         customer_no=c.customer_no, name=c.name, id_masked=c.id_masked,
@@ -376,8 +377,8 @@ def search_customers(
         values = {"want": want, "staff_id": actor.staff_id}
         for n, (_kind, params) in enumerate(kinds):
             values.update({f"{name}_{n}": value for name, value in params.items()})
-        found: dict[str, sa.Row] = {}
-        for c in conn.execute(statement, values):
+        found: dict[str, Row] = {}
+        for c in statement.all(conn, values):
             found.setdefault(c.customer_no, c)  # a customer found by two kinds comes twice
         rows = list(found.values())
         require_standing(s, actor, rows[0] if rows else None)  # before saying "none"
@@ -400,9 +401,9 @@ def search_customers(
 
 # ---------------------------------------------------------------- show
 
-_CREDENTIALS_OF = sa.select(CREDENTIAL).where(
+_CREDENTIALS_OF = DirectStatement(sa.select(CREDENTIAL).where(
     CREDENTIAL.c.customer_id == _bp("customer_id"),
-).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc())
+).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc()), row_type=CredentialRow)
 # The customer, its branch's name, its accounts, the viewer's standing, its credentials (newest
 # first) and their pending requests, in one statement: a row per credential (`cred_*` columns)
 # with its pending request if it has one (`req_*`), or one row with no credential. One round
@@ -410,7 +411,7 @@ _CREDENTIALS_OF = sa.select(CREDENTIAL).where(
 # (the one it registers or revokes), and a credential has at most one pending request: a
 # pending registration's credential is pending, a revocation's is current.
 _PENDING = REQUEST.alias("pending_request")
-_CUSTOMER_DETAIL = sa.select(
+_CUSTOMER_DETAIL = DirectStatement(sa.select(
     CUSTOMER, _BRANCH.c.name.label("branch_name"),
     sa.select(sa.func.aggregate_strings(_ACCOUNT.c.account_no, " "))
     .where(_ACCOUNT.c.customer_id == _C.id).scalar_subquery().label("account_nos"),
@@ -425,12 +426,12 @@ _CUSTOMER_DETAIL = sa.select(
                                  _PENDING.c.credential_id == CREDENTIAL.c.id,
                                  _PENDING.c.status == RequestStatus.PENDING.value)),
 ).where(_C.customer_no == _bp("no")).order_by(
-    CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc(), _PENDING.c.id)
+    CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc(), _PENDING.c.id))
 
 
-def credentials_of(s: Session, customer_id: int) -> list[sa.Row]:
+def credentials_of(s: Session, customer_id: int) -> list[CredentialRow]:
     """All of a customer's credentials, newest first."""
-    return list(s.connection().execute(_CREDENTIALS_OF, {"customer_id": customer_id}))
+    return _CREDENTIALS_OF.all(s.connection(), {"customer_id": customer_id})
 
 
 def current_of(creds: list, channel: Channel, today):
@@ -447,8 +448,8 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
 
     def work(s: Session) -> CustomerDetail:
         conn = s.connection()
-        rows = conn.execute(_CUSTOMER_DETAIL, {"no": customer_no.strip().upper(),
-                                               "staff_id": actor.staff_id}).all()
+        rows = _CUSTOMER_DETAIL.all(conn, {"no": customer_no.strip().upper(),
+                                           "staff_id": actor.staff_id})
         require_standing(s, actor, rows[0] if rows else None)  # before "no such customer"
         require_role(actor, READ_ROLES, "view customers")
         if not rows:

@@ -38,6 +38,7 @@ from ..domain.ids import CustomerType, Nationality, mask_phone
 from ..domain.states import MAX_FAILED_LOGINS, CredentialStatus, RequestKind, RequestStatus
 from ..domain.validity import is_past_validity
 from ..store.audit import NewEvent
+from ..store.direct import DirectStatement
 from .backend import Backend
 from .common import CHANNEL, CREDENTIAL, VERIFICATION, lock_customer_channel, record
 from .requests import _approve, insert_request, new_request
@@ -50,13 +51,17 @@ _EVIDENCE_DETAIL = {
 
 
 _bp = sa.bindparam
-_NEW_CREDENTIAL = sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id)
-_NEW_VERIFICATION = sa.insert(VERIFICATION)
-_LOGIN_OK = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
-    failed_logins=0, last_used_at=_bp("new_last_used"))
-_LOGIN_FAILED = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
+_NEW_CREDENTIAL = DirectStatement(sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id), column_keys=(
+    "customer_id", "channel", "status", "device_id", "device_model", "biometrics", "methods",
+    "key_fingerprint", "created_at", "failed_logins"))
+_NEW_VERIFICATION = DirectStatement(sa.insert(VERIFICATION), column_keys=(
+    "request_id", "kind", "passed", "verified_at", "detail"))
+_login_failed = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
     failed_logins=_bp("new_failures"))
-_LOGIN_LOCKED = _LOGIN_FAILED.values(status=CredentialStatus.LOCKED.value)
+_LOGIN_OK = DirectStatement(sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id"))
+                            .values(failed_logins=0, last_used_at=_bp("new_last_used")))
+_LOGIN_FAILED = DirectStatement(_login_failed)
+_LOGIN_LOCKED = DirectStatement(_login_failed.values(status=CredentialStatus.LOCKED.value))
 
 
 def _device_id(raw: str) -> str:
@@ -99,19 +104,19 @@ def register_from_channel(
             )
         conn = s.connection()
         methods_text = format_methods(chosen)
-        cred_id = conn.execute(_NEW_CREDENTIAL, {
+        cred_id = _NEW_CREDENTIAL.scalar(conn, {
             "customer_id": customer.id, "channel": chan.value,
             "status": CredentialStatus.PENDING.value, "device_id": device, "device_model": model,
             "biometrics": bio.value, "methods": methods_text, "key_fingerprint": key_fingerprint,
             "created_at": now, "failed_logins": 0,
-        }).scalar_one()
+        })
         req = new_request(
             kind=RequestKind.REGISTRATION, customer=customer, channel=chan.value,
             credential_id=cred_id, branch_code=customer.branch_code, origin="channel",
             maker_staff_id=None, now=now, expiry_days=backend.policy.request_expiry_days,
         )
         req = insert_request(s, req)
-        conn.execute(_NEW_VERIFICATION, [
+        _NEW_VERIFICATION.execute_many(conn, [
             {"request_id": req.id, "kind": item.kind.value, "passed": True, "verified_at": now,
              "detail": _EVIDENCE_DETAIL.get(item.kind)
              or f"휴대폰 본인인증 {mask_phone(customer.phone)}"}
@@ -178,7 +183,7 @@ def record_login(
         target = f"credential:{cred.id}"
         if outcome == "ok":
             failures, status = 0, cred.status
-            s.connection().execute(_LOGIN_OK, {"credential_id": cred.id, "new_last_used": now})
+            _LOGIN_OK.execute(s.connection(), {"credential_id": cred.id, "new_last_used": now})
             events = [NewEvent(CHANNEL, chan.value, "credential.login",
                                customer_no=customer.customer_no, target=target)]
         else:
@@ -186,7 +191,7 @@ def record_login(
             status = (CredentialStatus.LOCKED.value if failures >= MAX_FAILED_LOGINS
                       else cred.status)
             locking = status == CredentialStatus.LOCKED.value
-            s.connection().execute(_LOGIN_LOCKED if locking else _LOGIN_FAILED, {
+            (_LOGIN_LOCKED if locking else _LOGIN_FAILED).execute(s.connection(), {
                 "credential_id": cred.id, "new_failures": failures})
             events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",
                                customer_no=customer.customer_no, target=target,

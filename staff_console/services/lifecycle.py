@@ -23,24 +23,27 @@ from ..domain.states import (
 )
 from ..domain.validity import is_past_validity, last_valid_day
 from ..store.audit import NewEvent
+from ..store.direct import DirectStatement
 from .common import CREDENTIAL, REQUEST, CredentialRow, plain
 
 _bp = sa.bindparam
-_END = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
-    status=_bp("new_status"), ended_at=_bp("new_ended_at"), end_reason=_bp("new_end_reason"))
-_ACTIVATE = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
+_END = DirectStatement(sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
+    status=_bp("new_status"), ended_at=_bp("new_ended_at"), end_reason=_bp("new_end_reason")))
+_ACTIVATE = DirectStatement(sa.update(CREDENTIAL).where(
+    CREDENTIAL.c.id == _bp("credential_id")).values(
     status=CredentialStatus.ACTIVE.value, activated_at=_bp("new_activated_at"),
-    valid_until=_bp("new_valid_until"), failed_logins=0)
-_CURRENT_OF_CHANNEL = sa.select(CREDENTIAL).where(
+    valid_until=_bp("new_valid_until"), failed_logins=0))
+# The statuses as literal values (not an expanding IN list, which a DirectStatement refuses).
+_CURRENT_OF_CHANNEL = DirectStatement(sa.select(CREDENTIAL).where(
     CREDENTIAL.c.customer_id == _bp("customer_id"), CREDENTIAL.c.channel == _bp("channel"),
-    CREDENTIAL.c.status.in_([c.value for c in CURRENT]),
-).order_by(CREDENTIAL.c.id).with_for_update()
-_CLOSE_MOOT = sa.update(REQUEST).where(
+    sa.or_(*[CREDENTIAL.c.status == c.value for c in sorted(CURRENT)]),
+).order_by(CREDENTIAL.c.id).with_for_update(), row_type=CredentialRow)
+_CLOSE_MOOT = DirectStatement(sa.update(REQUEST).where(
     REQUEST.c.credential_id == _bp("ended_credential_id"),
     REQUEST.c.kind == RequestKind.REVOCATION.value,
     REQUEST.c.status == RequestStatus.PENDING.value,
 ).values(status=RequestStatus.EXPIRED.value, decided_at=_bp("new_decided_at"),
-         decision_note=_bp("new_decision_note")).returning(REQUEST.c.id, REQUEST.c.kind)
+         decision_note=_bp("new_decision_note")).returning(REQUEST.c.id, REQUEST.c.kind))
 
 
 def _checked(status: str, target: CredentialStatus, credential_id: int) -> str:
@@ -59,7 +62,7 @@ def end_of_validity(valid_until: date) -> datetime:
 def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason: str):
     """Move a credential to an end state; returns its row as it now is."""
     status = _checked(cred.status, target, cred.id)
-    s.connection().execute(_END, {"credential_id": cred.id, "new_status": status,
+    _END.execute(s.connection(), {"credential_id": cred.id, "new_status": status,
                                   "new_ended_at": ended_at, "new_end_reason": reason})
     return plain(CredentialRow, cred)._replace(status=status, ended_at=ended_at,
                                                end_reason=reason)
@@ -72,10 +75,10 @@ def close_moot_revocations(
     """A pending revocation of a credential that has just ended (replaced or expired) has nothing
     left to revoke. It is closed as `expired` (no one decided it), so that it does not block a
     revocation of the customer's new credential on that channel."""
-    closed = s.connection().execute(_CLOSE_MOOT, {
+    closed = _CLOSE_MOOT.all(s.connection(), {
         "ended_credential_id": cred.id, "new_decided_at": now,
         "new_decision_note": f"credential ended ({ended_status}) before a decision",
-    }).all()
+    })
     return [NewEvent(actor, terminal, "request.expired", customer_no=customer_no,
                      target=f"request:{req.id}",
                      detail={"kind": req.kind, "why": "credential_ended", "credential": cred.id})
@@ -89,8 +92,8 @@ def activate(
     the same transaction: replaced, or expired if it was already past its last day."""
     today = seoul_date(now)
     events: list[NewEvent] = []
-    previous = s.connection().execute(_CURRENT_OF_CHANNEL, {
-        "customer_id": cred.customer_id, "channel": cred.channel}).all()
+    previous = _CURRENT_OF_CHANNEL.all(s.connection(), {
+        "customer_id": cred.customer_id, "channel": cred.channel})
     for old in previous:
         if is_past_validity(old.valid_until, today):
             ended = _end(s, old, CredentialStatus.EXPIRED, end_of_validity(old.valid_until),
@@ -108,7 +111,7 @@ def activate(
     # The old row has left the "current" index (its UPDATE ran) before the new one enters it.
     _checked(cred.status, CredentialStatus.ACTIVE, cred.id)
     valid_until = last_valid_day(now)
-    s.connection().execute(_ACTIVATE, {"credential_id": cred.id, "new_activated_at": now,
+    _ACTIVATE.execute(s.connection(), {"credential_id": cred.id, "new_activated_at": now,
                                        "new_valid_until": valid_until})
     active = plain(CredentialRow, cred)._replace(
         status=CredentialStatus.ACTIVE.value, activated_at=now, valid_until=valid_until,

@@ -38,6 +38,7 @@ from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import CustomerType, Nationality
 from ..domain.states import RequestKind, RequestStatus, RevocationReason
 from ..store.audit import NewEvent
+from ..store.direct import DirectStatement, Row
 from ..store.tables import Delegation, Request
 from . import lifecycle
 from .backend import Backend
@@ -78,35 +79,38 @@ def _clean_note(note: str | None, *, required: bool, field: str = "note") -> str
 
 _bp = sa.bindparam
 DELEGATION = Delegation.__table__
-_INSERT_REQUEST = sa.insert(REQUEST).returning(*REQUEST.c)
+# The columns `new_request` gives, all but the id.
+_NEW_REQUEST_KEYS = tuple(c.key for c in REQUEST.c if c.key != "id")
+_INSERT_REQUEST = DirectStatement(sa.insert(REQUEST).returning(*REQUEST.c),
+                                  column_keys=_NEW_REQUEST_KEYS, row_type=RequestRow)
 # Decisions lock the customer first, then the request (the order of store/engine.py).
 # The decider's standing comes with the lock (one round trip fewer); only the customer row is
 # locked.
-_LOCK_CUSTOMER_OF_REQUEST = sa.select(CUSTOMER, STANDING).where(
+_LOCK_CUSTOMER_OF_REQUEST = DirectStatement(sa.select(CUSTOMER, STANDING).where(
     CUSTOMER.c.id == sa.select(REQUEST.c.customer_id).where(REQUEST.c.id == _bp("request_id"))
-    .scalar_subquery()).with_for_update(of=CUSTOMER)
+    .scalar_subquery()).with_for_update(of=CUSTOMER))
 _MAKER = STAFF.alias("maker")
 # The request with its credential (`cred_*` columns), both locked in that order (PostgreSQL
 # locks the rows of one statement in the order of FOR UPDATE OF): a decision needs both, and
 # one statement is one round trip. Every request has a credential (the one it registers or
 # revokes).
-_LOCK_REQUEST = sa.select(
+_LOCK_REQUEST = DirectStatement(sa.select(
     REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
     *prefixed_columns(CREDENTIAL, CredentialRow, "cred_"),
 ).select_from(
     REQUEST.join(CREDENTIAL, CREDENTIAL.c.id == REQUEST.c.credential_id)
     .outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id),
-).where(REQUEST.c.id == _bp("request_id")).with_for_update(of=[REQUEST, CREDENTIAL])
-_LOCK_CREDENTIAL = sa.select(CREDENTIAL).where(
-    CREDENTIAL.c.id == _bp("credential_id")).with_for_update()
-_DECIDE = sa.update(REQUEST).where(REQUEST.c.id == _bp("request_id")).values(
+).where(REQUEST.c.id == _bp("request_id")).with_for_update(of=[REQUEST, CREDENTIAL]))
+_LOCK_CREDENTIAL = DirectStatement(sa.select(CREDENTIAL).where(
+    CREDENTIAL.c.id == _bp("credential_id")).with_for_update(), row_type=CredentialRow)
+_DECIDE = DirectStatement(sa.update(REQUEST).where(REQUEST.c.id == _bp("request_id")).values(
     status=_bp("new_status"), decided_at=_bp("new_decided_at"),
     decider_staff_id=_bp("new_decider"), authority=_bp("new_authority"),
-    delegation_id=_bp("new_delegation"), decision_note=_bp("new_note"))
-_WINDOWS = sa.select(
+    delegation_id=_bp("new_delegation"), decision_note=_bp("new_note")))
+_WINDOWS = DirectStatement(sa.select(
     DELEGATION.c.id, DELEGATION.c.branch_code, DELEGATION.c.delegate_id, DELEGATION.c.valid_from,
     DELEGATION.c.valid_until, DELEGATION.c.ended_at,
-).where(DELEGATION.c.delegate_id == _bp("staff_id"))
+).where(DELEGATION.c.delegate_id == _bp("staff_id")))
 
 
 def new_request(
@@ -124,9 +128,9 @@ def new_request(
     )
 
 
-def insert_request(s: Session, values: dict) -> sa.Row:
+def insert_request(s: Session, values: dict) -> RequestRow:
     """Insert a request; returns its row."""
-    return s.connection().execute(_INSERT_REQUEST, values).one()
+    return _INSERT_REQUEST.one(s.connection(), values)
 
 
 def request_revocation(
@@ -187,13 +191,12 @@ def _approve(
     s: Session, req, customer, actor_no: str, terminal: str, now: datetime,
     authority: Authority, delegation_id: int | None, note: str | None, today,
     decider_id: int | None = None, cred: CredentialRow | None = None,
-) -> tuple[list[NewEvent], sa.Row, object]:
+) -> tuple[list[NewEvent], RequestRow, object]:
     """Approve a locked pending request; returns the events, and the request's and its
     credential's rows as they now are. `cred`: the request's credential, if the caller
     locked it already (a decision does, with the request)."""
     if cred is None:
-        cred = s.connection().execute(
-            _LOCK_CREDENTIAL, {"credential_id": req.credential_id}).one()
+        cred = _LOCK_CREDENTIAL.one(s.connection(), {"credential_id": req.credential_id})
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
@@ -222,7 +225,7 @@ def _set_decision(s: Session, req, status: RequestStatus, now: datetime, decider
                   delegation_id, note) -> RequestRow:
     """Write the decision on the locked request; returns the request as it now is."""
     authority_value = authority.value if authority else None
-    s.connection().execute(_DECIDE, {
+    _DECIDE.execute(s.connection(), {
         "request_id": req.id, "new_status": status.value, "new_decided_at": now,
         "new_decider": decider_id, "new_authority": authority_value,
         "new_delegation": delegation_id, "new_note": note,
@@ -239,7 +242,7 @@ def _views(s: Session, rows, today) -> list[RequestView]:
 
 
 def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
-    rows = s.connection().execute(_WINDOWS, {"staff_id": actor.staff_id})
+    rows = _WINDOWS.all(s.connection(), {"staff_id": actor.staff_id})
     return [
         DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
                          d.ended_at)
@@ -248,16 +251,16 @@ def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
 
 
 def _lock_for_decision(s: Session, actor: Actor, request_id: int,
-                       now: datetime) -> tuple[sa.Row, sa.Row, CredentialRow]:
+                       now: datetime) -> tuple[Row, Row, CredentialRow]:
     """Check the actor's standing, lock customer then request and its credential, and check the
     request can still be decided. Returns the request, the customer and the credential."""
     conn = s.connection()
-    customer = conn.execute(_LOCK_CUSTOMER_OF_REQUEST,
-                            {"request_id": request_id, "staff_id": actor.staff_id}).first()
+    customer = _LOCK_CUSTOMER_OF_REQUEST.first(
+        conn, {"request_id": request_id, "staff_id": actor.staff_id})
     require_standing(s, actor, customer)  # before "no such request"
     if customer is None:
         raise not_found("request", request_id)
-    found = conn.execute(_LOCK_REQUEST, {"request_id": request_id}).one()
+    found = _LOCK_REQUEST.one(conn, {"request_id": request_id})
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
     if now >= found.expires_at:
