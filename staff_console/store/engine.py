@@ -109,6 +109,7 @@ def make_engine(
         engine = sa.create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,  # no names, phones or ID hashes in exception messages
         )
         _configure_sqlite(engine)
         return engine
@@ -137,6 +138,7 @@ def make_engine(
         pool_timeout=pool_timeout,
         pool_recycle=1800,
         connect_args=connect_args,
+        hide_parameters=True,  # no names, phones or ID hashes in exception messages
     )
     _ping_idle_connections(engine, ping_after_idle)
     keep_prepared_statements(engine)

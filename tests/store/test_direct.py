@@ -213,8 +213,9 @@ def test_cursor_events_see_the_direct_statements(backend):
 
 
 def test_a_unique_violation_is_sqlalchemys_integrity_error_without_the_values(world):
-    """intake turns IntegrityError into DUPLICATE_PENDING: the direct path must raise it, and
-    keep the parameters (device ids, phones, ID hashes) out of the message."""
+    """intake turns IntegrityError into DUPLICATE_PENDING: the direct path must raise it. And
+    neither path puts the parameters (names, phones, ID hashes) in the message: the engines
+    hide them (store/engine.py), whatever handler might print or log the exception."""
     register(world, "C001", "mts", "device-secret-123")
     engine = world.backend.store.engine
     with engine.connect() as conn:
@@ -226,6 +227,9 @@ def test_a_unique_violation_is_sqlalchemys_integrity_error_without_the_values(wo
     with engine.connect() as conn, pytest.raises(sa.exc.IntegrityError) as info:
         insert.execute(conn, values)
     assert "uq_request_pending" in str(info.value) or "request.customer_id" in str(info.value)
+    assert "secret-note-456" not in str(info.value)
+    with engine.connect() as conn, pytest.raises(sa.exc.IntegrityError) as info:
+        conn.execute(sa.insert(REQUEST), values)
     assert "secret-note-456" not in str(info.value)
 
 
