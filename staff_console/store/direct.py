@@ -56,10 +56,12 @@ class DirectStatement:
         self.statement = statement
         self.column_keys = list(column_keys) if column_keys is not None else None
         self.row_type = row_type
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
+        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
 
     def compiled(self, dialect: Dialect) -> _Compiled:
-        key = (dialect.name, dialect.driver)
+        """The statement as this kind of dialect runs it (what makes the SQL text differ: the
+        database, the driver and its parameter style)."""
+        key = (dialect.name, dialect.driver, dialect.paramstyle)
         found = self._compiled.get(key)
         if found is None:  # two threads may both compile: the same result, either one is kept
             found = self._compiled[key] = _Compiled(self.statement, dialect, self.column_keys,
