@@ -57,6 +57,10 @@ def busy_world(world):
 def test_rows_equal_sqlalchemys_for_the_hot_reads(busy_world):
     engine = busy_world.backend.store.engine
     staff_id = busy_world.teller.staff_id
+    with engine.connect() as conn:
+        c001 = conn.execute(sa.text("SELECT id FROM customer WHERE customer_no = 'C001'")).scalar()
+        approved = conn.execute(sa.text(
+            "SELECT min(id) FROM request WHERE status = 'approved'")).scalar()
     cases = [
         # joins, the viewer's standing (literal values), aware datetimes, dates, booleans, and
         # on SQLite group_concat's separator rendered at compile time
@@ -64,13 +68,13 @@ def test_rows_equal_sqlalchemys_for_the_hot_reads(busy_world):
         (_CUSTOMER_DETAIL, {"no": "C002", "staff_id": staff_id}),
         (_CUSTOMER_DETAIL, {"no": "NOBODY", "staff_id": staff_id}),
         # EXISTS as a boolean column, an outer join to one row
-        (_CHANNEL_STATE, {"customer_id": 1, "channel": "mts", "kind": "registration"}),
-        (_CHANNEL_STATE, {"customer_id": 1, "channel": "web", "kind": "revocation"}),
+        (_CHANNEL_STATE, {"customer_id": c001, "channel": "mts", "kind": "registration"}),
+        (_CHANNEL_STATE, {"customer_id": c001, "channel": "web", "kind": "revocation"}),
         # a union of three kinds with their own limits
         (_search_of(("birth_date", "account", "customer_no"), False),
          {"want": 5, "staff_id": staff_id, "value_0": "900101", "value_1": "12345678901",
           "value_2": "900101"}),
-        (_LOCK_REQUEST, {"request_id": 2}),
+        (_LOCK_REQUEST, {"request_id": approved}),
     ]
     with engine.connect() as conn:
         for statement, params in cases:
