@@ -51,11 +51,8 @@ _EVIDENCE_DETAIL = {
 
 
 _bp = sa.bindparam
-_NEW_CREDENTIAL = DirectStatement(sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id), column_keys=(
-    "customer_id", "channel", "status", "device_id", "device_model", "biometrics", "methods",
-    "key_fingerprint", "created_at", "failed_logins"))
-_NEW_VERIFICATION = DirectStatement(sa.insert(VERIFICATION), column_keys=(
-    "request_id", "kind", "passed", "verified_at", "detail"))
+_NEW_CREDENTIAL = DirectStatement(sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id))
+_NEW_VERIFICATION = DirectStatement(sa.insert(VERIFICATION))
 _login_failed = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
     failed_logins=_bp("new_failures"))
 _LOGIN_OK = DirectStatement(sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id"))

@@ -33,10 +33,9 @@ _ACTIVATE = DirectStatement(sa.update(CREDENTIAL).where(
     CREDENTIAL.c.id == _bp("credential_id")).values(
     status=CredentialStatus.ACTIVE.value, activated_at=_bp("new_activated_at"),
     valid_until=_bp("new_valid_until"), failed_logins=0))
-# The statuses as literal values (not an expanding IN list, which a DirectStatement refuses).
 _CURRENT_OF_CHANNEL = DirectStatement(sa.select(CREDENTIAL).where(
     CREDENTIAL.c.customer_id == _bp("customer_id"), CREDENTIAL.c.channel == _bp("channel"),
-    sa.or_(*[CREDENTIAL.c.status == c.value for c in sorted(CURRENT)]),
+    CREDENTIAL.c.status.in_([c.value for c in CURRENT]),
 ).order_by(CREDENTIAL.c.id).with_for_update(), row_type=CredentialRow)
 _CLOSE_MOOT = DirectStatement(sa.update(REQUEST).where(
     REQUEST.c.credential_id == _bp("ended_credential_id"),

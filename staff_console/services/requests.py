@@ -79,10 +79,7 @@ def _clean_note(note: str | None, *, required: bool, field: str = "note") -> str
 
 _bp = sa.bindparam
 DELEGATION = Delegation.__table__
-# The columns `new_request` gives, all but the id.
-_NEW_REQUEST_KEYS = tuple(c.key for c in REQUEST.c if c.key != "id")
-_INSERT_REQUEST = DirectStatement(sa.insert(REQUEST).returning(*REQUEST.c),
-                                  column_keys=_NEW_REQUEST_KEYS, row_type=RequestRow)
+_INSERT_REQUEST = DirectStatement(sa.insert(REQUEST).returning(*REQUEST.c), row_type=RequestRow)
 # Decisions lock the customer first, then the request (the order of store/engine.py).
 # The decider's standing comes with the lock (one round trip fewer); only the customer row is
 # locked.

@@ -24,14 +24,16 @@ connection's driver connection, inside that connection's transaction, and return
   `Store.run`'s retries and the callers' `except IntegrityError` work unchanged. Parameters are
   never put in the message (they hold names, phones and ID hashes).
 
-Refused when compiled, because the SQL text would then depend on the values: expanding (IN)
-parameters, parameters rendered at execution time, and callable defaults.
+Refused when compiled, because the SQL text would then depend on the values: parameters the
+caller gives that are rendered at execution time (an IN list as a parameter, literal_execute),
+and callable defaults. What the statement itself fixes (an IN list of literals, SQLite's
+group_concat separator) is rendered once, when it is compiled.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,27 +47,28 @@ Row = tuple
 class DirectStatement:
     """A Core statement compiled once per dialect and run on the driver's cursor.
 
-    `column_keys`: for an INSERT, the columns the callers give (as SQLAlchemy compiles an
-    INSERT for the keys of its parameters). `row_type`: a NamedTuple whose fields are the
-    statement's result keys, in order; rows are built as that type."""
+    `row_type`: a NamedTuple whose fields are the statement's result keys, in order; rows are
+    built as that type. An INSERT is compiled for the columns its parameters give, as
+    SQLAlchemy does (once per set of keys)."""
 
-    __slots__ = ("statement", "column_keys", "row_type", "_compiled")
+    __slots__ = ("statement", "row_type", "_by_keys", "_compiled")
 
-    def __init__(self, statement: sa.Executable, *, column_keys: Sequence[str] | None = None,
-                 row_type: type | None = None) -> None:
+    def __init__(self, statement: sa.Executable, *, row_type: type | None = None) -> None:
         self.statement = statement
-        self.column_keys = list(column_keys) if column_keys is not None else None
         self.row_type = row_type
-        self._compiled: dict[tuple[str, str, str], _Compiled] = {}
+        self._by_keys = isinstance(statement, sa.Insert)
+        self._compiled: dict[tuple, _Compiled] = {}
 
-    def compiled(self, dialect: Dialect) -> _Compiled:
+    def compiled(self, dialect: Dialect, params: Mapping[str, Any] | None = None) -> _Compiled:
         """The statement as this kind of dialect runs it (what makes the SQL text differ: the
-        database, the driver and its parameter style)."""
-        key = (dialect.name, dialect.driver, dialect.paramstyle)
+        database, the driver and its parameter style; for an INSERT, the columns given)."""
+        keys = frozenset(params or ()) if self._by_keys else None
+        key = (dialect.name, dialect.driver, dialect.paramstyle, keys)
         found = self._compiled.get(key)
         if found is None:  # two threads may both compile: the same result, either one is kept
-            found = self._compiled[key] = _Compiled(self.statement, dialect, self.column_keys,
-                                                     self.row_type)
+            found = self._compiled[key] = _Compiled(
+                self.statement, dialect, sorted(keys) if keys is not None else None,
+                self.row_type)
         return found
 
     def all(self, conn: Connection, params: Mapping[str, Any] | None = None) -> list:
@@ -98,17 +101,19 @@ class DirectStatement:
     def execute_many(self, conn: Connection, params: Iterable[Mapping[str, Any]]) -> None:
         """Run a statement that returns no rows once per parameter set, in one driver call
         (psycopg sends them in one round trip)."""
-        compiled = self.compiled(conn.dialect)
-        values = [compiled.parameters(p) for p in params]
-        if values:
-            _execute(conn, compiled, values, fetch=False, many=True)
+        params = list(params)
+        if not params:
+            return
+        compiled = self.compiled(conn.dialect, params[0])  # one set of columns for all
+        _execute(conn, compiled, [compiled.parameters(p) for p in params], fetch=False,
+                 many=True)
 
     def _run(self, conn: Connection, params: Mapping[str, Any] | None, *, fetch: bool):
-        compiled = self.compiled(conn.dialect)
+        params = params or {}
+        compiled = self.compiled(conn.dialect, params)
         if fetch and not compiled.returns_rows:
             raise sa.exc.ResourceClosedError("this statement does not return rows")
-        return _execute(conn, compiled, compiled.parameters(params or {}), fetch=fetch,
-                        many=False)
+        return _execute(conn, compiled, compiled.parameters(params), fetch=fetch, many=False)
 
 
 def _execute(conn: Connection, compiled: _Compiled, values, *, fetch: bool, many: bool):
@@ -162,11 +167,12 @@ class _Compiled:
         escaped = compiled.escaped_bind_names or {}
         positiontup = compiled.positiontup if compiled.positional else None
         late = compiled.literal_execute_params | compiled.post_compile_params
+        expanded: dict[str, Any] = {}  # the parameters an IN list of literals became
         if late:
-            # Rendered into the text at execution time. A value the statement fixes (SQLite's
-            # group_concat separator) is rendered now, once; one the caller gives, or an IN
-            # list, would make the text depend on the values: refused.
-            if any(bind.required or bind.expanding for bind in late):
+            # Rendered into the text at execution time. What the statement fixes (an IN list
+            # of literals, SQLite's group_concat separator) is rendered now, once; what the
+            # caller gives would make the text depend on the values: refused.
+            if any(bind.required for bind in late):
                 raise sa.exc.ArgumentError(
                     "a DirectStatement cannot have caller-given parameters rendered at "
                     "execution time (expanding IN lists, literal_execute)")
@@ -174,6 +180,11 @@ class _Compiled:
                 {bind.key: None for bind in compiled.bind_names if bind.required})
             self.sql = state.statement
             positiontup = state.positiontup
+            named = set(compiled.bind_names.values())
+            for name, value in state.parameters.items():
+                if name not in named:
+                    processor = (state.processors or {}).get(name)
+                    expanded[name] = processor(value) if processor is not None else value
         # The expansion leaves the late ones out of the text; they are not parameters then.
         in_text = set(positiontup) if positiontup is not None else None
         # (key the caller uses, name the SQL uses, processor, processed default or _REQUIRED);
@@ -193,6 +204,7 @@ class _Compiled:
                 value = bind.effective_value
                 default = processor(value) if processor is not None else value
             self.binds.append((bind.key, escaped.get(name, name), processor, default))
+        self.binds += [(name, name, None, value) for name, value in expanded.items()]
         self.positional = ([escaped.get(n, n) for n in positiontup]
                            if positiontup is not None else None)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from staff_console.domain.states import RequestKind
 from staff_console.services.common import _CHANNEL_STATE, CREDENTIAL, REQUEST, CredentialRow
 from staff_console.services.customers import _CUSTOMER_DETAIL, _search_of
-from staff_console.services.lifecycle import _CLOSE_MOOT
+from staff_console.services.lifecycle import _CLOSE_MOOT, _CURRENT_OF_CHANNEL
 from staff_console.services.requests import (
     _INSERT_REQUEST,
     _LOCK_REQUEST,
@@ -75,6 +75,8 @@ def test_rows_equal_sqlalchemys_for_the_hot_reads(busy_world):
          {"want": 5, "staff_id": staff_id, "value_0": "900101", "value_1": "12345678901",
           "value_2": "900101"}),
         (_LOCK_REQUEST, {"request_id": approved}),
+        # an IN list of literals, expanded once when compiled
+        (_CURRENT_OF_CHANNEL, {"customer_id": c001, "channel": "web"}),
     ]
     with engine.connect() as conn:
         for statement, params in cases:
@@ -145,9 +147,7 @@ def test_values_written_directly_read_back_the_same_through_sqlalchemy(db_url, a
     """Bind processing: an aware datetime in any zone, a date, any text and a boolean, written
     through the direct path, are what SQLAlchemy reads back; and the reverse."""
     engine = _engine_for(db_url)
-    write = DirectStatement(sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id), column_keys=(
-        "customer_id", "channel", "status", "device_id", "methods", "biometrics", "created_at",
-        "valid_until", "failed_logins", "end_reason"))
+    write = DirectStatement(sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id))
     read = DirectStatement(sa.select(CREDENTIAL).where(CREDENTIAL.c.id == sa.bindparam("id")),
                            row_type=CredentialRow)
     values = {"customer_id": 1, "channel": "web", "status": "rejected", "device_id": "d",
@@ -227,7 +227,7 @@ def test_a_unique_violation_is_sqlalchemys_integrity_error_without_the_values(wo
     values = {k: v for k, v in row.items() if k != "id"}
     values["created_at"] = values["expires_at"] = world.clock.now()
     values["note"] = "secret-note-456"
-    insert = DirectStatement(sa.insert(REQUEST), column_keys=tuple(values))
+    insert = DirectStatement(sa.insert(REQUEST))
     with engine.connect() as conn, pytest.raises(sa.exc.IntegrityError) as info:
         insert.execute(conn, values)
     assert "uq_request_pending" in str(info.value) or "request.customer_id" in str(info.value)
