@@ -361,14 +361,12 @@ def demo_hint() -> str | None:
 
 
 def demo_accounts() -> str:
-    """The demo accounts to show on the sign-in screen, from data/demo_staff.csv."""
+    """The demo accounts to show on the sign-in screen, from the packaged demo_staff.csv."""
     import csv
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "data" / "demo_staff.csv"
-    if not path.exists():
-        return ""
-    with path.open(encoding="utf-8", newline="") as handle:
+    from .data import DEMO_STAFF, resource
+
+    with resource(DEMO_STAFF).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     # The first branch's manager, its delegate-to-be and a teller: the walkthrough's people.
     shown = []

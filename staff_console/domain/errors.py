@@ -2,8 +2,9 @@
 
 Every refusal the console can give is one of these. The code is part of the contract (the CLI
 prints it, the UI translates it, tests assert it); the message is for people and may change.
-The category decides the CLI exit code: 2 bad input, 3 refused by a rule, 4 not authenticated
-or not authorized, 1 the store could not be reached.
+The category decides the CLI exit code: 2 bad input (or a bad setting), 3 refused by a rule,
+4 not authenticated or not authorized (or not trusted: a fixed clock on a real store, the wrong
+key), 1 the store could not be used (each reason its own STORE_ code) or something unexpected.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Category(IntEnum):
 # code -> category. A new code is added here and nowhere else.
 CODES: dict[str, Category] = {
     "INVALID_INPUT": Category.INPUT,
+    "INVALID_SETTING": Category.INPUT,
     "NOT_FOUND": Category.RULE,
     "INELIGIBLE_CORPORATION": Category.RULE,
     "INELIGIBLE_FOREIGNER": Category.RULE,
@@ -39,7 +41,14 @@ CODES: dict[str, Category] = {
     "AUTH_FAILED": Category.AUTH,
     "STAFF_LOCKED": Category.AUTH,
     "FORBIDDEN": Category.AUTH,
+    "CLOCK_FIXED_REFUSED": Category.AUTH,
+    "KEY_MISMATCH": Category.AUTH,
     "STORE_UNAVAILABLE": Category.UNEXPECTED,
+    "STORE_NOT_INITIALISED": Category.UNEXPECTED,
+    "STORE_READ_ONLY": Category.UNEXPECTED,
+    "STORE_NOT_A_DATABASE": Category.UNEXPECTED,
+    "STORE_FULL": Category.UNEXPECTED,
+    "STORE_VERSION": Category.UNEXPECTED,
     "AUDIT_TAMPERED": Category.UNEXPECTED,
 }
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
+from ..data import SERVICE_MATRIX, resource
 from ..domain.matrix import ServiceRow, parse_matrix
 from ..domain.policy import Policy
 from ..settings import Settings
 from ..store.engine import Store, make_engine
 from ..store.keyring import Keyring
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-
 
 @lru_cache(maxsize=4)
-def load_matrix(path: Path = DATA_DIR / "service_matrix.csv") -> tuple[ServiceRow, ...]:
+def load_matrix(path: Traversable = resource(SERVICE_MATRIX)) -> tuple[ServiceRow, ...]:
     with path.open(encoding="utf-8", newline="") as handle:
         return parse_matrix(handle)
 
@@ -27,7 +26,7 @@ class Backend:
     policy: Policy = field(default_factory=Policy)
     password_time_cost: int = 3
     password_memory_kib: int = 65536
-    matrix_path: Path = DATA_DIR / "service_matrix.csv"
+    matrix_path: Traversable = field(default_factory=lambda: resource(SERVICE_MATRIX))
 
     @property
     def matrix(self) -> tuple[ServiceRow, ...]:

@@ -38,11 +38,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from random import Random
 
 from sqlmodel import Session, func, select
 
+from ..data import DEMO_BRANCHES, DEMO_STAFF, resource
 from ..domain.channels import Biometrics, Channel, Method, check_methods, format_methods
 from ..domain.clock import Clock, seoul_date, seoul_midnight
 from ..domain.eligibility import VerificationKind
@@ -52,7 +53,7 @@ from ..domain.ids import mask_id_number, mask_phone
 from ..domain.validity import last_valid_day
 from ..store.audit import NewEvent, ensure_head
 from ..store.tables import Branch, Customer, Staff
-from .backend import DATA_DIR, Backend
+from .backend import Backend
 from .common import SYSTEM, record
 from .passwords import hash_password
 
@@ -66,8 +67,8 @@ MAX_CUSTOMERS = 1_000_000  # the RRN serial below is a bijection on 0..999,999
 
 log = logging.getLogger(__name__)
 
-BRANCHES_CSV = DATA_DIR / "demo_branches.csv"
-STAFF_CSV = DATA_DIR / "demo_staff.csv"
+BRANCHES_CSV = resource(DEMO_BRANCHES)
+STAFF_CSV = resource(DEMO_STAFF)
 
 
 @dataclass(frozen=True)
@@ -811,14 +812,14 @@ def _bulk_postgres(raw, batches: Iterator[_Batch]) -> dict[str, int]:
 
 # ---------------------------------------------------------------- the use case
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def _read_csv(path: Traversable) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 
 def load_demo(
     backend: Backend, *, customers: int = 300, seed: int = 7, clock: Clock,
-    branches_csv: Path = BRANCHES_CSV, staff_csv: Path = STAFF_CSV,
+    branches_csv: Traversable = BRANCHES_CSV, staff_csv: Traversable = STAFF_CSV,
 ) -> DemoSummary:
     """Load the demo into an empty store (a system job) in one transaction; see the module
     docstring and docs/demo.md. Refused with DUPLICATE on a store that has customers."""

@@ -42,6 +42,10 @@ def test_code_lookup_is_exact_case() -> None:
         ("FORBIDDEN", 4),
         ("STAFF_LOCKED", 4),
         ("STORE_UNAVAILABLE", 1),
+        ("STORE_NOT_INITIALISED", 1),
+        ("INVALID_SETTING", 2),
+        ("CLOCK_FIXED_REFUSED", 4),
+        ("KEY_MISMATCH", 4),
     ],
 )
 def test_exit_codes_by_category(code: str, exit_code: int) -> None:
@@ -52,8 +56,9 @@ def test_category_values_are_the_exit_codes() -> None:
     assert (Category.INPUT, Category.RULE, Category.AUTH, Category.UNEXPECTED) == (2, 3, 4, 1)
 
 
-def test_only_invalid_input_is_an_input_error() -> None:
-    assert [c for c, cat in CODES.items() if cat is Category.INPUT] == ["INVALID_INPUT"]
+def test_only_bad_input_and_bad_settings_are_input_errors() -> None:
+    assert [c for c, cat in CODES.items() if cat is Category.INPUT] == [
+        "INVALID_INPUT", "INVALID_SETTING"]
 
 
 def test_the_codes_the_rule_book_needs_exist() -> None:

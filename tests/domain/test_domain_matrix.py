@@ -20,7 +20,7 @@ from staff_console.domain.matrix import (
 )
 from staff_console.domain.states import CredentialStatus
 
-MATRIX_CSV = Path(__file__).resolve().parents[2] / "data" / "service_matrix.csv"
+MATRIX_CSV = Path(__file__).resolve().parents[2] / "staff_console" / "data" / "service_matrix.csv"
 HEADER = "code,group_ko,group_en,name_ko,name_en,online_trading,verification,needs_credential"
 
 
