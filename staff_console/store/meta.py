@@ -1,0 +1,39 @@
+"""What the store knows about itself: rows of the `setting` table (key -> text).
+
+The store, not the terminal, is the authority for its identity, its mode (real or training),
+the check value of its master key and its policy (DOMAIN.md section 8). Each key below has one
+owner module that reads and writes it through these two functions.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .tables import Setting
+
+STORE_ID = "store_id"  # a random UUID written when the store is initialised
+STORE_MODE = "store_mode"  # "real" | "training"
+KEY_ID = "key_id"  # public identifier of the master key
+KEY_CHECK = "key_check"  # check value proving a key is this store's key
+POLICY_PREFIX = "policy."  # policy.<name>: rule-bearing settings (services/policy)
+
+_TABLE = Setting.__table__
+
+
+def get_setting(session: Session | sa.Connection, key: str) -> str | None:
+    return session.execute(sa.select(_TABLE.c.value).where(_TABLE.c.key == key)).scalar()
+
+
+def get_settings(session: Session | sa.Connection, prefix: str) -> dict[str, str]:
+    """Every setting whose key starts with `prefix` (e.g. the whole policy in one statement)."""
+    rows = session.execute(sa.select(_TABLE.c.key, _TABLE.c.value)
+                           .where(_TABLE.c.key.startswith(prefix, autoescape=True)))
+    return {key: value for key, value in rows}
+
+
+def put_setting(session: Session | sa.Connection, key: str, value: str) -> None:
+    """Insert or replace one setting (inside the caller's transaction)."""
+    updated = session.execute(sa.update(_TABLE).where(_TABLE.c.key == key).values(value=value))
+    if updated.rowcount == 0:
+        session.execute(sa.insert(_TABLE).values(key=key, value=value))
