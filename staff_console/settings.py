@@ -1,38 +1,90 @@
-"""Settings: where the data lives, which database, the keys, the language, the lock timer.
+"""Settings: where the data lives, which database, the key, the language, the log.
 
-Resolution order for each value: explicit argument, environment variable, `config.toml` in the
-data directory, default. The data directory is the user's data dir (platformdirs) unless
-`STAFF_CONSOLE_HOME` says otherwise. The master key comes from `STAFF_CONSOLE_KEY` (urlsafe
-base64 of 32 bytes) or from the key file `<home>/master.key`, created on first use with mode 0600.
+One validated model (pydantic-settings). Each value comes from, in order: an explicit argument
+(the CLI's --db), the environment (`STAFF_CONSOLE_*`), `config.toml` in the data directory, the
+default. The data directory is `STAFF_CONSOLE_HOME` or the user's data dir (platformdirs). A bad
+value, an unknown key in config.toml or an unreadable config.toml is refused at start with
+INVALID_SETTING naming the setting (exit 2): a terminal never runs on a setting it misread.
+
+What a terminal's settings may NOT carry is a rule: policy (which actions need a checker, the
+request deadline, the idle lock) belongs to the store (DOMAIN.md section 8).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from .domain.errors import ConsoleError
 
 APP_NAME = "staff-console"
+ENV_PREFIX = "STAFF_CONSOLE_"
+
+# argon2id cost floor: OWASP's Password Storage Cheat Sheet lists equivalent minimums from
+# (m=47104 KiB, t=1) to (m=7168 KiB, t=5); all have memory x passes >= 35840 KiB.
+ARGON2_MIN_MEMORY_KIB = 7168
+ARGON2_MIN_WORK_KIB = 35840
+ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at every sign-in
+ARGON2_MAX_TIME_COST = 20
 
 
-@dataclass(frozen=True)
-class Settings:
-    home: Path
-    db_url: str
-    language: str = "ko"
-    idle_lock_minutes: float = 10.0
-    request_expiry_days: int = 7
-    expiring_within_days: int = 30
-    key_text: str | None = None
-    # argon2 cost; tests and demo use cheaper parameters via the environment.
-    argon2_time_cost: int = 3
-    argon2_memory_kib: int = 65536
-    checker_required: dict[str, bool] = field(
-        default_factory=lambda: {"registration": True, "revocation": True}
-    )
+def _env(name: str) -> Any:
+    """The environment variable a field answers to (config.toml uses the field's own name)."""
+    return AliasChoices(ENV_PREFIX + name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                                      case_sensitive=True)
+
+    home: Path = Field(default_factory=lambda: default_home())
+    db_url: str = Field("", validation_alias=_env("DB"))
+    language: Literal["ko", "en"] = Field("ko", validation_alias=_env("LANG"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=_env("LOG_LEVEL"))
+    key_text: str | None = Field(None, repr=False, validation_alias=_env("KEY"))
+    audit_anchor_path: Path | None = Field(
+        None, validation_alias=_env("AUDIT_ANCHOR_PATH"))
+    idle_lock_minutes: float = Field(10.0, ge=1, le=60,
+                                     validation_alias=_env("IDLE_MINUTES"))
+    request_expiry_days: int = Field(7, ge=1, le=30, validation_alias=_env("REQUEST_EXPIRY_DAYS"))
+    expiring_within_days: int = Field(30, ge=1, le=365,
+                                      validation_alias=_env("EXPIRING_DAYS"))
+    argon2_time_cost: int = Field(3, ge=1, le=ARGON2_MAX_TIME_COST,
+                                  validation_alias=_env("ARGON2_TIME_COST"))
+    argon2_memory_kib: int = Field(65536, ge=ARGON2_MIN_MEMORY_KIB, le=ARGON2_MAX_MEMORY_KIB,
+                                   validation_alias=_env("ARGON2_MEMORY_KIB"))
+    checker_required: dict[str, bool] = Field(
+        default_factory=lambda: {"registration": True, "revocation": True})
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        if self.argon2_memory_kib * self.argon2_time_cost < ARGON2_MIN_WORK_KIB:
+            raise ValueError(
+                f"{ENV_PREFIX}ARGON2_MEMORY_KIB x {ENV_PREFIX}ARGON2_TIME_COST must be at least "
+                f"{ARGON2_MIN_WORK_KIB} KiB (e.g. 19456 x 2), below that a stolen hash is cheap "
+                f"to crack; got {self.argon2_memory_kib} x {self.argon2_time_cost}")
+        if not self.db_url:
+            object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'staff_console.sqlite3'}")
+        return self
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
+                                   dotenv_settings, file_secret_settings):
+        home = init_settings.init_kwargs.get("home") or default_home()
+        return (init_settings, _Environment(settings_cls, case_sensitive=True),
+                _ConfigToml(settings_cls, Path(home) / "config.toml"))
 
     @property
     def key_file(self) -> Path:
@@ -58,37 +110,81 @@ class Settings:
         return key
 
 
+
+def _env_name(field_name: str) -> str:
+    """The key a source gives for a field: its environment variable where it has one, so that
+    the sources override each other key by key."""
+    field = Settings.model_fields.get(field_name)
+    alias = field.validation_alias if field is not None else None
+    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else field_name
+
+
+class _Environment(EnvSettingsSource):
+    """`STAFF_CONSOLE_*` variables only (never a variable spelled like a field's own name)."""
+
+    def __call__(self) -> dict[str, Any]:
+        return {key: value for key, value in super().__call__().items()
+                if key.startswith(ENV_PREFIX)}
+
+
+class _ConfigToml(PydanticBaseSettingsSource):
+    """`<home>/config.toml`: its keys are the fields' config names (db_url, language, ...)."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConsoleError("INVALID_SETTING", f"{self.path}: cannot be read ({exc})",
+                               field="config.toml") from None
+        try:
+            values = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConsoleError("INVALID_SETTING", f"{self.path}: not valid TOML ({exc})",
+                               field="config.toml") from None
+        if "home" in values:
+            raise ConsoleError("INVALID_SETTING", "home: cannot be set in config.toml (it is "
+                               "where config.toml lives; use STAFF_CONSOLE_HOME)", field="home")
+        return {_env_name(key): value for key, value in values.items()}
+
+
 def default_home() -> Path:
     return Path(os.environ.get("STAFF_CONSOLE_HOME") or user_data_dir(APP_NAME))
 
 
+def _setting_name(loc: tuple) -> str:
+    """The name a person set: the environment variable (and the config.toml key)."""
+    if not loc:  # a rule over several settings: its message names them
+        return "settings"
+    key = str(loc[0])
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and key in (name, *alias.choices):
+            return f"{alias.choices[0]} (config.toml: {name})"
+    return key
+
+
 def load_settings(*, db_url: str | None = None, home: Path | None = None) -> Settings:
-    home = home or default_home()
-    config: dict = {}
-    config_file = home / "config.toml"
-    if config_file.exists():
-        config = tomllib.loads(config_file.read_text(encoding="utf-8"))
-    env = os.environ
-
-    def pick(name: str, env_name: str, default):
-        if env_name in env and env[env_name] != "":
-            return type(default)(env[env_name]) if default is not None else env[env_name]
-        return config.get(name, default)
-
-    url = db_url or env.get("STAFF_CONSOLE_DB") or config.get("db_url")
-    if not url:
-        url = f"sqlite:///{home / 'staff_console.sqlite3'}"
-    checker = {"registration": True, "revocation": True}
-    checker.update(config.get("checker_required", {}))
-    return Settings(
-        home=home,
-        db_url=url,
-        language=pick("language", "STAFF_CONSOLE_LANG", "ko"),
-        idle_lock_minutes=pick("idle_lock_minutes", "STAFF_CONSOLE_IDLE_MINUTES", 10.0),
-        request_expiry_days=pick("request_expiry_days", "STAFF_CONSOLE_REQUEST_EXPIRY_DAYS", 7),
-        expiring_within_days=config.get("expiring_within_days", 30),
-        key_text=env.get("STAFF_CONSOLE_KEY") or config.get("key"),
-        argon2_time_cost=pick("argon2_time_cost", "STAFF_CONSOLE_ARGON2_TIME_COST", 3),
-        argon2_memory_kib=pick("argon2_memory_kib", "STAFF_CONSOLE_ARGON2_MEMORY_KIB", 65536),
-        checker_required=checker,
-    )
+    """The validated settings; INVALID_SETTING (naming the setting) if any value is bad."""
+    explicit: dict[str, Any] = {}
+    if db_url:
+        explicit[_env_name("db_url")] = db_url
+    if home is not None:
+        explicit["home"] = home
+    try:
+        return Settings(**explicit)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = _setting_name(tuple(first.get("loc") or ()))
+        message = first.get("msg", "invalid").removeprefix("Value error, ")
+        if first.get("type") == "extra_forbidden":
+            message = "unknown setting"
+        raise ConsoleError("INVALID_SETTING", f"{name}: {message}", field=name) from None

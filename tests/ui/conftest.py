@@ -84,4 +84,5 @@ def make_app(tmp_path, ui_backend, ui_clock):
     return make
 
 
-CHEAP_SETTINGS = {"argon2_time_cost": 1, "argon2_memory_kib": 8192}
+# The cheapest argon2 cost the settings accept (the floor): the UI tests sign in often.
+CHEAP_SETTINGS = {"argon2_time_cost": 5, "argon2_memory_kib": 7168}
