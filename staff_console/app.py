@@ -26,6 +26,7 @@ from textual.message import Message
 
 from .domain.clock import FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
+from .files import private_dir
 from .i18n import language, set_language, t
 from .screens.base import translate_bindings
 from .screens.commands import CustomerCommands, NavigationCommands
@@ -128,7 +129,8 @@ class StaffConsoleApp(App):
 
             # A terminal runs use cases all day: its audit events are chained in batches by a
             # background sealer (store/sealer.py); closed when the app exits.
-            backend = open_backend(self.settings, background_seal=True)
+            backend = open_backend(self.settings, background_seal=True,
+                                   require_schema=not self.demo)
             self._owns_backend = True
             if self.demo:
                 hint = _prepare_demo(backend, self.clock)
@@ -387,7 +389,7 @@ def demo_settings(settings: Settings) -> Settings:
     from dataclasses import replace
 
     url = os.environ.get("STAFF_CONSOLE_DEMO_DB") or f"sqlite:///{settings.home / 'demo.sqlite3'}"
-    settings.home.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.home)  # 0700: the demo store lives there too
     return replace(settings, db_url=url)
 
 

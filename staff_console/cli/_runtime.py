@@ -17,19 +17,25 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy.engine import make_url
+from typer.core import TyperGroup
 
-from ..domain.authority import Actor
+from ..domain.bounds import day_out_of_range, day_within, instant_within
 from ..domain.clock import SEOUL, Clock, FixedClock, SystemClock, parse_instant
 from ..domain.errors import ConsoleError, invalid
-from ..services.backend import Backend, open_backend
-from ..services.staff import authenticate
-from ..services.views import as_dict
-from ..settings import Settings, load_settings
+from ..files import private_dir
+
+# The store, the services and Rich are imported where they are used, not here: every command
+# imports this module, and a command pays only for what it uses (`customer show` loads no
+# migrations, no demo generator, no UI). tests/cli/test_cli_startup.py keeps it so.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..domain.authority import Actor
+    from ..services.backend import Backend
+    from ..settings import Settings
 
 PASSWORD_ENV = "STAFF_CONSOLE_PASSWORD"
 NEW_PASSWORD_ENV = "STAFF_CONSOLE_NEW_PASSWORD"
@@ -56,6 +62,8 @@ class Env:
 
     def settings(self) -> Settings:
         if self._settings is None:
+            from ..settings import load_settings
+
             self._settings = load_settings(db_url=self.db or None)
         return self._settings
 
@@ -77,17 +85,23 @@ class Env:
         being created empty by the driver."""
         if self._backend is None:
             settings = self.settings()
+            if create:
+                private_dir(settings.home)  # `db init`: the key goes there (0700)
             path = sqlite_path(settings.db_url)
             if path is not None:
                 if create:
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    # 0700; an existing folder other than the data directory is only checked
+                    # (it may be shared on purpose: the store file itself is 0600).
+                    private_dir(path.parent, tighten=path.parent == settings.home)
                 elif not path.exists():
                     raise ConsoleError(
-                        "STORE_UNAVAILABLE",
+                        "STORE_NOT_INITIALISED",
                         f"no database at {path}; run `staff-console db init` first",
                     )
             self.clock()  # a bad --now is refused before anything is opened
-            self._backend = open_backend(settings)
+            from ..services.backend import open_backend
+
+            self._backend = open_backend(settings, require_schema=not create)
         return self._backend
 
     def actor(self, employee_no: str) -> Actor:
@@ -99,6 +113,8 @@ class Env:
         password = os.environ.get(PASSWORD_ENV)
         if password is None:
             password = typer.prompt(f"{employee_no} 비밀번호 (password)", hide_input=True, err=True)
+        from ..services.staff import authenticate
+
         return authenticate(backend, employee_no, password, clock=clock, terminal=terminal())
 
     def close(self) -> None:
@@ -130,6 +146,8 @@ def terminal() -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a SQLite URL, or None (another database, or in memory)."""
+    from sqlalchemy.engine import make_url
+
     try:
         parsed = make_url(url)
     except Exception:
@@ -143,6 +161,8 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
@@ -161,24 +181,30 @@ def parse_day(text: str | None, field_name: str) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
+        value = date.fromisoformat(text.strip())
     except ValueError:
         raise invalid(field_name, "must be a date YYYY-MM-DD") from None
+    return day_within(value, field_name)
 
 
 def parse_when(text: str, field_name: str) -> datetime:
     try:
-        return parse_instant(text)
+        value = parse_instant(text)
+    except OverflowError:  # year 1 or 9999: the conversion to UTC left the calendar
+        raise day_out_of_range(field_name) from None
     except ValueError:
         raise invalid(
             field_name, "must be ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00"
         ) from None
+    return instant_within(value, field_name)
 
 
 # ---------------------------------------------------------------- output
 
 def console() -> Console:
     """Rich on stdout; no markup parsing (names are data), wide when not a terminal."""
+    from rich.console import Console
+
     tty = sys.stdout.isatty()
     return Console(markup=False, highlight=False, emoji=False, width=None if tty else 200,
                    soft_wrap=not tty)
@@ -189,6 +215,8 @@ def emit_json(doc) -> None:
 
 
 def jsonable(view) -> dict | list:
+    from ..services.views import as_dict
+
     return as_dict(view)
 
 
@@ -253,3 +281,57 @@ def handled(fn):
                 current.close()
 
     return wrapper
+
+
+# ---------------------------------------------------------------- Click's own usage errors
+
+def _click_exceptions():
+    try:
+        from typer._click import exceptions  # Typer 0.2x carries its own copy of Click
+    except ImportError:  # pragma: no cover - older Typer, on Click itself
+        from click import exceptions
+    return exceptions
+
+
+def _printable(message: str) -> str:
+    """Click's messages quote what was typed: show any control character as its escape."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
+
+
+def _usage_field(exc) -> str | None:
+    """The option or argument a usage error is about, named like `invalid()` names fields."""
+    param = getattr(exc, "param", None)
+    if param is not None:
+        longs = [opt for opt in getattr(param, "opts", ()) if opt.startswith("--")]
+        return longs[0][2:] if longs else param.name
+    option = getattr(exc, "option_name", None)
+    return option.lstrip("-") if option else None
+
+
+class ConsoleGroup(TyperGroup):
+    """The root command. Click's own usage errors (a value that is not a number or out of its
+    range, an unknown option or command, a missing argument) answer like every other refusal:
+    `error: INVALID_INPUT: message` on stderr, the JSON error with --json, exit 2. Help (also
+    the help a group prints when called without a command), --help and the exit codes of the
+    commands are Click's as before."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        click_exc = _click_exceptions()
+        try:
+            result = super().main(argv, prog_name, complete_var, False, **extra)
+        except click_exc.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click_exc.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...
+            report_error("INVALID_INPUT", _printable(exc.format_message()), _usage_field(exc),
+                         "--json" in argv)
+            sys.exit(2)
+        except typer.Abort:  # Ctrl+C or end of input at a prompt, as Click reports it
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        # Not standalone, Click returns an exit code (from Exit, --help) instead of exiting.
+        sys.exit(result if isinstance(result, int) else 0)

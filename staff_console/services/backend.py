@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources.abc import Traversable
+from typing import Any
 
 from ..data import SERVICE_MATRIX, resource
+from ..domain.clock import Clock, SystemClock
 from ..domain.matrix import ServiceRow, parse_matrix
 from ..domain.policy import Policy
 from ..settings import Settings
 from ..store.engine import Store, make_engine
+from ..store.failures import check_schema
 from ..store.keyring import Keyring
+from .store_identity import open_checked
 
 
 @lru_cache(maxsize=4)
@@ -23,28 +27,59 @@ def load_matrix(path: Traversable = resource(SERVICE_MATRIX)) -> tuple[ServiceRo
 @dataclass
 class Backend:
     store: Store
+    # A snapshot of the store's policy for what only shows or times (the idle lock, the expiring
+    # window), refreshed by services.policy.current_policy. What enforces a rule (a new request's
+    # checker and deadline) reads the store in its own transaction, never this.
     policy: Policy = field(default_factory=Policy)
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     matrix_path: Traversable = field(default_factory=lambda: resource(SERVICE_MATRIX))
+    # The clock the use cases run on, chosen when the store was opened (services/store_identity):
+    # a fixed clock only on a training store, else the store's own clock.
+    clock: Clock = field(default_factory=SystemClock)
+    identity: Any = None  # store_identity.StoreIdentity once opened through open_backend
+
+    @property
+    def training(self) -> bool:
+        return bool(self.identity is not None and self.identity.training)
 
     @property
     def matrix(self) -> tuple[ServiceRow, ...]:
         return load_matrix(self.matrix_path)
 
 
-def open_backend(settings: Settings, *, pool_size: int = 5, background_seal: bool = False,
-                 ) -> Backend:
-    """`background_seal`: for a long-lived terminal (the console), see store/sealer.py."""
-    store = Store(make_engine(settings.db_url, pool_size=pool_size), Keyring(settings.master_key()),
-                  background_seal=background_seal)
-    policy = Policy(
-        checker_required=dict(settings.checker_required),
-        request_expiry_days=settings.request_expiry_days,
-    )
+def open_backend(settings: Settings, *, clock: Clock | None = None, pool_size: int = 5,
+                 background_seal: bool = False, require_schema: bool = True) -> Backend:
+    """`background_seal`: for a long-lived terminal (the console), see store/sealer.py.
+    `require_schema`: refuse a store without this program's schema (store/failures.py), with
+    its code; off only for the jobs that create or upgrade it (`db init`, the demo)."""
+    engine = make_engine(settings.db_url, pool_size=pool_size)
+    if require_schema:
+        try:
+            check_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+    # The key and the clock are checked against the store before anything runs; a refusal
+    # (KEY_MISMATCH, CLOCK_FIXED_REFUSED) opens nothing. `clock`: a fixed clock asked for.
+    try:
+        identity, keyring, trusted = open_checked(
+            engine, key_text=settings.key_text, key_file=settings.key_file, requested_clock=clock)
+    except BaseException:
+        engine.dispose()
+        raise
+    return backend_for(settings, engine, keyring, trusted, identity,
+                       background_seal=background_seal)
+
+
+def backend_for(settings: Settings, engine, keyring: Keyring, clock: Clock, identity, *,
+                background_seal: bool = False) -> Backend:
+    store = Store(engine, keyring, background_seal=background_seal)
+    # No policy from the terminal's settings: the store holds it (services/policy.py).
     return Backend(
         store=store,
-        policy=policy,
         password_time_cost=settings.argon2_time_cost,
         password_memory_kib=settings.argon2_memory_kib,
+        clock=clock,
+        identity=identity,
     )

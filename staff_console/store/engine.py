@@ -68,7 +68,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
+from ..files import private_sqlite
 from .audit import NEEDS_SEAL, SEAL_LATER, durable_flush, seal_pending
+from .failures import classify
 from .keyring import Keyring
 from .prepared import keep_prepared_statements
 from .sealer import DEFAULT_LINGER_S, BackgroundSealer
@@ -179,6 +181,16 @@ def _ping_idle_connections(engine: Engine, after: float) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    database = engine.url.database or ""
+    if database not in ("", ":memory:") and not database.startswith("file:"):
+        path = database
+
+        @event.listens_for(engine, "do_connect")
+        def _private_file(_dialect, _record, _cargs, _cparams):
+            # Before the driver opens the file, so a new store is 0600 from its first byte
+            # (SQLite gives -wal and -shm the same mode) and an existing one is tightened.
+            private_sqlite(path)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event issue the BEGIN, so it can be IMMEDIATE.
@@ -328,7 +340,10 @@ class Store:
                         "unknown: reload and check before doing it again",
                     ) from exc
                 if not is_transient(exc):
-                    raise
+                    known = classify(exc)
+                    if known is None:
+                        raise
+                    raise known from exc
                 last = exc
                 delay = self.backoff * (2**attempt) * random.uniform(0.5, 1.5)
                 if attempt + 1 >= self.attempts or (

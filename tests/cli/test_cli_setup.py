@@ -82,7 +82,7 @@ def test_db_init_demo_and_admin_together_is_refused(fresh_cli):
 
 
 def test_commands_refuse_a_store_that_was_never_initialised(fresh_cli):
-    result = fresh_cli.fail(1, "STORE_UNAVAILABLE", "expire")
+    result = fresh_cli.fail(1, "STORE_NOT_INITIALISED", "expire")
     assert "db init" in result.stderr
     assert not fresh_cli.db_path.exists()
 
