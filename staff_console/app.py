@@ -12,6 +12,8 @@ command in the palette (Ctrl+P), and a screen installed on first use.
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
 import threading
 import time
@@ -24,7 +26,7 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.message import Message
 
-from .domain.clock import FixedClock, SystemClock, seoul_date
+from .domain.clock import SEOUL, FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
 from .files import private_dir
 from .i18n import language, set_language, t
@@ -33,6 +35,8 @@ from .screens.commands import CustomerCommands, NavigationCommands
 from .screens.registry import SECTIONS, section, visible_sections
 from .screens.session import StaffSession
 from .screens.signin import SignInScreen
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -89,6 +93,10 @@ class StaffConsoleApp(App):
         self.title = t("app.title")
         self.settings = settings
         self.clock = clock or SystemClock()
+        # A fixed clock asked for; the store accepts it only if it is a training store
+        # (checked when the app opens the store; a backend passed in was opened by its owner).
+        self._requested_clock = clock
+        self.training_mark: str | None = None
         self.demo = demo
         self.backend = backend
         self.terminal = _terminal()
@@ -126,12 +134,21 @@ class StaffConsoleApp(App):
         hint = None
         try:
             from .services.backend import open_backend
+            from .services.database import init_backend
 
             # A terminal runs use cases all day: its audit events are chained in batches by a
-            # background sealer (store/sealer.py); closed when the app exits.
-            backend = open_backend(self.settings, background_seal=True,
-                                   require_schema=not self.demo)
+            # background sealer (store/sealer.py); closed when the app exits. The store checks
+            # the key and accepts a fixed clock only if it is a training store; the demo
+            # creates (or reuses) a training store.
+            if self.demo:
+                backend = init_backend(self.settings, mode="training",
+                                       clock=self._requested_clock, background_seal=True)
+            else:
+                backend = open_backend(self.settings, clock=self._requested_clock,
+                                       background_seal=True)
             self._owns_backend = True
+            self.clock = backend.clock
+            self.training_mark = training_mark(backend)
             if self.demo:
                 hint = _prepare_demo(backend, self.clock)
             self.backend = backend
@@ -158,6 +175,8 @@ class StaffConsoleApp(App):
         """In a worker thread: the backend, once open."""
         if not self._backend_ready.wait(BACKEND_WAIT_SECONDS):
             raise ConsoleError("STORE_UNAVAILABLE", "the database did not open in time")
+        if isinstance(self._backend_error, ConsoleError):  # KEY_MISMATCH, CLOCK_FIXED_REFUSED...
+            raise self._backend_error
         if self._backend_error is not None:
             raise ConsoleError("STORE_UNAVAILABLE", "the database could not be opened")
         return self.backend
@@ -300,8 +319,8 @@ class StaffConsoleApp(App):
             self.notify(text, title=t("errors.title", code=error.code), severity="error",
                         timeout=8)
         else:
-            # Never a traceback on screen, and nothing personal in the log: the type only.
-            self.log.error(f"unexpected {type(error).__name__}")
+            # Never a traceback on screen: the trace goes to the operations log (logs.py).
+            log.error("unexpected error", exc_info=error)
             self.notify(t("errors.UNEXPECTED"), title=t("errors.title_unexpected"),
                         severity="error", timeout=8)
 
@@ -339,13 +358,23 @@ class StaffConsoleApp(App):
                                             placeholder=t("palette.placeholder")))
 
 
-def _prepare_demo(backend, clock) -> str | None:
-    """The demo database: the schema, and the demo data if the store has none yet. Returns the
-    hint shown on the sign-in screen (the demo accounts and their password)."""
-    from .services import demo
-    from .services.database import init_schema
+def training_mark(backend) -> str | None:
+    """The permanent mark of a training store (every screen's top line): 훈련 / TRAINING, and
+    the fixed date and time when the clock is fixed."""
+    if not getattr(backend, "training", False):
+        return None
+    clock = backend.clock
+    if isinstance(clock, FixedClock):
+        fixed = clock.now().astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+        return t("app.training_fixed", at=fixed)
+    return t("app.training")
 
-    init_schema(backend)
+
+def _prepare_demo(backend, clock) -> str | None:
+    """The demo data if the (training) store has none yet. Returns the hint shown on the
+    sign-in screen (the demo accounts and their password)."""
+    from .services import demo
+
     try:
         demo.load_demo(backend, clock=clock)
     except ConsoleError as exc:
@@ -395,14 +424,22 @@ def demo_settings(settings: Settings) -> Settings:
 
 def run_app(settings: Settings, *, demo: bool, clock=None) -> None:
     """Run the console in this terminal (the CLI's `staff-console` and `staff-console demo`).
-    `clock` is a FixedClock when `--now`/STAFF_CONSOLE_NOW is set; otherwise the system clock."""
+    `clock`: a FixedClock when `--now`/STAFF_CONSOLE_NOW is set (training stores only), else None
+    (the store's clock)."""
+    from textual.logging import TextualHandler
+
+    from .logs import configure
+
+    configure(settings.home, settings.log_level, extra=(TextualHandler(),))
     if demo:
         settings = demo_settings(settings)
-    app = StaffConsoleApp(settings, clock=clock or SystemClock(), demo=demo)
+    log.info("console started%s (pid %d)", " (demo)" if demo else "", os.getpid())
+    app = StaffConsoleApp(settings, clock=clock, demo=demo)
     try:
         app.run()
     finally:
         app.close_backend()
+        log.info("console stopped")
 
 
 __all__ = ["FixedClock", "StaffConsoleApp", "run_app"]

@@ -9,10 +9,11 @@ into `error: UNEXPECTED: <one line>` and exit 1, never a traceback.
 from __future__ import annotations
 
 import functools
-import json
+import logging
 import os
 import socket
 import sys
+import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +24,7 @@ import typer
 from typer.core import TyperGroup
 
 from ..domain.bounds import day_out_of_range, day_within, instant_within
-from ..domain.clock import SEOUL, Clock, FixedClock, SystemClock, parse_instant
+from ..domain.clock import SEOUL, Clock, FixedClock, parse_instant
 from ..domain.errors import ConsoleError, invalid
 from ..files import private_dir
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from ..domain.authority import Actor
     from ..services.backend import Backend
     from ..settings import Settings
+
+log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "STAFF_CONSOLE_PASSWORD"
 NEW_PASSWORD_ENV = "STAFF_CONSOLE_NEW_PASSWORD"
@@ -57,7 +60,6 @@ class Env:
     now_text: str | None = None
     _settings: Settings | None = None
     _backend: Backend | None = None
-    _clock: Clock | None = None
     _closers: list = field(default_factory=list)
 
     def settings(self) -> Settings:
@@ -65,24 +67,33 @@ class Env:
             from ..settings import load_settings
 
             self._settings = load_settings(db_url=self.db or None)
+            from ..logs import configure
+
+            configure(self._settings.home, self._settings.log_level)
         return self._settings
 
-    def clock(self) -> Clock:
-        if self._clock is None:
-            if self.now_text:
-                try:
-                    self._clock = FixedClock(parse_instant(self.now_text))
-                except ValueError:
-                    raise invalid(
-                        "now", "must be ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00"
-                    ) from None
-            else:
-                self._clock = SystemClock()
-        return self._clock
+    def requested_clock(self) -> FixedClock | None:
+        """The fixed clock asked for (--now, STAFF_CONSOLE_NOW), or None. Only a request: the
+        store accepts it only if it is a training store (services/store_identity.py)."""
+        if not self.now_text:
+            return None
+        try:
+            return FixedClock(parse_instant(self.now_text))
+        except (ValueError, OverflowError):
+            raise invalid(
+                "now", "must be ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00"
+            ) from None
 
-    def backend(self, *, create: bool = False) -> Backend:
-        """The store. Unless `create`, a SQLite file that does not exist is refused instead of
-        being created empty by the driver."""
+    def clock(self) -> Clock:
+        """The clock the store accepted when it was opened (its own, or a training store's
+        fixed clock)."""
+        return self.backend().clock
+
+    def backend(self, *, create: bool = False, mode: str | None = None) -> Backend:
+        """The store, its key and the clock checked. Unless `create`, a SQLite file that does
+        not exist is refused instead of being created empty by the driver. `create` (`db
+        init`): create or upgrade it; `mode` "real" / "training" / None (see
+        services/database.py `init_backend`)."""
         if self._backend is None:
             settings = self.settings()
             if create:
@@ -98,10 +109,15 @@ class Env:
                         "STORE_NOT_INITIALISED",
                         f"no database at {path}; run `staff-console db init` first",
                     )
-            self.clock()  # a bad --now is refused before anything is opened
-            from ..services.backend import open_backend
+            requested = self.requested_clock()  # a bad --now is refused before anything opens
+            if create:
+                from ..services.database import init_backend
 
-            self._backend = open_backend(settings, require_schema=not create)
+                self._backend = init_backend(settings, mode=mode, clock=requested)
+            else:
+                from ..services.backend import open_backend
+
+                self._backend = open_backend(settings, clock=requested)
         return self._backend
 
     def actor(self, employee_no: str) -> Actor:
@@ -203,15 +219,17 @@ def parse_when(text: str, field_name: str) -> datetime:
 
 def console() -> Console:
     """Rich on stdout; no markup parsing (names are data), wide when not a terminal."""
-    from rich.console import Console
+    from ._safe import safe_console  # every printed string through domain.text.display_safe
 
     tty = sys.stdout.isatty()
-    return Console(markup=False, highlight=False, emoji=False, width=None if tty else 200,
-                   soft_wrap=not tty)
+    return safe_console(markup=False, highlight=False, emoji=False, width=None if tty else 200,
+                        soft_wrap=not tty)
 
 
 def emit_json(doc) -> None:
-    typer.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    from ._safe import safe_json
+
+    typer.echo(safe_json(doc, indent=2, default=str))
 
 
 def jsonable(view) -> dict | list:
@@ -238,7 +256,9 @@ def yes_no(value: bool | None) -> str:
 
 
 def text(value) -> str:
-    return "-" if value is None or value == "" else str(value)
+    from ..domain.text import display_safe
+
+    return "-" if value is None or value == "" else display_safe(value)
 
 
 def one_line(exc: BaseException) -> str:
@@ -249,7 +269,9 @@ def one_line(exc: BaseException) -> str:
 
 
 def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:
-    typer.echo(f"error: {code}: {message}", err=True)
+    from ..domain.text import display_safe  # messages may quote what was typed
+
+    typer.echo(f"error: {code}: {display_safe(message)}", err=True)
     if as_json:
         emit_json({"error": {"code": code, "message": message, "field": field_name}})
 
@@ -262,23 +284,34 @@ _PASS_THROUGH = (typer.Exit, typer.Abort) + (
 def handled(fn):
     """Run a command: errors become a message and an exit code, never a traceback."""
 
+    # The log names the command, never its arguments (search text, names, notes).
+    command = fn.__name__.strip("_").replace("_", " ")
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         as_json = bool(kwargs.get("as_json", False))
+        started = time.monotonic()
+        outcome = "0"
         try:
             return fn(*args, **kwargs)
         except _PASS_THROUGH:
+            outcome = "exit"
             raise
         except ConsoleError as exc:
+            outcome = f"{exc.exit_code} {exc.code}"
             report_error(exc.code, exc.message, exc.field, as_json)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # noqa: BLE001 - the user gets one line, never a trace
+            outcome = "1 UNEXPECTED"
+            log.error("unexpected error in %s", command, exc_info=exc)  # the trace: log only
             report_error("UNEXPECTED", one_line(exc), None, as_json)
             raise typer.Exit(1) from None
         finally:
             current = _CURRENT.get()
             if current is not None:
                 current.close()
+            log.info("command %s: %s in %.0f ms", command, outcome,
+                     (time.monotonic() - started) * 1000)
 
     return wrapper
 

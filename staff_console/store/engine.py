@@ -281,6 +281,8 @@ class Store:
         self.attempts = attempts
         self.backoff = backoff
         self.retry_window = retry_window
+        self._unavailable = False  # the last call ended in STORE_UNAVAILABLE (for the log)
+        log.info("store opened: %s", engine.url.render_as_string(hide_password=True))
         self._sealer = (BackgroundSealer(partial(self._seal_once, wait=False),
                                          linger=seal_linger)
                         if background_seal and self.is_postgres else None)
@@ -294,6 +296,21 @@ class Store:
         return self.dialect == "postgresql"
 
     def run(self, work: Callable[[Session], T], *, reads_only: bool = False) -> T:
+        """Run `work` in one transaction (see `_run`); the log says when the store stops
+        answering and when it answers again."""
+        try:
+            result = self._run(work, reads_only=reads_only)
+        except ConsoleError as exc:
+            if exc.code == "STORE_UNAVAILABLE":
+                self._unavailable = True
+                log.error("store unavailable: %s", exc.message)
+            raise
+        if self._unavailable:
+            self._unavailable = False
+            log.info("store reachable again")
+        return result
+
+    def _run(self, work: Callable[[Session], T], *, reads_only: bool = False) -> T:
         """Run `work` in one transaction; commit if it returns, roll back if it raises.
         Transient failures retry the whole function with jittered exponential backoff, so
         `work` must not have effects outside the transaction.
@@ -350,6 +367,8 @@ class Store:
                     time.monotonic() - started + delay > self.retry_window
                 ):
                     break
+                log.warning("store failure, retry %d of %d in %.0f ms: %s", attempt + 1,
+                            self.attempts - 1, delay * 1000, _brief(exc))
                 time.sleep(delay)
         raise ConsoleError(
             "STORE_UNAVAILABLE",
