@@ -39,6 +39,17 @@ ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at ever
 ARGON2_MAX_TIME_COST = 20
 
 
+# Settings that were a terminal's before policy moved into the store: their names (as an
+# environment variable or a config.toml key) are refused with INVALID_SETTING.
+POLICY_SETTINGS = {
+    ENV_PREFIX + "IDLE_MINUTES": "the idle lock", "idle_lock_minutes": "the idle lock",
+    ENV_PREFIX + "REQUEST_EXPIRY_DAYS": "the request deadline",
+    "request_expiry_days": "the request deadline",
+    "expiring_within_days": "the expiring-soon window",
+    "checker_required": "which actions need a checker",
+}
+
+
 def _env(name: str) -> Any:
     """The environment variable a field answers to (config.toml uses the field's own name)."""
     return AliasChoices(ENV_PREFIX + name)
@@ -56,17 +67,24 @@ class Settings(BaseSettings):
     key_text: str | None = Field(None, repr=False, validation_alias=_env("KEY"))
     audit_anchor_path: Path | None = Field(
         None, validation_alias=_env("AUDIT_ANCHOR_PATH"))
-    idle_lock_minutes: float = Field(10.0, ge=1, le=60,
-                                     validation_alias=_env("IDLE_MINUTES"))
-    request_expiry_days: int = Field(7, ge=1, le=30, validation_alias=_env("REQUEST_EXPIRY_DAYS"))
-    expiring_within_days: int = Field(30, ge=1, le=365,
-                                      validation_alias=_env("EXPIRING_DAYS"))
     argon2_time_cost: int = Field(3, ge=1, le=ARGON2_MAX_TIME_COST,
                                   validation_alias=_env("ARGON2_TIME_COST"))
     argon2_memory_kib: int = Field(65536, ge=ARGON2_MIN_MEMORY_KIB, le=ARGON2_MAX_MEMORY_KIB,
                                    validation_alias=_env("ARGON2_MEMORY_KIB"))
-    checker_required: dict[str, bool] = Field(
-        default_factory=lambda: {"registration": True, "revocation": True})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_policy(cls, values: Any) -> Any:
+        """A rule is the store's (DOMAIN.md section 8): a terminal that tries to set one is told
+        so, loudly, instead of being ignored or, worse, obeyed."""
+        if isinstance(values, dict):
+            for name in values:
+                if name in POLICY_SETTINGS:
+                    raise ConsoleError(
+                        "INVALID_SETTING", f"{name}: {POLICY_SETTINGS[name]} is store policy, "
+                        "not a terminal setting; an admin changes it with `staff-console "
+                        "policy set`", field=name)
+        return values
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
@@ -91,23 +109,18 @@ class Settings(BaseSettings):
         return self.home / "master.key"
 
     def master_key(self) -> bytes:
-        """The 32-byte master key; creates the key file (0600) on first use."""
-        from .store.keyring import decode_key, encode_key, new_master_key
+        """The 32-byte master key (setting, else key file). Never creates one: a key is created
+        only by `db init` on a new store (services/store_identity.py); a missing key is
+        KEY_MISMATCH, never silently replaced."""
+        from .store.keyring import decode_key
 
-        if self.key_text:
-            return decode_key(self.key_text)
-        if self.key_file.exists():
-            return decode_key(self.key_file.read_text())
-        self.home.mkdir(parents=True, exist_ok=True)
-        key = new_master_key()
-        # O_EXCL: two first runs at once must not both write a different key.
-        try:
-            fd = os.open(self.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return decode_key(self.key_file.read_text())
-        with os.fdopen(fd, "w") as handle:
-            handle.write(encode_key(key) + "\n")
-        return key
+        text = self.key_text
+        if not text:
+            if not self.key_file.exists():
+                raise ConsoleError("KEY_MISMATCH", f"no master key ({self.key_file}); restore "
+                                                   "the store's key from its backup")
+            text = self.key_file.read_text()
+        return decode_key(text)
 
 
 
@@ -123,8 +136,12 @@ class _Environment(EnvSettingsSource):
     """`STAFF_CONSOLE_*` variables only (never a variable spelled like a field's own name)."""
 
     def __call__(self) -> dict[str, Any]:
-        return {key: value for key, value in super().__call__().items()
-                if key.startswith(ENV_PREFIX)}
+        values = {key: value for key, value in super().__call__().items()
+                  if key.startswith(ENV_PREFIX)}
+        # Not fields, so the base class does not read them: refused by `_no_policy`.
+        values.update({name: os.environ[name] for name in POLICY_SETTINGS
+                       if name.startswith(ENV_PREFIX) and os.environ.get(name)})
+        return values
 
 
 class _ConfigToml(PydanticBaseSettingsSource):
