@@ -45,10 +45,13 @@ def root(
 def _start_ui(*, demo: bool, as_json: bool = False) -> None:
     e = env()
     settings = e.settings()
-    clock = e.clock()  # a bad --now is refused before the screen opens
+    clock = e.requested_clock()  # a bad --now is refused before the screen opens
+    if clock is not None and not demo:
+        e.backend()  # and a fixed clock on a real store too (CLOCK_FIXED_REFUSED, exit 4)
+        e.close()
     # Imported by name at run time: the CLI layer does not depend on the UI layer (nor Textual).
     run_app = importlib.import_module("staff_console.app").run_app
-    run_app(settings, demo=demo, clock=clock if e.now_text else None)
+    run_app(settings, demo=demo, clock=clock)
 
 
 @app.command("demo")

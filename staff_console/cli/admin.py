@@ -10,7 +10,6 @@ from rich.table import Table
 from ..domain.errors import invalid
 from ..domain.passwords import check_password_strength
 from ..services import staff as staff_service
-from ..services.database import init_schema
 from ._runtime import (
     PASSWORD_ENV,
     AsOpt,
@@ -43,7 +42,11 @@ def _admin_password() -> str:
 @db_app.command("init")
 @handled
 def db_init(
-    demo: Annotated[bool, typer.Option("--demo", help="Load the deterministic demo data.")] = False,
+    demo: Annotated[bool, typer.Option(
+        "--demo", help="A training store with the deterministic demo data.")] = False,
+    training: Annotated[bool, typer.Option(
+        "--training", help="Create a training store (accepts a fixed clock; marked on every "
+                           "screen). Without it a new store is real. Fixed at creation.")] = False,
     customers: Annotated[int | None, typer.Option(
         "--customers", metavar="N", help="Demo customers (default a few hundred, at most 1,000,000)."
     )] = None,
@@ -65,15 +68,19 @@ def db_init(
     if demo and admin is not None:
         raise invalid("admin", "the demo brings its own staff (admin A0001); use one or the other")
     e = env()
-    clock = e.clock()
+    e.requested_clock()  # a bad --now is refused before anything else
     password = None
     if admin is not None:
         password = _admin_password()
         check_password_strength(password)  # refuse before anything is created
     demo_loader = _demo_loader() if demo else None
-    backend = e.backend(create=True)
-    init_schema(backend)
-    result: dict = {"db": safe_url(e.settings().db_url), "schema": "ok", "admin": None, "demo": None}
+    # Mode, key and clock are checked before anything is written (services/store_identity).
+    backend = e.backend(create=True, mode="training" if demo or training else None)
+    clock = backend.clock
+    identity = backend.identity
+    result: dict = {"db": safe_url(e.settings().db_url), "schema": "ok",
+                    "mode": identity.mode, "store_id": identity.store_id,
+                    "key_id": identity.key_id, "admin": None, "demo": None}
     if admin is not None:
         view = staff_service.bootstrap_admin(
             backend, employee_no=admin, name=admin_name, branch_code=admin_branch,
@@ -92,10 +99,34 @@ def db_init(
         return
     out = console()
     out.print(f"데이터베이스 준비됨 (schema ready): {result['db']}")
+    mode = "훈련 (training)" if identity.training else "실제 (real)"
+    out.print(f"저장소 (store): {mode} · 키 ID (key id) {identity.key_id}")
     if result["admin"]:
         out.print(f"첫 관리자 (first admin): {admin} · 지점 (branch) {admin_branch.upper()}")
     if demo_loader is not None:
         _print_demo(out, result["demo"])
+
+
+@db_app.command("rotate-key")
+@handled
+def db_rotate_key(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Re-encrypt every ID number and lookup hash under a new master key, in one transaction;
+    the audit chain continues under it. Admin only; stop every other terminal first. Back up
+    the new master.key at once (docs/decisions.md, "Key backup")."""
+    from ..services.store_identity import rotate_key
+
+    e = env()
+    actor = e.actor(as_)
+    settings = e.settings()
+    result = rotate_key(e.backend(), actor, key_file=settings.key_file,
+                        key_from_setting=bool(settings.key_text), clock=e.clock())
+    if as_json:
+        emit_json(result)
+        return
+    console().print(f"키 교체됨 (key rotated): {result['old_key_id']} -> {result['new_key_id']} · "
+                    f"고객 (customers) {result['customers']:,} · "
+                    f"새 키는 {settings.key_file}, 이전 키는 {settings.key_file.name}.old "
+                    f"(back up the new key now)")
 
 
 def _print_demo(out, summary: dict) -> None:

@@ -105,9 +105,11 @@ class Cli:
         return self.json(*args)["items"]
 
 
-def build_world(cli: Cli) -> None:
-    """Schema, the first admin, branches 001/002, six staff, seven customers: all through the CLI."""
-    cli.ok("db", "init", "--admin", "A0001")
+def build_world(cli: Cli, *, training: bool = True) -> None:
+    """Schema, the first admin, branches 001/002, six staff, seven customers: all through the CLI.
+    A training store (the tests run on a fixed clock, which only a training store accepts);
+    `training=False` with the fixed clock unset: a real store on the real clock."""
+    cli.ok("db", "init", *(["--training"] if training else []), "--admin", "A0001")
     cli.ok("branch", "add", "001", "강남지점", "--as", "A0001")
     cli.ok("branch", "add", "002", "여의도지점", "--as", "A0001")
     for no, name, branch, role in STAFF:

@@ -14,6 +14,7 @@ from cli_support import PASSWORD
 
 
 def test_db_init_creates_the_parent_directory_schema_and_first_admin(fresh_cli):
+    fresh_cli.env["STAFF_CONSOLE_NOW"] = None  # a real store: the real clock
     assert not fresh_cli.db_path.parent.exists()
     doc = fresh_cli.json("db", "init", "--admin", "A0001", "--admin-name", "관리자")
     assert fresh_cli.db_path.exists()
@@ -27,12 +28,14 @@ def test_db_init_creates_the_parent_directory_schema_and_first_admin(fresh_cli):
 
 
 def test_db_init_again_is_an_upgrade_and_a_second_bootstrap_is_refused(fresh_cli):
+    fresh_cli.env["STAFF_CONSOLE_NOW"] = None  # a real store: the real clock
     fresh_cli.ok("db", "init", "--admin", "A0001")
     fresh_cli.ok("db", "init")
     fresh_cli.fail(4, "FORBIDDEN", "db", "init", "--admin", "A0002")
 
 
 def test_db_init_admin_branch_option(fresh_cli):
+    fresh_cli.env["STAFF_CONSOLE_NOW"] = None  # a real store: the real clock
     doc = fresh_cli.json("db", "init", "--admin", "A9", "--admin-branch", "hq2",
                          "--admin-branch-name", "본점")
     assert doc["admin"]["branch_code"] == "HQ2"
@@ -46,6 +49,7 @@ def test_db_init_with_a_weak_admin_password_creates_nothing(fresh_cli):
 
 
 def test_db_init_admin_password_from_a_confirmed_prompt(fresh_cli):
+    fresh_cli.env["STAFF_CONSOLE_NOW"] = None  # a real store: the real clock
     result = fresh_cli.run("db", "init", "--admin", "A0001", input=f"{PASSWORD}\n{PASSWORD}\n",
                            env={"STAFF_CONSOLE_PASSWORD": None})
     assert result.exit_code == 0, result.output
@@ -100,7 +104,7 @@ def test_bad_now_is_exit_2_naming_the_field(cli):
 
 def test_db_option_overrides_the_environment(cli, tmp_path):
     other = tmp_path / "other" / "x.sqlite3"
-    cli.ok("--db", f"sqlite:///{other}", "db", "init")
+    cli.ok("--db", f"sqlite:///{other}", "db", "init", "--training")  # on the fixed clock
     assert other.exists()
     # The other store is empty: nobody can sign in there.
     cli.fail(4, "AUTH_FAILED", "--db", f"sqlite:///{other}", "staff", "list", "--as", "A0001")
