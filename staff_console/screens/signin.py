@@ -55,6 +55,11 @@ class SignInScreen(ServiceScreen):
             status.add_class("-error")
             self.staff_app.report_error(error)
             return
+        mark = self.staff_app.training_mark
+        if mark:  # a training store: marked from the first screen on
+            title = self.query_one("#signin-title", Static)
+            title.update(f"{t('app.title')} · {mark}")
+            title.add_class("-training")
         hint = self.staff_app.demo_hint
         status.update(hint or "")
         status.set_class(bool(hint), "-hint")

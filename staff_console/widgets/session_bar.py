@@ -33,14 +33,20 @@ class SessionBar(Static):
         grid = Table.grid(expand=True)
         grid.add_column(justify="left", ratio=1)
         grid.add_column(justify="right")
-        left = Text(t("app.title"), style="bold")
+        left = Text()
+        mark = getattr(app, "training_mark", None)
+        if mark:  # a training store says so on every screen, with its fixed clock
+            left.append(f" {mark} ", style="bold black on yellow")
+            left.append(" ")
+        left.append(t("app.title"), style="bold")
         left.append(f"  ›  {self.section_title}")
         session = getattr(app, "session", None)
         right = Text()
         if session is not None:
             actor = session.actor
-            right.append(f"{actor.name} ({actor.employee_no}) · {fmt.role(actor.role.value)}"
-                         f" · {t('bar.branch', branch=actor.branch_code)}")
+            right.append(fmt.safe(f"{actor.name} ({actor.employee_no}) · "
+                                  f"{fmt.role(actor.role.value)} · "
+                                  f"{t('bar.branch', branch=actor.branch_code)}"))
             right.append(f" · {fmt.day(app.today())}")
         grid.add_row(left, right)
         self.update(grid)
