@@ -1,0 +1,161 @@
+"""CLI start-up benchmark: wall time and peak memory of a signed-in command, against its floors.
+
+    python benchmarks/bench_cli.py                 # 30 runs of each, on a fresh demo store
+    python benchmarks/bench_cli.py --runs 50 --imports
+
+Each run is a new process, timed from just before it is spawned to its exit; peak RSS and CPU
+time come from the kernel (wait4). The commands take turns (run 1 of each, then run 2 of each,
+...) so a noisy neighbour costs every command alike. Measured in the same run:
+- `python -c pass`: the interpreter's own start;
+- argon2 floor: start, import argon2, one verification of the demo staff's stored hash (the
+  parameters `db init --demo` wrote). This is the floor of any signed-in command: the query
+  comes on top of it;
+- `staff-console customer show D0000001 --json --as T001`;
+- `staff-console customer search ㅎㄱㄷ --as T001`.
+The store is a demo made by `db init --demo` in a temporary STAFF_CONSOLE_HOME. Python writes
+byte code into a private cache (PYTHONPYCACHEPREFIX), as an installed wheel has it compiled:
+a checkout run with PYTHONDONTWRITEBYTECODE would compile the project on every start.
+`--imports` adds the biggest imports of one `customer show` (python -X importtime).
+Target: median wall of each command <= 0.30 s. This is a benchmark, not a test: it prints
+figures and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGET_S = 0.30
+PASSWORD = "Demo12345!"  # the published demo password (docs/demo.md)
+SCRIPT = Path(sys.executable).with_name("staff-console")
+
+ARGON2_FLOOR = r"""
+import sys
+from argon2 import PasswordHasher
+PasswordHasher().verify(sys.argv[1], sys.argv[2])
+"""
+
+IMPORTS_PROBE = r"""
+import sys
+from staff_console.cli import main
+sys.argv = ["staff-console", *sys.argv[1:]]
+main()
+"""
+
+
+def _env(home: Path, cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("STAFF_CONSOLE_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(STAFF_CONSOLE_HOME=str(home), STAFF_CONSOLE_PASSWORD=PASSWORD,
+               PYTHONPYCACHEPREFIX=str(cache), COLUMNS="200")
+    return env
+
+
+def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
+    """(wall s, cpu s, peak RSS KiB, exit code) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if proc.returncode != 0:
+        raise SystemExit(f"{argv[1:]} exited {proc.returncode}: {err.strip()}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, proc.returncode
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _demo_hash(home: Path) -> str:
+    with sqlite3.connect(home / "staff_console.sqlite3") as db:
+        (value,) = db.execute("SELECT password_hash FROM staff WHERE employee_no = 'T001'").fetchone()
+    return value
+
+
+def _imports(env: dict[str, str], top: int) -> None:
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORTS_PROBE, "customer",
+                           "show", "D0000001", "--json", "--as", "T001"],
+                          env=env, capture_output=True, text=True)
+    totals: dict[str, int] = {}
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line[len("import time:"):].split("|")
+        if not cumulative.strip().isdigit():
+            continue
+        depth = (len(name) - len(name.lstrip())) // 2
+        if depth <= 1:  # imported by the program itself (or by its first level)
+            key = name.strip()
+            totals[key] = max(totals.get(key, 0), int(cumulative))
+    print("\nBiggest imports of one `customer show` (cumulative, python -X importtime):")
+    for name, micros in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {micros / 1000:8.1f} ms  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--imports", action="store_true", help="also list the biggest imports")
+    parser.add_argument("--keep", type=Path, help="use (or create) the demo home here")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_cli_") as tmp:
+        home = args.keep or Path(tmp) / "home"
+        env = _env(home, Path(tmp) / "pycache")
+        if not (home / "staff_console.sqlite3").exists():
+            t0 = time.perf_counter()
+            subprocess.run([str(SCRIPT), "db", "init", "--demo"], env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            print(f"demo store built in {time.perf_counter() - t0:.1f} s: {home}")
+        stored = _demo_hash(home)
+        print(f"demo staff hash parameters: {stored.split('$')[3]}")
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "argon2 floor (import + 1 verify)": [sys.executable, "-c", ARGON2_FLOOR, stored,
+                                                 PASSWORD],
+            "customer show D0000001 --json": [str(SCRIPT), "customer", "show", "D0000001",
+                                              "--json", "--as", "T001"],
+            "customer search (chosung)": [str(SCRIPT), "customer", "search", "ㅎㄱㄷ", "--as", "T001"],
+        }
+        for argv in commands.values():  # warm-up: byte code written, files in the page cache
+            _run(argv, env)
+            _run(argv, env)
+        samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, argv in commands.items():
+                wall, cpu, rss, _code = _run(argv, env)
+                samples[name].append((wall, cpu, rss))
+
+        floor = statistics.median(s[0] for s in samples["argon2 floor (import + 1 verify)"])
+        print(f"\n{args.runs} runs each, interleaved; CPUs {os.cpu_count()}, "
+              f"load {os.getloadavg()[0]:.2f}")
+        print(f"{'command':36} {'median':>8} {'p95':>8} {'min':>8} {'cpu med':>8} "
+              f"{'peak RSS':>9} {'x floor':>8}")
+        for name, rows in samples.items():
+            walls = [r[0] for r in rows]
+            cpus = [r[1] for r in rows]
+            rss = max(r[2] for r in rows) / 1024
+            median = statistics.median(walls)
+            print(f"{name:36} {median:8.3f} {_p95(walls):8.3f} {min(walls):8.3f} "
+                  f"{statistics.median(cpus):8.3f} {rss:7.1f}Mi {median / floor:8.2f}")
+        for name in list(commands)[2:]:
+            median = statistics.median(r[0] for r in samples[name])
+            verdict = "met" if median <= TARGET_S else "NOT met"
+            print(f"target median <= {TARGET_S:.2f} s, {name}: {verdict} ({median:.3f} s)")
+        if args.imports:
+            _imports(env, top=15)
+
+
+if __name__ == "__main__":
+    main()
