@@ -12,12 +12,13 @@ from sqlmodel import Session
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError, not_found
 from ..domain.ids import mask_phone
+from ..domain.policy import RULES, checker_key, stored_value
 from ..domain.states import RequestKind, effective_status
 from ..domain.validity import days_left
 from ..store.audit import NewEvent, append_events
 from ..store.direct import DirectStatement, Row
 from ..store.engine import Store
-from ..store.tables import Credential, Customer, Request, Staff, Verification
+from ..store.tables import Credential, Customer, Request, Setting, Staff, Verification
 from .views import CredentialView, CustomerSummary, EvidenceView, RequestView
 
 SYSTEM = "system"
@@ -35,6 +36,7 @@ STAFF = Staff.__table__
 CREDENTIAL = Credential.__table__
 REQUEST = Request.__table__
 VERIFICATION = Verification.__table__
+REQUEST_EXPIRY_KEY = RULES["request_expiry_days"].key
 
 # The acting staff member's standing, as one column: 'ok', 'locked' or 'inactive', NULL if the
 # row is gone. The hot use cases add it to their first statement instead of reading it in a
@@ -148,6 +150,16 @@ _LOCK_CUSTOMER = DirectStatement(sa.select(
     CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
     STANDING,  # of the staff member acting, if one is (NULL for the channel)
 ).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER))
+# The same, with the store's policy for a new request (its deadline, whether its kind needs a
+# checker) read in the locking statement: a change by an admin holds from the next request on,
+# on every terminal, without a round trip of its own.
+_SETTING_VALUE = Setting.__table__.c.value
+_LOCK_CUSTOMER_FOR_REQUEST = DirectStatement(_LOCK_CUSTOMER.statement.add_columns(
+    sa.select(_SETTING_VALUE).where(Setting.__table__.c.key == REQUEST_EXPIRY_KEY)
+    .scalar_subquery().label("policy_expiry_days"),
+    sa.select(_SETTING_VALUE).where(Setting.__table__.c.key == sa.bindparam("checker_key"))
+    .scalar_subquery().label("policy_checker"),
+))
 _ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
 _CHANNEL_STATE = DirectStatement(sa.select(
     sa.exists().where(
@@ -187,15 +199,18 @@ class RequestRow(NamedTuple):
 
 def lock_customer_channel(
     session: Session, customer_no: str, channel: str, pending_kind: str, *,
-    actor: Actor | None = None,
+    actor: Actor | None = None, with_policy: bool = False,
 ) -> tuple[Row, bool, list[CredentialRow]]:
     """Lock the customer; returns its row, whether a `pending_kind` request is pending on
     `channel`, and its credentials on `channel`, newest first. With a staff `actor`, first
-    refuse one who is no longer in good standing (read with the lock)."""
+    refuse one who is no longer in good standing (read with the lock). `with_policy`: the row
+    also carries the store's policy for a new `pending_kind` request (`request_policy`)."""
     conn = session.connection()
-    customer = _LOCK_CUSTOMER.first(conn, {
-        "no": customer_no.strip().upper(),
-        "staff_id": actor.staff_id if actor is not None else None})
+    params = {"no": customer_no.strip().upper(),
+              "staff_id": actor.staff_id if actor is not None else None}
+    if with_policy:
+        params["checker_key"] = checker_key(pending_kind)
+    customer = (_LOCK_CUSTOMER_FOR_REQUEST if with_policy else _LOCK_CUSTOMER).first(conn, params)
     if actor is not None:
         require_standing(session, actor, customer)
     if customer is None:
@@ -204,6 +219,16 @@ def lock_customer_channel(
         "customer_id": customer.id, "channel": channel, "kind": pending_kind})
     creds = [plain(CredentialRow, row) for row in rows if row.id is not None]
     return customer, rows[0].pending, creds
+
+
+def request_policy(customer_row, kind: str) -> tuple[int, bool]:
+    """(deadline in days, whether a checker is needed) for a new `kind` request, from a row of
+    `lock_customer_channel(..., with_policy=True)`."""
+    deadline = stored_value(RULES["request_expiry_days"], customer_row.policy_expiry_days)
+    rule = RULES.get(f"checker.{kind}")
+    # An action the policy does not name needs a checker: the safe side.
+    checker = True if rule is None else stored_value(rule, customer_row.policy_checker)
+    return int(deadline), bool(checker)
 
 
 def plain(row_type, row, *, prefix: str = ""):

@@ -40,7 +40,14 @@ from ..domain.validity import is_past_validity
 from ..store.audit import NewEvent
 from ..store.direct import DirectStatement
 from .backend import Backend
-from .common import CHANNEL, CREDENTIAL, VERIFICATION, lock_customer_channel, record
+from .common import (
+    CHANNEL,
+    CREDENTIAL,
+    VERIFICATION,
+    lock_customer_channel,
+    record,
+    request_policy,
+)
 from .requests import _approve, insert_request, new_request
 from .views import IntakeResult, LoginResult
 
@@ -88,7 +95,8 @@ def register_from_channel(
 
     def work(s: Session) -> IntakeResult:
         customer, pending, _creds = lock_customer_channel(
-            s, customer_no, chan.value, RequestKind.REGISTRATION.value)
+            s, customer_no, chan.value, RequestKind.REGISTRATION.value, with_policy=True)
+        expiry_days, needs_checker = request_policy(customer, RequestKind.REGISTRATION.value)
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
             customer.online_trading,
@@ -110,7 +118,7 @@ def register_from_channel(
         req = new_request(
             kind=RequestKind.REGISTRATION, customer=customer, channel=chan.value,
             credential_id=cred_id, branch_code=customer.branch_code, origin="channel",
-            maker_staff_id=None, now=now, expiry_days=backend.policy.request_expiry_days,
+            maker_staff_id=None, now=now, expiry_days=expiry_days,
         )
         req = insert_request(s, req)
         _NEW_VERIFICATION.execute_many(conn, [
@@ -124,7 +132,7 @@ def register_from_channel(
                            detail={"kind": req.kind, "channel": chan.value, "device_id": device,
                                    "methods": methods_text, "verified": sorted(kinds)})]
         status = req.status
-        if not backend.policy.needs_checker(RequestKind.REGISTRATION.value):
+        if not needs_checker:
             events += _approve(s, req, customer, CHANNEL, chan.value, now, Authority.POLICY,
                                None, None, today)[0]
             status = RequestStatus.APPROVED.value

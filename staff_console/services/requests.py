@@ -58,6 +58,7 @@ from .common import (
     plain,
     prefixed_columns,
     record,
+    request_policy,
     request_view,
     require_standing,
     staff_names,
@@ -150,7 +151,9 @@ def request_revocation(
     def work(s: Session) -> RequestView:
         require_role(actor, BRANCH_ROLES, "request revocations")
         customer, pending, creds = lock_customer_channel(
-            s, customer_no, chan.value, RequestKind.REVOCATION.value, actor=actor)
+            s, customer_no, chan.value, RequestKind.REVOCATION.value, actor=actor,
+            with_policy=True)
+        expiry_days, needs_checker = request_policy(customer, RequestKind.REVOCATION.value)
         cred = current_of(creds, chan, today)
         if cred is None:
             raise ConsoleError(
@@ -164,14 +167,14 @@ def request_revocation(
             kind=RequestKind.REVOCATION, customer=customer, channel=chan.value,
             credential_id=cred.id, branch_code=actor.branch_code, origin="branch",
             maker_staff_id=actor.staff_id, now=now,
-            expiry_days=backend.policy.request_expiry_days, reason=why.value, note=text,
+            expiry_days=expiry_days, reason=why.value, note=text,
         ))
         events = [event(actor, "request.created", customer_no=customer.customer_no,
                         target=f"request:{req.id}",
                         detail={"kind": req.kind, "channel": req.channel, "reason": why.value,
                                 "credential": cred.id})]
         names = actor_name(actor)
-        if not backend.policy.needs_checker(RequestKind.REVOCATION.value):
+        if not needs_checker:
             more, req, cred = _approve(s, req, customer, actor.employee_no, actor.terminal, now,
                                        Authority.POLICY, None, None, today)
             events += more

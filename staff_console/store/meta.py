@@ -17,6 +17,8 @@ STORE_MODE = "store_mode"  # "real" | "training"
 KEY_ID = "key_id"  # public identifier of the master key
 KEY_CHECK = "key_check"  # check value proving a key is this store's key
 POLICY_PREFIX = "policy."  # policy.<name>: rule-bearing settings (services/policy)
+POLICY_CHANGE_PREFIX = "policy_change."  # policy_change.<n>: a change awaiting a second admin
+POLICY_CHANGE_SEQ = "policy_change_seq"  # the last <n>; its row lock orders policy writers
 
 _TABLE = Setting.__table__
 

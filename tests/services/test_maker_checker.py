@@ -199,10 +199,11 @@ def test_an_expired_revocation_request_leaves_the_credential(world):
 
 
 def test_request_expiry_is_configurable(world):
-    from staff_console.domain.policy import Policy
+    from staff_console.services.policy import set_policy
 
     b, c = world.backend, world.clock
-    b.policy = Policy(request_expiry_days=2)
+    # A shorter deadline strengthens the policy: one admin, at once, from the store.
+    set_policy(b, world.admin, "request_expiry_days", "2", clock=c)
     intake = register(world, "C001", "mts", "phone-1")
     assert request_row(b, intake.request_id)["expires_at"] is not None
     c.advance(days=2)

@@ -8,6 +8,7 @@ from svc_helpers import (
     activate,
     credential_row,
     events_after,
+    execute,
     last_seq,
     refused,
     request_row,
@@ -15,7 +16,6 @@ from svc_helpers import (
     snapshot,
 )
 
-from staff_console.domain.policy import Policy
 from staff_console.services.backend import Backend
 from staff_console.services.customers import show_customer
 from staff_console.services.expiry import expire_due
@@ -180,13 +180,17 @@ def test_revocation_is_audited(world):
     assert events[2]["target"] == f"credential:{intake.credential_id}"
 
 
+def _store_policy(backend, key: str, value: str) -> None:
+    """Write a policy row as an approved change leaves it (services/policy.py tests the
+    approval itself)."""
+    execute(backend, "INSERT INTO setting (key, value) VALUES (:k, :v)", k=key, v=value)
+
+
 @pytest.fixture
 def no_checker_backend(world):
-    """The same store, configured so that revocations need no checker."""
-    store = world.backend.store
-    return Backend(store=store, policy=Policy(checker_required={"revocation": False,
-                                                                "registration": True}),
-                   **CHEAP_ARGON2)
+    """A second terminal on the same store, whose policy says revocations need no checker."""
+    _store_policy(world.backend, "policy.checker.revocation", "false")
+    return Backend(store=world.backend.store, **CHEAP_ARGON2)
 
 
 def test_policy_without_checker_revokes_at_once(world, no_checker_backend):
@@ -209,7 +213,7 @@ def test_policy_without_checker_revokes_at_once(world, no_checker_backend):
 
 def test_policy_without_checker_for_registration(world):
     b, c = world.backend, world.clock
-    b.policy = Policy(checker_required={"registration": False, "revocation": True})
+    _store_policy(b, "policy.checker.registration", "false")
     first = register(world, "C001", "mts", "phone-1")
     assert first.status == "approved"
     assert credential_row(b, first.credential_id)["status"] == "active"

@@ -1,0 +1,277 @@
+"""The store's policy: read it, change it (admins), and maker-checker on the policy itself.
+
+The values are `setting` rows `policy.<name>` (domain/policy.py knows each key). A change that
+strengthens a control applies at once; one that weakens it (a checker switched off, a longer
+deadline or idle lock) waits as `policy_change.<n>` (JSON) for a second admin, who approves or
+rejects it. Every step is an audit event naming the old and the new value.
+
+The use cases that enforce the policy read it in their own transaction (a new request reads
+its deadline and checker flag in its locking statement, services/common.py), so a change holds
+from the next request on every terminal. `Backend.policy` is a snapshot for what only shows or
+times (the app's idle lock, the expiring list's default window), refreshed by `current_policy`.
+
+Concurrency: every policy write first locks the `policy_change_seq` row, so changes to the
+policy are one at a time and each reads the value it replaces under that lock.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from ..domain.authority import Actor, Role
+from ..domain.clock import Clock
+from ..domain.errors import ConsoleError, invalid, not_found
+from ..domain.policy import RULES, Policy, Rule, rule_for, stored_value
+from ..store.meta import (
+    POLICY_CHANGE_PREFIX,
+    POLICY_CHANGE_SEQ,
+    POLICY_PREFIX,
+    get_setting,
+    get_settings,
+    put_setting,
+)
+from ..store.tables import Setting
+from .backend import Backend
+from .common import current_staff, event, record
+
+_SETTING = Setting.__table__
+MAX_NOTE = 500
+PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    key: str  # policy.<name>
+    value: bool | int
+    default: bool | int
+    low: int | None
+    high: int | None
+    weaker: str | None  # "off" / "higher": which change needs a second admin
+
+
+@dataclass(frozen=True)
+class PolicyChangeView:
+    id: int | None  # None: applied at once, never pending
+    key: str
+    old_value: bool | int
+    new_value: bool | int
+    status: str  # applied | pending | approved | rejected | expired
+    maker: str
+    created_at: datetime
+    expires_at: datetime | None
+    decider: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None
+
+
+def _entries(policy: Policy) -> list[PolicyEntry]:
+    return [PolicyEntry(rule.key, policy.value(name), rule.default, rule.low, rule.high,
+                        rule.weaker) for name, rule in RULES.items()]
+
+
+def current_policy(backend: Backend) -> Policy:
+    """The store's policy (one statement); also kept as `backend.policy`."""
+    rows = backend.store.run(lambda s: get_settings(s, POLICY_PREFIX), reads_only=True)
+    backend.policy = Policy.from_store(rows)
+    return backend.policy
+
+
+def show_policy(backend: Backend, actor: Actor, *, clock: Clock | None = None,
+                ) -> list[PolicyEntry]:
+    """Every key with its value. Any staff member in good standing may read the policy: a
+    teller is better off knowing whether a revocation waits for a checker. (`clock`: unused,
+    taken like every use case's.)"""
+
+    def work(s: Session) -> Policy:
+        current_staff(s, actor)
+        return Policy.from_store(get_settings(s, POLICY_PREFIX))
+
+    backend.policy = backend.store.run(work, reads_only=True)
+    return _entries(backend.policy)
+
+
+def list_changes(backend: Backend, actor: Actor, *, clock: Clock,
+                 include_decided: bool = False) -> list[PolicyChangeView]:
+    """Changes waiting for a second admin (expired ones shown as such), oldest first. Admins
+    and auditors."""
+    now = clock.now()
+    _require(actor, {Role.ADMIN, Role.AUDITOR}, "read pending policy changes")
+
+    def work(s: Session) -> list[PolicyChangeView]:
+        current_staff(s, actor)
+        rows = get_settings(s, POLICY_CHANGE_PREFIX)
+        changes = sorted((_load(text) for text in rows.values()), key=lambda c: c["id"])
+        return [_view(c, now) for c in changes
+                if include_decided or c["status"] == PENDING]
+
+    return backend.store.run(work, reads_only=True)
+
+
+def set_policy(backend: Backend, actor: Actor, key: str, value: str, *,
+               clock: Clock) -> PolicyChangeView:
+    """An admin changes one key. Strengthening applies at once; weakening waits for a second
+    admin (status `pending`, with the id to approve)."""
+    now = clock.now()
+    _require(actor, {Role.ADMIN}, "change the policy")
+    rule = rule_for(key)
+    new = rule.parse(value)
+
+    def work(s: Session) -> PolicyChangeView:
+        current_staff(s, actor)
+        last = _lock(s)
+        old = stored_value(rule, get_setting(s, rule.key))
+        if new == old:
+            raise invalid(rule.key, f"is already {rule.format(old)}")
+        pending = [c for c in _pending(s, now) if c["key"] == rule.key]
+        if pending:
+            raise ConsoleError("DUPLICATE_PENDING",
+                               f"change {pending[0]['id']} of {rule.key} awaits a second admin; "
+                               "approve or reject it first")
+        detail = {"key": rule.key, "old": rule.format(old), "new": rule.format(new)}
+        if not rule.is_weakening(old, new):
+            put_setting(s, rule.key, rule.format(new))
+            record(s, backend.store, now, event(actor, "policy.changed", target=rule.key,
+                                                detail=detail))
+            return PolicyChangeView(None, rule.key, old, new, "applied", actor.employee_no,
+                                    now, None, actor.employee_no, now)
+        # A pending change lives as long as a request does (the deadline as it is now).
+        deadline = stored_value(RULES["request_expiry_days"],
+                                get_setting(s, RULES["request_expiry_days"].key))
+        change = {"id": last + 1, **detail, "status": PENDING, "maker": actor.employee_no,
+                  "maker_id": actor.staff_id, "created_at": now.isoformat(),
+                  "expires_at": (now + timedelta(days=int(deadline))).isoformat()}
+        put_setting(s, POLICY_CHANGE_SEQ, str(change["id"]))
+        _save(s, change)
+        record(s, backend.store, now, event(actor, "policy.change_requested",
+                                            target=f"policy_change:{change['id']}",
+                                            detail=detail))
+        return _view(change, now)
+
+    return backend.store.run(work)
+
+
+def approve_change(backend: Backend, actor: Actor, change_id: int, *,
+                   clock: Clock) -> PolicyChangeView:
+    """A second admin applies a pending weakening change."""
+    now = clock.now()
+    _require(actor, {Role.ADMIN}, "approve policy changes")
+
+    def work(s: Session) -> PolicyChangeView:
+        current_staff(s, actor)
+        _lock(s)
+        change = _decidable(s, change_id, now)
+        if change["maker_id"] == actor.staff_id:
+            raise ConsoleError("SELF_APPROVAL", "a second admin approves a policy change")
+        rule = rule_for(change["key"])
+        # One pending change per key and every write under the lock: the value it replaces is
+        # still the one it was proposed against (unless someone wrote around the console).
+        old = stored_value(rule, get_setting(s, rule.key))
+        if rule.format(old) != change["old"]:
+            raise ConsoleError("ALREADY_DECIDED", f"{rule.key} changed since change "
+                               f"{change_id} was proposed; reject it and propose it again")
+        put_setting(s, rule.key, change["new"])
+        change.update(status=APPROVED, decider=actor.employee_no, decided_at=now.isoformat())
+        _save(s, change)
+        record(s, backend.store, now, event(
+            actor, "policy.changed", target=rule.key,
+            detail={"key": rule.key, "old": change["old"], "new": change["new"],
+                    "change": change_id, "maker": change["maker"]}))
+        return _view(change, now)
+
+    return backend.store.run(work)
+
+
+def reject_change(backend: Backend, actor: Actor, change_id: int, *, note: str | None = None,
+                  clock: Clock) -> PolicyChangeView:
+    """An admin (the maker too: withdrawing a weakening is safe) rejects a pending change."""
+    now = clock.now()
+    _require(actor, {Role.ADMIN}, "reject policy changes")
+    text = (note or "").strip() or None
+    if text is not None and len(text) > MAX_NOTE:
+        raise invalid("note", f"at most {MAX_NOTE} characters")
+
+    def work(s: Session) -> PolicyChangeView:
+        current_staff(s, actor)
+        _lock(s)
+        change = _decidable(s, change_id, now, expired_ok=True)
+        change.update(status=REJECTED, decider=actor.employee_no, decided_at=now.isoformat(),
+                      note=text)
+        _save(s, change)
+        record(s, backend.store, now, event(
+            actor, "policy.change_rejected", target=f"policy_change:{change_id}",
+            detail={"key": change["key"], "old": change["old"], "new": change["new"],
+                    "note": text}))
+        return _view(change, now)
+
+    return backend.store.run(work)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _require(actor: Actor, roles: set[Role], what: str) -> None:
+    if actor.role not in roles:
+        raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}")
+
+
+def _lock(s: Session) -> int:
+    """Lock the policy writers' row (created on first use); returns the last change id."""
+    dialect = s.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_SETTING)
+    s.execute(insert.values(key=POLICY_CHANGE_SEQ, value="0")
+              .on_conflict_do_nothing(index_elements=["key"]))
+    text = s.execute(sa.select(_SETTING.c.value).where(_SETTING.c.key == POLICY_CHANGE_SEQ)
+                     .with_for_update()).scalar_one()
+    return int(text)
+
+
+def _load(text: str) -> dict:
+    return json.loads(text)
+
+
+def _save(s: Session, change: dict) -> None:
+    put_setting(s, f"{POLICY_CHANGE_PREFIX}{change['id']}",
+                json.dumps(change, ensure_ascii=False, sort_keys=True))
+
+
+def _pending(s: Session, now: datetime) -> list[dict]:
+    """Changes still pending and not expired."""
+    changes = (_load(text) for text in get_settings(s, POLICY_CHANGE_PREFIX).values())
+    return [c for c in changes
+            if c["status"] == PENDING and datetime.fromisoformat(c["expires_at"]) > now]
+
+
+def _decidable(s: Session, change_id: int, now: datetime, *, expired_ok: bool = False) -> dict:
+    if not isinstance(change_id, int) or not 0 < change_id < 2**31:
+        raise invalid("id", "must be a positive whole number")
+    text = get_setting(s, f"{POLICY_CHANGE_PREFIX}{change_id}")
+    if text is None:
+        raise not_found("policy change", change_id)
+    change = _load(text)
+    if change["status"] != PENDING:
+        raise ConsoleError("ALREADY_DECIDED", f"policy change {change_id} is {change['status']}")
+    if not expired_ok and datetime.fromisoformat(change["expires_at"]) <= now:
+        raise ConsoleError("REQUEST_EXPIRED", f"policy change {change_id} has expired")
+    return change
+
+
+def _view(change: dict, now: datetime) -> PolicyChangeView:
+    rule: Rule = rule_for(change["key"])
+    expires = datetime.fromisoformat(change["expires_at"])
+    status = change["status"]
+    if status == PENDING and expires <= now:
+        status = "expired"
+    decided = change.get("decided_at")
+    return PolicyChangeView(
+        id=change["id"], key=rule.key, old_value=rule.parse(change["old"]),
+        new_value=rule.parse(change["new"]), status=status, maker=change["maker"],
+        created_at=datetime.fromisoformat(change["created_at"]), expires_at=expires,
+        decider=change.get("decider"),
+        decided_at=datetime.fromisoformat(decided) if decided else None, note=change.get("note"),
+    )
