@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from . import admin, audit, customers, workflow
+from . import admin, audit, customers, policy, workflow
 from ._runtime import env, handled, start
 
 app = typer.Typer(
@@ -76,6 +76,7 @@ app.command("expire")(customers.expire)
 app.command("expiring")(customers.expiring)
 app.command("matrix")(customers.matrix)
 app.add_typer(audit.audit_app, name="audit")
+app.add_typer(policy.policy_app, name="policy")
 
 
 def main() -> None:

@@ -198,15 +198,19 @@ def expire(as_json: JsonOpt = False) -> None:
 def expiring(
     as_: AsOpt,
     within: Annotated[int | None, typer.Option("--within", metavar="DAYS",
-                                               help="Days ahead (default 30).")] = None,
+                                               help="Days ahead (default: the policy's window).")] = None,
     branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
                                                help="Auditors: only this branch.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Current credentials whose last valid day falls within the next DAYS days."""
+    from ..services import policy as policy_service
+
     e = env()
-    days = e.settings().expiring_within_days if within is None else within
     actor = e.actor(as_)
+    # The default window is the store's policy, not the terminal's settings.
+    days = (policy_service.current_policy(e.backend()).expiring_within_days if within is None
+            else within)
     items = expiry_service.list_expiring(e.backend(), actor, within_days=days, clock=e.clock(),
                                          branch_code=branch)
     if as_json:

@@ -1,0 +1,141 @@
+"""`staff-console policy`: the store's policy (which actions need a checker, the request
+deadline, the idle lock, the expiring window); admins change it, a second admin approves a
+change that weakens a control.
+
+The services and Rich's tables are imported inside the commands: a command loads what it uses.
+"""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ._runtime import AsOpt, JsonOpt, console, emit_json, env, handled, instant, jsonable, text
+
+if TYPE_CHECKING:
+    from ..services.policy import PolicyChangeView
+
+policy_app = typer.Typer(no_args_is_help=True,
+                         help="The store's policy: show, change (admins), approve changes.")
+
+IdArg = Annotated[int, typer.Argument(metavar="ID", help="The pending change's id.")]
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def _emit_change(view: "PolicyChangeView", as_json: bool) -> None:
+    if as_json:
+        emit_json(jsonable(view))
+        return
+    out = console()
+    head = {"applied": "적용됨 (applied)", "pending": "두 번째 관리자 승인 대기 (awaiting a second "
+            "admin)", "approved": "승인·적용됨 (approved and applied)",
+            "rejected": "반려됨 (rejected)"}.get(view.status, view.status)
+    out.print(f"{view.key}: {_value(view.old_value)} -> {_value(view.new_value)} · {head}")
+    if view.id is not None:
+        out.print(f"  변경 (change) #{view.id} · 요청자 (maker) {view.maker} · "
+                  f"기한 (expires) {instant(view.expires_at)}")
+
+
+def _emit_changes(views: "list[PolicyChangeView]", as_json: bool) -> None:
+    from rich.table import Table
+
+    if as_json:
+        emit_json({"items": [jsonable(v) for v in views]})
+        return
+    table = Table("ID", "키 Key", "현재 Old", "변경 New", "요청자 Maker", "요청 Created",
+                  "기한 Expires", "상태 Status", title="정책 변경 대기 (pending policy changes)")
+    for v in views:
+        table.add_row(str(v.id), v.key, _value(v.old_value), _value(v.new_value), v.maker,
+                      instant(v.created_at), instant(v.expires_at), v.status)
+    out = console()
+    out.print(table)
+    if not views:
+        out.print("없음 (none)")
+
+
+@policy_app.command("show")
+@handled
+def policy_show(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Every policy key with its value, default and range (any staff member)."""
+    from rich.table import Table
+
+    from ..services import policy as policy_service
+
+    e = env()
+    actor = e.actor(as_)
+    entries = policy_service.show_policy(e.backend(), actor)
+    if as_json:
+        emit_json({"items": [jsonable(x) for x in entries],
+                   "policy": {x.key: x.value for x in entries}})
+        return
+    table = Table("키 Key", "값 Value", "기본 Default", "범위 Range", "약화 시 2인 승인 Weakening",
+                  title="정책 (policy)")
+    for x in entries:
+        span = f"{x.low}..{x.high}" if x.low is not None else "on/off"
+        weaker = {"off": "off", "higher": "longer"}.get(x.weaker or "", "-")
+        table.add_row(x.key, _value(x.value), _value(x.default), span, weaker)
+    console().print(table)
+
+
+@policy_app.command("set")
+@handled
+def policy_set(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="e.g. checker.revocation")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="on/off or a number")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change one key (admins). Weakening a control waits for a second admin's approval."""
+    from ..services import policy as policy_service
+
+    e = env()
+    actor = e.actor(as_)
+    view = policy_service.set_policy(e.backend(), actor, key, value, clock=e.clock())
+    _emit_change(view, as_json)
+
+
+@policy_app.command("pending")
+@handled
+def policy_pending(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Changes awaiting a second admin (admins and auditors)."""
+    from ..services import policy as policy_service
+
+    e = env()
+    actor = e.actor(as_)
+    _emit_changes(policy_service.list_changes(e.backend(), actor, clock=e.clock()), as_json)
+
+
+@policy_app.command("approve")
+@handled
+def policy_approve(change_id: IdArg, as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """Approve and apply a pending change (an admin other than its maker)."""
+    from ..services import policy as policy_service
+
+    e = env()
+    actor = e.actor(as_)
+    _emit_change(policy_service.approve_change(e.backend(), actor, change_id, clock=e.clock()),
+                 as_json)
+
+
+@policy_app.command("reject")
+@handled
+def policy_reject(
+    change_id: IdArg,
+    as_: AsOpt,
+    note: Annotated[str | None, typer.Option("--note", metavar="T", help="Why.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reject a pending change (any admin, its maker too)."""
+    from ..services import policy as policy_service
+
+    e = env()
+    actor = e.actor(as_)
+    view = policy_service.reject_change(e.backend(), actor, change_id, note=note,
+                                        clock=e.clock())
+    _emit_change(view, as_json)
+    if not as_json and view.note:
+        console().print(f"  메모 (note) {text(view.note)}")
