@@ -67,6 +67,7 @@ class StoreIdentity:
     key_id: str | None
     key_check: str | None
     history: str | None = None
+    mode_recorded: bool = False  # False: a new store, or one initialised before modes
 
     @property
     def training(self) -> bool:
@@ -80,7 +81,7 @@ def read_identity(conn: sa.Connection) -> StoreIdentity:
                              .where(_SETTING.c.key.in_(_IDENTITY_KEYS))).all())
     return StoreIdentity(rows.get(STORE_ID), TRAINING if rows.get(STORE_MODE) == TRAINING
                          else REAL, rows.get(KEY_ID), rows.get(KEY_CHECK),
-                         rows.get(AUDIT_KEY_HISTORY))
+                         rows.get(AUDIT_KEY_HISTORY), STORE_MODE in rows)
 
 
 def _store_failure(exc: DBAPIError) -> ConsoleError:
@@ -212,16 +213,7 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
     data (the first audit event's hash, one encrypted ID number)."""
     try:
         existing = _existing(engine)
-        if existing is not None and existing[0].store_id is None and mode == TRAINING \
-                and existing[1]:
-            raise invalid("training", "this store was created before training stores existed "
-                                      "and holds data: it is a real store")
-        if existing is not None and existing[0].store_id is not None \
-                and mode is not None and mode != existing[0].mode:
-            raise invalid("training", f"this store is a {existing[0].mode} store; a store's "
-                                      "mode is fixed when it is created")
-        final_mode = (existing[0].mode if existing is not None and existing[0].store_id
-                      else (mode or REAL) if existing is None or not existing[1] else REAL)
+        final_mode = _mode(existing, mode)
         if requested_clock is not None and final_mode != TRAINING:
             trusted_clock(StoreIdentity(None, final_mode, None, None), requested_clock, engine)
         key = load_key(key_text, key_file)
@@ -258,6 +250,24 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
         return identity, keyring, trusted_clock(identity, requested_clock, engine)
     except DBAPIError as exc:
         raise _store_failure(exc) from None
+
+
+def _mode(existing: tuple[StoreIdentity, bool] | None, asked: str | None) -> str:
+    """The mode the store will have: a recorded mode is kept (a different one asked for is
+    refused); a store with data but no mode row (from before modes) is real; a new or empty
+    store takes the mode asked for, real by default."""
+    if existing is not None and existing[0].mode_recorded:
+        recorded = existing[0].mode
+        if asked is not None and asked != recorded:
+            raise invalid("training", f"this store is a {recorded} store; a store's mode is "
+                                      "fixed when it is created")
+        return recorded
+    if existing is not None and existing[1]:
+        if asked == TRAINING:
+            raise invalid("training", "this store was created before training stores existed "
+                                      "and holds data: it is a real store")
+        return REAL
+    return asked or REAL
 
 
 def _existing(engine: Engine) -> tuple[StoreIdentity, bool] | None:
