@@ -10,7 +10,7 @@ from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.services.backend import Backend
 
 TEST_KEY = bytes(range(32))
-PASSWORD = "password123"
+PASSWORD = "Branch-Desk-2417"  # passes the staff password rule (not a common password)
 NOW = "2026-11-24T10:00:00+09:00"
 CHEAP_ARGON2 = {"password_time_cost": 1, "password_memory_kib": 8192}
 

@@ -8,8 +8,8 @@ import typer
 from rich.table import Table
 
 from ..domain.errors import invalid
-from ..domain.passwords import check_password_strength
 from ..services import staff as staff_service
+from ..services.passwords import check_new_password
 from ._runtime import (
     PASSWORD_ENV,
     AsOpt,
@@ -72,7 +72,8 @@ def db_init(
     password = None
     if admin is not None:
         password = _admin_password()
-        check_password_strength(password)  # refuse before anything is created
+        # Refused before anything is created (the service checks it again).
+        check_new_password(password, employee_no=admin, name=admin_name)
     demo_loader = _demo_loader() if demo else None
     # Mode, key and clock are checked before anything is written (services/store_identity).
     backend = e.backend(create=True, mode="training" if demo or training else None)

@@ -1,11 +1,21 @@
-"""Password hashing with argon2id (argon2-cffi). The cost comes from settings."""
+"""Password hashing with argon2id (argon2-cffi), and the strength check of new passwords.
+
+The cost comes from settings. Sign-in must cost the same whether or not the employee number
+exists, so a failure with no hash to check runs one verification against `dummy_hash` (same
+parameters, never matches) instead of answering at once.
+"""
 
 from __future__ import annotations
 
+import base64
+import os
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from ..data import COMMON_PASSWORDS, resource
+from ..domain.passwords import check_password_strength, normalise
 
 
 @lru_cache(maxsize=8)
@@ -23,3 +33,36 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return hasher().verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii").rstrip("=")
+
+
+@lru_cache(maxsize=8)
+def dummy_hash(time_cost: int = 3, memory_kib: int = 65536) -> str:
+    """An argon2id hash with the parameters of `hash_password` that no password matches.
+    Written out directly (random salt and digest) rather than hashed: making it costs nothing,
+    so the first unknown employee number of a process is not slower than the next ones, and
+    verifying it costs exactly one argon2 computation, like a real account's wrong password."""
+    ph = hasher(time_cost, memory_kib)
+    return (f"$argon2id$v=19$m={ph.memory_cost},t={ph.time_cost},p={ph.parallelism}"
+            f"${_b64(os.urandom(ph.salt_len))}${_b64(os.urandom(ph.hash_len))}")
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The packaged common-password list, normalised; read once per process, when first needed
+    (adding staff), never at start."""
+    text = resource(COMMON_PASSWORDS).read_text(encoding="utf-8")
+    _header, _, body = text.partition("\n\n")  # the header (source, licence) ends at a blank line
+    return frozenset(filter(None, (normalise(line) for line in body.splitlines())))
+
+
+def check_new_password(
+    password: str, *, employee_no: str, name: str, field: str = "password"
+) -> None:
+    """The rule of domain/passwords.py with the packaged list: for every password set for a
+    staff member (a new member, the first admin, a change)."""
+    check_password_strength(password, field=field, employee_no=employee_no, name=name,
+                            common=common_passwords())

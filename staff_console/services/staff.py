@@ -9,15 +9,20 @@ from sqlmodel import Session, func, select
 from ..domain.authority import Actor, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
-from ..domain.passwords import MAX_FAILED_SIGN_INS, check_password_strength
+from ..domain.passwords import MAX_FAILED_SIGN_INS
 from ..store.audit import NewEvent
 from ..store.tables import Branch, Staff
 from .backend import Backend
 from .common import SYSTEM, current_staff, event, record
-from .passwords import hash_password, verify_password
+from .passwords import check_new_password, dummy_hash, hash_password, verify_password
 from .views import BranchView, StaffView
 
 ADMIN_ONLY = frozenset({Role.ADMIN})
+
+# The one answer to every failed sign-in by employee number (unknown, deactivated, wrong
+# password, locked): which numbers exist and which accounts are locked is not revealed.
+SIGN_IN_FAILED = (f"wrong employee number or password ({MAX_FAILED_SIGN_INS} failures in a row "
+                  "lock an account; an admin unlocks it)")
 
 
 def _view(staff: Staff) -> StaffView:
@@ -45,33 +50,42 @@ def _actor(staff: Staff, terminal: str) -> Actor:
 
 
 def authenticate(
-    backend: Backend, employee_no: str, password: str, *, clock: Clock, terminal: str = "cli"
+    backend: Backend, employee_no: str, password: str, *, clock: Clock, terminal: str = "cli",
+    identified: bool = False,
 ) -> Actor:
     """Sign in. The 5th consecutive failure locks the account; only an admin unlocks it.
-    A failure is recorded (counter and audit event) and then refused with AUTH_FAILED."""
+    A failure is recorded (counter and audit event) and then refused with AUTH_FAILED, the same
+    message whatever the reason, after the same work: one argon2 verification (against a dummy
+    hash when there is no account to check), so neither the answer nor its time tells whether
+    the employee number exists or the account is locked. A locked account answers AUTH_FAILED
+    even to its right password: a different answer would let a guesser go on past the lock.
+
+    `identified`: the person is already known (unlocking the idle lock of their own session);
+    only then is a locked account named as such (STAFF_LOCKED), whatever the password."""
     now = clock.now()
+    dummy = dummy_hash(backend.password_time_cost, backend.password_memory_kib)
     employee_no = (employee_no or "").strip()
 
     def work(s: Session) -> tuple[Actor | None, ConsoleError | None]:
         staff = s.exec(
             select(Staff).where(Staff.employee_no == employee_no).with_for_update()
         ).first()
-        if staff is None or not staff.active:
-            # Same answer as a wrong password: do not reveal which employee numbers exist.
+        known = staff is not None and staff.active
+        # One verification on every path, before any branch (the timing must not tell).
+        matches = verify_password(staff.password_hash if known else dummy, password)
+        if not known:
             record(s, backend.store, now, NewEvent(employee_no[:20] or "?", terminal,
                                                     "staff.sign_in_failed",
                                                     detail={"why": "unknown"}))
-            return None, ConsoleError("AUTH_FAILED", "wrong employee number or password")
+            return None, ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)
         if staff.locked_at is not None:
             # Still a failed sign-in, and recorded as one: attempts on a locked account are
             # what a reviewer of the trail needs to see.
             record(s, backend.store, now, NewEvent(staff.employee_no, terminal,
                                                     "staff.sign_in_failed",
                                                     detail={"why": "locked"}))
-            return None, ConsoleError(
-                "STAFF_LOCKED", "the account is locked after 5 failed sign-ins; ask an admin"
-            )
-        if not verify_password(staff.password_hash, password):
+            return None, _locked(identified)
+        if not matches:
             staff.failed_sign_ins += 1
             events = [NewEvent(staff.employee_no, terminal, "staff.sign_in_failed",
                                detail={"failures": staff.failed_sign_ins})]
@@ -82,13 +96,8 @@ def authenticate(
             s.add(staff)
             record(s, backend.store, now, *events)
             if staff.locked_at is not None:
-                return None, ConsoleError(
-                    "STAFF_LOCKED", "5 failed sign-ins: the account is now locked; ask an admin"
-                )
-            left = MAX_FAILED_SIGN_INS - staff.failed_sign_ins
-            return None, ConsoleError(
-                "AUTH_FAILED", f"wrong employee number or password ({left} tries left)"
-            )
+                return None, _locked(identified)
+            return None, ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)
         staff.failed_sign_ins = 0
         s.add(staff)
         record(s, backend.store, now, NewEvent(staff.employee_no, terminal, "staff.sign_in"))
@@ -101,9 +110,20 @@ def authenticate(
     return actor
 
 
+def _locked(identified: bool) -> ConsoleError:
+    if not identified:
+        return ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)
+    return ConsoleError("STAFF_LOCKED",
+                        f"the account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins; "
+                        "ask an admin")
+
+
 def verify_actor_password(backend: Backend, actor: Actor, password: str, *, clock: Clock) -> Actor:
-    """Unlock an idle-locked terminal: the same sign-in rules, for the same person."""
-    return authenticate(backend, actor.employee_no, password, clock=clock, terminal=actor.terminal)
+    """Unlock an idle-locked terminal: the same sign-in rules, for the same person. The session
+    already names the member, so a locked account is said to be locked here (and the terminal
+    signs out): the answer does not depend on the password, so it helps no guesser."""
+    return authenticate(backend, actor.employee_no, password, clock=clock, terminal=actor.terminal,
+                        identified=True)
 
 
 def sign_out(backend: Backend, actor: Actor, *, clock: Clock, reason: str = "sign_out") -> None:
@@ -153,7 +173,7 @@ def _new_staff(
         role_value = Role((role or "").strip().lower())
     except ValueError:
         raise invalid("role", "must be teller, manager, auditor or admin") from None
-    check_password_strength(password)
+    check_new_password(password, employee_no=employee_no, name=name)
     return Staff(
         employee_no=employee_no,
         name=name.strip(),

@@ -9,7 +9,7 @@ from typer.testing import CliRunner, Result
 
 from staff_console.cli import app
 
-PASSWORD = "password123"
+PASSWORD = "Branch-Desk-2417"  # passes the staff password rule (not a common password)
 NOW = "2026-11-24T10:00:00+09:00"
 
 CUSTOMERS_CSV = """customer_no,name,id_number,phone,branch_code,online_trading,account_nos

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import register, utc
+from helpers import PASSWORD, register, utc
 from svc_helpers import (
     activate,
     events_after,
@@ -147,7 +147,7 @@ def test_refused_delegations(world):
 
 def test_cannot_delegate_to_an_auditor_of_the_same_branch(world):
     add_staff(world.backend, world.admin, employee_no="AU02", name="감사2", branch_code="001",
-              role="auditor", password="password123", clock=world.clock)
+              role="auditor", password=PASSWORD, clock=world.clock)
     with refused("DELEGATION_INVALID"):
         _grant(world, delegate="AU02")
 
@@ -208,8 +208,8 @@ def test_a_successor_manager_of_the_branch_ends_a_delegation(world):
     b, c = world.backend, world.clock
     d = _grant(world)
     add_staff(b, world.admin, employee_no="M003", name="새지점장", branch_code="001",
-              role="manager", password="password123", clock=c)
-    successor = authenticate(b, "M003", "password123", clock=c)
+              role="manager", password=PASSWORD, clock=c)
+    successor = authenticate(b, "M003", PASSWORD, clock=c)
     ended = end_delegation(b, successor, d.id, clock=c)
     assert ended.ended_at == c.now()
 

@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 import pytest
 import sqlalchemy as sa
+from helpers import PASSWORD
 from svc_helpers import events_after, last_seq, refused, snapshot
 
 from staff_console.domain.hangul import chosung_key
@@ -168,7 +169,7 @@ def test_the_customer_view_is_masked(world):
 
 def test_every_search_is_an_access_event(world):
     b, c = world.backend, world.clock
-    actor = authenticate(b, "T002", "password123", clock=c, terminal="PC-001-07")
+    actor = authenticate(b, "T002", PASSWORD, clock=c, terminal="PC-001-07")
     seq = last_seq(b)
     search_customers(b, actor, "ㅎㄱ", clock=c)
     search_customers(b, actor, "010-1234-5678", clock=c)
@@ -187,7 +188,7 @@ def test_every_search_is_an_access_event(world):
 
 def test_every_view_is_an_access_event(world):
     b, c = world.backend, world.clock
-    actor = authenticate(b, "AU01", "password123", clock=c, terminal="AUDIT-PC")
+    actor = authenticate(b, "AU01", PASSWORD, clock=c, terminal="AUDIT-PC")
     seq = last_seq(b)
     show_customer(b, actor, "C003", clock=c)
     [e] = events_after(b, seq)
