@@ -28,6 +28,7 @@ from textual.message import Message
 
 from .domain.clock import SEOUL, FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
+from .domain.policy import DEFAULT_IDLE_LOCK_MINUTES
 from .files import private_dir
 from .i18n import language, set_language, t
 from .screens.base import translate_bindings
@@ -103,10 +104,11 @@ class StaffConsoleApp(App):
         self.session: StaffSession | None = None
         self.locked = False
         self.demo_hint: str | None = None
-        self.idle_seconds = (
-            idle_seconds if idle_seconds is not None
-            else float(getattr(settings, "idle_lock_minutes", 10.0)) * 60.0
-        )
+        # The idle lock is the store's policy, read at each sign-in (`policy_changed`); until
+        # then the domain's default. `idle_seconds` fixes it (tests).
+        self._idle_fixed = idle_seconds
+        self.idle_seconds = (idle_seconds if idle_seconds is not None
+                             else DEFAULT_IDLE_LOCK_MINUTES * 60.0)
         self._last_activity = time.monotonic()
         self._backend_ready = threading.Event()
         self._backend_error: BaseException | None = None
@@ -208,6 +210,7 @@ class StaffConsoleApp(App):
         self.locked = False
         self._touch()
         self.refresh_bindings()
+        self.policy_changed()
         sections = visible_sections(self.session)
         self.open_section(sections[0].name)
 
@@ -307,6 +310,25 @@ class StaffConsoleApp(App):
         self.refresh_bindings()
         if result == "sign_out":
             self.sign_out(reason="sign_out")
+        else:
+            self.policy_changed()
+
+    def policy_changed(self) -> None:
+        """Re-read the store's policy (at sign-in, after an unlock, after an admin changed it
+        on the policy screen): the idle lock follows it, never the terminal's settings."""
+        if self._idle_fixed is not None:
+            return
+
+        def read() -> None:
+            try:
+                from .services.policy import current_policy
+
+                minutes = current_policy(self.wait_for_backend()).idle_lock_minutes
+                self.call_from_thread(setattr, self, "idle_seconds", minutes * 60.0)
+            except Exception:  # noqa: BLE001 - keep the last value; a store error shows elsewhere
+                self.log.warning("policy not read; the idle lock keeps its last value")
+
+        self.run_worker(read, name="policy", group="policy", thread=True, exit_on_error=False)
 
     # ------------------------------------------------------------------ errors
 

@@ -1,5 +1,5 @@
 """만료 예정 (F6, roles that see customer data): credentials whose last valid day comes within N
-days (default `settings.expiring_within_days`, 30), soonest first, and a chart of how many
+days (default: the store's policy `expiring_within_days`, 30), soonest first, and a chart of how many
 expire in each of the next 12 months.
 
 Branch staff see their branch's customers, an auditor every branch (the service decides). Enter
@@ -117,7 +117,9 @@ class ExpiringScreen(ServiceScreen):
         yield Footer(show_command_palette=False)
 
     def _default_within(self) -> int:
-        value = getattr(self.staff_app.settings, "expiring_within_days", 30)
+        # The store's policy (read at sign-in), never the terminal's settings.
+        value = getattr(getattr(self.staff_app.backend, "policy", None),
+                        "expiring_within_days", 30)
         try:
             return min(max(int(value), 0), MAX_WITHIN)
         except (TypeError, ValueError):

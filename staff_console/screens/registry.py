@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..domain.authority import Role
 from .session import StaffSession
 
 
@@ -30,6 +31,10 @@ def _managers(session: StaffSession) -> bool:
 
 def _auditors(session: StaffSession) -> bool:
     return session.may_read_audit()
+
+
+def _admins(session: StaffSession) -> bool:
+    return session.role is Role.ADMIN
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ SECTIONS: list[Section] = [
     Section("matrix", "f5", "staff_console.screens.matrix:MatrixScreen"),
     Section("expiring", "f6", "staff_console.screens.expiring:ExpiringScreen", _customers),
     Section("audit", "f7", "staff_console.screens.audit:AuditScreen", _auditors),
+    Section("policy", "f8", "staff_console.screens.policy:PolicyScreen", _admins),
 ]
 
 
