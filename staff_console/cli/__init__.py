@@ -3,9 +3,12 @@
 Without a subcommand it starts the Textual console; `demo` starts it on the demo data. Every other
 command is a thin translation: arguments -> one service call -> text or one JSON document.
 
-Exit codes: 0 done; 2 bad input (the message names the field); 3 refused by a rule; 4 not
-authenticated or not authorized; 1 unexpected. Errors print `error: CODE: message` on stderr.
-The Textual app is imported only when it is started, so the CLI never loads Textual otherwise.
+Exit codes: 0 done; 2 bad input (the message names the field; Click's own usage errors too);
+3 refused by a rule; 4 not authenticated or not authorized; 1 unexpected. Errors print
+`error: CODE: message` on stderr.
+A command imports only what it uses (the command modules import services inside the commands):
+the Textual app only when it is started, migrations only for `db`, the demo generator only for
+`db init --demo`.
 """
 
 import importlib
@@ -14,9 +17,10 @@ from typing import Annotated
 import typer
 
 from . import admin, audit, customers, policy, workflow
-from ._runtime import env, handled, start
+from ._runtime import ConsoleGroup, env, handled, start
 
 app = typer.Typer(
+    cls=ConsoleGroup,
     name="staff-console",
     help="간편인증 지점 직원 콘솔 (branch staff console for mobile simple authentication).",
     pretty_exceptions_enable=False,

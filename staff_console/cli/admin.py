@@ -1,15 +1,16 @@
-"""`db init`, `branch ...`, `staff ...`: setting up the store and its people."""
+"""`db init`, `branch ...`, `staff ...`: setting up the store and its people.
+
+The services (and with `db init` the migrations) are imported inside the commands: a command
+loads what it uses, and no other command pays for Alembic or the demo generator.
+"""
 
 import importlib
 import os
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ..domain.errors import invalid
-from ..services import staff as staff_service
-from ..services.passwords import check_new_password
 from ._runtime import (
     PASSWORD_ENV,
     AsOpt,
@@ -61,6 +62,9 @@ def db_init(
     as_json: JsonOpt = False,
 ) -> None:
     """Create or upgrade the schema; optionally the first admin and the demo data."""
+    from ..services import staff as staff_service
+    from ..services.passwords import check_new_password
+
     if customers is not None and not 1 <= customers <= MAX_DEMO_CUSTOMERS:
         raise invalid("customers", f"must be between 1 and {MAX_DEMO_CUSTOMERS:,}")
     if (customers is not None or seed is not None) and not demo:
@@ -131,6 +135,8 @@ def db_rotate_key(as_: AsOpt, as_json: JsonOpt = False) -> None:
 
 
 def _print_demo(out, summary: dict) -> None:
+    from rich.table import Table
+
     counts = " · ".join(f"{key} {summary[key]:,}" for key in (
         "customers", "credentials", "requests", "staff", "branches", "accounts")
         if isinstance(summary.get(key), int))
@@ -165,6 +171,8 @@ def branch_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a branch."""
+    from ..services import staff as staff_service
+
     e = env()
     actor = e.actor(as_)
     view = staff_service.add_branch(e.backend(), actor, code, name, clock=e.clock())
@@ -178,6 +186,10 @@ def branch_add(
 @handled
 def branch_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """List the branches."""
+    from rich.table import Table
+
+    from ..services import staff as staff_service
+
     e = env()
     e.actor(as_)
     views = staff_service.list_branches(e.backend())
@@ -201,6 +213,8 @@ def staff_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a staff member. Their password: $STAFF_CONSOLE_NEW_PASSWORD or a prompt."""
+    from ..services import staff as staff_service
+
     e = env()
     actor = e.actor(as_)
     password = new_password()
@@ -222,6 +236,8 @@ def staff_unlock(
     as_json: JsonOpt = False,
 ) -> None:
     """Unlock a staff account locked after 5 failed sign-ins."""
+    from ..services import staff as staff_service
+
     e = env()
     actor = e.actor(as_)
     view = staff_service.unlock_staff(e.backend(), actor, employee_no, clock=e.clock())
@@ -240,6 +256,10 @@ def staff_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List staff (admins: everyone; managers: their branch)."""
+    from rich.table import Table
+
+    from ..services import staff as staff_service
+
     e = env()
     actor = e.actor(as_)
     views = staff_service.list_staff(e.backend(), actor, branch_code=branch, clock=e.clock())

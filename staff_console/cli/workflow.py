@@ -1,14 +1,13 @@
-"""Channel intake, maker-checker requests and decisions, and 직무대행 delegations."""
+"""Channel intake, maker-checker requests and decisions, and 직무대행 delegations.
 
-from typing import Annotated
+The services and Rich's tables are imported inside the commands: a command loads what it uses.
+"""
+
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from ..services import delegations as delegation_service
-from ..services import intake as intake_service
-from ..services import requests as request_service
-from ..services.views import DelegationView, RequestView
+from ..domain.bounds import MAX_INT64
 from ._runtime import (
     AsOpt,
     JsonOpt,
@@ -24,21 +23,27 @@ from ._runtime import (
     yes_no,
 )
 
+if TYPE_CHECKING:
+    from ..services.views import DelegationView, RequestView
+
 intake_app = typer.Typer(no_args_is_help=True,
                          help="What the channels send (system job): registrations and logins.")
 request_app = typer.Typer(no_args_is_help=True, help="Requests made at a branch.")
 delegate_app = typer.Typer(no_args_is_help=True, help="직무대행: delegated approval authority.")
 
 NoteOpt = Annotated[str | None, typer.Option("--note", metavar="T", help="A note for the record.")]
+# A request or delegation id: bounded here as in the services (a 64-bit row id).
+RequestIdArg = Annotated[int, typer.Argument(metavar="REQUEST_ID", min=1, max=MAX_INT64)]
+IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_INT64)]
 
 
 # ---------------------------------------------------------------- output
 
-def request_doc(view: RequestView) -> dict:
+def request_doc(view: "RequestView") -> dict:
     return {"request_id": view.id, **jsonable(view)}
 
 
-def print_request(view: RequestView, headline: str | None = None) -> None:
+def print_request(view: "RequestView", headline: str | None = None) -> None:
     out = console()
     if headline:
         out.print(headline)
@@ -67,7 +72,9 @@ def print_request(view: RequestView, headline: str | None = None) -> None:
                   f"유효기간 (valid until) {day(cred.valid_until)}")
 
 
-def print_requests(views: list[RequestView], title: str) -> None:
+def print_requests(views: "list[RequestView]", title: str) -> None:
+    from rich.table import Table
+
     out = console()
     table = Table("ID", "종류 Kind", "상태 Status", "고객 Customer", "이름 Name", "채널 Channel",
                   "지점 Branch", "요청자 Maker", "접수 Created", "기한 Expires", title=title)
@@ -79,7 +86,7 @@ def print_requests(views: list[RequestView], title: str) -> None:
         out.print("없음 (none)")
 
 
-def _emit_request(view: RequestView, as_json: bool, headline: str) -> None:
+def _emit_request(view: "RequestView", as_json: bool, headline: str) -> None:
     if as_json:
         emit_json(request_doc(view))
     else:
@@ -105,6 +112,8 @@ def intake_register(
     as_json: JsonOpt = False,
 ) -> None:
     """A registration from a channel after the three-kind verification; waits for approval."""
+    from ..services import intake as intake_service
+
     e = env()
     result = intake_service.register_from_channel(
         e.backend(), customer_no=customer, channel=channel, device_id=device_id,
@@ -127,6 +136,8 @@ def intake_login(
     as_json: JsonOpt = False,
 ) -> None:
     """A login reported by the channel; the 5th consecutive failure locks the credential."""
+    from ..services import intake as intake_service
+
     e = env()
     outcome = intake_service.record_login(
         e.backend(), customer_no=customer, channel=channel, device_id=device_id, result=result,
@@ -153,6 +164,8 @@ def request_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask to revoke (해지) the customer's current credential on a channel."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     view = request_service.request_revocation(
@@ -164,11 +177,13 @@ def request_revoke(
 @request_app.command("show")
 @handled
 def request_show(
-    request_id: Annotated[int, typer.Argument(metavar="ID")],
+    request_id: IdArg,
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """One request with its verification evidence and credential."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     view = request_service.get_request(e.backend(), actor, request_id, clock=e.clock())
@@ -182,6 +197,8 @@ def requests(
     as_json: JsonOpt = False,
 ) -> None:
     """My requests, newest first."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     views = request_service.list_my_requests(e.backend(), actor, clock=e.clock(),
@@ -195,6 +212,8 @@ def requests(
 @handled
 def approvals(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Pending requests I may decide now (as branch manager or active delegate)."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     views = request_service.list_approvals(e.backend(), actor, clock=e.clock())
@@ -206,12 +225,14 @@ def approvals(as_: AsOpt, as_json: JsonOpt = False) -> None:
 
 @handled
 def approve(
-    request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
+    request_id: RequestIdArg,
     as_: AsOpt,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a pending request (branch manager or active delegate; never the maker)."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     view = request_service.approve_request(e.backend(), actor, request_id, note=note,
@@ -221,13 +242,15 @@ def approve(
 
 @handled
 def reject(
-    request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
+    request_id: RequestIdArg,
     as_: AsOpt,
     note: Annotated[str | None, typer.Option("--note", metavar="T",
                                              help="Why (required).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a pending request; a note is required."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     view = request_service.reject_request(e.backend(), actor, request_id, note=note or "",
@@ -237,11 +260,13 @@ def reject(
 
 @handled
 def withdraw(
-    request_id: Annotated[int, typer.Argument(metavar="REQUEST_ID")],
+    request_id: RequestIdArg,
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """The maker takes back its own pending request."""
+    from ..services import requests as request_service
+
     e = env()
     actor = e.actor(as_)
     view = request_service.withdraw_request(e.backend(), actor, request_id, clock=e.clock())
@@ -250,7 +275,9 @@ def withdraw(
 
 # ---------------------------------------------------------------- delegations
 
-def _emit_delegations(views: list[DelegationView], as_json: bool, title: str) -> None:
+def _emit_delegations(views: "list[DelegationView]", as_json: bool, title: str) -> None:
+    from rich.table import Table
+
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
@@ -278,6 +305,8 @@ def delegate_grant(
     as_json: JsonOpt = False,
 ) -> None:
     """Delegate approval authority to a staff member of my branch for [from, until)."""
+    from ..services import delegations as delegation_service
+
     start = parse_when(valid_from, "from")
     end = parse_when(valid_until, "until")
     e = env()
@@ -294,11 +323,13 @@ def delegate_grant(
 @delegate_app.command("end")
 @handled
 def delegate_end(
-    delegation_id: Annotated[int, typer.Argument(metavar="ID")],
+    delegation_id: IdArg,
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """End a delegation early."""
+    from ..services import delegations as delegation_service
+
     e = env()
     actor = e.actor(as_)
     view = delegation_service.end_delegation(e.backend(), actor, delegation_id, clock=e.clock())
@@ -312,6 +343,8 @@ def delegate_end(
 @handled
 def delegate_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Managers: the branch's delegations; others: those granted to me."""
+    from ..services import delegations as delegation_service
+
     e = env()
     actor = e.actor(as_)
     views = delegation_service.list_delegations(e.backend(), actor, clock=e.clock())
