@@ -3,7 +3,8 @@
 A new staff password is refused (INVALID_INPUT naming the field) when it is shorter than
 MIN_PASSWORD_LENGTH characters, lacks a letter or a digit, is on the common-password list, or
 equals or contains the member's employee number or name. Comparisons ignore case and
-separators (anything not a letter or digit), so `T-001`, `t001` and `T 0 0 1` are one thing.
+separators (anything not a letter or digit) and full-width forms, so `T-001`, `t001`, `T 0 0 1`
+and `Ｔ００１` are one thing.
 
 Pure: the common-password list is passed in, already normalised with `normalise` (the services
 load the packaged list once, see services/passwords.py).
@@ -11,6 +12,7 @@ load the packaged list once, see services/passwords.py).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 
 from .errors import invalid
@@ -23,8 +25,9 @@ MIN_PERSONAL_PART = 3
 
 
 def normalise(text: str) -> str:
-    """Case-folded, letters and digits only (Hangul counts as letters)."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    """Case-folded, letters and digits only (Hangul counts as letters); NFKC first, so the
+    full-width `ＰＡＳＳＷＯＲＤ１２３` a Korean keyboard's full-width mode types is `password123`."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", text).casefold() if ch.isalnum())
 
 
 def _personal_parts(employee_no: str, name: str) -> list[str]:
