@@ -12,6 +12,7 @@ RRN, only the format is validated here; the tax office is the authority on exist
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -149,3 +150,65 @@ def normalize_customer_no(raw: str, *, field: str = "customer_no") -> str:
     if not _CUSTOMER_NO.match(value):
         raise invalid(field, "must be 1 to 20 letters, digits or dashes")
     return value.upper()
+
+
+# ---------------------------------------------------------------- masking numbers in free text
+
+# What may separate the groups of one number as people type or paste it: any space (tab,
+# no-break, ideographic...), any dash or hyphen (Unicode Pd, the minus signs), dots and middle
+# dots, slashes, brackets, and invisible formatting characters. Digits are any decimal digits
+# (full-width and other scripts included).
+_EXTRA_SEPARATORS = frozenset(".,/\\()[]_~·・‧․−－．，／＿（）")
+
+
+def _is_number_separator(ch: str) -> bool:
+    return (ch.isspace() or ch in _EXTRA_SEPARATORS
+            or unicodedata.category(ch) in ("Pd", "Cf", "Zs", "Zl", "Zp"))
+
+
+# A run with at least this many digits could hold a landline (9-11), a mobile phone (10-11)
+# or an ID number (13): it is masked whatever the run turns out to be.
+MASK_FROM_DIGITS = 9
+
+
+def _masked_run(digits: str) -> str:
+    if len(digits) == 13:
+        return mask_id_number(digits)
+    match = _PHONE.match(digits)
+    if match:
+        return mask_phone("-".join(match.groups()))
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def mask_numbers(text: str) -> str:
+    """`text` with every run of digits that could be an ID number or a phone masked, by its
+    meaning rather than its spelling: groups joined by any separators count as one number
+    (`800515<TAB>1234567`, `010 1234 5678`, `０１０－１２３４－５６７８`). A 13-digit run is
+    shown as `YYMMDD-S******`, a mobile as `010-****-5678`, any other run of 9 or more digits
+    (landlines, several numbers run together) keeps only its last 4 digits. Shorter runs (a
+    birth date, the last 4 digits of a phone, a request id) are kept as they are."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if not text[i].isdecimal():
+            out.append(text[i])
+            i += 1
+            continue
+        # A run: digits, and separators followed by more digits.
+        digits: list[str] = []
+        start = end = i
+        j = i
+        while j < n:
+            if text[j].isdecimal():
+                digits.append(str(unicodedata.decimal(text[j])))
+                j += 1
+                end = j
+            elif _is_number_separator(text[j]):
+                j += 1
+            else:
+                break
+        run_digits = "".join(digits)
+        out.append(_masked_run(run_digits) if len(run_digits) >= MASK_FROM_DIGITS
+                   else text[start:end])
+        i = end
+    return "".join(out)

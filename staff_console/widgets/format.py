@@ -4,8 +4,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from rich.text import Text
+
 from ..domain.clock import SEOUL
+from ..domain.text import display_safe
 from ..i18n import t, t_opt
+
+# Data from the store (names, device ids, notes, employee numbers, trail details) is shown as
+# text: as a Text object (a DataTable cell, Static or Label never parses it as markup) and
+# through domain.text.display_safe (control, bidi and zero-width characters as escapes, rows
+# written before the input rule included).
+
+def safe(value: object) -> str:
+    """`value` with control, bidi and zero-width characters shown as escapes."""
+    return display_safe(value)
+
+
+def plain(value: object, style: str = "") -> Text:
+    """A literal Text for a widget: no markup, escapes for control characters."""
+    return Text(display_safe("" if value is None else value), style=style)
+
+
+def cells(*values: object) -> list:
+    """A DataTable row: strings become literal Text (a str cell is parsed as markup)."""
+    return [plain(v) if isinstance(v, str) else v for v in values]
 
 
 def when(instant: datetime | None) -> str:
