@@ -96,8 +96,9 @@ class Env:
         services/database.py `init_backend`)."""
         if self._backend is None:
             settings = self.settings()
-            if create:
-                private_dir(settings.home)  # `db init`: the key goes there (0700)
+            if create or settings.home.is_dir():
+                # 0700, an open one tightened (`db init` makes it: the key goes there)
+                private_dir(settings.home)
             path = sqlite_path(settings.db_url)
             if path is not None:
                 if create:

@@ -51,12 +51,14 @@ def test_db_init_demo_makes_private_folders_and_files(fresh_cli):
 def test_a_command_tightens_an_open_store_made_by_an_older_version(cli):
     os.chmod(cli.db_path, 0o644)
     os.chmod(cli.db_path.parent, 0o755)
+    os.chmod(cli.home, 0o755)
     other = sqlite3.connect(cli.db_path)  # keeps -wal and -shm, made 0644 from the 0644 file
     try:
         other.execute("SELECT count(*) FROM staff").fetchone()
         assert [mode(f) for f in companions(cli.db_path)] == [0o644] * 2
         cli.ok("staff", "list", "--as", "A0001")
         assert [mode(f) for f in (cli.db_path, *companions(cli.db_path))] == [0o600] * 3
+        assert mode(cli.home) == 0o700  # the console's own data directory
     finally:
         other.close()
     # The folder was chosen for the store (STAFF_CONSOLE_DB), not made by the console: it may be
