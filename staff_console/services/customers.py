@@ -22,10 +22,11 @@ from ..domain.hangul import chosung_key, has_hangul, has_initials, is_initial
 from ..domain.ids import (
     CustomerType,
     Nationality,
-    mask_id_number,
+    mask_numbers,
     mask_phone,
     normalize_account_no,
     normalize_customer_no,
+from ..domain.text import clean_text
     normalize_phone,
     parse_id_number,
     phone_digits,
@@ -268,16 +269,9 @@ def classify_query(query: str) -> list[tuple[str, dict]]:
 
 
 def _mask_query(query: str) -> str:
-    """The query as the access log keeps it: a phone or an RRN (staff may paste one) masked."""
-    digits = query.replace("-", "").replace(" ", "")
-    if digits.isdigit() and len(digits) in (10, 11) and digits.startswith("01"):
-        try:
-            return mask_phone(normalize_phone(digits))
-        except ConsoleError:
-            return "*" * len(digits)
-    if digits.isdigit() and len(digits) == 13:
-        return mask_id_number(digits)
-    return query
+    """The query as the access log keeps it: any phone or ID number in it masked, however its
+    digits are separated (domain.ids.mask_numbers)."""
+    return mask_numbers(query)
 
 
 def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, dict]]:
@@ -356,9 +350,7 @@ def search_customers(
     """Name or name prefix, 초성 prefix, customer number, account number, full phone or its last
     4 digits, birth date (YYMMDD). One page of at most 50, ordered by name."""
     now = clock.now()
-    query = (query or "").strip()
-    if not query:
-        raise invalid("query", "is empty")
+    query = clean_text(query, "query", limit="search", paste=True)
     if not 1 <= limit <= MAX_PAGE:
         raise invalid("limit", f"must be between 1 and {MAX_PAGE}")
     if offset < 0:

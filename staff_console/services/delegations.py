@@ -10,6 +10,7 @@ from ..domain.authority import Actor, DelegationWindow, Role, check_delegation_g
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
 from ..store.tables import Delegation, Staff
+from ..domain.text import clean_text
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import DelegationView
@@ -32,14 +33,13 @@ def grant_delegation(
     valid_until: datetime, clock: Clock,
 ) -> DelegationView:
     now = clock.now()
+    delegate_no = clean_text(delegate_employee_no, "delegate", limit="employee_no")
 
     def work(s: Session) -> DelegationView:
         current_staff(s, actor)
-        delegate = s.exec(
-            select(Staff).where(Staff.employee_no == (delegate_employee_no or "").strip())
-        ).first()
+        delegate = s.exec(select(Staff).where(Staff.employee_no == delegate_no)).first()
         if delegate is None:
-            raise not_found("staff", delegate_employee_no)
+            raise not_found("staff", delegate_no)
         check_delegation_grant(
             actor, delegate_id=delegate.id, delegate_branch=delegate.branch_code,
             delegate_role=Role(delegate.role),

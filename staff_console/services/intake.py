@@ -36,6 +36,7 @@ from ..domain.eligibility import (
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import CustomerType, Nationality, mask_phone
 from ..domain.states import MAX_FAILED_LOGINS, CredentialStatus, RequestKind, RequestStatus
+from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
 from ..store.audit import NewEvent
 from ..store.direct import DirectStatement
@@ -69,10 +70,7 @@ _LOGIN_LOCKED = DirectStatement(_login_failed.values(status=CredentialStatus.LOC
 
 
 def _device_id(raw: str) -> str:
-    value = (raw or "").strip()
-    if not value or len(value) > 128:
-        raise invalid("device_id", "is required (at most 128 characters)")
-    return value
+    return clean_text(raw, "device_id", limit="device_id")
 
 
 def register_from_channel(
@@ -91,7 +89,9 @@ def register_from_channel(
     chosen = check_methods(chan, bio, parse_methods(methods))
     kinds = parse_verifications(verified)
     device = _device_id(device_id)
-    model = (device_model or "").strip()[:64] or None
+    model = clean_text(device_model, "device_model", limit="device_model", required=False)
+    key_fingerprint = clean_text(key_fingerprint, "key_fingerprint", limit="key_fingerprint",
+                                 required=False)
 
     def work(s: Session) -> IntakeResult:
         customer, pending, _creds = lock_customer_channel(

@@ -35,9 +35,10 @@ from ..domain.channels import parse_channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.eligibility import check_customer_eligible
 from ..domain.errors import ConsoleError, invalid, not_found
-from ..domain.ids import CustomerType, Nationality
+from ..domain.ids import CustomerType, Nationality, mask_numbers
 from ..domain.states import RequestKind, RequestStatus, RevocationReason
 from ..store.audit import NewEvent
+from ..domain.text import LIMITS, clean_text
 from ..store.direct import DirectStatement, Row
 from ..store.tables import Delegation, Request
 from . import lifecycle
@@ -66,16 +67,12 @@ from .common import (
 from .customers import current_of
 from .views import RequestView
 
-MAX_NOTE = 500
+MAX_NOTE = LIMITS["note"]
 
 
 def _clean_note(note: str | None, *, required: bool, field: str = "note") -> str | None:
-    note = (note or "").strip()
-    if required and not note:
-        raise invalid(field, "is required")
-    if len(note) > MAX_NOTE:
-        raise invalid(field, f"must be at most {MAX_NOTE} characters")
-    return note or None
+    """Notes are one line (the app's note fields are single-line inputs): domain.text."""
+    return clean_text(note, field, limit=MAX_NOTE, required=required)
 
 
 _bp = sa.bindparam
@@ -292,7 +289,8 @@ def _decide(
             events = [event(actor, "request.rejected", customer_no=customer.customer_no,
                             target=f"request:{locked.id}",
                             detail={"kind": locked.kind, "authority": authority.value,
-                                    "delegation": delegation_id, "note": text})]
+                                    "delegation": delegation_id,
+                                    "note": mask_numbers(text) if text else text})]
             if locked.kind == RequestKind.REGISTRATION.value:
                 more, cred = lifecycle.reject_pending(
                     s, cred, now, "registration rejected", actor.employee_no, actor.terminal,

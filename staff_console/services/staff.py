@@ -10,6 +10,7 @@ from ..domain.authority import Actor, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.passwords import MAX_FAILED_SIGN_INS
+from ..domain.text import clean_text
 from ..store.audit import NewEvent
 from ..store.tables import Branch, Staff
 from .backend import Backend
@@ -64,7 +65,9 @@ def authenticate(
     only then is a locked account named as such (STAFF_LOCKED), whatever the password."""
     now = clock.now()
     dummy = dummy_hash(backend.password_time_cost, backend.password_memory_kib)
-    employee_no = (employee_no or "").strip()
+    # Text first: an employee number with a terminal escape never reaches the trail. Staff
+    # numbers are letters and digits, so refusing one tells nothing about who exists.
+    employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
     def work(s: Session) -> tuple[Actor | None, ConsoleError | None]:
         staff = s.exec(
@@ -133,11 +136,10 @@ def sign_out(backend: Backend, actor: Actor, *, clock: Clock, reason: str = "sig
 
 def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: Clock) -> BranchView:
     now = clock.now()
-    code = (code or "").strip().upper()
-    if not code or len(code) > 10 or not code.isalnum():
+    code = clean_text(code, "code", limit=10).upper()
+    if not code.isalnum():
         raise invalid("code", "must be 1 to 10 letters or digits")
-    if not (name or "").strip():
-        raise invalid("name", "is required")
+    name = clean_text(name, "name", limit="branch_name")
 
     def work(s: Session) -> BranchView:
         current_staff(s, actor)
@@ -164,11 +166,10 @@ def _new_staff(
     backend: Backend, employee_no: str, name: str, branch_code: str, role: str, password: str,
     now: datetime,
 ) -> Staff:
-    employee_no = (employee_no or "").strip()
-    if not employee_no or len(employee_no) > 20 or not employee_no.isalnum():
+    employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
+    if not employee_no.isalnum():
         raise invalid("employee_no", "must be 1 to 20 letters or digits")
-    if not (name or "").strip():
-        raise invalid("name", "is required")
+    name = clean_text(name, "name", limit="staff_name")
     try:
         role_value = Role((role or "").strip().lower())
     except ValueError:
@@ -225,6 +226,7 @@ def bootstrap_admin(
     """The first admin of an empty store (a system job: there is nobody to act as yet)."""
     now = clock.now()
     staff = _new_staff(backend, employee_no, name, branch_code, Role.ADMIN, password, now)
+    branch_name = clean_text(branch_name, "branch_name", limit="branch_name")
 
     def work(s: Session) -> StaffView:
         if s.exec(select(func.count()).select_from(Staff)).one() > 0:
@@ -241,6 +243,7 @@ def bootstrap_admin(
 
 def unlock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clock) -> StaffView:
     now = clock.now()
+    employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
     def work(s: Session) -> StaffView:
         current_staff(s, actor)
