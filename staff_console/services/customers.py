@@ -26,13 +26,13 @@ from ..domain.ids import (
     mask_phone,
     normalize_account_no,
     normalize_customer_no,
-from ..domain.text import clean_text
     normalize_phone,
     parse_id_number,
     phone_digits,
 )
 from ..domain.matrix import CustomerFacts, evaluate
 from ..domain.states import CURRENT, CredentialStatus, RequestStatus, effective_status
+from ..domain.text import clean_text
 from ..store.direct import DirectStatement, Row
 from ..store.tables import Account, Branch, Credential, Customer
 from .backend import Backend

@@ -9,8 +9,8 @@ from sqlmodel import Session, select
 from ..domain.authority import Actor, DelegationWindow, Role, check_delegation_grant
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
-from ..store.tables import Delegation, Staff
 from ..domain.text import clean_text
+from ..store.tables import Delegation, Staff
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import DelegationView
@@ -32,8 +32,8 @@ def grant_delegation(
     backend: Backend, actor: Actor, *, delegate_employee_no: str, valid_from: datetime,
     valid_until: datetime, clock: Clock,
 ) -> DelegationView:
-    now = clock.now()
     delegate_no = clean_text(delegate_employee_no, "delegate", limit="employee_no")
+    now = clock.now()
 
     def work(s: Session) -> DelegationView:
         current_staff(s, actor)

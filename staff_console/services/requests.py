@@ -37,8 +37,8 @@ from ..domain.eligibility import check_customer_eligible
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import CustomerType, Nationality, mask_numbers
 from ..domain.states import RequestKind, RequestStatus, RevocationReason
-from ..store.audit import NewEvent
 from ..domain.text import LIMITS, clean_text
+from ..store.audit import NewEvent
 from ..store.direct import DirectStatement, Row
 from ..store.tables import Delegation, Request
 from . import lifecycle
