@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..domain.bounds import MAX_INT64
+from ..domain.bounds import MAX_ROW_ID
 from ._runtime import (
     AsOpt,
     JsonOpt,
@@ -32,9 +32,9 @@ request_app = typer.Typer(no_args_is_help=True, help="Requests made at a branch.
 delegate_app = typer.Typer(no_args_is_help=True, help="직무대행: delegated approval authority.")
 
 NoteOpt = Annotated[str | None, typer.Option("--note", metavar="T", help="A note for the record.")]
-# A request or delegation id: bounded here as in the services (a 64-bit row id).
-RequestIdArg = Annotated[int, typer.Argument(metavar="REQUEST_ID", min=1, max=MAX_INT64)]
-IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_INT64)]
+# A request or delegation id: bounded here as in the services (domain.bounds.row_id).
+RequestIdArg = Annotated[int, typer.Argument(metavar="REQUEST_ID", min=1, max=MAX_ROW_ID)]
+IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ROW_ID)]
 
 
 # ---------------------------------------------------------------- output

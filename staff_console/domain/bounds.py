@@ -1,10 +1,11 @@
 """Bounds on numbers and dates typed by a person or a script.
 
 A value outside them is bad input (INVALID_INPUT naming the field), refused before it reaches
-the database or a date computation: a 2**63 id overflows the SQLite driver, a page of 2**62
-overflows an OFFSET, and year 1 or 9999 overflows the Korea-time conversion or the three-year
-validity. The services check them (they are the trust boundary); the CLI checks them too, so a
-script gets the refusal before anything is opened.
+the database or a date computation: a 2**63 id overflows the SQLite driver, 2**31 overflows
+PostgreSQL's INTEGER id columns, a page of 2**62 overflows an OFFSET, and year 1 or 9999
+overflows the Korea-time conversion or the three-year validity. The services check them (they
+are the trust boundary); the CLI checks them too, so a script gets the refusal before anything
+is opened.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from datetime import UTC, date, datetime
 
 from .errors import ConsoleError, invalid
 
-# The largest value of a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT).
+# The largest value of a signed 64-bit column (SQLite INTEGER, PostgreSQL BIGINT): the audit
+# trail's sequence numbers.
 MAX_INT64 = 2**63 - 1
+# The largest row id: the ids of requests, delegations, credentials, customers and staff are
+# INTEGER columns, 32-bit on PostgreSQL. The same bound on SQLite, so both answer alike.
+MAX_ROW_ID = 2**31 - 1
 
 # Dates and instants a person may type: wide enough for any business date, narrow enough that
 # every computation on them (Korea time, the next day or month, three years on) stays in range.
@@ -22,13 +27,18 @@ MIN_DAY = date(1900, 1, 1)
 MAX_DAY = date(2999, 12, 31)
 
 
-def positive_id(value: object, field: str) -> int:
-    """A row id or sequence number: a whole number from 1 to 2**63-1."""
+def positive_id(value: object, field: str, maximum: int = MAX_INT64) -> int:
+    """A sequence number (or, with `maximum`, another id): a whole number from 1."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(field, "must be a whole number")
-    if not 1 <= value <= MAX_INT64:
-        raise invalid(field, f"must be between 1 and {MAX_INT64}")
+    if not 1 <= value <= maximum:
+        raise invalid(field, f"must be between 1 and {maximum}")
     return value
+
+
+def row_id(value: object, field: str) -> int:
+    """The id of a request, delegation, credential, customer or staff row."""
+    return positive_id(value, field, MAX_ROW_ID)
 
 
 def offset_within(offset: object, limit: int, field: str = "offset") -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from ..domain.authority import Actor, DelegationWindow, Role, check_delegation_grant
+from ..domain.bounds import instant_within, row_id
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
 from ..domain.text import clean_text
@@ -34,6 +35,8 @@ def grant_delegation(
 ) -> DelegationView:
     delegate_no = clean_text(delegate_employee_no, "delegate", limit="employee_no")
     now = clock.now()
+    instant_within(valid_from, "from")
+    instant_within(valid_until, "until")
 
     def work(s: Session) -> DelegationView:
         current_staff(s, actor)
@@ -64,6 +67,7 @@ def end_delegation(
     backend: Backend, actor: Actor, delegation_id: int, *, clock: Clock
 ) -> DelegationView:
     """End a delegation early. The branch manager (the grantor or a successor) ends it."""
+    row_id(delegation_id, "delegation_id")
     now = clock.now()
 
     def work(s: Session) -> DelegationView:

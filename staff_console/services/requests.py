@@ -31,6 +31,7 @@ from ..domain.authority import (
     decision_authority,
     require_role,
 )
+from ..domain.bounds import row_id
 from ..domain.channels import parse_channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.eligibility import check_customer_eligible
@@ -269,6 +270,7 @@ def _decide(
     backend: Backend, actor: Actor, request_id: int, note: str | None, clock: Clock,
     approve: bool,
 ) -> RequestView:
+    row_id(request_id, "request_id")
     now = clock.now()
     today = seoul_date(now)
     text = _clean_note(note, required=not approve)
@@ -325,6 +327,7 @@ def withdraw_request(
     backend: Backend, actor: Actor, request_id: int, *, clock: Clock
 ) -> RequestView:
     """The maker takes back its own pending request."""
+    row_id(request_id, "request_id")
     now = clock.now()
     today = seoul_date(now)
 
@@ -397,6 +400,7 @@ def list_my_requests(
 
 
 def get_request(backend: Backend, actor: Actor, request_id: int, *, clock: Clock) -> RequestView:
+    row_id(request_id, "request_id")
     now = clock.now()
 
     def work(s: Session) -> RequestView:

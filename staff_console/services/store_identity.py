@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ..domain.authority import Actor, Role, require_role
+from ..domain.bounds import instant_within
 from ..domain.clock import Clock, SystemClock
 from ..domain.errors import ConsoleError, invalid
 from ..store.audit import NewEvent, append_events, canonical_event
@@ -176,6 +177,9 @@ def trusted_clock(identity: StoreIdentity, requested: Clock | None, engine: Engi
             raise ConsoleError("CLOCK_FIXED_REFUSED", "a fixed clock (--now, STAFF_CONSOLE_NOW) "
                                                       "is accepted only on a training store; "
                                                       "this is a real store")
+        # Within domain.bounds: a training day in year 9999 would overflow the three-year
+        # validity of whatever is approved on it (checked after the store's trust decision).
+        instant_within(requested.now(), "now")
         return requested
     if engine.dialect.name == "postgresql":
         clock = StoreClock(engine)

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 from staff_console.domain.bounds import (
     MAX_DAY,
     MAX_INT64,
+    MAX_ROW_ID,
     MIN_DAY,
     day_within,
     instant_within,
     offset_within,
     positive_id,
+    row_id,
 )
 from staff_console.domain.clock import SEOUL, seoul_midnight
 from staff_console.domain.errors import ConsoleError
@@ -33,7 +35,13 @@ def test_positive_id():
     assert positive_id(1, "id") == 1
     assert positive_id(MAX_INT64, "id") == MAX_INT64
     for bad in (0, -1, MAX_INT64 + 1, 10**40, True, "1", 1.0, None):
-        assert _refused(positive_id, bad, "request_id").field == "request_id"
+        assert _refused(positive_id, bad, "before").field == "before"
+
+
+def test_row_id_fits_a_32_bit_integer_column():
+    assert row_id(MAX_ROW_ID, "request_id") == 2**31 - 1
+    for bad in (0, 2**31, MAX_INT64, MAX_INT64 + 1):
+        assert _refused(row_id, bad, "request_id").field == "request_id"
 
 
 def test_offset_within_leaves_room_for_the_page_and_one_more_row():
