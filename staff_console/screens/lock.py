@@ -32,7 +32,9 @@ class LockScreen(ServiceScreen):
         reason = (t("lock.idle", minutes=f"{minutes:g}") if self.idle else t("lock.manual"))
         with Center():
             with Vertical(id="lock-box"):
-                yield Static(t("lock.title"), id="lock-title")
+                mark = self.staff_app.training_mark  # a training store says so here too
+                yield Static(f"{t('lock.title')} · {mark}" if mark else t("lock.title"),
+                             id="lock-title", classes="-training" if mark else "")
                 yield Label(reason, id="lock-reason")
                 yield Label(t("lock.prompt", name=actor.name, employee_no=actor.employee_no),
                             id="lock-prompt")

@@ -51,6 +51,9 @@ async def test_a_training_store_shows_the_mark_and_the_fixed_date_on_every_scree
             await pilot.press(key)
             await settle(pilot)
             assert mark in text_of(app.screen.query_one(SessionBar)), key
+        await pilot.press("ctrl+l")
+        await settle(pilot)
+        assert mark in text_of(app.screen.query_one("#lock-title"))
         assert app.now() == parse_instant(NOW)
     app.close_backend()
 
