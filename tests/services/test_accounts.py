@@ -41,6 +41,31 @@ def mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def warnings_of_files():
+    """What files.py logs, seen on its own logger (the CLI's log setup may stop propagation)."""
+    logger = logging.getLogger("staff_console.files")
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
 @pytest.fixture
 def loose_umask():
     """The usual 022 umask, under which the driver alone would make a 0644 file."""
@@ -71,25 +96,23 @@ def test_private_dir_even_under_a_umask_that_takes_the_owner_bits(tmp_path):
 
 
 @posix_only
-def test_an_existing_open_data_directory_is_tightened_and_logged(tmp_path, caplog):
+def test_an_existing_open_data_directory_is_tightened_and_logged(tmp_path, warnings_of_files):
     home = tmp_path / "home"
     home.mkdir()
     os.chmod(home, 0o755)
-    with caplog.at_level(logging.WARNING, logger="staff_console.files"):
-        private_dir(home)
+    private_dir(home)
     assert mode(home) == 0o700
-    assert "755" in caplog.text and str(home) in caplog.text
+    assert "755" in warnings_of_files.text and str(home) in warnings_of_files.text
 
 
 @posix_only
-def test_a_chosen_existing_folder_is_only_logged(tmp_path, caplog):
+def test_a_chosen_existing_folder_is_only_logged(tmp_path, warnings_of_files):
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o750)
-    with caplog.at_level(logging.WARNING, logger="staff_console.files"):
-        private_dir(shared, tighten=False)
+    private_dir(shared, tighten=False)
     assert mode(shared) == 0o750
-    assert "open to other users" in caplog.text
+    assert "open to other users" in warnings_of_files.text
 
 
 def _write_something(engine) -> None:
@@ -133,7 +156,7 @@ def test_the_store_file_is_0600_before_the_driver_opens_it(tmp_path, loose_umask
 
 
 @posix_only
-def test_an_existing_open_store_is_tightened_when_opened(tmp_path, caplog):
+def test_an_existing_open_store_is_tightened_when_opened(tmp_path, warnings_of_files):
     """A store made by an older version (0644 files): opening it makes all three 0600."""
     path = tmp_path / "store.sqlite3"
     old = os.umask(0o022)
@@ -146,16 +169,15 @@ def test_an_existing_open_store_is_tightened_when_opened(tmp_path, caplog):
         files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
         assert [mode(f) for f in files] == [0o644] * 3
         engine = make_engine(f"sqlite:///{path}")
-        with caplog.at_level(logging.WARNING, logger="staff_console.files"):
-            with engine.connect() as conn:
-                assert conn.exec_driver_sql("SELECT name FROM t").scalar_one() == "홍길동"
-                assert [mode(f) for f in files] == [0o600] * 3
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM t").scalar_one() == "홍길동"
+            assert [mode(f) for f in files] == [0o600] * 3
         engine.dispose()
         raw.close()
     finally:
         os.umask(old)
-    assert caplog.text.count("was open to other users") == 3
-    assert "홍길동" not in caplog.text
+    assert warnings_of_files.text.count("was open to other users") == 3
+    assert "홍길동" not in warnings_of_files.text
 
 
 @posix_only
