@@ -284,3 +284,25 @@ def test_concurrent_weakening_changes_give_one_pending_change(world, admin2):
     assert sorted(results) == ["DUPLICATE_PENDING", "pending"]
     rows = query(b, "SELECT key FROM setting WHERE key LIKE 'policy_change.%'")
     assert len(rows) == 1
+
+
+def test_a_new_request_reads_the_policy_in_its_locking_statement(world):
+    """No round trip of its own: the deadline and the checker flag come with the customer lock."""
+    import sqlalchemy as sa
+
+    b = world.backend
+    activate(world)
+    execute(b, "INSERT INTO setting (key, value) VALUES ('policy.request_expiry_days', '5')")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(b.store.engine, "before_cursor_execute", seen)
+    try:
+        view = _revoke(world)
+    finally:
+        sa.event.remove(b.store.engine, "before_cursor_execute", seen)
+    assert view.expires_at - view.created_at == timedelta(days=5)
+    reading = [s for s in statements if "setting" in s.lower()]
+    assert len(reading) == 1 and "customer" in reading[0].lower()
