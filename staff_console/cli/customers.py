@@ -33,21 +33,23 @@ def customer_import(
     file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="UTF-8 CSV with the header "
                                          + ",".join(customer_service.IMPORT_HEADER))],
     as_: AsOpt,
+    encoding: Annotated[str, typer.Option(
+        "--encoding", metavar="ENC", help="utf-8 (default; a BOM is fine), cp949 or euc-kr "
+        "(Korean bank exports).")] = "utf-8",
     as_json: JsonOpt = False,
 ) -> None:
-    """Import customers: all or nothing; every bad row is reported with its line number."""
+    """Import customers: all or nothing; every bad row is reported with its line number.
+    The file is streamed: any length, in bounded memory."""
+    from ..services import customer_import as import_service
+
     e = env()
     try:
-        raw = file.read_bytes()
+        file.open("rb").close()  # before asking for a password
     except OSError as exc:
         raise invalid("file", f"cannot read {file}: {exc.strerror or exc}") from None
-    try:
-        csv_text = raw.decode("utf-8-sig")  # tolerate the BOM spreadsheet programs write
-    except UnicodeDecodeError:
-        raise invalid("file", "must be UTF-8 text") from None
     actor = e.actor(as_)
-    result = customer_service.import_customers(
-        e.backend(), actor, csv_text, clock=e.clock(), source=f"csv:{file.name}"[:60])
+    result = import_service.import_customers_file(
+        e.backend(), actor, file, encoding=encoding, clock=e.clock())
     if as_json:
         emit_json(jsonable(result))
     else:

@@ -1,4 +1,4 @@
-"""Customers: import, search, show, and the service matrix for one customer.
+"""Customers: search, show, and the service matrix for one customer.
 
 Every read of customer data writes an access-log event (개인정보 접속기록): who, when, from which
 terminal, which customers, what was done.
@@ -6,15 +6,12 @@ terminal, which customers, what was done.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from ..domain.authority import READ_ROLES, Actor, Role, require_role
+from ..domain.authority import READ_ROLES, Actor, require_role
 from ..domain.channels import Channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import ConsoleError, invalid, not_found
@@ -24,17 +21,13 @@ from ..domain.ids import (
     Nationality,
     mask_numbers,
     mask_phone,
-    normalize_account_no,
-    normalize_customer_no,
-    normalize_phone,
     parse_id_number,
-    phone_digits,
 )
 from ..domain.matrix import CustomerFacts, evaluate
 from ..domain.states import CURRENT, CredentialStatus, RequestStatus, effective_status
 from ..domain.text import clean_text
 from ..store.direct import DirectStatement, Row
-from ..store.tables import Account, Branch, Credential, Customer
+from ..store.tables import Account, Branch, Credential
 from .backend import Backend
 from .common import (
     CREDENTIAL,
@@ -53,154 +46,14 @@ from .common import (
     request_view,
     require_standing,
 )
-from .views import CustomerDetail, CustomerSummary, ImportResult, SearchPage, ServiceAnswerView
+from .customer_import import (  # noqa: F401 - the import, a use case of its own, from here too
+    IMPORT_HEADER,
+    IMPORT_ROLES,
+    import_customers,
+)
+from .views import CustomerDetail, CustomerSummary, SearchPage, ServiceAnswerView
 
 MAX_PAGE = 50
-IMPORT_HEADER = [
-    "customer_no", "name", "id_number", "phone", "branch_code", "online_trading", "account_nos",
-]
-IMPORT_ROLES = frozenset({Role.ADMIN, Role.MANAGER})
-
-
-# ---------------------------------------------------------------- import
-
-@dataclass
-class _Row:
-    line: int
-    customer: Customer
-    accounts: list[str]
-
-
-def _parse_import(text: str, backend: Backend, now) -> tuple[list[_Row], list[str]]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        return [], ["line 1: the file is empty"]
-    if header != IMPORT_HEADER:
-        return [], [f"line 1: header must be {','.join(IMPORT_HEADER)}"]
-    rows, errors = [], []
-    keyring = backend.store.keyring
-    for line, raw in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in raw):
-            continue
-        if len(raw) != len(IMPORT_HEADER):
-            errors.append(f"line {line}: expected {len(IMPORT_HEADER)} fields, got {len(raw)}")
-            continue
-        values = dict(zip(IMPORT_HEADER, (c.strip() for c in raw), strict=True))
-        try:
-            customer_no = normalize_customer_no(values["customer_no"])
-            name = values["name"]
-            if not name or len(name) > 60:
-                raise invalid("name", "is required (at most 60 characters)")
-            id_number = parse_id_number(values["id_number"])
-            phone = normalize_phone(values["phone"])
-            flag = values["online_trading"].upper()
-            if flag not in ("Y", "N"):
-                raise invalid("online_trading", "must be Y or N")
-            accounts = [
-                normalize_account_no(a, field="account_nos")
-                for a in values["account_nos"].split(";") if a.strip()
-            ]
-        except ConsoleError as exc:
-            errors.append(f"line {line}: {exc.message}")
-            continue
-        customer = Customer(
-            customer_no=customer_no,
-            name=name,
-            name_chosung=chosung_key(name),
-            id_hash=keyring.id_lookup_hash(id_number.digits),
-            id_cipher=keyring.encrypt_id(id_number.digits),
-            id_masked=id_number.masked,
-            birth_yymmdd=id_number.birth_yymmdd,
-            customer_type=id_number.customer_type.value,
-            nationality=id_number.nationality.value,
-            phone=phone,
-            phone_digits=phone_digits(phone),
-            phone_last4=phone[-4:],
-            online_trading=flag == "Y",
-            branch_code=values["branch_code"].upper(),
-            created_at=now,
-        )
-        rows.append(_Row(line, customer, accounts))
-    return rows, errors
-
-
-def _check_against_store(s: Session, rows: list[_Row]) -> list[str]:
-    errors = []
-    seen_no: dict[str, int] = {}
-    seen_id: dict[str, int] = {}
-    seen_acct: dict[str, int] = {}
-    branches = {b for b in s.exec(select(Branch.code))}
-    for row in rows:
-        c = row.customer
-        for key, seen, what in ((c.customer_no, seen_no, "customer_no"),
-                                (c.id_hash, seen_id, "id_number")):
-            if key in seen:
-                errors.append(f"line {row.line}: {what}: same as line {seen[key]}")
-            seen[key] = row.line
-        if c.branch_code not in branches:
-            errors.append(f"line {row.line}: branch_code: branch {c.branch_code} does not exist")
-        for acct in row.accounts:
-            if acct in seen_acct:
-                errors.append(f"line {row.line}: account_nos: {acct} same as line "
-                              f"{seen_acct[acct]}")
-            seen_acct[acct] = row.line
-    # Against what the store already holds, in chunks to keep the IN lists small.
-    def existing(column, values):
-        found = set()
-        values = list(values)
-        for i in range(0, len(values), 500):
-            found |= set(s.exec(select(column).where(column.in_(values[i:i + 500]))))
-        return found
-
-    taken_no = existing(Customer.customer_no, seen_no)
-    taken_id = existing(Customer.id_hash, seen_id)
-    taken_acct = existing(Account.account_no, seen_acct)
-    for row in rows:
-        if row.customer.customer_no in taken_no:
-            errors.append(f"line {row.line}: customer_no: {row.customer.customer_no} exists")
-        if row.customer.id_hash in taken_id:
-            errors.append(f"line {row.line}: id_number: a customer with this number exists")
-        for acct in row.accounts:
-            if acct in taken_acct:
-                errors.append(f"line {row.line}: account_nos: {acct} exists")
-    return errors
-
-
-def import_customers(
-    backend: Backend, actor: Actor, csv_text: str, *, clock: Clock, source: str = "csv"
-) -> ImportResult:
-    """All or nothing: one bad row and nothing is imported; every bad row is reported."""
-    now = clock.now()
-    rows, errors = _parse_import(csv_text, backend, now)
-
-    def work(s: Session) -> ImportResult:
-        current_staff(s, actor)
-        require_role(actor, IMPORT_ROLES, "import customers")
-        problems = errors + _check_against_store(s, rows)
-        if problems:
-            problems.sort(key=lambda text: int(text.split(":")[0].split()[1]))
-            raise ConsoleError(
-                "INVALID_INPUT",
-                f"{len(problems)} problem(s), nothing imported:\n" + "\n".join(problems),
-                field="file",
-            )
-        for row in rows:
-            s.add(row.customer)
-        s.flush()
-        for row in rows:
-            for acct in row.accounts:
-                s.add(Account(account_no=acct, customer_id=row.customer.id))
-        s.flush()
-        record(s, backend.store, now, *[
-            event(actor, "customer.create", customer_no=row.customer.customer_no,
-                  detail={"source": source, "accounts": len(row.accounts)})
-            for row in rows
-        ])
-        return ImportResult(imported=len(rows))
-
-    return backend.store.run(work)
 
 
 # ---------------------------------------------------------------- search
