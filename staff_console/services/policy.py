@@ -27,7 +27,9 @@ from sqlmodel import Session
 from ..domain.authority import Actor, Role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
+from ..domain.ids import mask_numbers
 from ..domain.policy import RULES, Policy, Rule, rule_for, stored_value
+from ..domain.text import clean_text
 from ..store.meta import (
     POLICY_CHANGE_PREFIX,
     POLICY_CHANGE_SEQ,
@@ -41,7 +43,6 @@ from .backend import Backend
 from .common import current_staff, event, record
 
 _SETTING = Setting.__table__
-MAX_NOTE = 500
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
@@ -192,9 +193,7 @@ def reject_change(backend: Backend, actor: Actor, change_id: int, *, note: str |
     """An admin (the maker too: withdrawing a weakening is safe) rejects a pending change."""
     now = clock.now()
     _require(actor, {Role.ADMIN}, "reject policy changes")
-    text = (note or "").strip() or None
-    if text is not None and len(text) > MAX_NOTE:
-        raise invalid("note", f"at most {MAX_NOTE} characters")
+    text = clean_text(note, "note", limit="note", required=False)
 
     def work(s: Session) -> PolicyChangeView:
         current_staff(s, actor)
@@ -206,7 +205,7 @@ def reject_change(backend: Backend, actor: Actor, change_id: int, *, note: str |
         record(s, backend.store, now, event(
             actor, "policy.change_rejected", target=f"policy_change:{change_id}",
             detail={"key": change["key"], "old": change["old"], "new": change["new"],
-                    "note": text}))
+                    "note": mask_numbers(text) if text else None}))
         return _view(change, now)
 
     return backend.store.run(work)

@@ -306,3 +306,21 @@ def test_a_new_request_reads_the_policy_in_its_locking_statement(world):
     assert view.expires_at - view.created_at == timedelta(days=5)
     reading = [s for s in statements if "setting" in s.lower()]
     assert len(reading) == 1 and "customer" in reading[0].lower()
+
+
+@pytest.mark.parametrize("note", ["\x1b[2J", "ok\u202eevil", "zero\u200bwidth", "x" * 501])
+def test_a_rejection_note_is_text(world, admin2, note):
+    view = set_policy(world.backend, world.admin, "checker.revocation", "off", clock=world.clock)
+    before = snapshot(world.backend)
+    with refused("INVALID_INPUT", "note"):
+        reject_change(world.backend, admin2, view.id, note=note, clock=world.clock)
+    assert snapshot(world.backend) == before
+
+
+def test_a_rejection_note_is_masked_in_the_trail(world, admin2):
+    b = world.backend
+    view = set_policy(b, world.admin, "checker.revocation", "off", clock=world.clock)
+    seq = last_seq(b)
+    reject_change(b, admin2, view.id, note="고객 900101 1234567 문의", clock=world.clock)
+    [ev] = events_after(b, seq)
+    assert "1234567" not in ev["detail"]
