@@ -22,6 +22,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from .domain.ids import mask_numbers
+from .files import private_dir
 
 LOG_FILE = "staff-console.log"
 MAX_BYTES = 5 * 1024 * 1024
@@ -70,7 +71,7 @@ def configure(home: Path, level: str = "INFO", *,
     handlers: list[logging.Handler] = list(extra)
     path: Path | None = home / LOG_FILE
     try:
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(home)
         handlers.insert(0, _PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES,
                                                        backupCount=BACKUPS, encoding="utf-8"))
     except OSError:
