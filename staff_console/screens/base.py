@@ -127,7 +127,6 @@ class ServiceMixin:
                 self._service_timers[token] = self.set_timer(  # type: ignore[attr-defined]
                     self.LOADING_DELAY, lambda: self._show_loading(token, seq))
         actor = app.actor
-        clock = app.clock
         pump = self
 
         def job() -> None:
@@ -135,6 +134,7 @@ class ServiceMixin:
             started = time.perf_counter()
             try:
                 backend = app.wait_for_backend()
+                clock = app.clock  # once the store is open: the clock it accepted
                 if callable(target):
                     result = target(ServiceContext(backend, actor, clock))
                 else:

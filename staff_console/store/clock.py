@@ -22,6 +22,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from ..domain.errors import ConsoleError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ SKEW_WARNING_SECONDS = 5.0
 # The wall clock moved this much more (or less) than the monotonic one between two reads: the
 # machine slept, or someone set the clock. Ask the server again.
 JUMP_SECONDS = 2.0
+RETRY_SECONDS = 5.0
 
 
 class StoreClock:
@@ -47,6 +51,7 @@ class StoreClock:
         self._mono_at_sync = 0.0
         self._wall_at_sync = 0.0
         self.skew: float = 0.0  # terminal wall clock minus server clock, seconds
+        self._retry_at = 0.0  # after a failed reading, not before this (monotonic)
 
     def sync(self) -> None:
         """Read the server's clock (one round trip), halfway through the round trip."""
@@ -70,9 +75,19 @@ class StoreClock:
             base = self._server_at_sync
             elapsed = self._monotonic() - self._mono_at_sync
             wall_elapsed = self._wall() - self._wall_at_sync
-        if base is None or elapsed >= self._resync or elapsed < 0 \
-                or abs(wall_elapsed - elapsed) > JUMP_SECONDS:
-            self.sync()
+        due = base is None or elapsed >= self._resync or elapsed < 0 \
+            or abs(wall_elapsed - elapsed) > JUMP_SECONDS
+        if due and (base is None or self._monotonic() >= self._retry_at):
+            try:
+                self.sync()
+            except DBAPIError as exc:
+                if base is None:
+                    raise ConsoleError("STORE_UNAVAILABLE", "the store's clock could not be "
+                                                            "read") from exc
+                # The store is away: go on counting from the last reading (the use case that
+                # asked will meet the same store and say so itself); ask again in a while.
+                log.warning("store clock not read again; counting from the last reading")
+                self._retry_at = self._monotonic() + RETRY_SECONDS
             return self.now_without_sync()
         return base + timedelta(seconds=elapsed)
 

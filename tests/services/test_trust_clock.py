@@ -15,6 +15,7 @@ from helpers import NOW, PASSWORD, TEST_KEY
 from svc_helpers import execute, refused, snapshot
 
 from staff_console.domain.clock import FixedClock, SystemClock, parse_instant
+from staff_console.domain.errors import ConsoleError
 from staff_console.services import staff as staff_service
 from staff_console.services.backend import open_backend
 from staff_console.services.database import init_backend
@@ -163,3 +164,22 @@ def test_the_store_clock_asks_the_server_once_then_counts_on_the_monotonic_clock
     wall[0] += 61
     clock.now()
     assert len(syncs) == 3  # the periodic resync
+
+
+@pytest.mark.pg
+def test_a_store_that_stops_answering_leaves_the_clock_counting_from_its_last_reading(
+        pg_engine, caplog):
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/none", connect_timeout=1)
+    with pytest.raises(ConsoleError) as info:
+        StoreClock(dead).now()  # never read: no time to give
+    assert info.value.code == "STORE_UNAVAILABLE"
+    mono = [1000.0]
+    clock = StoreClock(pg_engine, resync_seconds=60, monotonic=lambda: mono[0],
+                       wall=lambda: mono[0] + 5000)
+    first = clock.now()
+    clock._engine = dead
+    mono[0] += 120
+    with caplog.at_level(logging.WARNING, logger="staff_console.store.clock"):
+        assert clock.now() - first == timedelta(seconds=120)
+    assert "counting from the last reading" in caplog.text
+    dead.dispose()
