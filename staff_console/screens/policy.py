@@ -126,7 +126,7 @@ class PolicyScreen(ServiceScreen):
         yield SessionBar(t("nav.policy.title"))
         yield Static(t("policy.intro"), id="policy-intro")
         table = DataTable(id="policy-table", cursor_type="row", zebra_stripes=True)
-        for key, width in (("name", 30), ("value", 8), ("default", 8), ("range", 8),
+        for key, width in (("name", 30), ("value", 8), ("default", 8), ("range", 10),
                            ("weaker", 30)):
             table.add_column(t(f"policy.col.{key}"), key=key, width=width)
         yield table
