@@ -232,7 +232,12 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
         created = key is None
         if created:  # a new store and a terminal without a key: the one place keys are made
             key = new_master_key()
-            write_key_file(key_file, key)
+            try:
+                write_key_file(key_file, key)
+            except FileExistsError:  # another `db init` made it a moment ago: use that one
+                created, key = False, load_key(None, key_file)
+                if key is None:
+                    raise _missing_key(key_file) from None
         keyring = Keyring(key)
         try:
             upgrade(engine, keyring)  # the schema, the store id, the chain's genesis head

@@ -20,7 +20,13 @@ from staff_console.services.audit_trail import anchor_audit, verify_audit
 from staff_console.services.backend import open_backend
 from staff_console.services.customers import import_customers, search_customers
 from staff_console.services.database import init_backend
-from staff_console.store.keyring import decode_key, encode_key, new_master_key, write_key_file
+from staff_console.store.keyring import (
+    Keyring,
+    decode_key,
+    encode_key,
+    new_master_key,
+    write_key_file,
+)
 
 OTHER_KEY = bytes(range(100, 132))
 CLOCK = FixedClock(parse_instant(NOW))
@@ -276,3 +282,18 @@ def test_a_leftover_staged_key_is_not_mistaken_for_the_stores(db_url, tmp_path):
     assert found(backend, teller, "900101-1234567") == ["C001"]
     backend.store.dispose()
     opened(db_url, home).store.dispose()
+
+
+def test_two_db_inits_of_a_new_store_at_once_share_the_first_key(tmp_path, monkeypatch):
+    db_url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    home = tmp_path / "home"
+    theirs = new_master_key()
+
+    def raced(path, key):  # the other `db init` wrote its key between our look and our write
+        write_key_file(path, theirs)
+        raise FileExistsError(path)
+
+    monkeypatch.setattr(store_identity, "write_key_file", raced)
+    backend = initialised(db_url, home)
+    assert backend.identity.key_id == Keyring(theirs).key_id
+    backend.store.dispose()

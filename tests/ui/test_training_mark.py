@@ -91,3 +91,16 @@ async def test_a_real_store_on_its_own_clock_is_not_marked(tmp_path):
         assert app.session is not None and app.training_mark is None
         assert t("app.training") not in text_of(app.screen.query_one(SessionBar))
     app.close_backend()
+
+
+async def test_the_app_with_another_key_refuses_and_nobody_signs_in(tmp_path):
+    settings = _store(tmp_path, training=False)
+    before = _events(settings)
+    other = settings.model_copy(update={"key_text": encode_key(bytes(32))})
+    app = StaffConsoleApp(other, idle_seconds=600)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await sign_in(pilot, "T001")
+        assert app.session is None and app.backend is None
+        assert any(t("errors.KEY_MISMATCH") in n for n in notifications(app))
+    app.close_backend()
+    assert _events(settings) == before
