@@ -332,6 +332,15 @@ class StaffConsoleApp(App):
 
     # ------------------------------------------------------------------ errors
 
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast is plain text: the catalogs hold no markup, and a message may quote
+        data or what was typed (a name, an unknown customer number), shown escaped."""
+        from .domain.text import display_safe
+
+        super().notify(display_safe(message, multiline=True), title=display_safe(title),
+                       severity=severity, timeout=timeout, markup=False)
+
     def report_error(self, error: BaseException) -> None:
         """The one error handler: a refusal in words, with the core's own message."""
         if isinstance(error, ConsoleError):

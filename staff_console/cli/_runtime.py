@@ -50,6 +50,9 @@ AsOpt = Annotated[
                  help=f"Act as this staff member (password from ${PASSWORD_ENV} or a prompt)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+CsvOpt = Annotated[Path | None, typer.Option(
+    "--csv", metavar="PATH", help="Export every matching row to this new CSV file (UTF-8, "
+    "owner-only; recorded in the access log).")]
 
 
 @dataclass
@@ -260,6 +263,14 @@ def text(value) -> str:
     from ..domain.text import display_safe
 
     return "-" if value is None or value == "" else display_safe(value)
+
+
+def report_export(result, as_json: bool) -> None:
+    """What a `--csv` export prints: the file and its row count."""
+    if as_json:
+        emit_json(jsonable(result))
+    else:
+        console().print(f"내보냄 (exported): {result.rows} rows → {result.path}")
 
 
 def one_line(exc: BaseException) -> str:

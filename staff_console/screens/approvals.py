@@ -108,10 +108,11 @@ class ApprovalsScreen(ServiceScreen):
             passed = sum(1 for e in r.evidence if e.passed)
             evidence = f"{passed}/3" if r.kind == "registration" else "-"
             authority = self.session.authority_for(r, now) if self.session else None
-            table.add_row(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
-                          fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
-                          r.maker_name or fmt.origin(r.origin), evidence,
-                          fmt.authority(authority), fmt.when(r.expires_at), key=str(r.id))
+            table.add_row(*fmt.cells(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
+                                     fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
+                                     r.maker_name or fmt.origin(r.origin), evidence,
+                                     fmt.authority(authority), fmt.when(r.expires_at)),
+                          key=str(r.id))
         self._show_detail("inbox")
         if not self.approvals:
             self.query_one("#inbox-detail", Static).update(
@@ -122,11 +123,11 @@ class ApprovalsScreen(ServiceScreen):
         table = self.query_one("#mine-table", DataTable)
         table.clear()
         for r in self.mine:
-            table.add_row(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
-                          fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
-                          fmt.request_status(r.status),
-                          r.decider_name or "-", fmt.authority(r.authority),
-                          fmt.when(r.decided_at), key=str(r.id))
+            table.add_row(*fmt.cells(str(r.id), fmt.when(r.created_at), fmt.kind(r.kind),
+                                     fmt.channel(r.channel), f"{r.customer_name} {r.customer_no}",
+                                     fmt.request_status(r.status),
+                                     r.decider_name or "-", fmt.authority(r.authority),
+                                     fmt.when(r.decided_at)), key=str(r.id))
         self._show_detail("mine")
         if not self.mine:
             self.query_one("#mine-detail", Static).update(Text(t("approvals.mine_empty"),
@@ -167,21 +168,21 @@ class ApprovalsScreen(ServiceScreen):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        grid.add_row(t("detail.request"), t("detail.request_line", id=r.id, kind=fmt.kind(r.kind),
-                                             channel=fmt.channel(r.channel),
-                                             name=r.customer_name, no=r.customer_no))
+        grid.add_row(t("detail.request"), fmt.plain(t(
+            "detail.request_line", id=r.id, kind=fmt.kind(r.kind), channel=fmt.channel(r.channel),
+            name=r.customer_name, no=r.customer_no)))
         maker = (f"{r.maker_name} ({r.maker})" if r.maker else fmt.origin(r.origin))
-        grid.add_row(t("detail.maker"), t("detail.maker_line", maker=maker,
-                                           created=fmt.when(r.created_at),
-                                           expires=fmt.when(r.expires_at)))
+        grid.add_row(t("detail.maker"), fmt.plain(t("detail.maker_line", maker=maker,
+                                                     created=fmt.when(r.created_at),
+                                                     expires=fmt.when(r.expires_at))))
         if r.reason:
-            grid.add_row(t("detail.reason"), f"{fmt.reason(r.reason)}"
-                         + (f" — {r.note}" if r.note else ""))
+            grid.add_row(t("detail.reason"), fmt.plain(f"{fmt.reason(r.reason)}"
+                                                       + (f" — {r.note}" if r.note else "")))
         c = r.credential
         if c is not None:
             label = t("panel.device") if c.channel == "mts" else t("panel.browser")
-            grid.add_row(label, f"{c.device_model or '-'} ({c.device_id}) · "
-                         f"{fmt.methods(c.methods)}")
+            grid.add_row(label, fmt.plain(f"{c.device_model or '-'} ({c.device_id}) · "
+                                          f"{fmt.methods(c.methods)}"))
         if r.kind == "registration":
             lines = []
             for kind in ("id_card", "one_won", "phone"):
@@ -190,9 +191,9 @@ class ApprovalsScreen(ServiceScreen):
                     lines.append(Text(f"✗ {fmt.evidence(kind)}", style="red"))
                 else:
                     mark = "✓" if item.passed else "✗"
-                    lines.append(Text(f"{mark} {fmt.evidence(kind)} · {fmt.when(item.verified_at)}"
-                                      f" · {item.detail}",
-                                      style="green" if item.passed else "red"))
+                    lines.append(fmt.plain(f"{mark} {fmt.evidence(kind)} · "
+                                           f"{fmt.when(item.verified_at)} · {item.detail}",
+                                           style="green" if item.passed else "red"))
             grid.add_row(t("detail.evidence"), Group(*lines))
         if which == "inbox" and self.session is not None:
             authority = self.session.authority_for(r, self.staff_app.now())
@@ -207,11 +208,11 @@ class ApprovalsScreen(ServiceScreen):
             grid.add_row(t("detail.status"), fmt.request_status(r.status))
             if r.decided_at:
                 decider = f"{r.decider_name} ({r.decider})" if r.decider else "-"
-                grid.add_row(t("detail.decided"), t("detail.decided_line", who=decider,
-                                                     authority=fmt.authority(r.authority),
-                                                     when=fmt.when(r.decided_at)))
+                grid.add_row(t("detail.decided"), fmt.plain(t(
+                    "detail.decided_line", who=decider, authority=fmt.authority(r.authority),
+                    when=fmt.when(r.decided_at))))
             if r.decision_note:
-                grid.add_row(t("detail.decision_note"), r.decision_note)
+                grid.add_row(t("detail.decision_note"), fmt.plain(r.decision_note))
         box.update(grid)
 
     # ------------------------------------------------------------------ gating

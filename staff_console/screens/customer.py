@@ -114,14 +114,14 @@ class CustomerScreen(ServiceScreen):
 
     def _show_header(self, d) -> None:
         head = Text()
-        head.append(d.name, style="bold")
-        head.append(f"  {d.customer_no}  {d.id_masked}  ")
+        head.append(fmt.safe(d.name), style="bold")
+        head.append(fmt.safe(f"  {d.customer_no}  {d.id_masked}  "))
         head.append(fmt.customer_kind(d.customer_type, d.nationality))
         head.append("  ·  ")
         head.append(t("online.yes") if d.online_trading else t("online.no"),
                     style="green" if d.online_trading else "red")
         head.append("\n")
-        head.append(t("customer.branch", code=d.branch_code, name=d.branch_name))
+        head.append(fmt.safe(t("customer.branch", code=d.branch_code, name=d.branch_name)))
         head.append(f"  ·  {t('col.phone')} {d.phone_masked}")
         if d.accounts:
             head.append(f"  ·  {t('customer.accounts', count=len(d.accounts))}")
@@ -133,10 +133,10 @@ class CustomerScreen(ServiceScreen):
         table = self.query_one("#history", DataTable)
         table.clear()
         for c in d.history:
-            table.add_row(
+            table.add_row(*fmt.cells(
                 fmt.channel(c.channel), fmt.status(c.status), c.device_model or c.device_id,
                 fmt.when(c.activated_at), fmt.day(c.valid_until), fmt.when(c.ended_at),
-                fmt.end_reason(c.end_reason), key=str(c.id),
+                fmt.end_reason(c.end_reason)), key=str(c.id),
             )
         if not d.history:
             table.add_row(t("history.none"), "", "", "", "", "", "")

@@ -90,8 +90,9 @@ class GrantModal(FormModal):
             yield Label(t("delegation.form.delegate"))
             if self.candidates:
                 yield OptionList(*[
-                    Option(t("delegation.staff_item", name=s.name, employee_no=s.employee_no,
-                             role=fmt.role(s.role)), id=s.employee_no)
+                    Option(fmt.plain(t("delegation.staff_item", name=s.name,
+                                       employee_no=s.employee_no, role=fmt.role(s.role))),
+                           id=s.employee_no)
                     for s in self.candidates
                 ], id="grant-delegate")
             else:
@@ -240,10 +241,10 @@ class DelegationScreen(ServiceScreen):
         for d in self.delegations:
             state = state_of(d, now)
             active += state == "active"
-            table.add_row(
+            table.add_row(*fmt.cells(
                 str(d.id), f"{d.delegate_name} ({d.delegate})", f"{d.grantor_name} ({d.grantor})",
                 fmt.when(d.valid_from), fmt.when(d.valid_until), fmt.when(d.ended_at),
-                Text(t(f"delegation.state.{state}"), style=STATE_STYLE[state]), key=str(d.id))
+                Text(t(f"delegation.state.{state}"), style=STATE_STYLE[state])), key=str(d.id))
         if self.delegations:
             table.move_cursor(row=min(row or 0, len(self.delegations) - 1))
         status = self.query_one("#delegation-status", Static)

@@ -3,15 +3,14 @@ days (default: the store's policy `expiring_within_days`, 30), soonest first, an
 expire in each of the next 12 months.
 
 Branch staff see their branch's customers, an auditor every branch (the service decides). Enter
-opens the customer; `e` exports the list to `<home>/exports/` as CSV through
-`expiry.export_expiring_csv`, which records the export in the access log.
+opens the customer; `e` exports every credential of the window to `<home>/exports/` as CSV
+through services/exports.py, which records the export in the access log.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import timedelta
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,9 +22,9 @@ from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.days_bar import DANGER_DAYS
 from ..widgets.expiry_chart import ExpiryChart
-from ..widgets.export_file import write_export
+from ..widgets.export_file import export_dir
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceScreen
+from .base import ServiceContext, ServiceScreen, resolve
 
 MAX_WITHIN = 3660
 LIST_LIMIT = 1000
@@ -41,10 +40,11 @@ def _load(within: int, with_chart: bool):
 
 
 def _export(within: int, home):
+    """Every credential of the window (not only the rows shown), through services/exports."""
     def call(ctx: ServiceContext):
-        text = ctx.call("expiry.export_expiring_csv", within_days=within, limit=LIST_LIMIT)
-        count = max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
-        return write_export(home, "expiring", text, ctx.clock.now()), count
+        path = resolve("exports.new_export_path")(export_dir(home), "expiring", ctx.clock.now())
+        result = ctx.call("exports.export_expiring", path, within_days=within)
+        return Path(result.path), result.rows
 
     return call
 
@@ -172,9 +172,10 @@ class ExpiringScreen(ServiceScreen):
                         else t("expiring.days", days=item.days_left), justify="right",
                         style="bold red" if item.days_left <= 7
                         else "red" if item.days_left <= DANGER_DAYS else "yellow")
-            table.add_row(item.customer_no, item.customer_name, item.branch_code,
-                          fmt.channel(item.channel), item.device_model or "-",
-                          fmt.day(item.valid_until), days, key=str(item.credential_id))
+            table.add_row(*fmt.cells(item.customer_no, item.customer_name, item.branch_code,
+                                     fmt.channel(item.channel), item.device_model or "-",
+                                     fmt.day(item.valid_until), days),
+                          key=str(item.credential_id))
         today = self.staff_app.today()
         actor = self.session.actor if self.session is not None else None
         if actor is not None and actor.role.value in ("teller", "manager"):

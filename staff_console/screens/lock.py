@@ -12,6 +12,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import Footer, Input, Label, Static
 
 from ..i18n import t
+from ..widgets import format as fmt
 from .base import ServiceScreen
 
 
@@ -36,8 +37,8 @@ class LockScreen(ServiceScreen):
                 yield Static(f"{t('lock.title')} · {mark}" if mark else t("lock.title"),
                              id="lock-title", classes="-training" if mark else "")
                 yield Label(reason, id="lock-reason")
-                yield Label(t("lock.prompt", name=actor.name, employee_no=actor.employee_no),
-                            id="lock-prompt")
+                yield Label(fmt.plain(t("lock.prompt", name=actor.name,
+                                        employee_no=actor.employee_no)), id="lock-prompt")
                 yield Input(password=True, id="lock-password", max_length=128)
                 yield Static("", id="lock-message")
         yield Footer(show_command_palette=False)

@@ -9,6 +9,7 @@ from textual.widgets import Button, Input, Label, OptionList, RadioButton, Radio
 from textual.widgets.option_list import Option
 
 from ..i18n import t
+from ..widgets import format as fmt
 from .base import ServiceModal
 
 REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "other")
@@ -31,7 +32,7 @@ class ConfirmModal(ServiceModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static(self.question, classes="dialog-body")
+            yield Static(fmt.plain(self.question), classes="dialog-body")  # may quote data
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("confirm.yes"), id="yes", variant="primary")
                 yield Button(t("confirm.no"), id="no")
@@ -116,7 +117,8 @@ class RevokeModal(FormModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="revoke-dialog"):
-            yield Static(t("revoke.title", name=self.customer_name), classes="dialog-title")
+            yield Static(fmt.plain(t("revoke.title", name=self.customer_name)),
+                         classes="dialog-title")
             yield Label(t("revoke.channel"))
             with RadioSet(id="revoke-channel"):
                 for i, channel in enumerate(self.channels):

@@ -118,23 +118,23 @@ class SearchScreen(ServiceScreen):
         table = self.query_one("#search-results", DataTable)
         table.clear()
         for item in page.items:
-            table.add_row(
+            table.add_row(*fmt.cells(
                 item.customer_no, item.name, item.id_masked, item.phone_masked,
                 item.branch_code, fmt.customer_kind(item.customer_type, item.nationality),
-                YES if item.online_trading else NO,
+                YES if item.online_trading else NO),
                 key=item.customer_no,
             )
         status = self.query_one("#search-status", Static)
         kinds = ", ".join(t(f"search.kind.{k}", k) for k in page.kinds)
         if not page.items:
-            status.update(t("search.status.none", query=page.query, kinds=kinds))
+            status.update(fmt.plain(t("search.status.none", query=page.query, kinds=kinds)))
         else:
             first = page.offset + 1
             last = page.offset + len(page.items)
             more = t("search.status.more") if page.has_more else ""
-            status.update(t("search.status.results", query=page.query, kinds=kinds,
-                            first=first, last=last, page=page.offset // PAGE_SIZE + 1,
-                            more=more))
+            status.update(fmt.plain(t("search.status.results", query=page.query, kinds=kinds,
+                                      first=first, last=last,
+                                      page=page.offset // PAGE_SIZE + 1, more=more)))
         self.refresh_bindings()  # PgDn/PgUp enabled or not
         if self.issued_at is not None:
             self.timings.append((page.query, time.perf_counter() - self.issued_at,

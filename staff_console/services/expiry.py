@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import date, timedelta
 
@@ -90,41 +88,50 @@ def _scope(actor: Actor, branch_code: str | None) -> str | None:
     return branch_code.upper() if branch_code else None
 
 
-def _expiring(
-    backend: Backend, actor: Actor, *, within_days: int, clock: Clock, branch_code: str | None,
-    limit: int, export: bool,
-) -> list[ExpiringItem]:
-    """The expiring-soon rows, with one access event: a list read, or an export."""
+def expiring_scope(actor: Actor, within_days: int, today: date, branch_code: str | None):
+    """The window's last day and the branch the actor may see (None: all)."""
     if not 0 <= within_days <= 3660:
         raise invalid("within", "must be between 0 and 3660 days")
+    return today + timedelta(days=within_days), _scope(actor, branch_code)
+
+
+def expiring_query(today: date, until: date, branch: str | None):
+    """Rows (credential, customer_no, name, branch_code), soonest first."""
+    query = (
+        select(Credential, Customer.customer_no, Customer.name, Customer.branch_code)
+        .join(Customer)
+        .where(Credential.status.in_([c.value for c in CURRENT]),
+               Credential.valid_until >= today, Credential.valid_until <= until)
+    )
+    if branch:
+        query = query.where(Customer.branch_code == branch)
+    return query.order_by(Credential.valid_until, Credential.id)
+
+
+def expiring_item(row, today: date) -> ExpiringItem:
+    c, no, name, br = row
+    return ExpiringItem(c.id, no, name, br, c.channel, c.device_model, c.valid_until,
+                        (c.valid_until - today).days)
+
+
+def _expiring(
+    backend: Backend, actor: Actor, *, within_days: int, clock: Clock, branch_code: str | None,
+    limit: int,
+) -> list[ExpiringItem]:
+    """The expiring-soon rows, with one access event. (Exports: services/exports.py.)"""
     now = clock.now()
     today = seoul_date(now)
-    until = today + timedelta(days=within_days)
-    branch = _scope(actor, branch_code)
+    until, branch = expiring_scope(actor, within_days, today, branch_code)
 
     def work(s: Session) -> list[ExpiringItem]:
         current_staff(s, actor)
-        require_role(actor, READ_ROLES, "export customer data" if export else "view customers")
-        query = (
-            select(Credential, Customer.customer_no, Customer.name, Customer.branch_code)
-            .join(Customer)
-            .where(Credential.status.in_([c.value for c in CURRENT]),
-                   Credential.valid_until >= today, Credential.valid_until <= until)
-        )
-        if branch:
-            query = query.where(Customer.branch_code == branch)
-        rows = s.exec(query.order_by(Credential.valid_until, Credential.id).limit(limit)).all()
-        items = [
-            ExpiringItem(c.id, no, name, br, c.channel, c.device_model, c.valid_until,
-                         (c.valid_until - today).days)
-            for c, no, name, br in rows
-        ]
+        require_role(actor, READ_ROLES, "view customers")
+        rows = s.exec(expiring_query(today, until, branch).limit(limit)).all()
+        items = [expiring_item(row, today) for row in rows]
         detail = {"within_days": within_days, "branch": branch, "count": len(items),
                   "customers": sorted({i.customer_no for i in items})[:200]}
-        if export:
-            detail["format"] = "csv"
-        action = "credential.expiring_export" if export else "credential.expiring_list"
-        record(s, backend.store, now, event(actor, action, category="access", detail=detail))
+        record(s, backend.store, now, event(actor, "credential.expiring_list",
+                                            category="access", detail=detail))
         return items
 
     return backend.store.run(work)
@@ -137,7 +144,7 @@ def list_expiring(
     """Current credentials whose last valid day falls within the next `within_days` days
     (today included), soonest first."""
     return _expiring(backend, actor, within_days=within_days, clock=clock,
-                     branch_code=branch_code, limit=limit, export=False)
+                     branch_code=branch_code, limit=limit)
 
 
 def expiring_by_month(
@@ -174,25 +181,3 @@ def expiring_by_month(
         return [(k, counts.get(k, 0)) for k in keys]
 
     return backend.store.run(work)
-
-
-EXPIRING_CSV_HEADER = ["customer_no", "customer_name", "branch_code", "channel", "device_model",
-                       "last_valid_day", "days_left", "credential_id"]
-
-
-def export_expiring_csv(
-    backend: Backend, actor: Actor, *, within_days: int = 30, clock: Clock,
-    branch_code: str | None = None, limit: int = 1000,
-) -> str:
-    """The expiring-soon list as CSV text, for a file the caller writes. An export of customer
-    data: recorded as its own access event (`credential.expiring_export`)."""
-    items = _expiring(backend, actor, within_days=within_days, clock=clock,
-                      branch_code=branch_code, limit=limit, export=True)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPIRING_CSV_HEADER)
-    for i in items:
-        writer.writerow([i.customer_no, i.customer_name, i.branch_code, i.channel,
-                         i.device_model or "", i.valid_until.isoformat(), i.days_left,
-                         i.credential_id])
-    return out.getvalue()

@@ -201,6 +201,12 @@ class ImportResult:
 
 
 @dataclass(frozen=True)
+class ExportResult:
+    path: str
+    rows: int
+
+
+@dataclass(frozen=True)
 class AuditEventView:
     seq: int
     at: datetime

@@ -57,7 +57,7 @@ class CredentialPanel(Static):
                               style="dim")
                 grid.add_row(t("panel.status"), status)
                 device = ended.device_model or ended.device_id
-                grid.add_row(device_label, Text(device, style="dim"))
+                grid.add_row(device_label, fmt.plain(device, style="dim"))
             grid.add_row("" if ended is not None else t("panel.status"),
                          Text(t("panel.none"), style="dim"))
         else:
@@ -65,7 +65,8 @@ class CredentialPanel(Static):
             grid.add_row(t("panel.status"),
                          Text(fmt.status(c.status), style=STATUS_STYLE.get(c.status, "")))
             device = c.device_model or "-"
-            grid.add_row(device_label, Text(f"{device}  ({c.device_id})", overflow="ellipsis"))
+            grid.add_row(device_label, Text(fmt.safe(f"{device}  ({c.device_id})"),
+                                            overflow="ellipsis"))
             grid.add_row(t("panel.methods"), fmt.methods(c.methods))
             grid.add_row(t("panel.activated"), fmt.when(c.activated_at))
             activated = c.activated_at.astimezone(fmt.SEOUL).date() if c.activated_at else None
@@ -76,10 +77,10 @@ class CredentialPanel(Static):
             if c.failed_logins:
                 grid.add_row(t("panel.failed_logins"), str(c.failed_logins))
         lines = [
-            Text(t("panel.pending_item", id=r.id, kind=fmt.kind(r.kind),
-                   who=r.maker_name or fmt.origin(r.origin),
-                   reason=fmt.reason(r.reason) if r.reason else "",
-                   when=fmt.when(r.created_at)).rstrip(" ·"), style="yellow")
+            fmt.plain(t("panel.pending_item", id=r.id, kind=fmt.kind(r.kind),
+                        who=r.maker_name or fmt.origin(r.origin),
+                        reason=fmt.reason(r.reason) if r.reason else "",
+                        when=fmt.when(r.created_at)).rstrip(" ·"), style="yellow")
             for r in pending
         ]
         grid.add_row(t("panel.pending"),

@@ -16,11 +16,9 @@ from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.expiring import ExpiringScreen
 from staff_console.services.audit_trail import list_events
 from staff_console.services.demo import DEMO_PASSWORD
-from staff_console.services.expiry import (
-    EXPIRING_CSV_HEADER,
-    export_expiring_csv,
-    list_expiring,
-)
+from staff_console.services.expiry import list_expiring
+from staff_console.services.exports import EXPIRING_HEADER as EXPIRING_CSV_HEADER
+from staff_console.services.exports import export_expiring
 from staff_console.services.staff import authenticate
 from staff_console.widgets.expiry_chart import ExpiryChart
 
@@ -60,7 +58,7 @@ async def test_the_list_within_30_days_and_the_chart(make_app, cases):
         table = screen.query_one("#expiring-table", DataTable)
         assert table.row_count == len(items)
         row = table.get_row(str(expiring.credential_id))
-        assert row[0] == cases["expiring"] and str(row[-1]) == t("expiring.days", days=12)
+        assert str(row[0]) == cases["expiring"] and str(row[-1]) == t("expiring.days", days=12)
         status = text_of(screen.query_one("#expiring-status"))
         assert f"{len(items)}건" in status and "2026-12-24" in status
 
@@ -140,15 +138,19 @@ async def test_export_writes_a_csv_and_records_the_access(make_app, tmp_path, ui
     assert exports[0].detail["count"] == len(shown) and exports[0].detail["within_days"] == 30
 
 
-def test_the_export_service_refuses_roles_without_customer_access(ui_backend, ui_clock):
+def test_the_export_service_refuses_roles_without_customer_access(ui_backend, ui_clock,
+                                                                  tmp_path):
     admin = authenticate(ui_backend, "A0001", DEMO_PASSWORD, clock=ui_clock)
     with pytest.raises(ConsoleError) as refused:
-        export_expiring_csv(ui_backend, admin, within_days=30, clock=ui_clock)
+        export_expiring(ui_backend, admin, tmp_path / "a.csv", within_days=30, clock=ui_clock)
     assert refused.value.code == "FORBIDDEN"
+    assert not (tmp_path / "a.csv").exists()
     auditor = authenticate(ui_backend, "AU01", DEMO_PASSWORD, clock=ui_clock)
-    text = export_expiring_csv(ui_backend, auditor, within_days=30, clock=ui_clock)
+    done = export_expiring(ui_backend, auditor, tmp_path / "b.csv", within_days=30,
+                           clock=ui_clock)
     every = list_expiring(ui_backend, auditor, within_days=30, clock=ui_clock)
-    assert len(text.strip().splitlines()) == len(every) + 1  # an auditor: every branch
+    text = (tmp_path / "b.csv").read_text(encoding="utf-8-sig")
+    assert done.rows == len(every) and len(text.strip().splitlines()) == len(every) + 1
 
 
 async def test_an_admin_has_no_expiring_section(make_app):
