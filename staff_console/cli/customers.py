@@ -12,6 +12,7 @@ from ..services import expiry as expiry_service
 from ..services.views import CredentialView, CustomerDetail
 from ._runtime import (
     AsOpt,
+    CsvOpt,
     JsonOpt,
     console,
     day,
@@ -20,6 +21,7 @@ from ._runtime import (
     handled,
     instant,
     jsonable,
+    report_export,
     text,
     yes_no,
 )
@@ -203,6 +205,7 @@ def expiring(
                                                help="Days ahead (default: the policy's window).")] = None,
     branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
                                                help="Auditors: only this branch.")] = None,
+    csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Current credentials whose last valid day falls within the next DAYS days."""
@@ -213,6 +216,12 @@ def expiring(
     # The default window is the store's policy, not the terminal's settings.
     days = (policy_service.current_policy(e.backend()).expiring_within_days if within is None
             else within)
+    if csv_path is not None:
+        from ..services import exports
+
+        report_export(exports.export_expiring(e.backend(), actor, csv_path, within_days=days,
+                                              clock=e.clock(), branch_code=branch), as_json)
+        return
     items = expiry_service.list_expiring(e.backend(), actor, within_days=days, clock=e.clock(),
                                          branch_code=branch)
     if as_json:
