@@ -11,6 +11,7 @@ from ..services import audit_trail
 from ..services.views import AuditEventView, AuditPage
 from ._runtime import (
     AsOpt,
+    CsvOpt,
     JsonOpt,
     console,
     emit_json,
@@ -19,6 +20,7 @@ from ._runtime import (
     instant,
     jsonable,
     parse_day,
+    report_export,
     text,
 )
 
@@ -86,6 +88,7 @@ def audit_list(
                                                 help="Through this Korea-time date (YYYY-MM-DD).")] = None,
     limit: LimitOpt = 100,
     before: BeforeOpt = None,
+    csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Audit events, newest first."""
@@ -93,6 +96,14 @@ def audit_list(
     end = parse_day(date_to, "to")
     e = env()
     actor = e.actor(as_)
+    if csv_path is not None:
+        from ..services import exports
+
+        report_export(exports.export_events(
+            e.backend(), actor, csv_path, clock=e.clock(), customer_no=customer, staff_no=staff,
+            action=action, category=category, date_from=start, date_to=end,
+            through_seq=before - 1 if before else None), as_json)
+        return
     page = audit_trail.list_events(
         e.backend(), actor, clock=e.clock(), customer_no=customer, staff_no=staff, action=action,
         category=category, date_from=start, date_to=end, before_seq=before, limit=limit)
@@ -109,6 +120,7 @@ def audit_access_log(
     as_: AsOpt,
     limit: LimitOpt = 500,
     before: BeforeOpt = None,
+    csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The month's 개인정보 접속기록 for review (manager: the branch's staff; auditor: all)."""
@@ -116,6 +128,13 @@ def audit_access_log(
         raise invalid("limit", f"must be between 1 and {audit_trail.MAX_AUDIT_PAGE}")
     e = env()
     actor = e.actor(as_)
+    if csv_path is not None:
+        from ..services import exports
+
+        report_export(exports.export_access_log(
+            e.backend(), actor, month, csv_path, clock=e.clock(),
+            through_seq=before - 1 if before else None), as_json)
+        return
     page = audit_trail.access_log(e.backend(), actor, month, clock=e.clock(), limit=limit,
                                   before_seq=before)
     if as_json:

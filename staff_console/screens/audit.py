@@ -3,14 +3,14 @@
 Tab 1, 감사 기록: filters (customer number, employee number, action prefix, from and to dates in
 Korea time, both inclusive), the events newest first in pages, the detail of the selected event.
 `v` recomputes the hash chain and shows the verdict (all events verified, or the first bad event
-and what is wrong); the check is itself recorded. `e` exports the events shown to CSV.
+and what is wrong); the check is itself recorded. `e` exports to CSV.
 
 Tab 2, 접속기록 점검 (managers and auditors): the month's personal-data access events (a manager
 sees the branch's staff, an auditor everyone), the month's sign-off if there is one, and `s` to
 sign the review off (an optional note, a confirmation), which is itself an audit event.
 
-An export re-reads exactly the rows shown through the same service (the same filters, bounded by
-the newest row shown) with `export=True`, so it is recorded as an export (`audit.export`,
+An export writes every row matching the filters up to the newest row shown (all pages, not only
+the one on screen) through services/exports.py, which records it as an export (`audit.export`,
 `access_log.export`).
 """
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from pathlib import Path
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -28,7 +29,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedConte
 
 from ..i18n import t
 from ..widgets import format as fmt
-from ..widgets.export_file import write_export
+from ..widgets.export_file import export_dir
 from ..widgets.session_bar import SessionBar
 from .base import ServiceContext, ServiceScreen, resolve
 from .modals import ConfirmModal, NoteModal
@@ -91,23 +92,24 @@ def _access(month: str, scope_all: bool):
     return call
 
 
-def _export_events(filters: dict, newest: int, count: int, home):
+def _export_events(filters: dict, newest: int, home):
+    """Every event matching the filters up to the newest shown: the pages on screen and all
+    older ones (services/exports)."""
     def call(ctx: ServiceContext):
-        page = ctx.call("audit_trail.list_events", before_seq=newest + 1, limit=count,
-                        export=True, **filters)
-        text = resolve("audit_trail.events_csv")(page.items)
-        return write_export(home, "audit-events", text, ctx.clock.now()), len(page.items)
+        path = resolve("exports.new_export_path")(export_dir(home), "audit-events",
+                                                  ctx.clock.now())
+        result = ctx.call("exports.export_events", path, through_seq=newest, **filters)
+        return Path(result.path), result.rows
 
     return call
 
 
-def _export_access(month: str, newest: int, count: int, home):
+def _export_access(month: str, newest: int, home):
     def call(ctx: ServiceContext):
-        page = ctx.call("audit_trail.access_log", month, before_seq=newest + 1, limit=count,
-                        export=True)
-        text = resolve("audit_trail.events_csv")(page.items)
-        return (write_export(home, f"access-log-{month}", text, ctx.clock.now()),
-                len(page.items))
+        path = resolve("exports.new_export_path")(export_dir(home), f"access-log-{month}",
+                                                  ctx.clock.now())
+        result = ctx.call("exports.export_access_log", month, path, through_seq=newest)
+        return Path(result.path), result.rows
 
     return call
 
@@ -297,8 +299,9 @@ class AuditScreen(ServiceScreen):
         table = self.query_one("#audit-table", DataTable)
         table.clear()
         for e in self.events:
-            table.add_row(str(e.seq), fmt.when(e.at), e.actor, e.action, e.customer_no or "-",
-                          e.target or "-", e.terminal, key=str(e.seq))
+            table.add_row(*fmt.cells(str(e.seq), fmt.when(e.at), e.actor, e.action,
+                                     e.customer_no or "-", e.target or "-", e.terminal),
+                          key=str(e.seq))
         status = self.query_one("#audit-status", Static)
         if self.events:
             status.update(t("audit.status", count=len(self.events), first=self.events[0].seq,
@@ -332,8 +335,8 @@ class AuditScreen(ServiceScreen):
             box.update("")
             return
         line = Text(f"#{e.seq} ", style="bold")
-        line.append(f"{fmt.when(e.at)} · {e.actor} · {e.terminal} · {e.category} · ")
-        line.append(_compact(e.detail) or "-", style="dim")
+        line.append(fmt.safe(f"{fmt.when(e.at)} · {e.actor} · {e.terminal} · {e.category} · "))
+        line.append(fmt.safe(_compact(e.detail) or "-"), style="dim")
         box.update(line)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -427,9 +430,9 @@ class AuditScreen(ServiceScreen):
         table = self.query_one("#access-table", DataTable)
         table.clear()
         for e in self.access:
-            table.add_row(str(e.seq), fmt.when(e.at), e.actor, e.terminal,
-                          t(f"action.{e.action}", e.action), e.customer_no or "-",
-                          _summary(e.detail), key=str(e.seq))
+            table.add_row(*fmt.cells(str(e.seq), fmt.when(e.at), e.actor, e.terminal,
+                                     t(f"action.{e.action}", e.action), e.customer_no or "-",
+                                     _summary(e.detail)), key=str(e.seq))
         actor = self.session.actor
         scope = (t("audit.access_scope.all") if actor.role.value == "auditor"
                  else t("audit.access_scope.branch", branch=actor.branch_code))
@@ -454,9 +457,9 @@ class AuditScreen(ServiceScreen):
             return
         latest = self.signoffs[0]
         note = latest.detail.get("note") or ""
-        box.update(Text(t("audit.signed", when=fmt.when(latest.at), actor=latest.actor,
-                          scope=latest.detail.get("scope", "-"),
-                          note=f" · {note}" if note else ""), style="green"))
+        box.update(fmt.plain(t("audit.signed", when=fmt.when(latest.at), actor=latest.actor,
+                               scope=latest.detail.get("scope", "-"),
+                               note=f" · {note}" if note else ""), style="green"))
 
     def action_sign_off(self) -> None:
         if not self.may_review or self.access_month is None:
@@ -494,14 +497,14 @@ class AuditScreen(ServiceScreen):
                 self.notify(t("audit.export_empty"), severity="warning")
                 return
             newest = max(e.seq for e in self.access)
-            self.run_service(_export_access(self.access_month, newest, len(self.access), home),
+            self.run_service(_export_access(self.access_month, newest, home),
                              token="export", loading=self.query_one("#access-table"))
             return
         if not self.events:
             self.notify(t("audit.export_empty"), severity="warning")
             return
         newest = max(e.seq for e in self.events)
-        self.run_service(_export_events(dict(self.filters), newest, len(self.events), home),
+        self.run_service(_export_events(dict(self.filters), newest, home),
                          token="export", loading=self.query_one("#audit-table"))
 
     def done_export(self, result) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -11,6 +9,8 @@ from sqlmodel import Session, select
 from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
 from ..domain.clock import Clock, seoul_midnight
 from ..domain.errors import invalid
+from ..domain.ids import mask_numbers
+from ..domain.text import clean_text
 from ..store.audit import verify_chain
 from ..store.tables import AuditEvent, Staff
 from .backend import Backend
@@ -25,45 +25,57 @@ def _view(e: AuditEvent) -> AuditEventView:
                           e.target, loads(e.detail))
 
 
+def events_query(
+    *, customer_no: str | None = None, staff_no: str | None = None, action: str | None = None,
+    category: str | None = None, date_from: date | None = None, date_to: date | None = None,
+    before_seq: int | None = None,
+):
+    """The trail filtered (the filters are text from a person: domain.text), unordered."""
+    customer_no, staff_no, action, category = (
+        clean_text(value, name, limit=40, required=False) for name, value in (
+            ("customer", customer_no), ("staff", staff_no), ("action", action),
+            ("category", category)))
+    query = select(AuditEvent)
+    if customer_no:
+        query = query.where(AuditEvent.customer_no == customer_no.upper())
+    if staff_no:
+        query = query.where(AuditEvent.actor == staff_no)
+    if action:
+        query = query.where(AuditEvent.action.startswith(action))
+    if category:
+        query = query.where(AuditEvent.category == category)
+    if date_from:
+        query = query.where(AuditEvent.at >= seoul_midnight(date_from))
+    if date_to:
+        query = query.where(AuditEvent.at < seoul_midnight(date.fromordinal(
+            date_to.toordinal() + 1)))
+    if before_seq:
+        query = query.where(AuditEvent.seq < before_seq)
+    return query
+
+
 def list_events(
     backend: Backend, actor: Actor, *, clock: Clock, customer_no: str | None = None,
     staff_no: str | None = None, action: str | None = None, category: str | None = None,
     date_from: date | None = None, date_to: date | None = None, before_seq: int | None = None,
-    limit: int = 100, export: bool = False,
+    limit: int = 100,
 ) -> AuditPage:
-    """Newest first. Dates are Korea-time business dates, both inclusive. With `export` the
-    caller is writing the rows to a file: that is recorded as an export (`audit.export`)."""
+    """Newest first. Dates are Korea-time business dates, both inclusive. (Exports of every
+    matching event: services/exports.py.)"""
     if not 1 <= limit <= MAX_AUDIT_PAGE:
         raise invalid("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")
     now = clock.now()
+    query = events_query(customer_no=customer_no, staff_no=staff_no, action=action,
+                         category=category, date_from=date_from, date_to=date_to,
+                         before_seq=before_seq)
 
     def work(s: Session) -> AuditPage:
         current_staff(s, actor)
         require_role(actor, AUDIT_ROLES, "read the audit trail")
-        query = select(AuditEvent)
-        if customer_no:
-            query = query.where(AuditEvent.customer_no == customer_no.strip().upper())
-        if staff_no:
-            query = query.where(AuditEvent.actor == staff_no.strip())
-        if action:
-            query = query.where(AuditEvent.action.startswith(action.strip()))
-        if category:
-            query = query.where(AuditEvent.category == category)
-        if date_from:
-            query = query.where(AuditEvent.at >= seoul_midnight(date_from))
-        if date_to:
-            query = query.where(AuditEvent.at < seoul_midnight(date.fromordinal(
-                date_to.toordinal() + 1)))
-        if before_seq:
-            query = query.where(AuditEvent.seq < before_seq)
         rows = s.exec(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
         items = [_view(e) for e in rows[:limit]]
         customers = sorted({i.customer_no for i in items if i.customer_no})
-        if export:
-            record(s, backend.store, now, event(
-                actor, "audit.export", category="access",
-                detail={"count": len(items), "format": "csv", "customers": customers[:200]}))
-        elif customers:
+        if customers:
             record(s, backend.store, now, event(actor, "audit.view", category="access",
                                                 detail={"customers": customers[:200]}))
         return AuditPage(items=items, has_more=len(rows) > limit)
@@ -106,31 +118,39 @@ def _month_range(month: str) -> tuple[datetime, datetime]:
     return seoul_midnight(start), seoul_midnight(end)
 
 
+def access_query(actor: Actor, month: str, before_seq: int | None = None):
+    """The month's access-log events the actor reviews (a manager: the branch's staff; an
+    auditor: everyone), unordered."""
+    start, end = _month_range(month)
+    query = select(AuditEvent).where(
+        AuditEvent.category == "access", AuditEvent.at >= start, AuditEvent.at < end)
+    if actor.role is Role.MANAGER:
+        staff = select(Staff.employee_no).where(Staff.branch_code == actor.branch_code)
+        query = query.where(AuditEvent.actor.in_(staff))
+    if before_seq:
+        query = query.where(AuditEvent.seq < before_seq)
+    return query
+
+
+REVIEW_ROLES = frozenset({Role.MANAGER, Role.AUDITOR})
+
+
 def access_log(
     backend: Backend, actor: Actor, month: str, *, clock: Clock, limit: int = MAX_AUDIT_PAGE,
-    before_seq: int | None = None, export: bool = False,
+    before_seq: int | None = None,
 ) -> AuditPage:
     """The month's access-log events for review: a manager sees the branch's staff, an
     auditor everyone."""
-    start, end = _month_range(month)
+    query = access_query(actor, month, before_seq)
     now = clock.now()
 
     def work(s: Session) -> AuditPage:
         current_staff(s, actor)
-        require_role(actor, frozenset({Role.MANAGER, Role.AUDITOR}), "review the access log")
-        query = select(AuditEvent).where(
-            AuditEvent.category == "access", AuditEvent.at >= start, AuditEvent.at < end)
-        if actor.role is Role.MANAGER:
-            staff = select(Staff.employee_no).where(Staff.branch_code == actor.branch_code)
-            query = query.where(AuditEvent.actor.in_(staff))
-        if before_seq:
-            query = query.where(AuditEvent.seq < before_seq)
+        require_role(actor, REVIEW_ROLES, "review the access log")
         rows = s.exec(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
-        action = "access_log.export" if export else "access_log.view"
         detail = {"month": month, "count": len(rows[:limit])}
-        if export:
-            detail["format"] = "csv"
-        record(s, backend.store, now, event(actor, action, category="access", detail=detail))
+        record(s, backend.store, now, event(actor, "access_log.view", category="access",
+                                            detail=detail))
         return AuditPage(items=[_view(e) for e in rows[:limit]], has_more=len(rows) > limit)
 
     backend.store.flush_audit()
@@ -142,6 +162,7 @@ def sign_off_access_review(
 ) -> AuditEventView:
     """The monthly review's sign-off, itself an audit event."""
     _month_range(month)
+    text = clean_text(note, "note", limit="note", required=False)
     now = clock.now()
 
     def work(s: Session) -> AuditEventView:
@@ -150,20 +171,9 @@ def sign_off_access_review(
         scope = actor.branch_code if actor.role is Role.MANAGER else "all"
         record(s, backend.store, now, event(actor, "access_log.signed_off",
                                             detail={"month": month, "scope": scope,
-                                                    "note": (note or "").strip()[:500]}),
+                                                    "note": mask_numbers(text or "")}),
                immediate=True)  # chained now: the event is read back just below
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
         return _view(last)
 
     return backend.store.run(work)
-
-
-def events_csv(events: list[AuditEventView]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["seq", "at", "actor", "terminal", "action", "category", "customer_no",
-                     "target", "detail"])
-    for e in events:
-        writer.writerow([e.seq, e.at.isoformat(), e.actor, e.terminal, e.action, e.category,
-                         e.customer_no or "", e.target or "", e.detail])
-    return out.getvalue()
