@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,8 +48,12 @@ from ..store.keyring import (
 from ..store.meta import KEY_CHECK, KEY_ID, STORE_ID, STORE_MODE, get_setting, put_setting
 from ..store.tables import AuditEvent, AuditHead, Customer, Setting
 
+log = logging.getLogger(__name__)
+
 REAL = "real"
 TRAINING = "training"
+# HMAC of the mode under the key: a mode row changed by SQL alone does not make a training store.
+MODE_CHECK = "store_mode_check"
 # The master keys of the epochs before the last rotation (the chain and anchors made under them
 # stay verifiable), wrapped under the current key: JSON [{from, until, key}].
 AUDIT_KEY_HISTORY = "audit_key_history"
@@ -57,7 +62,7 @@ _SETTING = Setting.__table__
 _CUSTOMER = Customer.__table__
 _EVENT = AuditEvent.__table__
 _HEAD = AuditHead.__table__
-_IDENTITY_KEYS = (STORE_ID, STORE_MODE, KEY_ID, KEY_CHECK, AUDIT_KEY_HISTORY)
+_IDENTITY_KEYS = (STORE_ID, STORE_MODE, KEY_ID, KEY_CHECK, AUDIT_KEY_HISTORY, MODE_CHECK)
 REENCRYPT_BATCH = 1000
 
 
@@ -69,6 +74,7 @@ class StoreIdentity:
     key_check: str | None
     history: str | None = None
     mode_recorded: bool = False  # False: a new store, or one initialised before modes
+    mode_check: str | None = None
 
     @property
     def training(self) -> bool:
@@ -82,7 +88,21 @@ def read_identity(conn: sa.Connection) -> StoreIdentity:
                              .where(_SETTING.c.key.in_(_IDENTITY_KEYS))).all())
     return StoreIdentity(rows.get(STORE_ID), TRAINING if rows.get(STORE_MODE) == TRAINING
                          else REAL, rows.get(KEY_ID), rows.get(KEY_CHECK),
-                         rows.get(AUDIT_KEY_HISTORY), STORE_MODE in rows)
+                         rows.get(AUDIT_KEY_HISTORY), STORE_MODE in rows, rows.get(MODE_CHECK))
+
+
+def _mode_mac(keyring: Keyring, store_id: str | None, mode: str) -> str:
+    return keyring.setting_mac(f"store_mode:{store_id}:{mode}")
+
+
+def checked_mode(identity: StoreIdentity, keyring: Keyring) -> StoreIdentity:
+    """A training mode counts only if its check verifies under the store's key: a mode row
+    set by SQL alone (someone with database access but not the key) leaves the store real."""
+    if identity.training and not (identity.mode_check and hmac.compare_digest(
+            identity.mode_check, _mode_mac(keyring, identity.store_id, TRAINING))):
+        log.warning("the store's training mode fails its check; the store is treated as real")
+        return replace(identity, mode=REAL)
+    return identity
 
 
 def _store_failure(exc: DBAPIError) -> ConsoleError:
@@ -200,6 +220,7 @@ def open_checked(engine: Engine, *, key_text: str | None, key_file: Path,
         if key is None:
             raise _missing_key(key_file)
         keyring = _keyring(key, identity, key_file)
+        identity = checked_mode(identity, keyring)
         return identity, keyring, trusted_clock(identity, requested_clock, engine)
     except DBAPIError as exc:
         raise _store_failure(exc) from None
@@ -217,9 +238,6 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
     data (the first audit event's hash, one encrypted ID number)."""
     try:
         existing = _existing(engine)
-        final_mode = _mode(existing, mode)
-        if requested_clock is not None and final_mode != TRAINING:
-            trusted_clock(StoreIdentity(None, final_mode, None, None), requested_clock, engine)
         key = load_key(key_text, key_file)
         if existing is not None and existing[0].key_check is not None:
             if key is None:
@@ -229,6 +247,13 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
             if key is None:
                 raise _missing_key(key_file)
             _prove_key(engine, Keyring(key))
+        if existing is not None and existing[0].training:
+            checked = (checked_mode(existing[0], Keyring(key)) if key is not None
+                       else replace(existing[0], mode=REAL))
+            existing = (checked, existing[1])
+        final_mode = _mode(existing, mode)
+        if requested_clock is not None and final_mode != TRAINING:
+            trusted_clock(StoreIdentity(None, final_mode, None, None), requested_clock, engine)
         created = key is None
         if created:  # a new store and a terminal without a key: the one place keys are made
             key = new_master_key()
@@ -242,10 +267,13 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
         try:
             upgrade(engine, keyring)  # the schema, the store id, the chain's genesis head
             with engine.begin() as conn:
-                if get_setting(conn, STORE_ID) is None:
-                    put_setting(conn, STORE_ID, str(uuid.uuid4()))
+                store_id = get_setting(conn, STORE_ID)
+                if store_id is None:
+                    store_id = str(uuid.uuid4())
+                    put_setting(conn, STORE_ID, store_id)
                 if get_setting(conn, STORE_MODE) is None:
                     put_setting(conn, STORE_MODE, final_mode)
+                    put_setting(conn, MODE_CHECK, _mode_mac(keyring, store_id, final_mode))
                 if get_setting(conn, KEY_CHECK) is None:
                     put_setting(conn, KEY_ID, keyring.key_id)
                     put_setting(conn, KEY_CHECK, keyring.key_check)
@@ -256,6 +284,7 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
         with engine.connect() as conn:
             identity = read_identity(conn)
         keyring = _keyring(key, identity, key_file)
+        identity = checked_mode(identity, keyring)
         return identity, keyring, trusted_clock(identity, requested_clock, engine)
     except DBAPIError as exc:
         raise _store_failure(exc) from None
@@ -364,6 +393,9 @@ def rotate_key(backend, actor: Actor, *, key_file: Path, key_from_setting: bool,
             for first, until, key in history]))
         put_setting(conn, KEY_ID, new.key_id)
         put_setting(conn, KEY_CHECK, new.key_check)
+        identity = checked_mode(read_identity(conn), old)
+        if identity.mode_recorded:  # the mode's check moves to the new key with it
+            put_setting(conn, MODE_CHECK, _mode_mac(new, identity.store_id, identity.mode))
         new.with_history(history)
         # The head's MAC moves to the new key with the chain (store/audit.py checks it).
         head_seq, head_hash = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash)

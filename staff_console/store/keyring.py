@@ -37,6 +37,7 @@ class Keyring:
         # Keyed once; each chain hash copies it (cheaper than re-keying: verify hashes 1M+).
         self._audit_mac = hmac.new(self._audit_key, digestmod=hashlib.sha256)
         self._wrap = AESGCM(self._derive(master_key, b"key-wrapping"))
+        self._setting_key = self._derive(master_key, b"store-settings")
         self.key_id = self._derive(master_key, b"key-id").hex()[:16]
         self.key_check = self._derive(master_key, b"staff-console key check").hex()
         # Chain keys of the events before the last rotation: [(first_seq, end_seq, mac)].
@@ -71,6 +72,11 @@ class Keyring:
     def anchor_mac(self, body: bytes) -> str:
         """HMAC-SHA256 over an anchor line's canonical body, hex."""
         return hmac.new(self._anchor_key, body, hashlib.sha256).hexdigest()
+
+    def setting_mac(self, text: str) -> str:
+        """HMAC-SHA256 over a store setting that must not be changed by SQL alone (the store's
+        mode), hex."""
+        return hmac.new(self._setting_key, text.encode(), hashlib.sha256).hexdigest()
 
     # ------------------------------------------------------------ rotation
 

@@ -210,6 +210,7 @@ def test_rotate_key_re_encrypts_every_id_number_and_the_chain_goes_on(db_url, tm
     backend.store.dispose()
     backend = opened(db_url, home)
     intact(backend, [anchor_before, anchor_middle])
+    assert backend.training  # the mode's check moved to the new key
     teller = staff_service.authenticate(backend, "T001", PASSWORD, clock=CLOCK)
     assert found(backend, teller, "900101-1234567") == ["C001"]
     backend.store.dispose()

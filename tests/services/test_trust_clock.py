@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from helpers import NOW, PASSWORD, TEST_KEY
-from svc_helpers import execute, refused, snapshot
+from svc_helpers import execute, refused, scalar, snapshot
 
 from staff_console.domain.clock import FixedClock, SystemClock, parse_instant
 from staff_console.domain.errors import ConsoleError
@@ -183,3 +183,27 @@ def test_a_store_that_stops_answering_leaves_the_clock_counting_from_its_last_re
         assert clock.now() - first == timedelta(seconds=120)
     assert "counting from the last reading" in caplog.text
     dead.dispose()
+
+
+def test_a_mode_set_to_training_by_sql_alone_leaves_the_store_real(db_url, tmp_path):
+    backend = store(db_url, tmp_path, None)
+    with_admin(backend)
+    execute(backend, "UPDATE setting SET value = 'training' WHERE key = 'store_mode'")
+    # Nor does the check of another training store (same key): it names its own store.
+    other = store(f"sqlite:///{tmp_path / 'other.sqlite3'}", tmp_path, "training")
+    other_check = scalar(other, "SELECT value FROM setting WHERE key = 'store_mode_check'")
+    other.store.dispose()
+    for check in (None, other_check):
+        if check is not None:
+            execute(backend, "UPDATE setting SET value = :v WHERE key = 'store_mode_check'",
+                    v=check)
+        before = snapshot(backend)
+        with refused("CLOCK_FIXED_REFUSED"):
+            open_backend(settings(db_url, tmp_path), clock=FIXED)
+        with refused("CLOCK_FIXED_REFUSED"):
+            store(db_url, tmp_path, None, FIXED)
+        assert snapshot(backend) == before
+        reopened = open_backend(settings(db_url, tmp_path))
+        assert not reopened.training
+        reopened.store.dispose()
+    backend.store.dispose()
