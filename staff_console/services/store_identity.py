@@ -148,8 +148,9 @@ def _keyring(key: bytes, identity: StoreIdentity, key_file: Path) -> Keyring:
         raise ConsoleError("KEY_MISMATCH", "the store has no key check yet (initialised before "
                                            "key checks); run `staff-console db init` once")
     if not hmac.compare_digest(keyring.key_check, identity.key_check):
+        hint = _recovery_hint(identity, key_file)
         raise ConsoleError("KEY_MISMATCH", f"this terminal's master key (id {keyring.key_id}) "
-                           f"is not the store's (id {identity.key_id}){_recovery_hint(identity, key_file)}")
+                                           f"is not the store's (id {identity.key_id}){hint}")
     if identity.history:
         keyring.with_history(_unwrap_history(keyring, identity.history))
     return keyring
