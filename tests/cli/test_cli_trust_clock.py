@@ -159,3 +159,18 @@ def test_a_missing_or_wrong_key_is_refused_by_every_command_and_creates_nothing(
     assert rows(cli) == before
     key.write_bytes(saved)
     cli.ok("customer", "show", "C001", "--as", "T001")
+
+
+def test_db_rotate_key_then_search_by_id_number_and_verify(cli):
+    cli.fail(4, "FORBIDDEN", "db", "rotate-key", "--as", "T001")
+    old = (cli.home / "master.key").read_text()
+    doc = cli.json("db", "rotate-key", "--as", "A0001")
+    assert doc["customers"] == 7 and doc["old_key_id"] != doc["new_key_id"]
+    assert (cli.home / "master.key.old").read_text() == old
+    assert (cli.home / "master.key").read_text() != old
+    found = cli.json("customer", "search", "900101-1234567", "--as", "T001")["items"]
+    assert [c["customer_no"] for c in found] == ["C001"]
+    cli.ok("audit", "verify")
+    # A key given as a setting is not rotated (the console cannot rewrite where it came from).
+    cli.fail(2, "INVALID_INPUT", "db", "rotate-key", "--as", "A0001",
+             env={"STAFF_CONSOLE_KEY": (cli.home / "master.key").read_text().strip()})
