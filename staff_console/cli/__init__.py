@@ -37,7 +37,8 @@ def root(
         help="Database URL (sqlite:///path or postgresql+psycopg://...).")] = None,
     now: Annotated[str | None, typer.Option(
         "--now", metavar="ISO", envvar="STAFF_CONSOLE_NOW",
-        help="Fix the clock: ISO-8601 with an offset, e.g. 2026-11-24T09:00:00+09:00.")] = None,
+        help="Fix the clock (training stores only; a real store refuses it): ISO-8601 with an "
+             "offset, e.g. 2026-11-24T09:00:00+09:00.")] = None,
 ) -> None:
     """Without a command: start the console (Textual)."""
     start(db, now)
