@@ -161,7 +161,7 @@ def measure(backend: Backend, teller, queries: dict[str, list[str]], clock, warm
 def run(args: argparse.Namespace) -> dict:
     prepare_database(args.db, args.fresh)
     engine = make_engine(args.db)
-    upgrade(engine)
+    upgrade(engine, Keyring(BENCH_KEY))
     # PostgreSQL: as the console runs (audit events chained by its background sealer), unless
     # --seal-inline (as the CLI runs: each call also waits for its seal).
     backend = Backend(store=Store(engine, Keyring(BENCH_KEY),

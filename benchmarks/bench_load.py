@@ -119,7 +119,7 @@ def setup(url: str, customers: int) -> dict:
     backend = backend_for(url)
     clock = SystemClock()
     t0 = time.perf_counter()
-    upgrade(backend.store.engine)
+    upgrade(backend.store.engine, backend.store.keyring)
     t1 = time.perf_counter()
     summary = load_demo(backend, customers=customers, seed=7, clock=clock)
     t2 = time.perf_counter()

@@ -120,11 +120,12 @@ def _build_demo(path: Path, customers: int) -> str:
     from staff_console.domain.clock import SystemClock
     from staff_console.services.demo import load_demo
     from staff_console.store.engine import make_engine
+    from staff_console.store.keyring import Keyring
     from staff_console.store.migrate import upgrade
 
     url = f"sqlite:///{path}"
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, Keyring(KEY))
     engine.dispose()
     backend = _backend(url, KEY)
     started = time.perf_counter()

@@ -97,8 +97,8 @@ def append_bulk(url: str, n: int) -> float:
 
     started = time.perf_counter()
     engine = make_engine(url, idle_in_transaction_ms=None)
-    upgrade(engine)
     keyring = Keyring(BENCH_KEY)
+    upgrade(engine, keyring)
     raw = engine.raw_connection()
     try:
         conn = raw.driver_connection
@@ -126,7 +126,8 @@ def append_bulk(url: str, n: int) -> float:
         if batch:
             flush()
         with conn.cursor() as cur:
-            cur.execute("UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+            cur.execute("UPDATE audit_head SET seq = %s, hash = %s, mac = %s WHERE id = 1",
+                        (seq, prev, keyring.head_mac(seq, prev)))
             cur.execute("ANALYZE audit_event")
         conn.commit()
     finally:

@@ -19,7 +19,7 @@ from staff_console.domain.policy import Policy
 from staff_console.services import staff as staff_service
 from staff_console.services.backend import Backend
 from staff_console.services.customers import import_customers
-from staff_console.store.audit import ensure_head
+from staff_console.store.audit import init_chain
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
 from staff_console.store.migrate import upgrade
@@ -34,7 +34,7 @@ BACKENDS = ["sqlite"] + (["pg"] if PG_URL else [])
 def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    upgrade(engine, Keyring(TEST_KEY))
     engine.dispose()
     return path
 
@@ -53,7 +53,7 @@ def pg_database_url():
         pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
     url = sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, Keyring(TEST_KEY))
     engine.dispose()
     yield url
     with admin.connect() as conn:
@@ -70,7 +70,7 @@ def _truncate_pg(engine) -> None:
     from sqlmodel import Session
 
     with Session(engine) as session, session.begin():
-        ensure_head(session)
+        init_chain(session, Keyring(TEST_KEY))
 
 
 @pytest.fixture(params=BACKENDS)

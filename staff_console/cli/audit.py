@@ -1,6 +1,8 @@
 """`audit ...`: the hash-chained trail, the access log and its monthly sign-off."""
 
 import json
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,28 +33,130 @@ LimitOpt = Annotated[int, typer.Option("--limit", metavar="N", help="At most N e
 BeforeOpt = Annotated[int | None, typer.Option("--before", metavar="SEQ",
                                                help="Page on: events before this number.")]
 
-# Exit code when the chain is broken: something that must never happen has happened.
-TAMPERED_EXIT = 1
+# Exit code when the chain is not intact (a rule of the trail is broken: category 3).
+TAMPERED_EXIT = 3
+# An anchor file is a few lines a day; anything this large is not one.
+MAX_ANCHOR_FILE = 64 * 1024 * 1024
+
+AnchorsOpt = Annotated[Path | None, typer.Option(
+    "--anchors", metavar="FILE", help="Check the chain against these anchor lines (default: "
+    "the audit_anchor_path setting, if that file exists).")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "--out", metavar="FILE", help="Append the anchor line to FILE (default: the "
+    "audit_anchor_path setting, STAFF_CONSOLE_AUDIT_ANCHOR_PATH).")]
+
+
+def anchor_path(e) -> Path | None:
+    """Where anchors are kept by default: the `audit_anchor_path` setting (meant for separate
+    storage: a write-once share, a file shipped to syslog, a printed report)."""
+    path = getattr(e.settings(), "audit_anchor_path", None)
+    return Path(path).expanduser() if path else None
+
+
+def _read_anchor_file(path: Path) -> list[str]:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_ANCHOR_FILE + 1)
+    except OSError as exc:
+        raise invalid("anchors", f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_ANCHOR_FILE:
+        raise invalid("anchors", f"{path} is larger than {MAX_ANCHOR_FILE // 2**20} MiB: not "
+                                 "an anchor file")
+    # Undecodable bytes stay in their line, which then fails as a bad anchor (reported).
+    return data.decode("utf-8", errors="replace").splitlines()
+
+
+def append_anchor(path: Path, line: str) -> None:
+    """Append one line and make it durable. The file is created owner-only; its folder must
+    exist (a share chosen for anchors is not created by us)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, (line + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise invalid("out", f"cannot append to {path}: {exc.strerror or exc}") from None
 
 
 @audit_app.command("verify")
 @handled
-def audit_verify(as_json: JsonOpt = False) -> None:
-    """Recompute the hash chain (system job): the verdict, the event count, the first bad event."""
+def audit_verify(anchors: AnchorsOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute the hash chain (system job) and check it against the anchors kept outside the
+    store: the verdict, the event count, the first bad event. Exit 3 if not intact."""
+    from ..services import audit_trail
+
     e = env()
-    result = audit_trail.verify_audit(e.backend(), clock=e.clock())
+    path = anchors
+    if path is None:
+        default = anchor_path(e)
+        path = default if default is not None and default.exists() else None
+    lines = _read_anchor_file(path) if path is not None else []
+    result = audit_trail.verify_audit(e.backend(), clock=e.clock(), anchors=lines)
     if as_json:
-        emit_json(jsonable(result))
-    elif result.ok:
-        console().print(f"감사기록 정상 (audit trail intact): {result.count} events")
+        emit_json({
+            "verdict": "intact" if result.ok else "tampered", "events": result.count,
+            "first_bad": result.first_bad_seq, "anchors_checked": result.anchors_checked,
+            "problem": result.problem,
+            "missing": list(result.missing) if result.missing else None,
+            "bad_anchors": [{"line": n, "fault": f} for n, f in result.bad_anchors],
+            "unanchored_after": result.unanchored_after,
+            "anchor_file": str(path) if path is not None else None,
+        })
     else:
-        console().print(f"감사기록 변조 감지 (audit trail TAMPERED): first bad event "
-                        f"{result.first_bad_seq} ({result.problem}); {result.count} events "
-                        "verified before it")
+        _print_verdict(result, path)
     if not result.ok:
-        typer.echo(f"error: AUDIT_TAMPERED: event {result.first_bad_seq}: {result.problem}",
-                   err=True)
+        where = f"event {result.first_bad_seq}" if result.first_bad_seq else "anchor file"
+        typer.echo(f"error: AUDIT_TAMPERED: {result.problem}: {where}", err=True)
         raise typer.Exit(TAMPERED_EXIT)
+
+
+def _print_verdict(result, path: Path | None) -> None:
+    out = console()
+    if result.ok:
+        out.print(f"감사기록 정상 (audit trail intact): {result.count} events, "
+                  f"{result.anchors_checked} anchors checked")
+    else:
+        out.print(f"감사기록 변조 감지 (audit trail TAMPERED): {result.problem}"
+                  + (f" at event {result.first_bad_seq}" if result.first_bad_seq else "")
+                  + f"; {result.count} events verified before it")
+        if result.missing:
+            first, last = result.missing
+            out.print(f"잃은 기록 (missing events): {first}-{last}")
+    for number, fault in result.bad_anchors:
+        out.print(f"믿을 수 없는 앵커 (anchor not trusted): {path} line {number}: {fault}")
+    # What the check cannot see (docs/decisions.md): say it every time.
+    if result.unanchored_after:
+        out.print(f"앵커 확인 범위 (anchored through event {result.unanchored_after}): a cut "
+                  "after it, with the head re-signed by someone holding the key or an old "
+                  "head row put back, is not detectable without a newer anchor")
+    else:
+        out.print("앵커 없음 (no anchors): a cut of the newest events, with the head re-signed "
+                  "by someone holding the key or an old head row put back, is not detectable; "
+                  "keep anchors apart (`audit anchor`)")
+
+
+@audit_app.command("anchor")
+@handled
+def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> None:
+    """Append a signed anchor of the chain's head (store id, event number, hash, time) to a
+    file kept apart from the store (auditor or admin); `audit verify --anchors` checks it."""
+    from ..services import audit_trail
+
+    e = env()
+    path = out or anchor_path(e)
+    if path is None:
+        raise invalid("out", "no anchor file: give --out FILE or set "
+                             "STAFF_CONSOLE_AUDIT_ANCHOR_PATH (audit_anchor_path)")
+    actor = e.actor(as_)
+    view = audit_trail.anchor_audit(e.backend(), actor, clock=e.clock())
+    append_anchor(path, view.line)
+    if as_json:
+        emit_json({**jsonable(view), "file": str(path)})
+    else:
+        console().print(f"앵커 기록됨 (anchor written): event #{view.seq} · {view.hash[:16]}… "
+                        f"→ {path}")
 
 
 def _print_page(page: AuditPage, title: str) -> None:
@@ -149,14 +253,23 @@ def audit_sign_off(
     month: MonthOpt,
     as_: AsOpt,
     note: Annotated[str | None, typer.Option("--note", metavar="T")] = None,
+    anchor_out: Annotated[Path | None, typer.Option(
+        "--anchor-out", metavar="FILE", help="Append the signed head to FILE as an anchor "
+        "(default: the audit_anchor_path setting, if set).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign off the month's access-log review (recorded as an audit event)."""
+    """Sign off the month's access-log review (recorded as an audit event, with the chain
+    head it signed; that head is appended to the anchor file when there is one)."""
     e = env()
     actor = e.actor(as_)
     view = audit_trail.sign_off_access_review(e.backend(), actor, month, note=note, clock=e.clock())
+    # The head signed is an anchor: kept beside the others when there is an anchor file.
+    path = anchor_out or anchor_path(e)
+    if path is not None:
+        append_anchor(path, audit_trail.signoff_anchor(e.backend(), view).line)
     if as_json:
-        emit_json(jsonable(view))
+        emit_json({**jsonable(view), "anchor_file": str(path) if path is not None else None})
     else:
         console().print(f"검토 확인됨 (review signed off): {month} · event #{view.seq} · "
-                        f"{instant(view.at)}")
+                        f"{instant(view.at)} · signed head #{view.detail['head_seq']}"
+                        + (f" → {path}" if path is not None else ""))

@@ -38,12 +38,6 @@ PAGE = 100
 ACCESS_LIMIT = 500
 FILTERS = ("customer", "staff", "action", "from", "to")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-PROBLEMS = (
-    (re.compile(r"^event (\d+) is missing$"), "audit.problem.missing"),
-    (re.compile(r"^link to the previous event is broken$"), "audit.problem.link"),
-    (re.compile(r"^event content does not match its hash$"), "audit.problem.content"),
-    (re.compile(r"^the chain head does not match the last event$"), "audit.problem.head"),
-)
 
 
 def _compact(detail: dict, limit: int = 200) -> str:
@@ -65,15 +59,21 @@ def _summary(detail: dict, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def problem_text(problem: str | None) -> str:
-    """The core's problem in words of the selected language (the core's text if unknown)."""
-    if not problem:
+def problem_text(result) -> str:
+    """The verdict's problem code (domain/trail.py ChainProblem) in words of the selected
+    language, with the events lost where the verdict names them; an unknown code as it is."""
+    if not result.problem:
         return "-"
-    for pattern, key in PROBLEMS:
-        match = pattern.match(problem)
-        if match:
-            return t(key, problem, seq=match.group(1) if match.groups() else "")
-    return problem
+    first, last = result.missing or (result.first_bad_seq, result.first_bad_seq)
+    return t(f"audit.problem.{result.problem}", result.problem, first=first, last=last)
+
+
+def coverage_text(result) -> str:
+    """What the check could not see (docs/decisions.md): said with every verdict."""
+    if result.unanchored_after:
+        return t("audit.verify_anchored", anchors=result.anchors_checked,
+                 seq=result.unanchored_after)
+    return t("audit.verify_unanchored")
 
 
 def _verify(ctx: ServiceContext):
@@ -381,16 +381,21 @@ class AuditScreen(ServiceScreen):
         self.verdict = result
         when = fmt.when(self.staff_app.now())
         box = self.query_one("#audit-verdict", Static)
+        coverage = coverage_text(result)
         if result.ok:
             text = t("audit.verify_ok", count=result.count, when=when)
             box.set_classes("-shown")
-            box.update(Text(text, style="bold green"))
+            shown = Text(text, style="bold green")
+            shown.append(f"\n{coverage}", style="dim")
+            box.update(shown)
             self.notify(text, title=t("audit.verify_title_ok"))
         else:
-            text = t("audit.verify_bad", seq=result.first_bad_seq,
-                     problem=problem_text(result.problem), when=when)
+            text = t("audit.verify_bad", seq=result.first_bad_seq or "-",
+                     problem=problem_text(result), when=when)
             box.set_classes("-shown -bad")
-            box.update(Text(text, style="bold red"))
+            shown = Text(text, style="bold red")
+            shown.append(f"\n{coverage}", style="dim")
+            box.update(shown)
             self.notify(f"{text}\n{result.problem}", title=t("audit.verify_title_bad"),
                         severity="error", timeout=15)
         self.load_events(self.pages[-1])  # the check itself is now an event

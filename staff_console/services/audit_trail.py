@@ -8,14 +8,15 @@ from sqlmodel import Session, select
 
 from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
 from ..domain.clock import Clock, seoul_midnight
-from ..domain.errors import invalid
+from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import mask_numbers
 from ..domain.text import clean_text
-from ..store.audit import verify_chain
+from ..store.audit import HEAD_SQL, checked_head, make_anchor, read_anchors, verify_chain
+from ..store.meta import STORE_ID, get_setting
 from ..store.tables import AuditEvent, Staff
 from .backend import Backend
 from .common import current_staff, event, loads, record
-from .views import AuditEventView, AuditPage, VerifyResult
+from .views import AnchorView, AuditEventView, AuditPage, VerifyResult
 
 MAX_AUDIT_PAGE = 500
 
@@ -84,15 +85,32 @@ def list_events(
     return backend.store.run(work)
 
 
-def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock) -> VerifyResult:
-    """Recompute the chain. A system job from the CLI; from the console, the check by a person
-    is itself recorded (after the verdict, so the verdict is about the chain as it was)."""
+# Who may write an anchor: the trail's guardians. (An anchor can only make verify stricter,
+# never hide a break; docs/decisions.md.)
+ANCHOR_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock,
+                 anchors: list[str] | None = None) -> VerifyResult:
+    """Recompute the chain, against the anchor lines given (kept outside the store: `anchor`).
+    A system job from the CLI; from the console, the check by a person is itself recorded
+    (after the verdict, so the verdict is about the chain as it was; on a chain whose head was
+    cut nothing can be recorded, and the verdict is returned all the same)."""
 
     def work(s: Session) -> VerifyResult:
-        verdict = verify_chain(s, backend.store.keyring)
-        return VerifyResult(verdict.ok, verdict.count, verdict.first_bad_seq, verdict.problem)
+        keyring = backend.store.keyring
+        good, bad = read_anchors(keyring, get_setting(s, STORE_ID), anchors or [])
+        v = verify_chain(s, keyring, anchors=good, bad_anchors=bad)
+        return VerifyResult(v.ok, v.count, v.first_bad_seq,
+                            None if v.problem is None else v.problem.value, v.missing,
+                            v.anchors_checked, tuple((n, f.value) for n, f in v.bad_anchors),
+                            v.unanchored_after)
 
-    backend.store.flush_audit()
+    try:
+        backend.store.flush_audit()
+    except ConsoleError as exc:  # a cut head refuses the seal: verify says what is wrong
+        if exc.code != "AUDIT_TAMPERED":
+            raise
     result = backend.store.run(work)
     if actor is not None:
         now = clock.now()
@@ -102,10 +120,47 @@ def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock) 
             require_role(actor, AUDIT_ROLES, "verify the audit trail")
             record(s, backend.store, now, event(
                 actor, "audit.verified",
-                detail={"ok": result.ok, "count": result.count, "first_bad": result.first_bad_seq}))
+                detail={"ok": result.ok, "count": result.count, "first_bad": result.first_bad_seq,
+                        "problem": result.problem, "anchors": result.anchors_checked}))
 
-        backend.store.run(note)
+        try:
+            backend.store.run(note)
+        except ConsoleError as exc:
+            if exc.code != "AUDIT_TAMPERED" or result.ok:
+                raise
     return result
+
+
+def _signed_head(s: Session, backend: Backend) -> tuple[str, int, str]:
+    """(store id, seq, hash) of the chain's head, checked: its MAC, and the event it names. An
+    anchor or a sign-off never vouches for a head that was cut."""
+    seq, digest = checked_head(backend.store.keyring, s.execute(HEAD_SQL).first())
+    if seq and s.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first() != digest:
+        raise ConsoleError("AUDIT_TAMPERED", f"the chain head names event {seq}, which is "
+                           "missing or different; run `staff-console audit verify`")
+    store_id = get_setting(s, STORE_ID)
+    if store_id is None:
+        raise ConsoleError("AUDIT_TAMPERED", "the store has no id (deleted outside the "
+                           "console); run `staff-console audit verify`")
+    return store_id, seq, digest
+
+
+def anchor_audit(backend: Backend, actor: Actor, *, clock: Clock) -> AnchorView:
+    """A signed anchor line for the chain's head now, to be kept outside the store (the CLI
+    appends it to the anchor file); recorded as `audit.anchored`."""
+    now = clock.now()
+
+    def work(s: Session) -> AnchorView:
+        current_staff(s, actor)
+        require_role(actor, ANCHOR_ROLES, "anchor the audit trail")
+        store_id, seq, digest = _signed_head(s, backend)
+        anchor = make_anchor(backend.store.keyring, store_id, seq, digest, now)
+        record(s, backend.store, now, event(actor, "audit.anchored",
+                                            detail={"seq": seq, "hash": digest}))
+        return AnchorView(anchor.line, store_id, seq, digest, anchor.at, anchor.kind)
+
+    backend.store.flush_audit()  # every event committed so far, chained: the anchor covers them
+    return backend.store.run(work)
 
 
 def _month_range(month: str) -> tuple[datetime, datetime]:
@@ -169,11 +224,33 @@ def sign_off_access_review(
         current_staff(s, actor)
         require_role(actor, frozenset({Role.MANAGER, Role.AUDITOR}), "sign off the review")
         scope = actor.branch_code if actor.role is Role.MANAGER else "all"
+        # The head signed: the sign-off vouches for the trail up to it (an anchor).
+        _store_id, head_seq, head_hash = _signed_head(s, backend)
         record(s, backend.store, now, event(actor, "access_log.signed_off",
                                             detail={"month": month, "scope": scope,
-                                                    "note": mask_numbers(text or "")}),
+                                                    "note": mask_numbers(text or ""),
+                                                    "head_seq": head_seq,
+                                                    "head_hash": head_hash}),
                immediate=True)  # chained now: the event is read back just below
         last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
         return _view(last)
 
+    backend.store.flush_audit()  # the head signed covers every event committed so far
     return backend.store.run(work)
+
+
+def signoff_anchor(backend: Backend, signoff: AuditEventView) -> AnchorView:
+    """The anchor line of a sign-off (`sign_off_access_review`): the head it signed, signed
+    with the store key, for the anchor file beside the other anchors."""
+
+    def work(s: Session) -> AnchorView:
+        store_id = get_setting(s, STORE_ID)
+        if store_id is None:
+            raise ConsoleError("AUDIT_TAMPERED", "the store has no id (deleted outside the "
+                               "console); run `staff-console audit verify`")
+        seq, digest = signoff.detail["head_seq"], signoff.detail["head_hash"]
+        anchor = make_anchor(backend.store.keyring, store_id, seq, digest, signoff.at,
+                             kind="sign-off")
+        return AnchorView(anchor.line, store_id, seq, digest, anchor.at, anchor.kind)
+
+    return backend.store.run(work, reads_only=True)

@@ -51,7 +51,7 @@ from ..domain.errors import ConsoleError, invalid
 from ..domain.hangul import chosung_key
 from ..domain.ids import mask_id_number, mask_phone
 from ..domain.validity import last_valid_day
-from ..store.audit import NewEvent, ensure_head
+from ..store.audit import NewEvent, init_chain
 from ..store.tables import Branch, Customer, Staff
 from .backend import Backend
 from .common import SYSTEM, record
@@ -837,7 +837,7 @@ def load_demo(
                                   memory_kib=backend.password_memory_kib)
 
     def work(s: Session) -> DemoSummary:
-        ensure_head(s)
+        init_chain(s, backend.store.keyring)
         if s.exec(select(func.count()).select_from(Customer)).one() > 0:
             raise ConsoleError(
                 "DUPLICATE", "the store already has customers; the demo loads into an empty store")

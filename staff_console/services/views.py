@@ -227,7 +227,27 @@ class AuditPage:
 
 @dataclass(frozen=True)
 class VerifyResult:
+    """The audit chain's verdict (store/audit.py ChainVerdict): `problem` a ChainProblem code,
+    `missing` the (first, last) seqs lost, `bad_anchors` (line, AnchorFault) of anchor lines
+    not trusted, `unanchored_after` the last seq an anchor vouches for (0: none)."""
+
     ok: bool
     count: int
     first_bad_seq: int | None
     problem: str | None
+    missing: tuple[int, int] | None = None
+    anchors_checked: int = 0
+    bad_anchors: tuple[tuple[int, str], ...] = ()
+    unanchored_after: int = 0
+
+
+@dataclass(frozen=True)
+class AnchorView:
+    """A signed anchor line for the chain at `seq` (store/audit.py Anchor)."""
+
+    line: str
+    store_id: str
+    seq: int
+    hash: str
+    at: str
+    kind: str

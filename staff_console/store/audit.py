@@ -36,12 +36,30 @@ Mechanism (why the chain stays one verifiable line with many terminals appending
 * Events in the outbox are not chained yet: for those milliseconds, or until the next seal if
   the terminal died right after its commit, they are protected like any other row, not by the
   chain. `Store.seal_pending()` chains leftovers on demand.
+
+Cutting the trail from the end (why the head is keyed, and what anchors add):
+
+* The head row carries `mac` = Keyring.head_mac(seq, hash). Deleting the newest events and
+  moving the head back, or deleting every event and resetting the head to the genesis, needs a
+  new MAC, hence the key. Every append checks the MAC of the head it extends (a head that fails
+  it is never built upon, which would launder the cut) and refuses with AUDIT_TAMPERED; verify
+  reports HEAD_MISSING or HEAD_MISMATCH.
+* The genesis head is written once, with the store id, when the store is initialised
+  (`init_chain`, from `db init`). A store that has events or a store id but no head was
+  tampered with: nothing recreates its head.
+* What the store alone cannot show: a head row copied earlier and put back later (with the
+  events after it deleted), or a cut by someone holding the key who re-MACs the head. Anchors
+  kept outside the store cover that up to the last anchor: a signed line (store id, seq, hash,
+  time) that verify checks against the chain (`make_anchor`, `read_anchors`). An anchor can
+  only make verify stricter, never hide a break, so whoever holds the key may write one.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -49,7 +67,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
+from ..domain.errors import ConsoleError
+from ..domain.trail import AnchorFault, ChainProblem
 from .keyring import GENESIS_HASH, Keyring
+from .meta import STORE_ID, get_setting, put_setting
 from .prepared import rollback_keeping_prepared
 from .tables import AuditEvent, AuditHead, AuditOutbox
 
@@ -96,10 +117,55 @@ def _canonical(seq, at_iso, actor, terminal, action, category, customer_no, targ
     return _EVENT_JSON.encode(body).encode()
 
 
-def ensure_head(session: Session) -> None:
-    if session.get(AuditHead, 1) is None:
-        session.add(AuditHead(id=1, seq=0, hash=GENESIS_HASH))
-        session.flush()
+def tampered(message: str) -> ConsoleError:
+    return ConsoleError("AUDIT_TAMPERED", message)
+
+
+HEAD_SQL = sa.select(AuditHead.__table__.c.seq, AuditHead.__table__.c.hash,
+                     AuditHead.__table__.c.mac).where(AuditHead.__table__.c.id == 1)
+
+
+def checked_head(keyring: Keyring, head) -> tuple[int, str]:
+    """(seq, hash) of a head row (seq, hash, mac) that passes its MAC; AUDIT_TAMPERED if the
+    row is missing or fails: nothing may be chained onto it."""
+    if head is None:
+        raise tampered("the audit chain head is missing (deleted outside the console); "
+                       "run `staff-console audit verify` and restore the store from a backup")
+    seq, digest, mac = head[0], head[1], head[2]
+    if mac is None or not hmac.compare_digest(mac, keyring.head_mac(seq, digest)):
+        raise tampered("the audit chain head fails its check (moved or reset outside the "
+                       "console); run `staff-console audit verify`")
+    return seq, digest
+
+
+def init_chain(session: Session, keyring: Keyring) -> str:
+    """At `db init`: give a new store its genesis head and its id, once; returns the store id.
+
+    A fresh store has no head, no event and no id. A store with events or an id but no head
+    was cut: refused (AUDIT_TAMPERED), never given a new genesis. A head without a MAC (a store
+    from before migration 0004) is sealed once its whole chain verifies. Idempotent."""
+    head = session.execute(HEAD_SQL).first()
+    store_id = get_setting(session, STORE_ID)
+    if head is None:
+        has_events = session.execute(sa.select(_EVENT_TABLE.c.seq).limit(1)).first()
+        if has_events is not None or store_id is not None:
+            checked_head(keyring, None)  # raises
+        session.execute(sa.insert(_HEAD_TABLE).values(
+            id=1, seq=0, hash=GENESIS_HASH, mac=keyring.head_mac(0, GENESIS_HASH)))
+    elif head[2] is None:
+        verdict = _verify(session, keyring, (), 10000, legacy_head=True)
+        if not verdict.ok:
+            raise tampered(f"the audit chain does not verify ({verdict.problem} at event "
+                           f"{verdict.first_bad_seq}); its head is left unsealed")
+        session.execute(sa.update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(
+            mac=keyring.head_mac(head[0], head[1])))
+    else:
+        checked_head(keyring, head)
+    if store_id is None:
+        store_id = str(uuid.uuid4())
+        put_setting(session, STORE_ID, store_id)
+    session.flush()
+    return store_id
 
 
 # Set on the session by `append_events` when it put events in the outbox (their outbox ids):
@@ -110,7 +176,7 @@ _EVENT_TABLE = AuditEvent.__table__
 _HEAD_TABLE = AuditHead.__table__
 _OUTBOX_TABLE = AuditOutbox.__table__
 _HEAD_KEY = sa.inspect(AuditHead).identity_key_from_primary_key([1])
-_HEAD_FOR_UPDATE = sa.select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(
+_HEAD_FOR_UPDATE = sa.select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash, _HEAD_TABLE.c.mac).where(
     _HEAD_TABLE.c.id == 1).with_for_update()
 _EVENT_FIELDS = ("at", "actor", "terminal", "action", "category", "customer_no", "target",
                  "detail")
@@ -121,11 +187,17 @@ SEAL_BATCH = 1000
 # to a few events:
 # for those a VALUES list with one statement text per count (prepared once per connection by
 # the driver); more go as arrays (one text for any number: an import appends thousands).
+# The head is read in the same statement (a snapshot read, no lock): a row is inserted only if
+# the head exists, and its MAC comes back with the ids, so a use case on a cut store fails
+# before it commits (AUDIT_TAMPERED) at no extra round trip.
+_HEAD_NOW = "head_now AS (SELECT seq, hash, mac FROM audit_head WHERE id = 1)"
 _OUTBOX_INSERT = (
     "INSERT INTO audit_outbox (at, actor, terminal, action, category, customer_no, target, "
-    "detail) SELECT e.* FROM ")
+    "detail) SELECT e.* FROM head_now, ")
+_OUTBOX_RETURNING = (" RETURNING id, (SELECT seq FROM head_now), (SELECT hash FROM head_now), "
+                     "(SELECT mac FROM head_now)")
 _ASYNC_COMMIT = (
-    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)) ")
+    "async_commit AS (SELECT set_config('synchronous_commit', 'off', true)), ")
 _OUTBOX_VALUES_ROW = ("(%s::timestamp, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
                       "%s::varchar, %s::varchar, %s::varchar)")
 _OUTBOX_VALUES_MAX = 8
@@ -133,8 +205,9 @@ _OUTBOX_VALUES_MAX = 8
 
 def _outbox_sql(source: str, async_commit: bool) -> str:
     if async_commit:
-        return _ASYNC_COMMIT + _OUTBOX_INSERT + "async_commit, " + source + " RETURNING id"
-    return _OUTBOX_INSERT + source + " RETURNING id"
+        return ("WITH " + _ASYNC_COMMIT + _HEAD_NOW + " " + _OUTBOX_INSERT + "async_commit, "
+                + source + _OUTBOX_RETURNING)
+    return "WITH " + _HEAD_NOW + " " + _OUTBOX_INSERT + source + _OUTBOX_RETURNING
 
 
 _OUTBOX_SQL = {
@@ -182,17 +255,20 @@ def append_events(
             else:
                 cursor.execute(_OUTBOX_SQL["arrays", async_commit],
                                [list(column) for column in zip(*rows, strict=True)])
-            ids = [r[0] for r in cursor.fetchall()]
-        session.info.setdefault(NEEDS_SEAL, []).extend(ids)
+            returned = cursor.fetchall()
+        # No row: no head to insert against. The transaction is rolled back by the raise.
+        checked_head(keyring, returned[0][1:] if returned else None)
+        session.info.setdefault(NEEDS_SEAL, []).extend(r[0] for r in returned)
         return []
     # Everything else this transaction writes goes out before the lock, not while holding it.
     session.flush()
-    head = session.execute(_HEAD_FOR_UPDATE).one()
-    rows, seq, prev = _chain(keyring, head[0], head[1], [
+    head_seq, head_hash = checked_head(keyring, session.execute(_HEAD_FOR_UPDATE).first())
+    rows, seq, prev = _chain(keyring, head_seq, head_hash, [
         (at, e.actor, e.terminal, e.action, e.category, e.customer_no, e.target,
          canonical_detail(e.detail)) for e in events])
-    _write_chained(session.connection(), rows, seq, prev, postgres)
-    _sync_loaded_head(session, seq, prev)
+    mac = keyring.head_mac(seq, prev)
+    _write_chained(session.connection(), rows, seq, prev, mac, postgres)
+    _sync_loaded_head(session, seq, prev, mac)
     return [r["seq"] for r in rows]
 
 
@@ -211,9 +287,10 @@ def _chain(keyring: Keyring, seq: int, prev: str, events: list[tuple]) -> tuple[
     return rows, seq, prev
 
 
-def _write_chained(conn: sa.Connection, rows: list[dict], seq: int, prev: str,
+def _write_chained(conn: sa.Connection, rows: list[dict], seq: int, prev: str, mac: str,
                    postgres: bool) -> None:
-    move_head = sa.update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(seq=seq, hash=prev)
+    move_head = sa.update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(
+        seq=seq, hash=prev, mac=mac)
     if postgres:
         # One round trip: the events and the new tip in a single statement.
         conn.execute(move_head.add_cte(sa.insert(_EVENT_TABLE).values(rows).cte("appended")))
@@ -222,16 +299,17 @@ def _write_chained(conn: sa.Connection, rows: list[dict], seq: int, prev: str,
         conn.execute(move_head)
 
 
-def _sync_loaded_head(session: Session, seq: int, digest: str) -> None:
-    """If this session holds the head as an ORM object (ensure_head, verify), keep it in step
-    with the row, without marking it changed."""
+def _sync_loaded_head(session: Session, seq: int, digest: str, mac: str) -> None:
+    """If this session holds the head as an ORM object, keep it in step with the row, without
+    marking it changed."""
     loaded = session.identity_map.get(_HEAD_KEY)
     if loaded is not None:
         set_committed_value(loaded, "seq", seq)
         set_committed_value(loaded, "hash", digest)
+        set_committed_value(loaded, "mac", mac)
 
 
-_SEAL_HEAD_SQL = "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
+_SEAL_HEAD_SQL = "SELECT seq, hash, mac FROM audit_head WHERE id = 1 FOR UPDATE"
 _SEAL_HEAD_SKIP_SQL = _SEAL_HEAD_SQL + " SKIP LOCKED"
 
 # `seal_pending(..., wait=False)` found another seal at work.
@@ -251,7 +329,7 @@ _SEAL_WRITE_SQL = (
     "link.prev_hash, link.hash), "
     "appended AS (INSERT INTO audit_event (seq, at, actor, terminal, action, category, "
     "customer_no, target, detail, prev_hash, hash) SELECT * FROM moved RETURNING 1) "
-    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1 "
+    "UPDATE audit_head SET seq = %s, hash = %s, mac = %s WHERE id = 1 "
     "RETURNING (SELECT count(*) FROM appended)")
 
 
@@ -293,18 +371,20 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
     while True:
         try:
             head = raw.execute(_SEAL_HEAD_SQL if wait else _SEAL_HEAD_SKIP_SQL).fetchone()
-            if head is None:  # SKIP LOCKED: another seal is at work
+            if head is None and not wait:  # SKIP LOCKED: another seal is at work
                 rollback_keeping_prepared(raw)
                 return total or BUSY
             taken = raw.execute(_SEAL_TAKE_SQL, (batch,)).fetchall()
             if not taken:
                 rollback_keeping_prepared(raw)
                 return total
-            rows, seq, prev = _chain(keyring, head[0], head[1], [
+            head_seq, head_hash = checked_head(keyring, head)  # missing or failing: raises
+            rows, seq, prev = _chain(keyring, head_seq, head_hash, [
                 (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])
             written = raw.execute(_SEAL_WRITE_SQL, (
                 [r[0] for r in taken], [row["seq"] for row in rows],
                 [row["prev_hash"] for row in rows], [row["hash"] for row in rows], seq, prev,
+                keyring.head_mac(seq, prev),
             )).fetchone()[0]
             if written != len(taken):  # only sealers delete, one at a time: cannot happen
                 raise RuntimeError(f"audit seal wrote {written} of {len(taken)} events")
@@ -337,11 +417,93 @@ def durable_flush(connection: sa.Connection) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """A point of the chain vouched for outside the store: event `seq` had hash `digest`."""
+
+    store_id: str
+    seq: int
+    digest: str
+    at: str
+    kind: str
+    line: str
+
+
+ANCHOR_VERSION = 1
+_ANCHOR_KEYS = frozenset({"v", "kind", "store", "seq", "hash", "at", "mac"})
+_MAX_ANCHOR_LINE = 1000
+_HEX = frozenset("0123456789abcdef")
+
+
+def _anchor_body(fields: dict) -> bytes:
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=True).encode()
+
+
+def make_anchor(keyring: Keyring, store_id: str, seq: int, digest: str, at: datetime,
+                kind: str = "anchor") -> Anchor:
+    """One signed anchor line (JSON, one line, ASCII) for event `seq` with hash `digest`."""
+    fields = {"v": ANCHOR_VERSION, "kind": kind, "store": store_id, "seq": seq, "hash": digest,
+              "at": at.astimezone(UTC).isoformat(timespec="seconds")}
+    line = _anchor_body({**fields, "mac": keyring.anchor_mac(_anchor_body(fields))}).decode()
+    return Anchor(store_id, seq, digest, fields["at"], kind, line)
+
+
+def read_anchors(keyring: Keyring, store_id: str | None, lines: Iterable[str],
+                 ) -> tuple[list[Anchor], list[tuple[int, AnchorFault]]]:
+    """The anchors of this store among `lines` (blank lines skipped), and the faulty lines by
+    their number (1-based): not trusted, reported."""
+    good: list[Anchor] = []
+    bad: list[tuple[int, AnchorFault]] = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            continue
+        fault, anchor = _read_anchor(keyring, store_id, text)
+        if anchor is not None:
+            good.append(anchor)
+        else:
+            bad.append((number, fault))
+    return good, bad
+
+
+def _read_anchor(keyring: Keyring, store_id: str | None, text: str):
+    if len(text) > _MAX_ANCHOR_LINE:
+        return AnchorFault.FORMAT, None
+    try:
+        fields = json.loads(text)
+    except ValueError:
+        return AnchorFault.FORMAT, None
+    if not isinstance(fields, dict) or set(fields) != _ANCHOR_KEYS:
+        return AnchorFault.FORMAT, None
+    seq, digest, mac = fields["seq"], fields["hash"], fields["mac"]
+    if (fields["v"] != ANCHOR_VERSION or type(seq) is not int or seq < 0
+            or not all(isinstance(fields[k], str) for k in ("kind", "store", "hash", "at", "mac"))
+            or len(digest) != 64 or not set(digest) <= _HEX):
+        return AnchorFault.FORMAT, None
+    body = _anchor_body({k: v for k, v in fields.items() if k != "mac"})
+    # Under the key of its time: an anchor written before a key rotation (store_identity).
+    if not any(hmac.compare_digest(mac, ring.anchor_mac(body)) for ring in keyring.generations()):
+        return AnchorFault.MAC, None
+    if fields["store"] != store_id:
+        return AnchorFault.STORE, None
+    return None, Anchor(store_id, seq, digest, fields["at"], fields["kind"], text)
+
+
+@dataclass(frozen=True, slots=True)
 class ChainVerdict:
+    """`missing`: the seqs (first, last) whose events are gone or can no longer be trusted
+    (DELETED, TRUNCATED). `unanchored_after`: the last seq an anchor vouches for; a cut after it
+    by someone holding the key (head re-MACed) or with an old head row put back is not
+    detectable (0: no anchor, then only the head's MAC stands guard)."""
+
     ok: bool
     count: int
     first_bad_seq: int | None = None
-    problem: str | None = None
+    problem: ChainProblem | None = None
+    missing: tuple[int, int] | None = None
+    anchors_checked: int = 0
+    bad_anchors: tuple[tuple[int, AnchorFault], ...] = ()
+    unanchored_after: int = 0
 
 
 _VERIFY_COLUMNS = [_EVENT_TABLE.c[name] for name in (
@@ -386,42 +548,101 @@ def _stream(session: Session, batch: int, upto: int | None) -> Iterator[tuple]:
         last = rows[-1][0]
 
 
-def verify_chain(session: Session, keyring: Keyring, *, batch: int = 10000) -> ChainVerdict:
-    """Recompute the chain. Names the first event that was edited, deleted, inserted or moved.
+def verify_chain(session: Session, keyring: Keyring, *, anchors: Sequence[Anchor] = (),
+                 bad_anchors: Sequence[tuple[int, AnchorFault]] = (),
+                 batch: int = 10000) -> ChainVerdict:
+    """Recompute the chain. Names the first event that was edited, deleted, inserted or moved,
+    a head that is missing or fails its MAC, and a chain shorter than the head or than an
+    anchor, or different at an anchored event (TRUNCATED, with the seqs lost). `anchors` come
+    from `read_anchors`; its faulty lines (`bad_anchors`) make the verdict BAD_ANCHOR if
+    nothing worse is found.
 
     Verifies the chain up to the head as it is when the check starts: terminals may go on
     appending meanwhile (each append moves the head in the same transaction), and what they
     append is for the next check; an event beyond the head that no append put there is found
     at the end."""
-    head_cols = (_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash)
-    start = session.execute(sa.select(*head_cols).where(_HEAD_TABLE.c.id == 1)).first()
+    verdict = _verify(session, keyring, anchors, batch)
+    if verdict.ok and bad_anchors:
+        return ChainVerdict(False, verdict.count, None, ChainProblem.BAD_ANCHOR,
+                            anchors_checked=verdict.anchors_checked,
+                            bad_anchors=tuple(bad_anchors),
+                            unanchored_after=verdict.unanchored_after)
+    if bad_anchors:
+        return ChainVerdict(verdict.ok, verdict.count, verdict.first_bad_seq, verdict.problem,
+                            verdict.missing, verdict.anchors_checked, tuple(bad_anchors),
+                            verdict.unanchored_after)
+    return verdict
+
+
+def _verify(session: Session, keyring: Keyring, anchors: Sequence[Anchor], batch: int, *,
+            legacy_head: bool = False) -> ChainVerdict:
+    head = session.execute(HEAD_SQL).first()
+    head_ok = head is not None and (legacy_head or (head[2] is not None and hmac.compare_digest(
+        head[2], keyring.head_mac(head[0], head[1]))))
+    # A head that fails its MAC says nothing about where the chain ends: read every event.
+    upto = head[0] if head_ok else None
+    pending = sorted(anchors, key=lambda a: a.seq)
+    checked = len(pending)
+    unanchored_after = pending[-1].seq if pending else 0
+
+    def bad(problem, first, missing=None, count=0):
+        return ChainVerdict(False, count, first, problem, missing, checked,
+                            unanchored_after=unanchored_after)
+
+    # Vouched-for events at or before the last one that matched are original.
+    matched = 0
+    i = 0
+    while i < len(pending) and pending[i].seq == 0:  # an anchor of the empty chain
+        if pending[i].digest != GENESIS_HASH:
+            return bad(ChainProblem.TRUNCATED, 1, (1, pending[-1].seq))
+        i += 1
     expected_seq, prev, count = 1, GENESIS_HASH, 0
-    chain_hash = keyring.chain_hash
+    next_anchor = pending[i].seq if i < len(pending) else -1
+    # The chain key changes at each key rotation (services/store_identity.py).
+    epochs = keyring.chain_epochs()
+    chain_hash, switches = epochs[0][1], epochs[1:]
     for seq, at_iso, actor, terminal, action, category, customer_no, target, detail, \
-            prev_hash, digest_stored in _stream(
-                session, batch, start[0] if start is not None else None):
+            prev_hash, digest_stored in _stream(session, batch, upto):
         if seq != expected_seq:
-            return ChainVerdict(False, count, expected_seq, f"event {expected_seq} is missing")
+            return bad(ChainProblem.DELETED, expected_seq, (expected_seq, seq - 1), count)
         if prev_hash != prev:
-            return ChainVerdict(False, count, seq, "link to the previous event is broken")
+            return bad(ChainProblem.REORDERED, seq, None, count)
+        while switches and seq >= switches[0][0]:
+            chain_hash = switches.pop(0)[1]
         digest = chain_hash(prev, _canonical(
             seq, at_iso, actor, terminal, action, category, customer_no, target, detail))
         if digest != digest_stored:
-            return ChainVerdict(False, count, seq, "event content does not match its hash")
+            return bad(ChainProblem.EDITED, seq, None, count)
+        if seq == next_anchor:
+            while i < len(pending) and pending[i].seq == seq:
+                if pending[i].digest != digest:  # re-chained with the key after a cut
+                    return bad(ChainProblem.TRUNCATED, matched + 1,
+                               (matched + 1, pending[-1].seq), count)
+                i += 1
+            matched = seq
+            next_anchor = pending[i].seq if i < len(pending) else -1
         prev, expected_seq, count = digest, expected_seq + 1, count + 1
-    if start is not None:
-        if start[0] != count or start[1] != prev:
-            bad = count + 1 if start[0] > count else start[0]
-            return ChainVerdict(False, count, bad, "the chain head does not match the last event")
-        # One snapshot: an append moves the head with its events, so nothing legitimate lies
-        # beyond the head.
-        head_now, last_seq = session.execute(sa.select(
-            _HEAD_TABLE.c.seq, sa.select(sa.func.max(_EVENT_TABLE.c.seq)).scalar_subquery(),
-        ).where(_HEAD_TABLE.c.id == 1)).one()
-        if last_seq is not None and last_seq > head_now:
-            return ChainVerdict(False, count, head_now + 1,
-                                "an event lies beyond the chain head")
-    return ChainVerdict(True, count)
+    if i < len(pending):  # the chain ends before an anchored event
+        return bad(ChainProblem.TRUNCATED, count + 1, (count + 1, pending[-1].seq), count)
+    if head is None:
+        return bad(ChainProblem.HEAD_MISSING, count + 1, None, count)
+    if not head_ok:
+        return bad(ChainProblem.HEAD_MISMATCH, count + 1, None, count)
+    if head[0] > count:  # the head vouches for events that are gone
+        return bad(ChainProblem.TRUNCATED, count + 1, (count + 1, head[0]), count)
+    if head[1] != prev:
+        return bad(ChainProblem.HEAD_MISMATCH, count, None, count)
+    # One snapshot: an append moves the head with its events, so nothing legitimate lies
+    # beyond the head.
+    now = session.execute(sa.select(
+        _HEAD_TABLE.c.seq, sa.select(sa.func.max(_EVENT_TABLE.c.seq)).scalar_subquery(),
+    ).where(_HEAD_TABLE.c.id == 1)).first()
+    if now is None:  # deleted while we read
+        return bad(ChainProblem.HEAD_MISSING, count + 1, None, count)
+    head_now, last_seq = now
+    if last_seq is not None and last_seq > head_now:
+        return bad(ChainProblem.INSERTED, head_now + 1, None, count)
+    return ChainVerdict(True, count, anchors_checked=checked, unanchored_after=unanchored_after)
 
 
 def count_events(session: Session) -> int:

@@ -13,8 +13,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
-from .audit import ensure_head
+from .audit import init_chain
 from .failures import SCHEMA_HEAD, classify
+from .keyring import Keyring
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +29,11 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to head, then make sure the audit chain has its genesis head. A store
-    that cannot take it answers with its code (store/failures.py), not a driver trace."""
+def upgrade(engine: Engine, keyring: Keyring) -> None:
+    """Bring the schema to head, then give a new store its id and its audit chain the genesis
+    head, sealed with the key (store/audit.py `init_chain`; a store whose head was deleted is
+    refused, never given a new one). A store that cannot take it answers with its code
+    (store/failures.py), not a driver trace."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
         with engine.begin() as connection:
@@ -46,4 +49,4 @@ def upgrade(engine: Engine) -> None:
         raise known from None
     log.info("schema at %s", SCHEMA_HEAD)
     with Session(engine) as session, session.begin():
-        ensure_head(session)
+        init_chain(session, keyring)

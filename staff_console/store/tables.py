@@ -213,6 +213,8 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0, sa_type=BIG_INTEGER)
     hash: str = Field(max_length=64)
+    # Keyring.head_mac(seq, hash): a head moved or reset by SQL fails it (migration 0004).
+    mac: str | None = Field(default=None, max_length=64)
 
 
 class Setting(SQLModel, table=True):

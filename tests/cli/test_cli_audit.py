@@ -10,17 +10,21 @@ from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_temp
 
 def test_audit_verify_ok_then_tampering_names_the_event(cli):
     verdict = cli.json("audit", "verify")
-    assert verdict["ok"] is True and verdict["count"] > 3 and verdict["first_bad_seq"] is None
+    assert verdict["verdict"] == "intact" and verdict["events"] > 3
+    assert verdict["first_bad"] is None and verdict["problem"] is None
+    assert verdict["anchors_checked"] == 0 and verdict["unanchored_after"] == 0
     assert "intact" in cli.ok("audit", "verify").stdout
     with sqlite3.connect(cli.db_path) as conn:
         conn.execute("UPDATE audit_event SET detail = '{\"edited\":true}' WHERE seq = 3")
     result = cli.run("audit", "verify")
-    assert result.exit_code != 0
+    assert result.exit_code == 3
     assert "event 3" in result.stdout and "event 3" in result.stderr
+    assert "error: AUDIT_TAMPERED: EDITED" in result.stderr
     as_json = cli.run("audit", "verify", "--json")
     assert as_json.exit_code == result.exit_code
     doc = json.loads(as_json.stdout)
-    assert doc["ok"] is False and doc["first_bad_seq"] == 3 and doc["count"] == 2
+    assert doc["verdict"] == "tampered" and doc["problem"] == "EDITED"
+    assert doc["first_bad"] == 3 and doc["events"] == 2
 
 
 def test_audit_verify_detects_a_deleted_newest_event(cli):
@@ -28,14 +32,104 @@ def test_audit_verify_detects_a_deleted_newest_event(cli):
         last = conn.execute("SELECT max(seq) FROM audit_event").fetchone()[0]
         conn.execute("DELETE FROM audit_event WHERE seq = ?", (last,))
     result = cli.run("audit", "verify", "--json")
-    assert result.exit_code != 0
-    assert json.loads(result.stdout)["first_bad_seq"] == last
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert doc["first_bad"] == last and doc["problem"] == "TRUNCATED"
+    assert doc["missing"] == [last, last]
 
 
 def test_audit_verify_prints_only_the_verdict(cli):
     out = cli.ok("audit", "verify").stdout
     assert "C001" not in out and "A0001" not in out
-    assert len(out.strip().splitlines()) == 1
+    # The verdict, and what it cannot see without anchors.
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and "intact" in lines[0] and "no anchors" in lines[1]
+
+
+def _cut_with_the_key(cli, keep: int) -> None:
+    """What someone holding the store's key can do: delete the newest events and re-sign the
+    head at the new last event."""
+    from staff_console.store.keyring import Keyring, decode_key
+
+    key = Keyring(decode_key((cli.home / "master.key").read_text()))
+    with sqlite3.connect(cli.db_path) as conn:
+        digest = conn.execute("SELECT hash FROM audit_event WHERE seq = ?", (keep,)).fetchone()[0]
+        conn.execute("DELETE FROM audit_event WHERE seq > ?", (keep,))
+        conn.execute("UPDATE audit_head SET seq = ?, hash = ?, mac = ?",
+                     (keep, digest, key.head_mac(keep, digest)))
+
+
+def test_audit_anchor_then_verify_against_it(cli, tmp_path):
+    anchors = tmp_path / "anchors" / "trail.anchors"
+    anchors.parent.mkdir()
+    first = cli.json("audit", "anchor", "--out", anchors, "--as", "AU01")
+    assert first["file"] == str(anchors) and first["kind"] == "anchor"
+    assert (anchors.stat().st_mode & 0o777) == 0o600
+    second = cli.json("audit", "anchor", "--out", anchors, "--as", "A0001")
+    assert second["seq"] > first["seq"]  # the first anchor (and the sign-in) are events
+    lines = anchors.read_text().splitlines()
+    assert lines == [first["line"], second["line"]]
+    assert "anchor written" in cli.ok("audit", "anchor", "--out", anchors, "--as",
+                                      "AU01").stdout
+    last = json.loads(anchors.read_text().splitlines()[2])["seq"]
+    cli.fail(4, "FORBIDDEN", "audit", "anchor", "--out", anchors, "--as", "M001")
+    cli.fail(2, "INVALID_INPUT", "audit", "anchor", "--as", "AU01")  # no file anywhere
+    cli.fail(2, "INVALID_INPUT", "audit", "anchor", "--out", tmp_path / "no" / "such",
+             "--as", "AU01")
+    ok = cli.json("audit", "verify", "--anchors", anchors)
+    assert ok["verdict"] == "intact" and ok["anchors_checked"] == 3
+    assert ok["unanchored_after"] == last
+    assert "anchored through event" in cli.ok("audit", "verify", "--anchors", anchors).stdout
+
+    _cut_with_the_key(cli, first["seq"] - 1)
+    assert cli.json("audit", "verify")["verdict"] == "intact"  # unanchored: cannot see it
+    result = cli.run("audit", "verify", "--anchors", anchors, "--json")
+    assert result.exit_code == 3 and "error: AUDIT_TAMPERED: TRUNCATED" in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc == {"verdict": "tampered", "events": first["seq"] - 1, "first_bad": first["seq"],
+                   "anchors_checked": 3, "problem": "TRUNCATED",
+                   "missing": [first["seq"], last], "bad_anchors": [],
+                   "unanchored_after": last, "anchor_file": str(anchors)}
+    human = cli.run("audit", "verify", "--anchors", anchors)
+    assert human.exit_code == 3 and f"{first['seq']}-{last}" in human.stdout
+
+
+def test_audit_anchor_default_file_and_a_bad_line(cli, tmp_path):
+    anchors = tmp_path / "trail.anchors"
+    env = {"STAFF_CONSOLE_AUDIT_ANCHOR_PATH": str(anchors)}
+    # Before any anchor the configured file does not exist: verified without anchors.
+    assert cli.json("audit", "verify", env=env)["anchor_file"] is None
+    view = cli.json("audit", "anchor", "--as", "AU01", env=env)
+    assert anchors.read_text() == view["line"] + "\n"
+    signed = cli.json("audit", "sign-off", "--month", "2026-11", "--as", "M001", env=env)
+    assert signed["anchor_file"] == str(anchors)
+    sign_line = json.loads(anchors.read_text().splitlines()[1])
+    assert sign_line["kind"] == "sign-off" and sign_line["seq"] == signed["detail"]["head_seq"]
+    assert cli.json("audit", "verify", env=env)["anchors_checked"] == 2  # the default file
+    forged = json.loads(view["line"])
+    forged["seq"] += 1000
+    with anchors.open("a") as handle:
+        handle.write(json.dumps(forged) + "\nnot an anchor\n")
+    result = cli.run("audit", "verify", "--json", env=env)
+    assert result.exit_code == 3
+    doc = json.loads(result.stdout)
+    assert doc["problem"] == "BAD_ANCHOR" and doc["anchors_checked"] == 2
+    assert doc["bad_anchors"] == [{"line": 3, "fault": "MAC"}, {"line": 4, "fault": "FORMAT"}]
+    human = cli.run("audit", "verify", env=env)
+    assert "line 3: MAC" in human.stdout and "line 4: FORMAT" in human.stdout
+    cli.fail(2, "INVALID_INPUT", "audit", "verify", "--anchors", tmp_path / "missing")
+
+
+def test_audited_commands_on_a_store_whose_head_was_deleted(cli):
+    with sqlite3.connect(cli.db_path) as conn:
+        conn.execute("DELETE FROM audit_head")
+    result = cli.run("audit", "verify", "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["problem"] == "HEAD_MISSING"
+    # Not UNEXPECTED (NoResultFound), and nothing recreates the head.
+    cli.fail(1, "AUDIT_TAMPERED", "customer", "show", "C001", "--as", "T001")
+    cli.fail(1, "AUDIT_TAMPERED", "db", "init")
+    with sqlite3.connect(cli.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM audit_head").fetchone()[0] == 0
 
 
 def test_audit_list_filters(cli):
@@ -85,6 +179,8 @@ def test_access_log_review_and_sign_off(cli):
     signed = cli.json("audit", "sign-off", "--month", "2026-11", "--note", "이상 없음",
                       "--as", "M001")
     assert signed["action"] == "access_log.signed_off" and signed["actor"] == "M001"
+    head = signed["detail"].pop("head_seq"), signed["detail"].pop("head_hash")
     assert signed["detail"] == {"month": "2026-11", "scope": "001", "note": "이상 없음"}
+    assert head[0] == signed["seq"] - 1 and signed["anchor_file"] is None
     assert "signed off" in cli.ok("audit", "sign-off", "--month", "2026-11", "--as", "AU01").stdout
-    assert cli.json("audit", "verify")["ok"] is True
+    assert cli.json("audit", "verify")["verdict"] == "intact"

@@ -60,14 +60,14 @@ def test_a_file_that_is_not_sqlite_is_not_a_database(tmp_path):
     assert _code(lambda: check_schema(engine)) == "STORE_NOT_A_DATABASE"
     # db init on it: the same code, and the file is left as it was.
     before = path.read_bytes()
-    assert _code(lambda: upgrade(engine)) == "STORE_NOT_A_DATABASE"
+    assert _code(lambda: upgrade(engine, Keyring(TEST_KEY))) == "STORE_NOT_A_DATABASE"
     assert path.read_bytes() == before
 
 
 def _migrated(tmp_path) -> str:
     path = tmp_path / "store.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    upgrade(engine, Keyring(TEST_KEY))
     engine.dispose()
     return f"sqlite:///{path}"
 
@@ -83,7 +83,7 @@ def test_a_newer_schema_is_store_version_and_db_init_does_not_touch_it(tmp_path)
     url = _migrated(tmp_path)
     _set_version(url, "9999")
     assert _code(lambda: check_schema(make_engine(url))) == "STORE_VERSION"
-    assert _code(lambda: upgrade(make_engine(url))) == "STORE_VERSION"
+    assert _code(lambda: upgrade(make_engine(url), Keyring(TEST_KEY))) == "STORE_VERSION"
 
 
 def test_an_older_schema_asks_for_db_init(tmp_path):

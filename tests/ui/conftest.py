@@ -41,7 +41,7 @@ def demo_template(tmp_path_factory) -> tuple[Path, dict]:
     path = tmp_path_factory.mktemp("ui-demo") / "demo.sqlite3"
     url = f"sqlite:///{path}"
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine, Keyring(TEST_KEY))
     engine.dispose()
     backend = _backend(url)
     summary = load_demo(backend, customers=300, seed=7, clock=FixedClock(parse_instant(NOW)))

@@ -137,16 +137,61 @@ async def test_verify_names_the_first_tampered_event(make_app, ui_backend, ui_cl
         verdict = screen.verdict
         assert not verdict.ok and verdict.first_bad_seq == target
         shown = text_of(screen.query_one("#audit-verdict"))
-        assert str(target) in shown and t("audit.problem.content") in shown
+        assert verdict.problem == "EDITED"
+        assert str(target) in shown and t("audit.problem.EDITED") in shown
+        assert t("audit.verify_unanchored") in shown  # what the check could not see
         assert screen.query_one("#audit-verdict").has_class("-bad")
         assert any(verdict.problem in n for n in notifications(app))
 
 
+async def test_verify_shows_a_cut_head_by_its_code(make_app, ui_backend, ui_clock):
+    """The newest events deleted and the head moved back by SQL: the screen says so in words
+    of its catalog (not UNEXPECTED, not intact)."""
+    manager = _actor(ui_backend, ui_clock)
+    for month in ("2026-08", "2026-09", "2026-10"):
+        sign_off_access_review(ui_backend, manager, month, note="ok", clock=ui_clock)
+    app = _app(make_app)
+    async with app.run_test(size=WIDE) as pilot:
+        # Signed in before the cut: a cut store refuses every audited use case, sign-in too.
+        screen = await _open(pilot, "AU01")
+        with ui_backend.store.engine.begin() as conn:
+            last = conn.execute(sa.text("SELECT max(seq) FROM audit_event")).scalar()
+            kept = conn.execute(sa.text("SELECT hash FROM audit_event WHERE seq = :s"),
+                                {"s": last - 2}).scalar()
+            conn.execute(sa.text("DELETE FROM audit_event WHERE seq > :s"), {"s": last - 2})
+            conn.execute(sa.text("UPDATE audit_head SET seq = :s, hash = :h"),
+                         {"s": last - 2, "h": kept})
+        await pilot.press("v")
+        await settle(pilot)
+        verdict = screen.verdict
+        assert not verdict.ok and verdict.problem == "HEAD_MISMATCH"
+        assert verdict.first_bad_seq == last - 1
+        shown = text_of(screen.query_one("#audit-verdict"))
+        assert t("audit.problem.HEAD_MISMATCH") in shown
+        assert screen.query_one("#audit-verdict").has_class("-bad")
+
+
 def test_problem_words():
-    assert problem_text("event 7 is missing") == t("audit.problem.missing", seq="7")
-    assert problem_text("link to the previous event is broken") == t("audit.problem.link")
-    assert problem_text("something new") == "something new"
-    assert problem_text(None) == "-"
+    from staff_console.domain.trail import ChainProblem
+    from staff_console.i18n import language, set_language
+    from staff_console.services.views import VerifyResult
+
+    cut = VerifyResult(False, 9, 10, "TRUNCATED", (10, 14))
+    assert problem_text(cut) == t("audit.problem.TRUNCATED", first=10, last=14)
+    assert "10" in problem_text(cut) and "14" in problem_text(cut)
+    edited = VerifyResult(False, 6, 7, "EDITED")
+    assert problem_text(edited) == t("audit.problem.EDITED")
+    assert problem_text(VerifyResult(False, 1, 2, "SOMETHING_NEW")) == "SOMETHING_NEW"
+    assert problem_text(VerifyResult(True, 3, None, None)) == "-"
+    previous = language()
+    try:  # every code has words in both languages, and they differ
+        for language in ("ko", "en"):
+            set_language(language)
+            for code in ChainProblem:
+                words = problem_text(VerifyResult(False, 1, 2, code.value, (2, 3)))
+                assert words != code.value and "{" not in words
+    finally:
+        set_language(previous)
 
 
 async def test_access_review_sign_off_is_an_audit_event(make_app, ui_backend, ui_clock):
@@ -195,8 +240,10 @@ async def test_access_review_sign_off_is_an_audit_event(make_app, ui_backend, ui
     manager = _actor(ui_backend, ui_clock)
     [event] = list_events(ui_backend, manager, clock=ui_clock,
                           action="access_log.signed_off").items
+    head = event.detail.pop("head_seq"), event.detail.pop("head_hash")
     assert event.actor == "M001" and event.detail == {"month": "2026-11", "scope": "001",
                                                       "note": "이상 없음"}
+    assert head[0] == event.seq - 1 and len(head[1]) == 64  # the head it signed
 
 
 async def test_export_writes_the_events_shown(make_app, tmp_path, ui_backend, ui_clock):
