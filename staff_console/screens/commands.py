@@ -10,8 +10,10 @@ import asyncio
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape as escape_markup
 
 from ..i18n import t
+from ..widgets import format as fmt
 from .registry import visible_sections
 
 PALETTE_DEBOUNCE = 0.12
@@ -66,8 +68,11 @@ class CustomerCommands(Provider):
         except Exception:  # noqa: BLE001 - a partial query is not an error worth a message
             return
         for rank, item in enumerate(page.items):
-            label = t("palette.customer", name=item.name, customer_no=item.customer_no,
-                      id_masked=item.id_masked)
-            yield Hit(1.0 - rank / 100, label, partial(app.open_customer, item.customer_no),
-                      text=label, help=t("palette.customer_help", phone=item.phone_masked,
-                                         branch=item.branch_code))
+            label = fmt.safe(t("palette.customer", name=item.name,
+                               customer_no=item.customer_no, id_masked=item.id_masked))
+            # The palette reads a str prompt or help as markup: data goes in as Text/escaped.
+            yield Hit(1.0 - rank / 100, fmt.plain(label),
+                      partial(app.open_customer, item.customer_no), text=label,
+                      help=escape_markup(fmt.safe(t("palette.customer_help",
+                                                    phone=item.phone_masked,
+                                                    branch=item.branch_code))))

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from ..i18n import language, t
+from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
 from .base import ServiceScreen
 
@@ -128,9 +129,9 @@ class MatrixScreen(ServiceScreen):
             table.add_row(*cells, key=row.code)
         status = self.query_one("#matrix-status", Static)
         if with_customer:
-            status.update(t("matrix.status.customer", customer_no=self.customer_no,
-                            available=sum(1 for r in self.rows if r.available),
-                            count=len(self.rows)))
+            status.update(fmt.plain(t("matrix.status.customer", customer_no=self.customer_no,
+                                      available=sum(1 for r in self.rows if r.available),
+                                      count=len(self.rows))))
         elif self.may_look_up:
             status.update(t("matrix.status.plain", count=len(self.rows)))
         else:

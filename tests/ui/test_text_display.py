@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from textual.widgets import DataTable, Input
-from ui_pilot import notifications, search, settle, sign_in, text_of
+from ui_pilot import notifications, search, settle, sign_in, text_of, type_text
 
 from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.search import SearchScreen
@@ -99,3 +99,20 @@ async def test_a_sign_in_with_an_escape_never_reaches_the_trail_or_f7(make_app, 
         table = app.screen.query_one("#audit-table", DataTable)
         cells = [str(c) for row in range(table.row_count) for c in table.get_row_at(row)]
         assert "\\x1b[2JT9" in cells and "[red]t[/red]\\u202e" in cells
+
+
+async def test_the_command_palette_shows_a_hostile_name_as_text(make_app, ui_backend, cases):
+    hong = cases["both_active"]
+    _write(ui_backend, "UPDATE customer SET name = :n WHERE customer_no = :c",
+           n="[b]홍\x1b[2J\u202e", c=hong)
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "T001")
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, hong)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        shown = "\n".join(text_of(w) for w in app.screen.query("OptionList"))
+        _no_raw(shown)
+        assert "[b]홍\\x1b[2J\\u202e" in shown
