@@ -2,10 +2,12 @@
 
 The file is read and validated row by row (the csv module over a text stream); each ID number
 is encrypted and hashed as its row is read, and valid rows go to a staging area in batches
-(store/customer_import.py) without taking the store's write lock. One short transaction then
-checks the staged rows against the store (and against each other), copies them in, and
-appends a `customer.create` event per customer, in pages. One bad row and nothing is imported;
-every bad row is counted and the first MAX_REPORTED are reported with their line numbers.
+(store/customer_import.py) without taking the store's write lock. The staged rows are checked
+against each other and against the store with set-based statements, still without the lock.
+Then one short transaction copies them in and appends a `customer.create` event per customer,
+in pages; the store's unique keys refuse whatever another terminal stored since the checks
+(the transaction then runs again and checks under the lock). One bad row and nothing is
+imported; every bad row is counted and the first MAX_REPORTED are reported by line number.
 """
 
 from __future__ import annotations
@@ -80,10 +82,10 @@ class _Problems:
         self.count = 0
         self.first: list[tuple[int, int, str]] = []  # (line, order, text)
 
-    def add(self, line: int, text: str, order: int = 0) -> None:
+    def add(self, line: int, text: str) -> None:
         self.count += 1
         if len(self.first) < MAX_REPORTED:  # rows arrive in line order
-            self.first.append((line, order, text))
+            self.first.append((line, 0, text))
 
     def refusal(self, more: tuple[int, list[Finding]] = (0, [])) -> ConsoleError:
         total, findings = more
@@ -129,12 +131,12 @@ def _decoded_lines(handle: BinaryIO, codec: str) -> Iterator[str]:
         number += 1
         try:
             line = decoder.decode(raw, final=not raw)
-        except UnicodeDecodeError:
-            raise _Undecodable(number) from None
+        except UnicodeDecodeError:  # at the end: the last line stopped inside a character
+            raise _Undecodable(number if raw else number - 1) from None
         if not raw:
             return
-        if len(line) > MAX_LINE_CHARS or (len(raw) > 4 * MAX_LINE_CHARS
-                                          and not raw.endswith(b"\n")):
+        if len(line.rstrip("\r\n")) > MAX_LINE_CHARS or (len(raw) > 4 * MAX_LINE_CHARS
+                                                        and not raw.endswith(b"\n")):
             raise _too_long(number)
         yield line
 
@@ -142,8 +144,8 @@ def _decoded_lines(handle: BinaryIO, codec: str) -> Iterator[str]:
 def _validated(raw: list[str], keyring) -> tuple[tuple, list[str]]:
     """One row's customer columns (store.customer_import.CUSTOMER_COLUMNS) and accounts;
     `raw`: its fields in IMPORT_HEADER order."""
-    no_field, name_field, id_field, phone_field, branch_field, flag_field, accounts_field = (
-        cell.strip() for cell in raw)
+    no_field, name_field, id_field, phone_field, branch_field, flag_field, accounts_field = map(
+        str.strip, raw)
     customer_no = normalize_customer_no(no_field)
     name = clean_text(name_field, "name", limit="customer_name")
     id_number = parse_id_number(id_field)
@@ -229,6 +231,8 @@ def _import(backend: Backend, actor: Actor, lines: Iterator[str], *, clock: Cloc
             source: str) -> ImportResult:
     require_role(actor, IMPORT_ROLES, "import customers")
     store = backend.store
+    # Before reading the file: a member locked since signing in learns nothing of the store.
+    store.run(lambda s: current_staff(s, actor), reads_only=True)
     problems = _Problems()
     with ImportStage(store.engine) as stage:
         _stage_file(lines, stage, store.keyring, problems)
