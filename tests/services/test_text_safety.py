@@ -13,7 +13,7 @@ import pytest
 from helpers import PASSWORD, register
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from svc_helpers import events_after, last_seq, refused, snapshot
+from svc_helpers import events_after, execute, last_seq, refused, snapshot
 
 from staff_console.domain.errors import ConsoleError
 from staff_console.services.audit_trail import sign_off_access_review
@@ -176,3 +176,56 @@ def test_notes_in_events_are_masked(text_world):
         digits = re.sub(r"\D", "", note)
         assert "01098765432" not in digits and "9001011234567" not in digits
     assert "010-****-5432" in notes[0] and "900101-1******" in notes[0]
+
+
+# ---------------------------------------------------------------- exports (both stores)
+
+def _csv_rows(path):
+    import csv
+    import io
+
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(raw[3:].decode("utf-8"), newline="")))
+
+
+def test_exports_write_every_row_safely_on_this_store(text_world, tmp_path):
+    import os
+    import stat
+
+    from staff_console.services.exports import export_access_log, export_events, export_expiring
+
+    w = text_world
+    execute(w.backend, "UPDATE customer SET name = :n WHERE customer_no = 'C001'", n="=1+2\u202e")
+    search_customers(w.backend, w.teller, "홍길", clock=w.clock)
+    done = export_expiring(w.backend, w.teller, tmp_path / "e.csv", within_days=3660,
+                           clock=w.clock)
+    rows = _csv_rows(tmp_path / "e.csv")
+    assert done.rows == len(rows) - 1 == 1
+    assert rows[1][0] == "C001" and rows[1][1] == "'=1+2\\u202e"
+    seq = last_seq(w.backend)
+    done = export_events(w.backend, w.auditor, tmp_path / "a.csv", clock=w.clock)
+    rows = _csv_rows(tmp_path / "a.csv")
+    assert [int(r[0]) for r in rows[1:]] == list(range(seq, 0, -1))  # every event, newest first
+    assert all(r[1].endswith("+09:00") for r in rows[1:])
+    done = export_access_log(w.backend, w.manager, "2026-11", tmp_path / "m.csv", clock=w.clock)
+    rows = _csv_rows(tmp_path / "m.csv")
+    assert done.rows == len(rows) - 1 > 0 and {r[5] for r in rows[1:]} == {"access"}
+    for name in ("e.csv", "a.csv", "m.csv"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600
+    actions = [e["action"] for e in events_after(w.backend, seq)]
+    assert actions.count("audit.export") == 1 and actions.count("access_log.export") == 1
+
+
+def test_a_retried_export_starts_its_file_over(tmp_path):
+    from staff_console.services.exports import EVENTS_HEADER, _CsvFile
+
+    out = _CsvFile(tmp_path / "r.csv", "csv")
+    out.rewrite(EVENTS_HEADER).writerow(["1"] * 9)
+    out.rewrite(EVENTS_HEADER).writerow(["2"] * 9)  # the transaction ran again
+    out.finish()
+    out.close(keep=True)
+    assert _csv_rows(tmp_path / "r.csv") == [EVENTS_HEADER, ["2"] * 9]
+    with pytest.raises(ConsoleError) as info:
+        _CsvFile(tmp_path / "r.csv", "csv")
+    assert info.value.code == "INVALID_INPUT" and info.value.field == "csv"
