@@ -11,6 +11,7 @@ the Textual app only when it is started, migrations only for `db`, the demo gene
 `db init --demo`.
 """
 
+import gc
 import importlib
 from typing import Annotated
 
@@ -85,7 +86,13 @@ app.add_typer(policy.policy_app, name="policy")
 
 
 def main() -> None:
-    app(prog_name="staff-console")
+    try:
+        app(prog_name="staff-console")
+    finally:
+        # At exit the interpreter's garbage collector walks every object the command loaded
+        # (SQLAlchemy, pydantic: ~0.17 s here, a fifth of `customer show`); frozen objects are
+        # skipped. Only this entry point does it: a process that goes on running does not.
+        gc.freeze()
 
 
 __all__ = ["app", "main"]
