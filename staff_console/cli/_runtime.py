@@ -274,10 +274,14 @@ def report_export(result, as_json: bool) -> None:
 
 
 def one_line(exc: BaseException) -> str:
+    """An unexpected error in one line; a number in it that could be an ID number or a phone
+    is masked (an exception's text may quote data)."""
+    from ..domain.ids import mask_numbers
+
     message = str(exc).strip().splitlines()
     first = message[0] if message else ""
     line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return line[:300]
+    return mask_numbers(line)[:300]
 
 
 def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:
