@@ -195,7 +195,8 @@ def audit_list(
     csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit events, newest first."""
+    """Audit events, newest first (--csv: every matching event, --limit aside, to a new
+    file; the export is recorded in the access log)."""
     start = parse_day(date_from, "from")
     end = parse_day(date_to, "to")
     e = env()
@@ -227,7 +228,8 @@ def audit_access_log(
     csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The month's 개인정보 접속기록 for review (manager: the branch's staff; auditor: all)."""
+    """The month's 개인정보 접속기록 for review (manager: the branch's staff; auditor: all).
+    --csv: every event of the month to a new file, recorded in the access log."""
     if not 1 <= limit <= audit_trail.MAX_AUDIT_PAGE:
         raise invalid("limit", f"must be between 1 and {audit_trail.MAX_AUDIT_PAGE}")
     e = env()

@@ -208,7 +208,8 @@ def expiring(
     csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Current credentials whose last valid day falls within the next DAYS days."""
+    """Current credentials whose last valid day falls within the next DAYS days (--csv: every
+    one of them to a new file, recorded in the access log)."""
     from ..services import policy as policy_service
 
     e = env()
