@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 
-from ..domain.text import display_safe, refused_reason
+from ..domain.text import display_safe, is_plain, refused_reason
 
 
 @functools.cache
@@ -32,5 +32,7 @@ def safe_json(doc, **options) -> str:
     document to a parser, inert on a terminal (json.dumps with ensure_ascii=False leaves C1,
     bidi and zero-width characters raw). Such characters can only occur inside strings."""
     text = json.dumps(doc, ensure_ascii=False, **options)
+    if is_plain(text.replace("\n", "")):
+        return text
     return "".join(json.dumps(ch)[1:-1] if ch != "\n" and refused_reason(ch) else ch
                    for ch in text)

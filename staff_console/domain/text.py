@@ -22,6 +22,7 @@ renders: the CLI's console does not parse markup, the app renders data as Text o
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from .errors import invalid
@@ -48,6 +49,9 @@ _INVISIBLE = frozenset(
     [0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0]
     + list(range(0x180B, 0x1810)) + list(range(0xFE00, 0xFE10)) + list(range(0xE0100, 0xE01F0))
 )
+_INVISIBLE_RE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0\u180b-\u180f\ufe00-\ufe0f"
+    "\U000e0100-\U000e01ef]")
 _REFUSED_CATEGORIES = {
     "Cc": "a control character",
     "Cf": "an invisible formatting character (bidi or zero-width)",
@@ -102,6 +106,14 @@ def clean_text(
     return text
 
 
+def is_plain(text: str) -> bool:
+    """True when `text` holds nothing display_safe would escape (a fast test, at C speed:
+    isprintable() is False for every refused category, and for spaces other than ' ', which
+    then go the slow way and pass)."""
+    return (text.isprintable() and not _INVISIBLE_RE.search(text)) or all(
+        refused_reason(ch) is None for ch in text)
+
+
 def _escape(ch: str) -> str:
     n = ord(ch)
     if n < 0x100:
@@ -113,7 +125,7 @@ def display_safe(value: object, *, multiline: bool = False) -> str:
     """`value` as visible text: every character `clean_text` refuses is shown as its escape.
     `multiline` keeps line feeds (a note in a box of several lines)."""
     text = "" if value is None else str(value)
-    if all(refused_reason(ch) is None for ch in text):  # the common case: nothing to do
+    if is_plain(text):
         return text
     return "".join(
         ch if (multiline and ch == "\n") or refused_reason(ch) is None else _escape(ch)
