@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NamedTuple, TypeVar
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
 from .engine import is_disconnect, is_transient
+from .failures import classify
 from .tables import BIG_INTEGER, Account, Branch, Customer
 
 T = TypeVar("T")
@@ -141,7 +143,16 @@ class ImportStage:
         self.staged = 0
 
     def __enter__(self) -> ImportStage:
-        self._conn = self._engine.connect()
+        with self._failures():
+            self._conn = self._engine.connect()
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _open(self) -> None:
         raw = self._raw
         if not self._postgres:
             # The staging rows go to an unlinked temporary file, not to memory. This bulk
@@ -157,7 +168,6 @@ class ImportStage:
         for table in (STAGE_CUSTOMER, STAGE_ACCOUNT):
             self._driver(f"DROP TABLE IF EXISTS {table.name}",
                          str(sa.schema.CreateTable(table).compile(dialect=self._engine.dialect)))
-        return self
 
     def __exit__(self, *exc) -> None:
         conn, self._conn = self._conn, None
@@ -170,7 +180,31 @@ class ImportStage:
     def _raw(self):
         return self._conn.connection.driver_connection
 
+    @contextmanager
+    def _failures(self) -> Iterator[None]:
+        """A failure of the store as the rest of the console names it: a code (disk full,
+        read-only, unreachable), else SQLAlchemy's exception for the driver's."""
+        dbapi_error = self._engine.dialect.loaded_dbapi.Error
+        try:
+            yield
+        except (DBAPIError, dbapi_error) as exc:
+            wrapped = exc if isinstance(exc, DBAPIError) else DBAPIError.instance(
+                None, None, exc, dbapi_error, hide_parameters=True, dialect=self._engine.dialect)
+            if is_disconnect(wrapped):
+                raise ConsoleError("STORE_UNAVAILABLE", "the store did not answer; nothing was "
+                                   "imported") from exc
+            known = classify(wrapped)
+            if known is not None:
+                raise known from exc
+            if wrapped is exc:
+                raise
+            raise wrapped from exc
+
     def _driver(self, *statements: str) -> None:
+        with self._failures():
+            self._driver_unchecked(*statements)
+
+    def _driver_unchecked(self, *statements: str) -> None:
         raw = self._raw
         if self._postgres:
             with raw.cursor() as cursor:
@@ -191,7 +225,7 @@ class ImportStage:
         """Stage a batch: customer rows as (line, *CUSTOMER_COLUMNS, number of accounts),
         account rows as (seq, line, account_no, customer_no)."""
         raw = self._raw
-        try:
+        with self._failures():
             if self._postgres:
                 with raw.cursor() as cursor:
                     for table, rows in ((STAGE_CUSTOMER, customers), (STAGE_ACCOUNT, accounts)):
@@ -212,11 +246,6 @@ class ImportStage:
                 except BaseException:
                     raw.execute("ROLLBACK")
                     raise
-        except self._engine.dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy would raise it (the CLI maps store failures by their type).
-            raise DBAPIError.instance(None, None, exc, self._engine.dialect.loaded_dbapi.Error,
-                                      hide_parameters=True, dialect=self._engine.dialect,
-                                      ) from exc
         self.staged += len(customers)
 
     def findings(self, first: int, session: Session | None = None,
@@ -253,13 +282,13 @@ class ImportStage:
         sql = str(statement.compile(dialect=self._engine.dialect,
                                     compile_kwargs={"literal_binds": True}))
         raw = self._raw
-        try:
-            if self._postgres:
+        with self._failures():
+            if not self._postgres:
+                return raw.execute(sql).fetchall()  # autocommit: a read snapshot, no lock
+            try:
                 with raw.cursor() as cursor:
                     return cursor.execute(sql).fetchall()
-            return raw.execute(sql).fetchall()  # autocommit: a read snapshot, no lock
-        finally:
-            if self._postgres:
+            finally:
                 raw.rollback()
 
     def insert(self, session: Session, now) -> None:
@@ -305,11 +334,13 @@ class ImportStage:
                            "importing it again" if committing else "nothing was imported"),
                     ) from exc
                 if not (is_transient(exc) or isinstance(exc, IntegrityError)):
-                    raise
+                    known = classify(exc)
+                    if known is None:
+                        raise
+                    raise known from exc
                 if attempt + 1 >= attempts:
                     if isinstance(exc, IntegrityError):
                         raise  # not a race: the checks passed twice
-
                     raise ConsoleError(
                         "STORE_UNAVAILABLE",
                         "the store stayed busy; nothing was imported, try again") from exc

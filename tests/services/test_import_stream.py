@@ -317,3 +317,28 @@ def test_searches_on_the_same_file_never_meet_a_lock_during_an_import(backend, w
     assert result.imported == 30_000
     assert failures == []
     assert len(searches) > 20, (len(searches), took)  # they ran all along
+
+
+def test_a_full_disk_while_staging_is_store_full_and_releases_the_connection(
+        world, monkeypatch):
+    backend = world.backend
+    if backend.store.is_postgres:
+        import psycopg
+
+        full = psycopg.errors.DiskFull("could not extend file")
+    else:
+        import sqlite3
+
+        full = sqlite3.OperationalError("database or disk is full")
+        full.sqlite_errorname = "SQLITE_FULL"
+
+    def disk_full(self, *statements):
+        raise full
+
+    everything = snapshot(backend)
+    monkeypatch.setattr(customer_import.ImportStage, "_driver_unchecked", disk_full)
+    for _ in range(backend.store.engine.pool.size() + 3):  # no connection is left checked out
+        with refused("STORE_FULL"):
+            _import(world, _rows(3))
+    assert snapshot(backend) == everything
+    assert backend.store.engine.pool.checkedout() == 0
