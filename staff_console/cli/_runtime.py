@@ -132,7 +132,10 @@ class Env:
         clock = self.clock()
         password = os.environ.get(PASSWORD_ENV)
         if password is None:
-            password = typer.prompt(f"{employee_no} 비밀번호 (password)", hide_input=True, err=True)
+            from ..domain.text import display_safe  # the number is checked only at sign-in
+
+            password = typer.prompt(f"{display_safe(employee_no)} 비밀번호 (password)",
+                                    hide_input=True, err=True)
         from ..services.staff import authenticate
 
         return authenticate(backend, employee_no, password, clock=clock, terminal=terminal())
