@@ -29,7 +29,7 @@ def _walkthrough(cli: Cli) -> None:
     cli.ok("customer", "search", "900101-1234567", "--as", "T001")
     cli.ok("customer", "search", "010 1234 5678", "--as", "T001")
     cli.ok("customer", "show", "C001", "--as", "T001")
-    cli.register("C001", "mts", "dev-1")
+    cli.registered("C001", "mts", "dev-1")
     request = cli.json("request", "revoke", "--customer", "C001", "--channel", "mts",
                        "--reason", "lost_device", "--note", "홍길동 010-1234-5678 분실",
                        "--as", "T001")
