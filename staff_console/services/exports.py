@@ -28,6 +28,7 @@ from sqlmodel import Session
 from ..domain.authority import AUDIT_ROLES, READ_ROLES, Actor, require_role
 from ..domain.clock import SEOUL, Clock, seoul_date
 from ..domain.errors import ConsoleError, invalid
+from ..domain.ids import mask_numbers
 from ..domain.text import display_safe, spreadsheet_safe
 from ..store.tables import AuditEvent
 from . import audit_trail, expiry
@@ -105,7 +106,8 @@ def _export(backend: Backend, path, field: str, header: list[str], write_rows) -
 
 
 def _file_detail(path) -> str:
-    return display_safe(Path(path).name)[:200]
+    """The file's name as the trail keeps it (typed by a person: escaped, numbers masked)."""
+    return mask_numbers(display_safe(Path(path).name))[:200]
 
 
 def export_expiring(

@@ -133,7 +133,7 @@ def test_access_log_csv_and_its_event(cli, tmp_path):
     cli.ok("customer", "search", "홍길", "--as", "T001")
     cli.ok("customer", "show", "C001", "--as", "T001")
     page = cli.json("audit", "access-log", "--month", "2026-11", "--as", "M001")
-    path = tmp_path / "access.csv"
+    path = tmp_path / "고객 010 9999 8888.csv"  # a file name is typed by a person too
     done = cli.json("audit", "access-log", "--month", "2026-11", "--as", "M001", "--csv", path)
     rows = _read(path)
     # the view above is itself an access event: it is in the file too
@@ -142,6 +142,7 @@ def test_access_log_csv_and_its_event(cli, tmp_path):
     [logged] = cli.events(action="access_log.export")
     assert logged["actor"] == "M001" and logged["detail"]["count"] == done["rows"]
     assert logged["detail"]["month"] == "2026-11"
+    assert logged["detail"]["file"] == "고객 010-****-8888.csv"
 
 
 def test_an_export_never_overwrites_or_follows_a_link(cli, tmp_path):
