@@ -342,3 +342,26 @@ def test_a_full_disk_while_staging_is_store_full_and_releases_the_connection(
             _import(world, _rows(3))
     assert snapshot(backend) == everything
     assert backend.store.engine.pool.checkedout() == 0
+
+
+def test_a_windows_export_with_crlf_and_a_row_of_the_wrong_shape(world, tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes((HEADER + KOREAN + "K003,가\n").replace("\n", "\r\n").encode("cp949"))
+    with refused("INVALID_INPUT") as info:
+        import_customers_file(world.backend, world.admin, path, encoding="cp949",
+                              clock=world.clock)
+    assert info.value.message.endswith("line 4: expected 7 fields, got 2")
+    path.write_bytes((HEADER + KOREAN).replace("\n", "\r\n").encode("cp949"))
+    assert import_customers_file(world.backend, world.admin, path, encoding="cp949",
+                                 clock=world.clock).imported == 2
+    assert query(world.backend, "SELECT name, phone FROM customer WHERE customer_no = 'K001'"
+                 ) == [{"name": "홍길동", "phone": "010-1000-2000"}]
+
+
+def test_a_nul_byte_is_refused_on_its_line(world, tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes((HEADER + "K001,홍\x00길동,900505-1234567,010-1000-2000,001,Y,\n"
+                      ).encode("utf-8"))
+    with refused("INVALID_INPUT") as info:
+        import_customers_file(world.backend, world.admin, path, clock=world.clock)
+    assert "line 2" in info.value.message and "\x00" not in info.value.message
