@@ -1,15 +1,15 @@
-"""`customer ...`, `matrix`, `expire`, `expiring`: customer data and credentials."""
+"""`customer ...`, `matrix`, `expire`, `expiring`: customer data and credentials.
+
+The services and Rich's tables are imported inside the commands: a command loads what it uses.
+"""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
+from ..domain.bounds import MAX_INT64, offset_within
 from ..domain.errors import invalid
-from ..services import customers as customer_service
-from ..services import expiry as expiry_service
-from ..services.views import CredentialView, CustomerDetail
 from ._runtime import (
     AsOpt,
     CsvOpt,
@@ -26,14 +26,21 @@ from ._runtime import (
     yes_no,
 )
 
+if TYPE_CHECKING:
+    from ..services.views import CredentialView, CustomerDetail
+
 customer_app = typer.Typer(no_args_is_help=True, help="Customers: import, search, show.")
+
+# services.customers.IMPORT_HEADER, spelled out for the help text so that `--help` does not load
+# the services (a test keeps the two equal).
+IMPORT_HEADER_HELP = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos"
 
 
 @customer_app.command("import")
 @handled
 def customer_import(
     file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="UTF-8 CSV with the header "
-                                         + ",".join(customer_service.IMPORT_HEADER))],
+                                         + IMPORT_HEADER_HELP)],
     as_: AsOpt,
     encoding: Annotated[str, typer.Option(
         "--encoding", metavar="ENC", help="utf-8 (default; a BOM is fine), cp949 or euc-kr "
@@ -64,19 +71,24 @@ def customer_search(
     query: Annotated[str, typer.Argument(help="Name, 초성, customer no, account no, phone, "
                                               "phone last 4, birth date YYMMDD.")],
     as_: AsOpt,
-    limit: Annotated[int, typer.Option("--limit", metavar="N", help="Results per page (1-50).")] = 20,
-    page: Annotated[int, typer.Option("--page", metavar="P", help="Page number, from 1.")] = 1,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1,
+                                       help="Results per page (1-50).")] = 20,
+    page: Annotated[int, typer.Option("--page", metavar="P", min=1, max=MAX_INT64,
+                                      help="Page number, from 1.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Search customers (every search is in the access log)."""
-    if page < 1:
-        raise invalid("page", "must be 1 or more")
+    from rich.table import Table
+
+    from ..services import customers as customer_service
+
     if not 1 <= limit <= customer_service.MAX_PAGE:
         raise invalid("limit", f"must be between 1 and {customer_service.MAX_PAGE}")
+    offset = offset_within((page - 1) * limit, limit, "page")
     e = env()
     actor = e.actor(as_)
     result = customer_service.search_customers(
-        e.backend(), actor, query, clock=e.clock(), limit=limit, offset=(page - 1) * limit)
+        e.backend(), actor, query, clock=e.clock(), limit=limit, offset=offset)
     if as_json:
         doc = jsonable(result)
         doc["query"] = customer_service._mask_query(result.query)  # a full phone is masked
@@ -97,7 +109,7 @@ def customer_search(
         out.print(f"더 있음 (more): --page {page + 1}")
 
 
-def _credential_lines(label: str, cred: CredentialView | None) -> list[str]:
+def _credential_lines(label: str, cred: "CredentialView | None") -> list[str]:
     if cred is None:
         return [f"{label}: 미등록 (not registered)"]
     return [
@@ -109,7 +121,9 @@ def _credential_lines(label: str, cred: CredentialView | None) -> list[str]:
     ]
 
 
-def print_detail(d: CustomerDetail) -> None:
+def print_detail(d: "CustomerDetail") -> None:
+    from rich.table import Table
+
     out = console()
     out.print(f"{d.customer_no} {d.name}")
     out.print(f"  주민번호 (ID) {d.id_masked} · {d.customer_type} · {d.nationality}")
@@ -143,6 +157,8 @@ def customer_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One customer: masked identity, current MTS and web credentials, history, pending."""
+    from ..services import customers as customer_service
+
     e = env()
     actor = e.actor(as_)
     detail = customer_service.show_customer(e.backend(), actor, customer_no, clock=e.clock())
@@ -161,6 +177,10 @@ def matrix(
     as_json: JsonOpt = False,
 ) -> None:
     """The mobile-web service matrix; with a customer, each service available or not, and why."""
+    from rich.table import Table
+
+    from ..services import customers as customer_service
+
     e = env()
     if customer is None:
         answers = customer_service.service_matrix(e.backend(), clock=e.clock())
@@ -189,6 +209,8 @@ def matrix(
 @handled
 def expire(as_json: JsonOpt = False) -> None:
     """Batch: mark credentials past their last valid day and requests past their deadline."""
+    from ..services import expiry as expiry_service
+
     e = env()
     result = expiry_service.expire_due(e.backend(), clock=e.clock())
     if as_json:
@@ -210,6 +232,9 @@ def expiring(
 ) -> None:
     """Current credentials whose last valid day falls within the next DAYS days (--csv: every
     one of them to a new file, recorded in the access log)."""
+    from rich.table import Table
+
+    from ..services import expiry as expiry_service
     from ..services import policy as policy_service
 
     e = env()

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
+from ..domain.bounds import day_within, positive_id
 from ..domain.clock import Clock, seoul_midnight
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import mask_numbers
@@ -36,6 +37,12 @@ def events_query(
         clean_text(value, name, limit=40, required=False) for name, value in (
             ("customer", customer_no), ("staff", staff_no), ("action", action),
             ("category", category)))
+    if date_from is not None:
+        day_within(date_from, "from")
+    if date_to is not None:
+        day_within(date_to, "to")
+    if before_seq is not None:
+        positive_id(before_seq, "before")
     query = select(AuditEvent)
     if customer_no:
         query = query.where(AuditEvent.customer_no == customer_no.upper())
@@ -169,6 +176,7 @@ def _month_range(month: str) -> tuple[datetime, datetime]:
         start = date(year, mon, 1)
     except ValueError:
         raise invalid("month", "must be YYYY-MM") from None
+    day_within(start, "month")  # year 1 or 9999 would overflow Korea time or the next month
     end = date(year + 1, 1, 1) if mon == 12 else date(year, mon + 1, 1)
     return seoul_midnight(start), seoul_midnight(end)
 
@@ -177,6 +185,8 @@ def access_query(actor: Actor, month: str, before_seq: int | None = None):
     """The month's access-log events the actor reviews (a manager: the branch's staff; an
     auditor: everyone), unordered."""
     start, end = _month_range(month)
+    if before_seq is not None:
+        positive_id(before_seq, "before")
     query = select(AuditEvent).where(
         AuditEvent.category == "access", AuditEvent.at >= start, AuditEvent.at < end)
     if actor.role is Role.MANAGER:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ..domain.authority import READ_ROLES, Actor, require_role
+from ..domain.bounds import offset_within
 from ..domain.channels import Channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import ConsoleError, invalid, not_found
@@ -206,8 +207,7 @@ def search_customers(
     query = clean_text(query, "query", limit="search", paste=True)
     if not 1 <= limit <= MAX_PAGE:
         raise invalid("limit", f"must be between 1 and {MAX_PAGE}")
-    if offset < 0:
-        raise invalid("offset", "must not be negative")
+    offset_within(offset, limit)  # offset + limit + 1 rows are asked for: a 64-bit LIMIT
     kinds = _id_number_kind(backend, query) + classify_query(query)
     if not kinds:
         raise invalid("query", "is not a name, 초성, number, phone or birth date")

@@ -1,0 +1,89 @@
+"""A command loads only what it uses: `customer show` and `customer search` load no migrations
+(Alembic), no UI (Textual) and no demo generator; help and usage errors load no database at all.
+Checked in a fresh interpreter (sys.modules after the command ran), since the test process itself
+has imported everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
+
+# Runs the CLI in-process with the given arguments, then prints the loaded modules as JSON.
+_PROBE = """
+import gc, json, sys
+from staff_console.cli import main
+sys.argv = ["staff-console", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stdout.flush()
+print("\\n@@modules " + json.dumps({"exit": code, "modules": sorted(sys.modules),
+                                   "frozen": gc.get_freeze_count()}))
+"""
+
+NEVER_FOR_A_CUSTOMER = ("alembic", "textual", "textual_plotext", "staff_console.app",
+                        "staff_console.screens", "staff_console.widgets",
+                        "staff_console.services.demo", "staff_console.store.migrate")
+
+
+def _probe(cli, *args) -> dict:
+    env = {**os.environ, **{k: v for k, v in cli.env.items() if v is not None}}
+    for key, value in cli.env.items():
+        if value is None:
+            env.pop(key, None)
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    marker = proc.stdout.rindex("@@modules ")
+    return json.loads(proc.stdout[marker + len("@@modules "):])
+
+
+def _loaded(cli, *args) -> tuple[int, set[str]]:
+    doc = _probe(cli, *args)
+    return doc["exit"], set(doc["modules"])
+
+
+def _offending(modules: set[str], prefixes) -> list[str]:
+    return sorted(m for m in modules
+                  if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+@pytest.mark.parametrize("args", [
+    ["customer", "show", "C001", "--as", "T001"],
+    ["customer", "show", "C001", "--as", "T001", "--json"],
+    ["customer", "search", "홍", "--as", "T001"],
+])
+def test_reading_a_customer_loads_no_migrations_ui_or_demo(cli, args):
+    code, modules = _loaded(cli, *args)
+    assert code == 0
+    assert "staff_console.services.customers" in modules  # the probe did run the command
+    assert _offending(modules, NEVER_FOR_A_CUSTOMER) == []
+
+
+def test_help_and_usage_errors_load_no_database(cli):
+    heavy = ("sqlalchemy", "sqlmodel", "alembic", "textual", "argon2", "staff_console.services",
+             "staff_console.store")
+    for args in (["--help"], ["approve", "abc"], ["customer", "search", "--help"]):
+        code, modules = _loaded(cli, *args)
+        assert code in (0, 2), args
+        assert _offending(modules, heavy) == [], args
+
+
+def test_the_entry_point_spares_the_exit_a_collection_of_everything_loaded(cli):
+    # main() freezes what is loaded, so the interpreter's exit does not walk it (~0.17 s).
+    doc = _probe(cli, "customer", "show", "C001", "--as", "T001")
+    assert doc["exit"] == 0 and doc["frozen"] > 10_000
+
+
+def test_the_import_help_names_the_services_header():
+    from staff_console.cli.customers import IMPORT_HEADER_HELP
+    from staff_console.services.customers import IMPORT_HEADER
+
+    assert IMPORT_HEADER_HELP == ",".join(IMPORT_HEADER)
