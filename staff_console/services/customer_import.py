@@ -33,7 +33,7 @@ from ..domain.ids import (
     parse_id_number,
     phone_digits,
 )
-from ..domain.text import MAX_ACCOUNTS_PER_CUSTOMER, clean_text
+from ..domain.text import MAX_ACCOUNTS_PER_CUSTOMER, clean_text, display_safe
 from ..store.audit import NEEDS_SEAL, SEAL_LATER
 from ..store.customer_import import Finding, ImportStage
 from .backend import Backend
@@ -317,7 +317,8 @@ def import_customers_file(
             handle.seek(0)
         try:
             return _import(backend, actor, _decoded_lines(handle, codec), clock=clock,
-                           source=source or f"csv:{path.name}"[:60])
+                           # a file name is text from outside: kept visible, not acting
+                           source=source or f"csv:{display_safe(path.name)}"[:60])
         except _Undecodable as exc:
             if codec != "cp949" and _looks_like_cp949(path):
                 raise invalid("file", (

@@ -365,3 +365,12 @@ def test_a_nul_byte_is_refused_on_its_line(world, tmp_path):
     with refused("INVALID_INPUT") as info:
         import_customers_file(world.backend, world.admin, path, clock=world.clock)
     assert "line 2" in info.value.message and "\x00" not in info.value.message
+
+
+def test_the_file_name_in_the_trail_cannot_act_on_a_terminal(world, tmp_path):
+    path = tmp_path / "a\x1b]52;c;ZXZpbA==\x07b.csv"
+    path.write_text(HEADER + KOREAN, encoding="utf-8")
+    import_customers_file(world.backend, world.admin, path, clock=world.clock)
+    [row] = query(world.backend, "SELECT detail FROM audit_event WHERE customer_no = 'K001'")
+    assert "\x1b" not in row["detail"] and "\x07" not in row["detail"]
+    assert "\\\\x1b]52" in row["detail"]  # shown escaped (JSON doubles the backslash)
