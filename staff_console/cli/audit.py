@@ -1,16 +1,17 @@
-"""`audit ...`: the hash-chained trail, the access log and its monthly sign-off."""
+"""`audit ...`: the hash-chained trail, the access log and its monthly sign-off.
+
+The services and Rich's tables are imported inside the commands: a command loads what it uses.
+"""
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
+from ..domain.bounds import MAX_INT64
 from ..domain.errors import invalid
-from ..services import audit_trail
-from ..services.views import AuditEventView, AuditPage
 from ._runtime import (
     AsOpt,
     CsvOpt,
@@ -26,11 +27,14 @@ from ._runtime import (
     text,
 )
 
+if TYPE_CHECKING:
+    from ..services.views import AuditEventView, AuditPage
+
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail and the access log.")
 
 MonthOpt = Annotated[str, typer.Option("--month", metavar="YYYY-MM", help="Month, Korea time.")]
 LimitOpt = Annotated[int, typer.Option("--limit", metavar="N", help="At most N events (1-500).")]
-BeforeOpt = Annotated[int | None, typer.Option("--before", metavar="SEQ",
+BeforeOpt = Annotated[int | None, typer.Option("--before", metavar="SEQ", min=1, max=MAX_INT64,
                                                help="Page on: events before this number.")]
 
 # Exit code when the chain is not intact (a rule of the trail is broken: category 3).
@@ -159,7 +163,9 @@ def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> No
                         f"→ {path}")
 
 
-def _print_page(page: AuditPage, title: str) -> None:
+def _print_page(page: "AuditPage", title: str) -> None:
+    from rich.table import Table
+
     table = Table("#", "시각 At", "직원 Actor", "단말 Terminal", "행위 Action", "구분 Category",
                   "고객 Customer", "대상 Target", "내용 Detail", title=title)
     for ev in page.items:
@@ -173,7 +179,7 @@ def _print_page(page: AuditPage, title: str) -> None:
         out.print(f"더 있음 (more): --before {page.items[-1].seq}")
 
 
-def _detail(ev: AuditEventView) -> str:
+def _detail(ev: "AuditEventView") -> str:
     return json.dumps(ev.detail, ensure_ascii=False, sort_keys=True) if ev.detail else "-"
 
 
@@ -197,6 +203,8 @@ def audit_list(
 ) -> None:
     """Audit events, newest first (--csv: every matching event, --limit aside, to a new
     file; the export is recorded in the access log)."""
+    from ..services import audit_trail
+
     start = parse_day(date_from, "from")
     end = parse_day(date_to, "to")
     e = env()
@@ -230,6 +238,8 @@ def audit_access_log(
 ) -> None:
     """The month's 개인정보 접속기록 for review (manager: the branch's staff; auditor: all).
     --csv: every event of the month to a new file, recorded in the access log."""
+    from ..services import audit_trail
+
     if not 1 <= limit <= audit_trail.MAX_AUDIT_PAGE:
         raise invalid("limit", f"must be between 1 and {audit_trail.MAX_AUDIT_PAGE}")
     e = env()
@@ -262,6 +272,8 @@ def audit_sign_off(
 ) -> None:
     """Sign off the month's access-log review (recorded as an audit event, with the chain
     head it signed; that head is appended to the anchor file when there is one)."""
+    from ..services import audit_trail
+
     e = env()
     actor = e.actor(as_)
     view = audit_trail.sign_off_access_review(e.backend(), actor, month, note=note, clock=e.clock())
