@@ -4,7 +4,6 @@ The services and Rich's tables are imported inside the commands: a command loads
 """
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -39,9 +38,6 @@ BeforeOpt = Annotated[int | None, typer.Option("--before", metavar="SEQ", min=1,
 
 # Exit code when the chain is not intact (a rule of the trail is broken: category 3).
 TAMPERED_EXIT = 3
-# An anchor file is a few lines a day; anything this large is not one.
-MAX_ANCHOR_FILE = 64 * 1024 * 1024
-
 AnchorsOpt = Annotated[Path | None, typer.Option(
     "--anchors", metavar="FILE", help="Check the chain against these anchor lines (default: "
     "the audit_anchor_path setting, if that file exists).")]
@@ -53,35 +49,9 @@ OutOpt = Annotated[Path | None, typer.Option(
 def anchor_path(e) -> Path | None:
     """Where anchors are kept by default: the `audit_anchor_path` setting (meant for separate
     storage: a write-once share, a file shipped to syslog, a printed report)."""
-    path = getattr(e.settings(), "audit_anchor_path", None)
-    return Path(path).expanduser() if path else None
+    from ..services.anchors import default_anchor_path
 
-
-def _read_anchor_file(path: Path) -> list[str]:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_ANCHOR_FILE + 1)
-    except OSError as exc:
-        raise invalid("anchors", f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_ANCHOR_FILE:
-        raise invalid("anchors", f"{path} is larger than {MAX_ANCHOR_FILE // 2**20} MiB: not "
-                                 "an anchor file")
-    # Undecodable bytes stay in their line, which then fails as a bad anchor (reported).
-    return data.decode("utf-8", errors="replace").splitlines()
-
-
-def append_anchor(path: Path, line: str) -> None:
-    """Append one line and make it durable. The file is created owner-only; its folder must
-    exist (a share chosen for anchors is not created by us)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, (line + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise invalid("out", f"cannot append to {path}: {exc.strerror or exc}") from None
+    return default_anchor_path(e.settings())
 
 
 @audit_app.command("verify")
@@ -96,7 +66,9 @@ def audit_verify(anchors: AnchorsOpt = None, as_json: JsonOpt = False) -> None:
     if path is None:
         default = anchor_path(e)
         path = default if default is not None and default.exists() else None
-    lines = _read_anchor_file(path) if path is not None else []
+    from ..services.anchors import read_anchor_file
+
+    lines = read_anchor_file(path) if path is not None else []
     result = audit_trail.verify_audit(e.backend(), clock=e.clock(), anchors=lines)
     if as_json:
         emit_json({
@@ -147,6 +119,7 @@ def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> No
     """Append a signed anchor of the chain's head (store id, event number, hash, time) to a
     file kept apart from the store (auditor or admin); `audit verify --anchors` checks it."""
     from ..services import audit_trail
+    from ..services.anchors import append_anchor
 
     e = env()
     path = out or anchor_path(e)
@@ -280,6 +253,8 @@ def audit_sign_off(
     # The head signed is an anchor: kept beside the others when there is an anchor file.
     path = anchor_out or anchor_path(e)
     if path is not None:
+        from ..services.anchors import append_anchor
+
         append_anchor(path, audit_trail.signoff_anchor(e.backend(), view).line)
     if as_json:
         emit_json({**jsonable(view), "anchor_file": str(path) if path is not None else None})

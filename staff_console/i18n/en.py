@@ -463,6 +463,7 @@ MESSAGES: dict[str, str] = {
     "audit.problem.HEAD_MISMATCH": "the chain head fails its check (reset or moved outside the console)",
     "audit.problem.BAD_ANCHOR": "an anchor line is forged, damaged or another store's",
     "audit.verify_unanchored": "No anchors kept apart were checked: a cut of the newest events by someone holding the key cannot be seen.",
+    "audit.anchor_failed": "The sign-off is recorded, but its anchor could not be written to the anchor file: {error}",
     "audit.verify_anchored": "{anchors} anchor(s) checked, through event {seq}: a cut after it by someone holding the key cannot be seen.",
     "action.audit.anchored": "Audit trail anchored",
     "action.audit.verified": "Audit chain verified",

@@ -463,6 +463,7 @@ MESSAGES: dict[str, str] = {
     "audit.problem.HEAD_MISMATCH": "체인 끝(head)이 검증되지 않습니다 (콘솔 밖에서 되돌리거나 변경)",
     "audit.problem.BAD_ANCHOR": "앵커 줄이 위조·손상되었거나 다른 저장소의 것입니다",
     "audit.verify_unanchored": "외부에 보관한 앵커를 확인하지 않았습니다: 키를 가진 사람이 최근 기록을 잘라낸 것은 알 수 없습니다.",
+    "audit.anchor_failed": "검토 확인은 기록되었지만 앵커 파일에 앵커를 쓰지 못했습니다: {error}",
     "audit.verify_anchored": "앵커 {anchors}개 확인 (순번 {seq}까지): 그 이후를 키를 가진 사람이 잘라낸 것은 알 수 없습니다.",
     "action.audit.anchored": "감사 기록 앵커 기록",
     "action.audit.verified": "감사 기록 체인 검증",

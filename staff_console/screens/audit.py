@@ -27,6 +27,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
 
+from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.export_file import export_dir
@@ -76,8 +77,35 @@ def coverage_text(result) -> str:
     return t("audit.verify_unanchored")
 
 
-def _verify(ctx: ServiceContext):
-    return ctx.call("audit_trail.verify_audit", with_actor=False, actor=ctx.actor)
+def _verify(anchor_file: Path | None):
+    """The check against the anchor file of the `audit_anchor_path` setting, when it exists
+    (as `audit verify` does)."""
+
+    def call(ctx: ServiceContext):
+        lines = (resolve("anchors.read_anchor_file")(anchor_file)
+                 if anchor_file is not None and anchor_file.exists() else [])
+        return ctx.call("audit_trail.verify_audit", with_actor=False, actor=ctx.actor,
+                        anchors=lines)
+
+    return call
+
+
+def _sign_off(month: str, note: str | None, anchor_file: Path | None):
+    """The sign-off, then its signed head appended to the anchor file when there is one. A
+    failed append does not undo the sign-off: it is returned, to be shown."""
+
+    def call(ctx: ServiceContext):
+        signed = ctx.call("audit_trail.sign_off_access_review", month, note=note)
+        problem = None
+        if anchor_file is not None:
+            try:
+                anchor = resolve("audit_trail.signoff_anchor")(ctx.backend, signed)
+                resolve("anchors.append_anchor")(anchor_file, anchor.line)
+            except ConsoleError as exc:
+                problem = exc
+        return signed, problem
+
+    return call
 
 
 def _access(month: str, scope_all: bool):
@@ -375,7 +403,7 @@ class AuditScreen(ServiceScreen):
         verdict = self.query_one("#audit-verdict", Static)
         verdict.set_classes("-shown")
         verdict.update(t("audit.verify_running"))
-        self.run_service(_verify, token="verify", loading=verdict)
+        self.run_service(_verify(self._anchor_file()), token="verify", loading=verdict)
 
     def done_verify(self, result) -> None:
         self.verdict = result
@@ -478,9 +506,8 @@ class AuditScreen(ServiceScreen):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.run_service("audit_trail.sign_off_access_review", month,
-                                     token="sign_off", loading=self.query_one("#access-table"),
-                                     note=note or None)
+                    self.run_service(_sign_off(month, note or None, self._anchor_file()),
+                                     token="sign_off", loading=self.query_one("#access-table"))
 
             self.app.push_screen(ConfirmModal(t("audit.sign_confirm", month=month, count=count),
                                               title=t("audit.sign_confirm_title")), confirmed)
@@ -488,8 +515,15 @@ class AuditScreen(ServiceScreen):
         self.app.push_screen(NoteModal(t("audit.sign_title", month=month),
                                        t("audit.sign_prompt"), required=False), noted)
 
-    def done_sign_off(self, event) -> None:
+    def _anchor_file(self) -> Path | None:
+        return resolve("anchors.default_anchor_path")(self.staff_app.settings)
+
+    def done_sign_off(self, result) -> None:
+        event, problem = result
         self.notify(t("audit.signed_done", month=event.detail.get("month"), seq=event.seq))
+        if problem is not None:
+            self.notify(t("audit.anchor_failed", error=problem.message), severity="warning",
+                        timeout=15)
         self._events_stale = True  # reloaded after the access log, one call at a time
         self.load_access()
 

@@ -454,3 +454,72 @@ async def test_the_table_has_the_focus_after_a_slow_first_load(make_app, ui_back
         assert app.focused is table
         await pilot.press("down")
         assert table.cursor_row == 1
+
+
+def _with_anchor_file(app, path):
+    app.settings = app.settings.model_copy(update={"audit_anchor_path": path})
+    return app
+
+
+async def test_the_app_signs_off_into_the_anchor_file_and_verifies_against_it(
+        make_app, ui_backend, ui_clock, tmp_path):
+    """The app's sign-off appends its signed head to the anchor file of the settings, and the
+    app's verify checks that file: a later cut by someone holding the key is then named."""
+    import json
+
+    anchors = tmp_path / "trail.anchors"
+    app = _with_anchor_file(_app(make_app), anchors)
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "M001")
+        await pilot.press("f7")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("enter")  # no note
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        [line] = anchors.read_text().splitlines()
+        anchor = json.loads(line)
+        assert anchor["kind"] == "sign-off"
+        assert (anchors.stat().st_mode & 0o777) == 0o600
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        # Someone holding the key cuts back to before the signed head and re-signs the head.
+        keyring = ui_backend.store.keyring
+        keep = anchor["seq"] - 1
+        with ui_backend.store.engine.begin() as conn:
+            digest = conn.execute(sa.text("SELECT hash FROM audit_event WHERE seq = :s"),
+                                  {"s": keep}).scalar()
+            conn.execute(sa.text("DELETE FROM audit_event WHERE seq > :s"), {"s": keep})
+            conn.execute(sa.text("UPDATE audit_head SET seq = :s, hash = :h, mac = :m"),
+                         {"s": keep, "h": digest, "m": keyring.head_mac(keep, digest)})
+        screen.query_one("#audit-table", DataTable).focus()
+        await pilot.press("v")
+        await settle(pilot)
+        verdict = screen.verdict
+        assert not verdict.ok and verdict.problem == "TRUNCATED"
+        assert verdict.missing == (keep + 1, anchor["seq"])
+        shown = text_of(screen.query_one("#audit-verdict"))
+        assert t("audit.problem.TRUNCATED", first=keep + 1, last=anchor["seq"]) in shown
+        assert t("audit.verify_anchored", anchors=1, seq=anchor["seq"]) in shown
+
+
+async def test_a_sign_off_whose_anchor_cannot_be_written_says_so(make_app, ui_backend,
+                                                                 tmp_path):
+    app = _with_anchor_file(_app(make_app), tmp_path / "no-such-folder" / "trail.anchors")
+    async with app.run_test(size=WIDE) as pilot:
+        await sign_in(pilot, "M001")
+        await pilot.press("f7")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        for key in ("s", "enter", "y"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert any(t("audit.anchor_failed", error="")[:10] in n for n in notifications(app))
+        assert any(t("audit.signed_done", month="2026-11", seq="")[:5] in n
+                   for n in notifications(app))
