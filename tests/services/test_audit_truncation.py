@@ -429,3 +429,20 @@ def test_a_head_from_before_its_mac_is_sealed_once_the_chain_verifies(chain):
     with refused("AUDIT_TAMPERED"):
         upgrade(b.store.engine, b.store.keyring)
     assert _head(b)["mac"] is None and verify(chain).problem == "EDITED"
+
+
+def test_events_waiting_in_the_outbox_are_not_sealed_onto_a_cut_head(chain):
+    b = chain.backend
+    if not b.store.is_postgres:
+        pytest.skip("the outbox and its seal are PostgreSQL's (SQLite chains in the use case)")
+    n = last_seq(b)
+    # A use case committed and its terminal died before the seal: its event waits.
+    execute(b, "INSERT INTO audit_outbox (at, actor, terminal, action, category, detail) "
+               "VALUES (now() AT TIME ZONE 'UTC', 'A0001', 'x', 'branch.added', 'event', '{}')")
+    _cut(b, n - 2, key=False)
+    with refused("AUDIT_TAMPERED"):
+        b.store.seal_pending()
+    assert scalar(b, "SELECT count(*) FROM audit_outbox") == 1  # still waiting, not chained
+    assert last_seq(b) == n - 2
+    result = verify(chain)  # readers seal first; a refused seal does not stop the verdict
+    assert result.problem == "HEAD_MISMATCH" and result.first_bad_seq == n - 1
