@@ -138,12 +138,14 @@ def checked_head(keyring: Keyring, head) -> tuple[int, str]:
     return seq, digest
 
 
-def init_chain(session: Session, keyring: Keyring) -> str:
+def init_chain(session: Session, keyring: Keyring, *, seal_unkeyed: bool = False) -> str:
     """At `db init`: give a new store its genesis head and its id, once; returns the store id.
 
     A fresh store has no head, no event and no id. A store with events or an id but no head
-    was cut: refused (AUDIT_TAMPERED), never given a new genesis. A head without a MAC (a store
-    from before migration 0004) is sealed once its whole chain verifies. Idempotent."""
+    was cut: refused (AUDIT_TAMPERED), never given a new genesis. A head without a MAC is
+    sealed only with `seal_unkeyed` (the upgrade that just added the column: a store from
+    before migration 0004), and only once its whole chain verifies; otherwise it is refused.
+    Idempotent."""
     head = session.execute(HEAD_SQL).first()
     store_id = get_setting(session, STORE_ID)
     if head is None:
@@ -152,7 +154,7 @@ def init_chain(session: Session, keyring: Keyring) -> str:
             checked_head(keyring, None)  # raises
         session.execute(sa.insert(_HEAD_TABLE).values(
             id=1, seq=0, hash=GENESIS_HASH, mac=keyring.head_mac(0, GENESIS_HASH)))
-    elif head[2] is None:
+    elif head[2] is None and seal_unkeyed:
         verdict = _verify(session, keyring, (), 10000, legacy_head=True)
         if not verdict.ok:
             raise tampered(f"the audit chain does not verify ({verdict.problem} at event "

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +21,7 @@ from .keyring import Keyring
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+HEAD_MAC_REVISION = "0004"  # the migration that gave the chain head its MAC
 
 
 def alembic_config(url: str) -> Config:
@@ -33,12 +35,20 @@ def upgrade(engine: Engine, keyring: Keyring) -> None:
     """Bring the schema to head, then give a new store its id and its audit chain the genesis
     head, sealed with the key (store/audit.py `init_chain`; a store whose head was deleted is
     refused, never given a new one). A store that cannot take it answers with its code
-    (store/failures.py), not a driver trace."""
+    (store/failures.py), not a driver trace.
+
+    One transaction: the migrations and the chain's head. A head without a MAC is sealed only
+    when this very upgrade added the MAC column (a store from before 0004); anywhere else it
+    was tampered with, and sealing it would launder the tampering."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
         with engine.begin() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+            with Session(bind=connection) as session:
+                init_chain(session, keyring, seal_unkeyed=before is not None
+                           and before < HEAD_MAC_REVISION)
     except CommandError as exc:  # e.g. the store's revision is unknown: a newer program's
         raise ConsoleError("STORE_VERSION", f"the store's schema is not one this program knows "
                            f"({exc}); update the program") from None
@@ -48,5 +58,3 @@ def upgrade(engine: Engine, keyring: Keyring) -> None:
             raise
         raise known from None
     log.info("schema at %s", SCHEMA_HEAD)
-    with Session(engine) as session, session.begin():
-        init_chain(session, keyring)

@@ -414,21 +414,60 @@ def test_a_new_store_gets_its_genesis_and_id_once(tmp_path):
         engine.dispose()
 
 
-def test_a_head_from_before_its_mac_is_sealed_once_the_chain_verifies(chain):
+def _migrate(b, step: str, revision: str) -> None:
+    from alembic import command
+
+    from staff_console.store.migrate import alembic_config
+
+    config = alembic_config(b.store.engine.url.render_as_string(hide_password=False))
+    with b.store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, step)(config, revision)
+    b.store.engine.dispose()  # no connection keeps the old table layout
+
+
+def _as_before_head_macs(b) -> None:
+    """The store as a program from before migration 0004 left it: no MAC column."""
+    _migrate(b, "downgrade", "0003")
+
+
+def test_a_store_from_before_head_macs_is_sealed_at_db_init_once_it_verifies(chain):
     b = chain.backend
-    execute(b, "UPDATE audit_head SET mac = NULL")
-    assert verify(chain).problem == "HEAD_MISMATCH"
-    with refused("AUDIT_TAMPERED"):  # nothing is chained onto it before `db init`
-        _audited_use_case(chain)
-    upgrade(b.store.engine, b.store.keyring)
+    _as_before_head_macs(b)
+    upgrade(b.store.engine, b.store.keyring)  # `db init` after the program's update
+    head = _head(b)
+    assert head["mac"] == b.store.keyring.head_mac(head["seq"], head["hash"])
     assert verify(chain).ok
     _audited_use_case(chain)
-    # A broken chain is not sealed: its head stays unsealed and the break stays visible.
+    assert verify(chain).ok
+
+
+def test_a_store_from_before_head_macs_with_a_broken_chain_is_not_sealed(chain):
+    b = chain.backend
     execute(b, "UPDATE audit_event SET actor = 'X' WHERE seq = 2")
+    _as_before_head_macs(b)
+    try:
+        with refused("AUDIT_TAMPERED"):
+            upgrade(b.store.engine, b.store.keyring)
+        with b.store.engine.connect() as conn:  # nothing of it committed: the old schema
+            assert "mac" not in {c["name"] for c in sa.inspect(conn).get_columns("audit_head")}
+    finally:  # the PostgreSQL test database is shared by the session's tests
+        _migrate(b, "upgrade", "head")
+
+
+def test_a_mac_removed_by_sql_is_not_sealed_again(chain):
+    """Only the upgrade that adds the MAC column seals a head without one: anywhere else a
+    missing MAC is tampering (a cut head with its MAC removed would otherwise be laundered)."""
+    b = chain.backend
+    n = last_seq(b)
+    _cut(b, n - 2, key=False)
     execute(b, "UPDATE audit_head SET mac = NULL")
+    assert verify(chain).problem == "HEAD_MISMATCH"
+    with refused("AUDIT_TAMPERED"):
+        _audited_use_case(chain)
     with refused("AUDIT_TAMPERED"):
         upgrade(b.store.engine, b.store.keyring)
-    assert _head(b)["mac"] is None and verify(chain).problem == "EDITED"
+    assert _head(b)["mac"] is None and verify(chain).problem == "HEAD_MISMATCH"
 
 
 def test_events_waiting_in_the_outbox_are_not_sealed_onto_a_cut_head(chain):
