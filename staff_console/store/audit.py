@@ -60,7 +60,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -564,16 +564,11 @@ def verify_chain(session: Session, keyring: Keyring, *, anchors: Sequence[Anchor
     append is for the next check; an event beyond the head that no append put there is found
     at the end."""
     verdict = _verify(session, keyring, anchors, batch)
-    if verdict.ok and bad_anchors:
-        return ChainVerdict(False, verdict.count, None, ChainProblem.BAD_ANCHOR,
-                            anchors_checked=verdict.anchors_checked,
-                            bad_anchors=tuple(bad_anchors),
-                            unanchored_after=verdict.unanchored_after)
-    if bad_anchors:
-        return ChainVerdict(verdict.ok, verdict.count, verdict.first_bad_seq, verdict.problem,
-                            verdict.missing, verdict.anchors_checked, tuple(bad_anchors),
-                            verdict.unanchored_after)
-    return verdict
+    if not bad_anchors:
+        return verdict
+    if verdict.ok:  # nothing worse found
+        verdict = replace(verdict, ok=False, problem=ChainProblem.BAD_ANCHOR)
+    return replace(verdict, bad_anchors=tuple(bad_anchors))
 
 
 def _verify(session: Session, keyring: Keyring, anchors: Sequence[Anchor], batch: int, *,
