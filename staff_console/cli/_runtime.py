@@ -375,7 +375,7 @@ class ConsoleGroup(TyperGroup):
         click_exc = _click_exceptions()
         try:
             result = super().main(argv, prog_name, complete_var, False, **extra)
-        except click_exc.NoArgsIsHelpError as exc:
+        except getattr(click_exc, "NoArgsIsHelpError", ()) as exc:  # Click >= 8.2
             exc.show()
             sys.exit(exc.exit_code)
         except click_exc.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...
