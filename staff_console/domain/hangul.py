@@ -28,9 +28,18 @@ def initial_of(ch: str) -> str:
     return ch.lower()
 
 
+# Every syllable to its initial, for str.translate: a key at C speed (an import of a million
+# customers computes one per row). The same mapping as `initial_of`, built from it.
+_TO_INITIAL = {code: initial_of(chr(code))
+               for code in range(_SYLLABLE_FIRST, _SYLLABLE_LAST + 1)}
+
+
 def chosung_key(name: str) -> str:
-    """The 초성 key of a name: `홍길동` -> `ㅎㄱㄷ`. Spaces are dropped."""
-    return "".join(initial_of(ch) for ch in name if not ch.isspace())
+    """The 초성 key of a name: `홍길동` -> `ㅎㄱㄷ`. Spaces are dropped; other characters are
+    lower-cased one by one (`initial_of`), here in one pass."""
+    if "Σ" in name:  # the one letter str.lower() treats by context (a final sigma)
+        return "".join(initial_of(ch) for ch in name if not ch.isspace())
+    return "".join(name.translate(_TO_INITIAL).lower().split())
 
 
 def has_initials(text: str) -> bool:

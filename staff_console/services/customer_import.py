@@ -251,10 +251,12 @@ def _import(backend: Backend, actor: Actor, lines: Iterator[str], *, clock: Cloc
             now = clock.now()
             stage.insert(s, now)  # the store's unique keys refuse what changed since the checks
             s.info[SEAL_LATER] = True  # PostgreSQL: this commit is durable by itself
+            details: dict[int, dict] = {}  # one detail object per number of accounts
             for page in stage.staged_pages(s, BATCH):
                 record(s, store, now, *[
                     event(actor, "customer.create", customer_no=customer_no,
-                          detail={"source": source, "accounts": accounts})
+                          detail=details.setdefault(accounts,
+                                                    {"source": source, "accounts": accounts}))
                     for _line, customer_no, accounts in page])
                 s.info.pop(NEEDS_SEAL, None)  # chained below, all at once
             return ImportResult(imported=stage.staged)

@@ -62,6 +62,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -94,6 +95,14 @@ _EVENT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 def canonical_detail(detail: dict) -> str:
     return _DETAIL_JSON.encode(detail)
+
+
+def _details(detail: dict, encoded: dict[int, str]) -> str:
+    """canonical_detail, once per detail object of one append (the objects outlive it)."""
+    text = encoded.get(id(detail))
+    if text is None:
+        text = encoded[id(detail)] = _DETAIL_JSON.encode(detail)
+    return text
 
 
 def canonical_event(
@@ -264,32 +273,38 @@ def append_events(
         return []
     # Everything else this transaction writes goes out before the lock, not while holding it.
     session.flush()
+    encoded: dict[int, str] = {}  # events that share one detail object (a bulk import)
     head_seq, head_hash = checked_head(keyring, session.execute(_HEAD_FOR_UPDATE).first())
     rows, seq, prev = _chain(keyring, head_seq, head_hash, [
         (at, e.actor, e.terminal, e.action, e.category, e.customer_no, e.target,
-         canonical_detail(e.detail)) for e in events])
+         _details(e.detail, encoded)) for e in events])
     mac = keyring.head_mac(seq, prev)
     _write_chained(session.connection(), rows, seq, prev, mac, postgres)
     _sync_loaded_head(session, seq, prev, mac)
-    return [r["seq"] for r in rows]
+    return [r[_SEQ] for r in rows]
+
+
+# The columns of audit_event in table order: `_chain` gives rows as tuples in this order.
+_EVENT_COLUMNS = tuple(c.name for c in _EVENT_TABLE.columns)
+_SEQ, _PREV, _HASH = (_EVENT_COLUMNS.index(n) for n in ("seq", "prev_hash", "hash"))
 
 
 def _chain(keyring: Keyring, seq: int, prev: str, events: list[tuple]) -> tuple[list, int, str]:
     rows = []
+    last_at = last_iso = None
     for at, actor, terminal, action, category, customer_no, target, detail in events:
         seq += 1
-        digest = keyring.chain_hash(prev, canonical_event(
-            seq, at, actor, terminal, action, category, customer_no, target, detail))
-        rows.append({
-            "seq": seq, "at": at, "actor": actor, "terminal": terminal, "action": action,
-            "category": category, "customer_no": customer_no, "target": target,
-            "detail": detail, "prev_hash": prev, "hash": digest,
-        })
+        if at is not last_at:  # a use case's events share one instant: format it once
+            last_at, last_iso = at, at.isoformat()
+        digest = keyring.chain_hash(prev, _canonical(
+            seq, last_iso, actor, terminal, action, category, customer_no, target, detail))
+        rows.append((seq, at, actor, terminal, action, category, customer_no, target, detail,
+                     prev, digest))
         prev = digest
     return rows, seq, prev
 
 
-def _write_chained(conn: sa.Connection, rows: list[dict], seq: int, prev: str, mac: str,
+def _write_chained(conn: sa.Connection, rows: list[tuple], seq: int, prev: str, mac: str,
                    postgres: bool) -> None:
     move_head = sa.update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(
         seq=seq, hash=prev, mac=mac)
@@ -297,8 +312,22 @@ def _write_chained(conn: sa.Connection, rows: list[dict], seq: int, prev: str, m
         # One round trip: the events and the new tip in a single statement.
         conn.execute(move_head.add_cte(sa.insert(_EVENT_TABLE).values(rows).cte("appended")))
     else:
-        conn.execute(sa.insert(_EVENT_TABLE), rows)
+        # Many rows (an import chains 100,000): the INSERT SQLAlchemy compiles for this
+        # dialect, run by `exec_driver_sql` (events and logging still see it) with each
+        # row's instant bound once per distinct instant by the column type's own processor,
+        # instead of a dict and two processor calls per row (0.98 -> 0.60 s per 100,000).
+        bind_at = _EVENT_TABLE.c.at.type.bind_processor(conn.dialect) or (lambda v: v)
+        stored: dict[datetime, object] = {}
+        at = _EVENT_COLUMNS.index("at")
+        conn.exec_driver_sql(_insert_sql(conn.dialect), [
+            (*row[:at], stored.setdefault(row[at], bind_at(row[at])), *row[at + 1:])
+            for row in rows])
         conn.execute(move_head)
+
+
+@lru_cache(maxsize=4)
+def _insert_sql(dialect) -> str:
+    return str(sa.insert(_EVENT_TABLE).compile(dialect=dialect))
 
 
 def _sync_loaded_head(session: Session, seq: int, digest: str, mac: str) -> None:
@@ -384,8 +413,8 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
             rows, seq, prev = _chain(keyring, head_seq, head_hash, [
                 (r[1].replace(tzinfo=UTC), *r[2:]) for r in taken])
             written = raw.execute(_SEAL_WRITE_SQL, (
-                [r[0] for r in taken], [row["seq"] for row in rows],
-                [row["prev_hash"] for row in rows], [row["hash"] for row in rows], seq, prev,
+                [r[0] for r in taken], [row[_SEQ] for row in rows],
+                [row[_PREV] for row in rows], [row[_HASH] for row in rows], seq, prev,
                 keyring.head_mac(seq, prev),
             )).fetchone()[0]
             if written != len(taken):  # only sealers delete, one at a time: cannot happen

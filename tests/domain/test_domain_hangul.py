@@ -122,3 +122,16 @@ def test_key_contains_no_spaces_and_is_idempotent(name: str) -> None:
     key = chosung_key(name)
     assert not any(ch.isspace() for ch in key)
     assert chosung_key(key) == key
+
+
+@given(st.text())
+def test_the_fast_key_is_initial_of_each_character(name: str) -> None:
+    """chosung_key runs at C speed; it must equal initial_of applied character by character
+    (stored keys were made that way), for any text at all."""
+    from staff_console.domain.hangul import initial_of
+
+    assert chosung_key(name) == "".join(initial_of(ch) for ch in name if not ch.isspace())
+
+
+def test_a_final_sigma_is_lowered_as_a_letter_alone() -> None:
+    assert chosung_key("ΟΔΟΣ 홍") == "οδοσㅎ"
