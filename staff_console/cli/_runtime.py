@@ -128,17 +128,31 @@ class Env:
         """Sign in as `employee_no` with the password from the environment or a hidden prompt."""
         if not (employee_no or "").strip():
             raise invalid("as", "an employee number is required")
-        backend = self.backend()
-        clock = self.clock()
         password = os.environ.get(PASSWORD_ENV)
         if password is None:
             from ..domain.text import display_safe  # the number is checked only at sign-in
 
             password = typer.prompt(f"{display_safe(employee_no)} 비밀번호 (password)",
                                     hide_input=True, err=True)
+        backend = self.backend()
+        clock = self.clock()
         from ..services.staff import authenticate
 
         return authenticate(backend, employee_no, password, clock=clock, terminal=terminal())
+
+    def verify_early(self, employee_no: str) -> None:
+        """Start the sign-in's argon2 verification on a second core, before the command imports
+        and opens the store (services/passwords.py `start_verification`); only when the
+        password comes from the environment (a prompt waits for a person anyway)."""
+        password = os.environ.get(PASSWORD_ENV)
+        if not password or not employee_no:
+            return
+        settings = self.settings()
+        from ..services.passwords import start_verification
+
+        start_verification(settings.db_url, employee_no, password,
+                           time_cost=settings.argon2_time_cost,
+                           memory_kib=settings.argon2_memory_kib)
 
     def close(self) -> None:
         if self._backend is not None:
@@ -312,6 +326,8 @@ def handled(fn):
         started = time.monotonic()
         outcome = "0"
         try:
+            if isinstance(kwargs.get("as_"), str):  # a signed-in command: see verify_early
+                env().verify_early(kwargs["as_"])
             return fn(*args, **kwargs)
         except _PASS_THROUGH:
             outcome = "exit"

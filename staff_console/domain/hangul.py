@@ -6,6 +6,8 @@ characters are kept as they are (lower-cased), so the key of a mixed name is sti
 
 from __future__ import annotations
 
+from functools import cache
+
 _SYLLABLE_FIRST = 0xAC00
 _SYLLABLE_LAST = 0xD7A3
 _PER_INITIAL = 21 * 28  # medial vowels x finals
@@ -28,10 +30,12 @@ def initial_of(ch: str) -> str:
     return ch.lower()
 
 
-# Every syllable to its initial, for str.translate: a key at C speed (an import of a million
-# customers computes one per row). The same mapping as `initial_of`, built from it.
-_TO_INITIAL = {code: initial_of(chr(code))
-               for code in range(_SYLLABLE_FIRST, _SYLLABLE_LAST + 1)}
+@cache
+def _to_initial() -> dict[int, str]:
+    """Every syllable to its initial, for str.translate: a key at C speed (an import of a
+    million customers computes one per row). The same mapping as `initial_of`, built from it
+    when first needed (not at every command's start)."""
+    return {code: initial_of(chr(code)) for code in range(_SYLLABLE_FIRST, _SYLLABLE_LAST + 1)}
 
 
 def chosung_key(name: str) -> str:
@@ -39,7 +43,7 @@ def chosung_key(name: str) -> str:
     lower-cased one by one (`initial_of`), here in one pass."""
     if "Σ" in name:  # the one letter str.lower() treats by context (a final sigma)
         return "".join(initial_of(ch) for ch in name if not ch.isspace())
-    return "".join(name.translate(_TO_INITIAL).lower().split())
+    return "".join(name.translate(_to_initial()).lower().split())
 
 
 def has_initials(text: str) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
+from concurrent.futures import Future
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -16,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ..data import COMMON_PASSWORDS, resource
 from ..domain.passwords import check_password_strength, normalise
+from ..store.peek import staff_password_hash
 
 
 @lru_cache(maxsize=8)
@@ -29,10 +32,45 @@ def hash_password(password: str, *, time_cost: int = 3, memory_kib: int = 65536)
 
 def verify_password(stored_hash: str, password: str) -> bool:
     # The parameters are read from the hash itself, so any cost verifies.
+    early = _early.pop((stored_hash, password), None)
+    if early is not None:
+        return early.result()
+    return _verify(stored_hash, password)
+
+
+def _verify(stored_hash: str, password: str) -> bool:
     try:
         return hasher().verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# Verifications started ahead of the sign-in that will need them (`start_verification`).
+_early: dict[tuple[str, str], Future[bool]] = {}
+
+
+def start_verification(db_url: str, employee_no: str, password: str, *, time_cost: int,
+                       memory_kib: int) -> None:
+    """A CLI command's start-up: verify the password on another thread (argon2 releases the
+    GIL, so it runs on a second core) while the process imports the store and opens it. The
+    sign-in then finds the result in `verify_password`, for that same hash and password only;
+    whatever it reads in its transaction is what counts. An unknown employee number starts the
+    same verification against `dummy_hash`, so it takes as long as a known one; a store this
+    cannot read starts nothing (the sign-in verifies as usual)."""
+    read, stored = staff_password_hash(db_url, employee_no)
+    if not read:
+        return
+    stored = stored or dummy_hash(time_cost, memory_kib)
+    future: Future[bool] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(_verify(stored, password))
+        except BaseException as exc:  # noqa: BLE001 - handed to the sign-in that waits
+            future.set_exception(exc)
+
+    _early[(stored, password)] = future
+    threading.Thread(target=run, name="sign-in-verify", daemon=True).start()
 
 
 def _b64(raw: bytes) -> str:
