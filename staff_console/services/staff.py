@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 from ..domain.authority import Actor, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
+from ..domain.ids import mask_numbers
 from ..domain.passwords import MAX_FAILED_SIGN_INS
 from ..domain.text import clean_text
 from ..store.audit import NewEvent
@@ -77,7 +78,9 @@ def authenticate(
         # One verification on every path, before any branch (the timing must not tell).
         matches = verify_password(staff.password_hash if known else dummy, password)
         if not known:
-            record(s, backend.store, now, NewEvent(employee_no[:20] or "?", terminal,
+            # Not a staff number: maybe a person's number typed in the wrong field.
+            record(s, backend.store, now, NewEvent(mask_numbers(employee_no)[:20] or "?",
+                                                    terminal,
                                                     "staff.sign_in_failed",
                                                     detail={"why": "unknown"}))
             return None, ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)

@@ -34,7 +34,7 @@ def staff_password_hash(url: str, employee_no: str) -> tuple[bool, str | None]:
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
         try:
             row = conn.execute("SELECT password_hash FROM staff WHERE employee_no = ?",
-                               (employee_no.strip().upper(),)).fetchone()
+                               (employee_no.strip(),)).fetchone()
         finally:
             conn.close()
     except sqlite3.Error:

@@ -47,7 +47,7 @@ def _start(world, employee_no, password):
 
 
 def test_the_peek_reads_the_hash_the_store_holds(sqlite_world):
-    read, stored = staff_password_hash(_url(sqlite_world), "t001")
+    read, stored = staff_password_hash(_url(sqlite_world), "T001")
     assert read and stored.startswith("$argon2id$")
     assert staff_password_hash(_url(sqlite_world), "NOBODY") == (True, None)
     assert staff_password_hash("sqlite:////nonexistent/x.sqlite3", "T001") == (False, None)
@@ -86,3 +86,14 @@ def test_an_early_result_for_another_hash_is_not_used(sqlite_world, monkeypatch)
         authenticate(sqlite_world.backend, "T001", PASSWORD, clock=sqlite_world.clock)
     assert info.value.code == "AUTH_FAILED"
     assert seen[-1] == other and len(seen) == 2
+
+
+def test_a_person_number_typed_as_an_employee_number_is_masked_in_the_trail(world):
+    from staff_console.services.audit_trail import list_events
+
+    with pytest.raises(ConsoleError):
+        authenticate(world.backend, "9001011234567", PASSWORD, clock=world.clock)
+    page = list_events(world.backend, world.auditor, action="staff.sign_in_failed",
+                       clock=world.clock)
+    actors = [e.actor for e in page.items]
+    assert "9001011234567" not in actors and any(a.startswith("900101-1") for a in actors)
