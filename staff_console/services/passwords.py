@@ -57,6 +57,7 @@ def start_verification(db_url: str, employee_no: str, password: str, *, time_cos
     whatever it reads in its transaction is what counts. An unknown employee number starts the
     same verification against `dummy_hash`, so it takes as long as a known one; a store this
     cannot read starts nothing (the sign-in verifies as usual)."""
+    _early.clear()  # one sign-in per command: nothing of an earlier one is kept
     read, stored = staff_password_hash(db_url, employee_no)
     if not read:
         return

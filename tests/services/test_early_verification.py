@@ -16,6 +16,13 @@ from staff_console.services.staff import authenticate
 from staff_console.store.peek import sqlite_file, staff_password_hash
 
 
+@pytest.fixture(autouse=True)
+def _no_earlier_verifications():
+    passwords._early.clear()  # in-process CLI tests start some without signing in
+    yield
+    passwords._early.clear()
+
+
 @pytest.fixture
 def sqlite_world(world):
     if world.backend.store.dialect != "sqlite":
