@@ -52,7 +52,9 @@ class _PrivateRotatingFileHandler(RotatingFileHandler):
     """Every file it opens (the log and each new one after a rotation) is 0600."""
 
     def _open(self):
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        # Never through a link planted in its place (the exports refuse them the same way).
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(self.baseFilename, flags, 0o600)
         return os.fdopen(fd, self.mode.replace("w", "a"), encoding=self.encoding,
                          errors=self.errors)
 
@@ -74,7 +76,7 @@ def configure(home: Path, level: str = "INFO", *,
         private_dir(home)
         handlers.insert(0, _PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES,
                                                        backupCount=BACKUPS, encoding="utf-8"))
-    except OSError:
+    except OSError:  # a read-only home, or a link where the log should be
         path = None
     formatter = _MaskingFormatter(FORMAT)
     for handler in handlers:

@@ -92,3 +92,12 @@ def test_the_file_rotates_within_its_bound(tmp_path):
     assert all(f.stat().st_size <= logs.MAX_BYTES + 2000 for f in files)
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
     assert path == tmp_path / logs.LOG_FILE
+
+
+def test_a_link_in_place_of_the_log_is_not_followed(tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("untouched\n")
+    (tmp_path / logs.LOG_FILE).symlink_to(target)
+    assert logs.configure(tmp_path, "INFO") is None  # no file log then, and no error
+    logging.getLogger("staff_console.test").warning("written nowhere")
+    assert target.read_text() == "untouched\n"
