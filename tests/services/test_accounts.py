@@ -334,3 +334,16 @@ def test_the_first_admin_is_refused_a_weak_password(backend, clock):
             bootstrap_admin(backend, employee_no="A0001", name="관리자", branch_code="HQ",
                             branch_name="본사", password=password, clock=clock)
     assert scalar(backend, "SELECT count(*) FROM staff") == 0
+
+
+def test_a_person_number_typed_as_an_employee_number_is_masked_in_the_trail(world):
+    from staff_console.domain.errors import ConsoleError
+    from staff_console.services.audit_trail import list_events
+    from staff_console.services.staff import authenticate
+
+    with pytest.raises(ConsoleError):
+        authenticate(world.backend, "9001011234567", PASSWORD, clock=world.clock)
+    page = list_events(world.backend, world.auditor, action="staff.sign_in_failed",
+                       clock=world.clock)
+    actors = [e.actor for e in page.items]
+    assert "9001011234567" not in actors and any(a.startswith("900101-1") for a in actors)
