@@ -446,10 +446,11 @@ def demo_settings(settings: Settings) -> Settings:
     """The demo runs on its own SQLite file beside the configured data (never on the real
     store): `<home>/demo.sqlite3`, or `STAFF_CONSOLE_DEMO_DB` if set."""
     import os
+    from dataclasses import replace
 
     url = os.environ.get("STAFF_CONSOLE_DEMO_DB") or f"sqlite:///{settings.home / 'demo.sqlite3'}"
     private_dir(settings.home)  # 0700: the demo store lives there too
-    return settings.model_copy(update={"db_url": url})
+    return replace(settings, db_url=url)
 
 
 def run_app(settings: Settings, *, demo: bool, clock=None) -> None:

@@ -1,10 +1,10 @@
 """Settings: where the data lives, which database, the key, the language, the log.
 
-One validated model (pydantic-settings). Each value comes from, in order: an explicit argument
-(the CLI's --db), the environment (`STAFF_CONSOLE_*`), `config.toml` in the data directory, the
-default. The data directory is `STAFF_CONSOLE_HOME` or the user's data dir (platformdirs). A bad
-value, an unknown key in config.toml or an unreadable config.toml is refused at start with
-INVALID_SETTING naming the setting (exit 2): a terminal never runs on a setting it misread.
+`load_settings` reads and validates them (settings_sources.py: one pydantic-settings model;
+explicit flags, then `STAFF_CONSOLE_*` variables, then `<data dir>/config.toml`, then defaults);
+a bad value, an unknown config.toml key or an unreadable file is INVALID_SETTING naming the
+setting (exit 2). `Settings` is the plain record the rest of the program reads; this module
+stays light to import (the app's first frame), the validation is loaded only with the values.
 
 What a terminal's settings may NOT carry is a rule: policy (which actions need a checker, the
 request deadline, the idle lock) belongs to the store (DOMAIN.md section 8).
@@ -13,96 +13,39 @@ request deadline, the idle lock) belongs to the store (DOMAIN.md section 8).
 from __future__ import annotations
 
 import os
-import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, ValidationError, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
 
 from .domain.errors import ConsoleError
 
 APP_NAME = "staff-console"
-ENV_PREFIX = "STAFF_CONSOLE_"
-
-# argon2id cost floor: OWASP's Password Storage Cheat Sheet lists equivalent minimums from
-# (m=47104 KiB, t=1) to (m=7168 KiB, t=5); all have memory x passes >= 35840 KiB.
-ARGON2_MIN_MEMORY_KIB = 7168
-ARGON2_MIN_WORK_KIB = 35840
-ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at every sign-in
-ARGON2_MAX_TIME_COST = 20
 
 
-# Settings that were a terminal's before policy moved into the store: their names (as an
-# environment variable or a config.toml key) are refused with INVALID_SETTING.
-POLICY_SETTINGS = {
-    ENV_PREFIX + "IDLE_MINUTES": "the idle lock", "idle_lock_minutes": "the idle lock",
-    ENV_PREFIX + "REQUEST_EXPIRY_DAYS": "the request deadline",
-    "request_expiry_days": "the request deadline",
-    "expiring_within_days": "the expiring-soon window",
-    "checker_required": "which actions need a checker",
-}
+def default_home() -> Path:
+    return Path(os.environ.get("STAFF_CONSOLE_HOME") or user_data_dir(APP_NAME))
 
 
-def _env(name: str) -> Any:
-    """The environment variable a field answers to (config.toml uses the field's own name)."""
-    return AliasChoices(ENV_PREFIX + name)
+@dataclass(frozen=True)
+class Settings:
+    """The values (validated by `load_settings`; built directly only by tests and benchmarks).
+    The fields and their defaults are settings_sources.SettingsModel's."""
 
+    home: Path = field(default_factory=default_home)
+    db_url: str = ""
+    language: str = "ko"
+    log_level: str = "INFO"
+    key_text: str | None = field(default=None, repr=False)
+    audit_anchor_path: Path | None = None
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", populate_by_name=True,
-                                      case_sensitive=True)
-
-    home: Path = Field(default_factory=lambda: default_home())
-    db_url: str = Field("", validation_alias=_env("DB"))
-    language: Literal["ko", "en"] = Field("ko", validation_alias=_env("LANG"))
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias=_env("LOG_LEVEL"))
-    key_text: str | None = Field(None, repr=False, validation_alias=_env("KEY"))
-    audit_anchor_path: Path | None = Field(
-        None, validation_alias=_env("AUDIT_ANCHOR_PATH"))
-    argon2_time_cost: int = Field(3, ge=1, le=ARGON2_MAX_TIME_COST,
-                                  validation_alias=_env("ARGON2_TIME_COST"))
-    argon2_memory_kib: int = Field(65536, ge=ARGON2_MIN_MEMORY_KIB, le=ARGON2_MAX_MEMORY_KIB,
-                                   validation_alias=_env("ARGON2_MEMORY_KIB"))
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_policy(cls, values: Any) -> Any:
-        """A rule is the store's (DOMAIN.md section 8): a terminal that tries to set one is told
-        so, loudly, instead of being ignored or, worse, obeyed."""
-        if isinstance(values, dict):
-            for name in values:
-                if name in POLICY_SETTINGS:
-                    raise ConsoleError(
-                        "INVALID_SETTING", f"{name}: {POLICY_SETTINGS[name]} is store policy, "
-                        "not a terminal setting; an admin changes it with `staff-console "
-                        "policy set`", field=name)
-        return values
-
-    @model_validator(mode="after")
-    def _complete(self) -> Settings:
-        if self.argon2_memory_kib * self.argon2_time_cost < ARGON2_MIN_WORK_KIB:
-            raise ValueError(
-                f"{ENV_PREFIX}ARGON2_MEMORY_KIB x {ENV_PREFIX}ARGON2_TIME_COST must be at least "
-                f"{ARGON2_MIN_WORK_KIB} KiB (e.g. 19456 x 2), below that a stolen hash is cheap "
-                f"to crack; got {self.argon2_memory_kib} x {self.argon2_time_cost}")
+    def __post_init__(self) -> None:
         if not self.db_url:
-            object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'staff_console.sqlite3'}")
-        return self
-
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings):
-        home = init_settings.init_kwargs.get("home") or default_home()
-        return (init_settings, _Environment(settings_cls, case_sensitive=True),
-                _ConfigToml(settings_cls, Path(home) / "config.toml"))
+            object.__setattr__(self, "db_url",
+                               f"sqlite:///{Path(self.home) / 'staff_console.sqlite3'}")
 
     @property
     def key_file(self) -> Path:
@@ -123,85 +66,13 @@ class Settings(BaseSettings):
         return decode_key(text)
 
 
-
-def _env_name(field_name: str) -> str:
-    """The key a source gives for a field: its environment variable where it has one, so that
-    the sources override each other key by key."""
-    field = Settings.model_fields.get(field_name)
-    alias = field.validation_alias if field is not None else None
-    return str(alias.choices[0]) if isinstance(alias, AliasChoices) else field_name
-
-
-class _Environment(EnvSettingsSource):
-    """`STAFF_CONSOLE_*` variables only (never a variable spelled like a field's own name)."""
-
-    def __call__(self) -> dict[str, Any]:
-        values = {key: value for key, value in super().__call__().items()
-                  if key.startswith(ENV_PREFIX)}
-        # Not fields, so the base class does not read them: refused by `_no_policy`.
-        values.update({name: os.environ[name] for name in POLICY_SETTINGS
-                       if name.startswith(ENV_PREFIX) and os.environ.get(name)})
-        return values
-
-
-class _ConfigToml(PydanticBaseSettingsSource):
-    """`<home>/config.toml`: its keys are the fields' config names (db_url, language, ...)."""
-
-    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
-        super().__init__(settings_cls)
-        self.path = path
-
-    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
-        return None, field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConsoleError("INVALID_SETTING", f"{self.path}: cannot be read ({exc})",
-                               field="config.toml") from None
-        try:
-            values = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConsoleError("INVALID_SETTING", f"{self.path}: not valid TOML ({exc})",
-                               field="config.toml") from None
-        if "home" in values:
-            raise ConsoleError("INVALID_SETTING", "home: cannot be set in config.toml (it is "
-                               "where config.toml lives; use STAFF_CONSOLE_HOME)", field="home")
-        return {_env_name(key): value for key, value in values.items()}
-
-
-def default_home() -> Path:
-    return Path(os.environ.get("STAFF_CONSOLE_HOME") or user_data_dir(APP_NAME))
-
-
-def _setting_name(loc: tuple) -> str:
-    """The name a person set: the environment variable (and the config.toml key)."""
-    if not loc:  # a rule over several settings: its message names them
-        return "settings"
-    key = str(loc[0])
-    for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices) and key in (name, *alias.choices):
-            return f"{alias.choices[0]} (config.toml: {name})"
-    return key
-
-
 def load_settings(*, db_url: str | None = None, home: Path | None = None) -> Settings:
     """The validated settings; INVALID_SETTING (naming the setting) if any value is bad."""
+    from .settings_sources import validated
+
     explicit: dict[str, Any] = {}
     if db_url:
-        explicit[_env_name("db_url")] = db_url
+        explicit["db_url"] = db_url
     if home is not None:
         explicit["home"] = home
-    try:
-        return Settings(**explicit)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = _setting_name(tuple(first.get("loc") or ()))
-        message = first.get("msg", "invalid").removeprefix("Value error, ")
-        if first.get("type") == "extra_forbidden":
-            message = "unknown setting"
-        raise ConsoleError("INVALID_SETTING", f"{name}: {message}", field=name) from None
+    return Settings(**validated(explicit))

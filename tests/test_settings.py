@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from staff_console.domain.errors import ConsoleError
-from staff_console.settings import ARGON2_MIN_WORK_KIB, POLICY_SETTINGS, load_settings
+from staff_console.settings import load_settings
+from staff_console.settings_sources import ARGON2_MIN_WORK_KIB, POLICY_SETTINGS
 
 FLOOR = {"STAFF_CONSOLE_ARGON2_TIME_COST": "5", "STAFF_CONSOLE_ARGON2_MEMORY_KIB": "7168"}
 

@@ -5,6 +5,7 @@ CSV; a teller has no audit section and an admin no access-log review, and the se
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -457,7 +458,7 @@ async def test_the_table_has_the_focus_after_a_slow_first_load(make_app, ui_back
 
 
 def _with_anchor_file(app, path):
-    app.settings = app.settings.model_copy(update={"audit_anchor_path": path})
+    app.settings = replace(app.settings, audit_anchor_path=path)
     return app
 
 

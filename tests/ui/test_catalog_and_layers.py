@@ -116,3 +116,15 @@ def test_the_app_module_does_not_import_the_database_layer():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_settings_record_loads_no_validation_library():
+    """The app's entry builds its Settings before the first frame: the record is light; the
+    pydantic-settings model is imported only by load_settings (settings_sources.py)."""
+    code = ("import sys, staff_console.app, staff_console.settings; "
+            "print([m for m in ('pydantic', 'pydantic_settings', 'staff_console.settings_sources')"
+            " if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+

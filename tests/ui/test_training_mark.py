@@ -3,6 +3,8 @@ clock; a real store refuses a fixed clock (CLOCK_FIXED_REFUSED) and nobody signs
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sqlalchemy as sa
 from helpers import NOW, TEST_KEY
 from ui_pilot import notifications, settle, sign_in, text_of
@@ -96,7 +98,7 @@ async def test_a_real_store_on_its_own_clock_is_not_marked(tmp_path):
 async def test_the_app_with_another_key_refuses_and_nobody_signs_in(tmp_path):
     settings = _store(tmp_path, training=False)
     before = _events(settings)
-    other = settings.model_copy(update={"key_text": encode_key(bytes(32))})
+    other = replace(settings, key_text=encode_key(bytes(32)))
     app = StaffConsoleApp(other, idle_seconds=600)
     async with app.run_test(size=(140, 40)) as pilot:
         await sign_in(pilot, "T001")
