@@ -49,6 +49,7 @@ def root(
 
 @handled
 def _start_ui(*, demo: bool, as_json: bool = False) -> None:
+    gc.set_threshold(*_GC_DEFAULT)  # an app runs for hours: the interpreter's own rhythm
     e = env()
     settings = e.settings()
     clock = e.requested_clock()  # a bad --now is refused before the screen opens
@@ -85,11 +86,14 @@ app.add_typer(audit.audit_app, name="audit")
 app.add_typer(policy.policy_app, name="policy")
 
 
+_GC_DEFAULT = gc.get_threshold()
+
+
 def main() -> None:
     # Start-up allocates hundreds of thousands of objects that live to the end (the modules of
-    # SQLAlchemy, pydantic, the tables): the young generation's default threshold (2,000)
+    # SQLAlchemy, pydantic, the tables): the young generation's default threshold (700 here)
     # collected them dozens of times for nothing. Cycles are still collected, less often.
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(50_000, 20, 20)  # back to _GC_DEFAULT when the app starts
     try:
         app(prog_name="staff-console")
     finally:
