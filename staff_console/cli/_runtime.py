@@ -128,14 +128,14 @@ class Env:
         """Sign in as `employee_no` with the password from the environment or a hidden prompt."""
         if not (employee_no or "").strip():
             raise invalid("as", "an employee number is required")
+        backend = self.backend()  # a store that cannot be used says so before any prompt
+        clock = self.clock()
         password = os.environ.get(PASSWORD_ENV)
         if password is None:
             from ..domain.text import display_safe  # the number is checked only at sign-in
 
             password = typer.prompt(f"{display_safe(employee_no)} 비밀번호 (password)",
                                     hide_input=True, err=True)
-        backend = self.backend()
-        clock = self.clock()
         from ..services.staff import authenticate
 
         return authenticate(backend, employee_no, password, clock=clock, terminal=terminal())
