@@ -361,11 +361,6 @@ def _click_exceptions():
     return exceptions
 
 
-def _printable(message: str) -> str:
-    """Click's messages quote what was typed: show any control character as its escape."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
-
-
 def _usage_field(exc) -> str | None:
     """The option or argument a usage error is about, named like `invalid()` names fields."""
     param = getattr(exc, "param", None)
@@ -395,7 +390,8 @@ class ConsoleGroup(TyperGroup):
             exc.show()
             sys.exit(exc.exit_code)
         except click_exc.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...
-            report_error("INVALID_INPUT", _printable(exc.format_message()), _usage_field(exc),
+            # Click quotes what was typed: report_error shows it escaped (display_safe).
+            report_error("INVALID_INPUT", exc.format_message(), _usage_field(exc),
                          "--json" in argv)
             sys.exit(2)
         except typer.Abort:  # Ctrl+C or end of input at a prompt, as Click reports it
