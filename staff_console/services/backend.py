@@ -49,20 +49,15 @@ class Backend:
 
 
 def open_backend(settings: Settings, *, clock: Clock | None = None, pool_size: int = 5,
-                 background_seal: bool = False, require_schema: bool = True) -> Backend:
+                 background_seal: bool = False) -> Backend:
     """`background_seal`: for a long-lived terminal (the console), see store/sealer.py.
-    `require_schema`: refuse a store without this program's schema (store/failures.py), with
-    its code; off only for the jobs that create or upgrade it (`db init`, the demo)."""
+    Before anything runs, the store must have this program's schema (store/failures.py) and
+    the terminal's key, and it decides the clock (`clock`: a fixed clock asked for); a refusal
+    (STORE_*, KEY_MISMATCH, CLOCK_FIXED_REFUSED) opens nothing. Creating or upgrading a store
+    is services/database.py `init_backend`."""
     engine = make_engine(settings.db_url, pool_size=pool_size)
-    if require_schema:
-        try:
-            check_schema(engine)
-        except BaseException:
-            engine.dispose()
-            raise
-    # The key and the clock are checked against the store before anything runs; a refusal
-    # (KEY_MISMATCH, CLOCK_FIXED_REFUSED) opens nothing. `clock`: a fixed clock asked for.
     try:
+        check_schema(engine)
         identity, keyring, trusted = open_checked(
             engine, key_text=settings.key_text, key_file=settings.key_file, requested_clock=clock)
     except BaseException:
