@@ -253,9 +253,11 @@ def bench_search(db: str | None, home: str | None, customers: int, count: int,
             key = KEY
         else:
             url = db
+            from staff_console.services.store_identity import load_key
             from staff_console.settings import load_settings
 
-            key = load_settings(db_url=db, home=Path(home) if home else None).master_key()
+            settings = load_settings(db_url=db, home=Path(home) if home else None)
+            key = load_key(settings.key_text, settings.key_file)
         return asyncio.run(_search_run(url, key, count, Path(tmp)))
 
 

@@ -19,8 +19,6 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
-from .domain.errors import ConsoleError
-
 APP_NAME = "staff-console"
 
 
@@ -49,21 +47,9 @@ class Settings:
 
     @property
     def key_file(self) -> Path:
+        """Where the key is kept unless `key_text` gives it (read and checked against the store
+        only by services/store_identity.py `load_key`)."""
         return self.home / "master.key"
-
-    def master_key(self) -> bytes:
-        """The 32-byte master key (setting, else key file). Never creates one: a key is created
-        only by `db init` on a new store (services/store_identity.py); a missing key is
-        KEY_MISMATCH, never silently replaced."""
-        from .store.keyring import decode_key
-
-        text = self.key_text
-        if not text:
-            if not self.key_file.exists():
-                raise ConsoleError("KEY_MISMATCH", f"no master key ({self.key_file}); restore "
-                                                   "the store's key from its backup")
-            text = self.key_file.read_text()
-        return decode_key(text)
 
 
 def load_settings(*, db_url: str | None = None, home: Path | None = None) -> Settings:
