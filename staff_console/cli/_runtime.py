@@ -99,8 +99,7 @@ class Env:
         services/database.py `init_backend`)."""
         if self._backend is None:
             settings = self.settings()
-            if create or settings.home.is_dir():
-                # 0700, an open one tightened (`db init` makes it: the key goes there)
+            if create:  # 0700 (the key goes there); every command's log setup checks it too
                 private_dir(settings.home)
             path = sqlite_path(settings.db_url)
             if path is not None:

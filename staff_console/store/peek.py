@@ -16,7 +16,9 @@ from urllib.parse import quote
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The file of a plain `sqlite:///path` URL (None for any other database or form)."""
+    """The file of a plain `sqlite:///path` URL (None for any other database or form). Read by
+    hand, not with SQLAlchemy's URL parser like the CLI's `sqlite_path`: this runs before
+    SQLAlchemy is imported, and a URL it does not recognise only skips the early read."""
     if not url.startswith("sqlite:///") or "?" in url:
         return None
     path = url.removeprefix("sqlite:///")
