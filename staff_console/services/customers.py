@@ -122,12 +122,6 @@ def classify_query(query: str) -> list[tuple[str, dict]]:
     return kinds
 
 
-def _mask_query(query: str) -> str:
-    """The query as the access log keeps it: any phone or ID number in it masked, however its
-    digits are separated (domain.ids.mask_numbers)."""
-    return mask_numbers(query)
-
-
 def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, dict]]:
     """A whole RRN (or business number) is found through its keyed hash: the number itself is
     stored only encrypted, so it cannot be compared in SQL."""
@@ -234,7 +228,8 @@ def search_customers(
         page = rows[offset: offset + limit]
         record(s, backend.store, now, event(
             actor, "customer.search", category="access",
-            detail={"query": _mask_query(query), "kinds": [k for k, _ in kinds],
+            # The query as the trail keeps it: any ID number or phone in it masked.
+            detail={"query": mask_numbers(query), "kinds": [k for k, _ in kinds],
                     "results": [c.customer_no for c in page]}))
         return SearchPage(
             query=query, kinds=[k for k, _ in kinds], items=[_summary(c) for c in page],
