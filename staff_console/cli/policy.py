@@ -12,7 +12,7 @@ import typer
 from ._runtime import AsOpt, JsonOpt, console, emit_json, env, handled, instant, jsonable, text
 
 if TYPE_CHECKING:
-    from ..services.policy import PolicyChangeView
+    from ..services.views import PolicyChangeView
 
 policy_app = typer.Typer(no_args_is_help=True,
                          help="The store's policy: show, change (admins), approve changes.")

@@ -43,6 +43,15 @@ CODES: dict[str, Category] = {
     "FORBIDDEN": Category.AUTH,
     "CLOCK_FIXED_REFUSED": Category.AUTH,
     "KEY_MISMATCH": Category.AUTH,
+    # The console server (server/): a call without a session or channel key, a session that
+    # ended (signed out, idle-locked, past its lifetime, revoked by an admin's lock).
+    "AUTH_REQUIRED": Category.AUTH,
+    "SESSION_ENDED": Category.AUTH,
+    "SESSION_LOCKED": Category.AUTH,
+    "IDEMPOTENCY_CONFLICT": Category.INPUT,
+    "PAYLOAD_TOO_LARGE": Category.INPUT,
+    "RATE_LIMITED": Category.RULE,
+    "SERVER_UNAVAILABLE": Category.UNEXPECTED,
     "STORE_UNAVAILABLE": Category.UNEXPECTED,
     "STORE_NOT_INITIALISED": Category.UNEXPECTED,
     "STORE_READ_ONLY": Category.UNEXPECTED,

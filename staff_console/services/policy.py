@@ -17,7 +17,6 @@ policy are one at a time and each reads the value it replaces under that lock.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -41,34 +40,10 @@ from ..store.meta import (
 from ..store.tables import Setting
 from .backend import Backend
 from .common import current_staff, event, record
+from .views import PolicyChangeView, PolicyEntry
 
 _SETTING = Setting.__table__
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-
-
-@dataclass(frozen=True)
-class PolicyEntry:
-    key: str  # policy.<name>
-    value: bool | int
-    default: bool | int
-    low: int | None
-    high: int | None
-    weaker: str | None  # "off" / "higher": which change needs a second admin
-
-
-@dataclass(frozen=True)
-class PolicyChangeView:
-    id: int | None  # None: applied at once, never pending
-    key: str
-    old_value: bool | int
-    new_value: bool | int
-    status: str  # applied | pending | approved | rejected | expired
-    maker: str
-    created_at: datetime
-    expires_at: datetime | None
-    decider: str | None = None
-    decided_at: datetime | None = None
-    note: str | None = None
 
 
 def _entries(policy: Policy) -> list[PolicyEntry]:

@@ -251,3 +251,28 @@ class AnchorView:
     hash: str
     at: str
     kind: str
+
+
+@dataclass(frozen=True)
+class PolicyEntry:
+    key: str  # policy.<name>
+    value: bool | int
+    default: bool | int
+    low: int | None
+    high: int | None
+    weaker: str | None  # "off" / "higher": which change needs a second admin
+
+
+@dataclass(frozen=True)
+class PolicyChangeView:
+    id: int | None  # None: applied at once, never pending
+    key: str
+    old_value: bool | int
+    new_value: bool | int
+    status: str  # applied | pending | approved | rejected | expired
+    maker: str
+    created_at: datetime
+    expires_at: datetime | None
+    decider: str | None = None
+    decided_at: datetime | None = None
+    note: str | None = None

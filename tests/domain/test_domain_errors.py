@@ -57,8 +57,10 @@ def test_category_values_are_the_exit_codes() -> None:
 
 
 def test_only_bad_input_and_bad_settings_are_input_errors() -> None:
+    # A request body the server cannot take (too large, or a replayed Idempotency-Key with other
+    # contents) is bad input too: the caller must change what it sends.
     assert [c for c, cat in CODES.items() if cat is Category.INPUT] == [
-        "INVALID_INPUT", "INVALID_SETTING"]
+        "INVALID_INPUT", "INVALID_SETTING", "IDEMPOTENCY_CONFLICT", "PAYLOAD_TOO_LARGE"]
 
 
 def test_the_codes_the_rule_book_needs_exist() -> None:

@@ -1,0 +1,251 @@
+"""The in-process console: the facade over the services and one open store.
+
+Used by a terminal in embedded mode (SQLite on this PC: one terminal, the demo, training) and
+by the console server, which holds one per signed-in session. Each call is one use case in its
+own transaction, acting as the signed-in member, on the store's clock (services/backend.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from ..domain.authority import Actor
+from ..domain.errors import ConsoleError
+from ..domain.policy import Policy
+from ..services import audit_trail, customer_import, customers, delegations, expiry, exports, requests, staff
+from ..services import policy as policy_service
+from ..services.backend import Backend
+from ..services.views import (
+    AnchorView,
+    AuditEventView,
+    AuditPage,
+    BranchView,
+    CustomerDetail,
+    DelegationView,
+    ExpireResult,
+    ExpiringItem,
+    ExportResult,
+    ImportResult,
+    PolicyChangeView,
+    PolicyEntry,
+    RequestView,
+    SearchPage,
+    ServiceAnswerView,
+    StaffView,
+    VerifyResult,
+)
+
+
+class LocalConsole:
+    """One session over `backend`. `actor` is None until `sign_in` (or given, when the caller
+    has already authenticated the person: the server, from its session token)."""
+
+    def __init__(self, backend: Backend, actor: Actor | None = None) -> None:
+        self.backend = backend
+        self._actor = actor
+
+    # -- the session --------------------------------------------------------------------------
+    @property
+    def actor(self) -> Actor | None:
+        return self._actor
+
+    @property
+    def training(self) -> bool:
+        return self.backend.training
+
+    def _who(self) -> Actor:
+        if self._actor is None:
+            raise ConsoleError("AUTH_REQUIRED", "sign in first")
+        return self._actor
+
+    def sign_in(self, employee_no: str, password: str, *, terminal: str) -> Actor:
+        self._actor = staff.authenticate(self.backend, employee_no, password,
+                                         clock=self.backend.clock, terminal=terminal)
+        return self._actor
+
+    def unlock(self, password: str) -> Actor:
+        self._actor = staff.verify_actor_password(self.backend, self._who(), password,
+                                                  clock=self.backend.clock)
+        return self._actor
+
+    def sign_out(self, *, reason: str = "sign_out") -> None:
+        actor, self._actor = self._actor, None
+        if actor is not None:
+            staff.sign_out(self.backend, actor, clock=self.backend.clock, reason=reason)
+
+    def current_policy(self) -> Policy:
+        return policy_service.current_policy(self.backend)
+
+    def close(self) -> None:
+        self.backend.store.close()
+
+    # -- customers ----------------------------------------------------------------------------
+    def search_customers(self, query: str, *, limit: int = 50, offset: int = 0) -> SearchPage:
+        return customers.search_customers(self.backend, self._who(), query,
+                                          clock=self.backend.clock, limit=limit, offset=offset)
+
+    def show_customer(self, customer_no: str) -> CustomerDetail:
+        return customers.show_customer(self.backend, self._who(), customer_no,
+                                       clock=self.backend.clock)
+
+    def service_matrix(self, customer_no: str | None = None) -> list[ServiceAnswerView]:
+        return customers.service_matrix(self.backend, self._who(), customer_no,
+                                        clock=self.backend.clock)
+
+    def import_customers(self, path: Path, *, encoding: str = "utf-8",
+                         source: str | None = None) -> ImportResult:
+        return customer_import.import_customers_file(self.backend, self._who(), path,
+                                                     encoding=encoding, clock=self.backend.clock,
+                                                     source=source)
+
+    # -- revocation requests ------------------------------------------------------------------
+    def request_revocation(self, *, customer_no: str, channel: str, reason: str,
+                           note: str | None = None) -> RequestView:
+        return requests.request_revocation(self.backend, self._who(), customer_no=customer_no,
+                                           channel=channel, reason=reason, note=note,
+                                           clock=self.backend.clock)
+
+    def approve_request(self, request_id: int, *, note: str | None = None) -> RequestView:
+        return requests.approve_request(self.backend, self._who(), request_id, note=note,
+                                        clock=self.backend.clock)
+
+    def reject_request(self, request_id: int, *, note: str) -> RequestView:
+        return requests.reject_request(self.backend, self._who(), request_id, note=note,
+                                       clock=self.backend.clock)
+
+    def withdraw_request(self, request_id: int) -> RequestView:
+        return requests.withdraw_request(self.backend, self._who(), request_id,
+                                         clock=self.backend.clock)
+
+    def get_request(self, request_id: int) -> RequestView:
+        return requests.get_request(self.backend, self._who(), request_id,
+                                    clock=self.backend.clock)
+
+    def list_approvals(self) -> list[RequestView]:
+        return requests.list_approvals(self.backend, self._who(), clock=self.backend.clock)
+
+    def list_my_requests(self, *, pending_only: bool = False) -> list[RequestView]:
+        return requests.list_my_requests(self.backend, self._who(), clock=self.backend.clock,
+                                         pending_only=pending_only)
+
+    # -- delegations --------------------------------------------------------------------------
+    def grant_delegation(self, *, delegate_employee_no: str, valid_from: datetime,
+                         valid_until: datetime) -> DelegationView:
+        return delegations.grant_delegation(self.backend, self._who(),
+                                            delegate_employee_no=delegate_employee_no,
+                                            valid_from=valid_from, valid_until=valid_until,
+                                            clock=self.backend.clock)
+
+    def end_delegation(self, delegation_id: int) -> DelegationView:
+        return delegations.end_delegation(self.backend, self._who(), delegation_id,
+                                          clock=self.backend.clock)
+
+    def list_delegations(self) -> list[DelegationView]:
+        return delegations.list_delegations(self.backend, self._who(), clock=self.backend.clock)
+
+    # -- expiring credentials -----------------------------------------------------------------
+    def list_expiring(self, *, within_days: int = 30, branch_code: str | None = None,
+                      limit: int = 1000) -> list[ExpiringItem]:
+        return expiry.list_expiring(self.backend, self._who(), within_days=within_days,
+                                    clock=self.backend.clock, branch_code=branch_code, limit=limit)
+
+    def expiring_by_month(self, *, months: int = 12,
+                          branch_code: str | None = None) -> list[tuple[str, int]]:
+        return expiry.expiring_by_month(self.backend, self._who(), months=months,
+                                        clock=self.backend.clock, branch_code=branch_code)
+
+    def expire_due(self) -> ExpireResult:
+        return expiry.expire_due(self.backend, clock=self.backend.clock)
+
+    # -- exports ------------------------------------------------------------------------------
+    def export_expiring(self, path: Path, *, within_days: int,
+                        branch_code: str | None = None) -> ExportResult:
+        return exports.export_expiring(self.backend, self._who(), path, within_days=within_days,
+                                       clock=self.backend.clock, branch_code=branch_code)
+
+    def export_events(self, path: Path, *, customer_no: str | None = None,
+                      staff_no: str | None = None, action: str | None = None,
+                      category: str | None = None, date_from: date | None = None,
+                      date_to: date | None = None, through_seq: int | None = None) -> ExportResult:
+        return exports.export_events(self.backend, self._who(), path, clock=self.backend.clock,
+                                     customer_no=customer_no, staff_no=staff_no, action=action,
+                                     category=category, date_from=date_from, date_to=date_to,
+                                     through_seq=through_seq)
+
+    def export_access_log(self, month: str, path: Path, *,
+                          through_seq: int | None = None) -> ExportResult:
+        return exports.export_access_log(self.backend, self._who(), month, path,
+                                         clock=self.backend.clock, through_seq=through_seq)
+
+    # -- the audit trail ----------------------------------------------------------------------
+    def list_events(self, *, customer_no: str | None = None, staff_no: str | None = None,
+                    action: str | None = None, category: str | None = None,
+                    date_from: date | None = None, date_to: date | None = None,
+                    before_seq: int | None = None, limit: int = 100) -> AuditPage:
+        return audit_trail.list_events(self.backend, self._who(), clock=self.backend.clock,
+                                       customer_no=customer_no, staff_no=staff_no, action=action,
+                                       category=category, date_from=date_from, date_to=date_to,
+                                       before_seq=before_seq, limit=limit)
+
+    def access_log(self, month: str, *, limit: int = 500,
+                   before_seq: int | None = None) -> AuditPage:
+        return audit_trail.access_log(self.backend, self._who(), month, clock=self.backend.clock,
+                                      limit=limit, before_seq=before_seq)
+
+    def sign_off_access_review(self, month: str, *, note: str | None = None) -> AuditEventView:
+        return audit_trail.sign_off_access_review(self.backend, self._who(), month, note=note,
+                                                  clock=self.backend.clock)
+
+    def verify_audit(self, *, anchors: Sequence[str] | None = None) -> VerifyResult:
+        return audit_trail.verify_audit(self.backend, actor=self._who(), clock=self.backend.clock,
+                                        anchors=list(anchors) if anchors is not None else None)
+
+    def anchor_audit(self) -> AnchorView:
+        return audit_trail.anchor_audit(self.backend, self._who(), clock=self.backend.clock)
+
+    def signoff_anchor(self, signoff: AuditEventView) -> AnchorView:
+        self._who()
+        return audit_trail.signoff_anchor(self.backend, signoff)
+
+    # -- store policy -------------------------------------------------------------------------
+    def show_policy(self) -> list[PolicyEntry]:
+        return policy_service.show_policy(self.backend, self._who(), clock=self.backend.clock)
+
+    def list_policy_changes(self, *, include_decided: bool = False) -> list[PolicyChangeView]:
+        return policy_service.list_changes(self.backend, self._who(), clock=self.backend.clock,
+                                           include_decided=include_decided)
+
+    def set_policy(self, key: str, value: str) -> PolicyChangeView:
+        return policy_service.set_policy(self.backend, self._who(), key, value,
+                                         clock=self.backend.clock)
+
+    def approve_policy_change(self, change_id: int) -> PolicyChangeView:
+        return policy_service.approve_change(self.backend, self._who(), change_id,
+                                             clock=self.backend.clock)
+
+    def reject_policy_change(self, change_id: int, *, note: str | None = None) -> PolicyChangeView:
+        return policy_service.reject_change(self.backend, self._who(), change_id, note=note,
+                                            clock=self.backend.clock)
+
+    # -- staff and branches -------------------------------------------------------------------
+    def list_branches(self) -> list[BranchView]:
+        self._who()
+        return staff.list_branches(self.backend)
+
+    def add_branch(self, code: str, name: str) -> BranchView:
+        return staff.add_branch(self.backend, self._who(), code, name, clock=self.backend.clock)
+
+    def list_staff(self, *, branch_code: str | None = None) -> list[StaffView]:
+        return staff.list_staff(self.backend, self._who(), branch_code=branch_code,
+                                clock=self.backend.clock)
+
+    def add_staff(self, *, employee_no: str, name: str, branch_code: str, role: str,
+                  password: str) -> StaffView:
+        return staff.add_staff(self.backend, self._who(), employee_no=employee_no, name=name,
+                               branch_code=branch_code, role=role, password=password,
+                               clock=self.backend.clock)
+
+    def unlock_staff(self, employee_no: str) -> StaffView:
+        return staff.unlock_staff(self.backend, self._who(), employee_no, clock=self.backend.clock)
