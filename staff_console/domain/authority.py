@@ -42,6 +42,13 @@ class Actor:
     terminal: str = "cli"
 
 
+class DelegationState(StrEnum):
+    SCHEDULED = "scheduled"  # its period has not started
+    ACTIVE = "active"  # inside [from, until) and not ended
+    ENDED = "ended"  # ended early by the branch manager
+    EXPIRED = "expired"  # its period is over
+
+
 @dataclass(frozen=True, slots=True)
 class DelegationWindow:
     id: int
@@ -51,16 +58,33 @@ class DelegationWindow:
     valid_until: datetime
     ended_at: datetime | None
 
-    def active_at(self, instant: datetime) -> bool:
-        """[from, until), and not ended early at or before the instant."""
+    def state_at(self, instant: datetime) -> DelegationState:
+        """[from, until), unless ended early at or before the instant."""
         if self.ended_at is not None and self.ended_at <= instant:
-            return False
-        return self.valid_from <= instant < self.valid_until
+            return DelegationState.ENDED
+        if self.valid_until <= instant:
+            return DelegationState.EXPIRED
+        if instant < self.valid_from:
+            return DelegationState.SCHEDULED
+        return DelegationState.ACTIVE
+
+    def active_at(self, instant: datetime) -> bool:
+        return self.state_at(instant) is DelegationState.ACTIVE
+
+    def can_end_at(self, instant: datetime) -> bool:
+        """Ending early is for a delegation not yet over (active or scheduled)."""
+        return self.state_at(instant) in (DelegationState.ACTIVE, DelegationState.SCHEDULED)
 
 
 def require_role(actor: Actor, roles: frozenset[Role], what: str) -> None:
     if actor.role not in roles:
         raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}")
+
+
+def is_own_request(actor: Actor, maker_staff_id: int | None) -> bool:
+    """The actor made the request (by staff id: employee numbers are display, not identity).
+    A channel's request (no maker) is no one's own."""
+    return maker_staff_id is not None and maker_staff_id == actor.staff_id
 
 
 def decision_authority(
@@ -76,7 +100,7 @@ def decision_authority(
     Returns (authority, delegation id). The checker is never the maker; the branch manager
     decides, or a delegate inside an active window for that branch. Raises otherwise.
     """
-    if maker_staff_id is not None and maker_staff_id == actor.staff_id:
+    if is_own_request(actor, maker_staff_id):
         raise ConsoleError("SELF_APPROVAL", "the maker of a request cannot decide it")
     if actor.role is Role.MANAGER and actor.branch_code == request_branch:
         return Authority.MANAGER, None

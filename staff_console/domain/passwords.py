@@ -18,7 +18,6 @@ from collections.abc import Collection
 from .errors import invalid
 
 MIN_PASSWORD_LENGTH = 10
-MAX_FAILED_SIGN_INS = 5
 # An identifier shorter than this is not searched for inside a password: a one- or two-letter
 # employee number or name part would refuse most passwords and protect nothing.
 MIN_PERSONAL_PART = 3

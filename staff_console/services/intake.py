@@ -35,7 +35,8 @@ from ..domain.eligibility import (
 )
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import CustomerType, Nationality, mask_phone
-from ..domain.states import MAX_FAILED_LOGINS, CredentialStatus, RequestKind, RequestStatus
+from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
+from ..domain.states import CredentialStatus, RequestKind, RequestStatus
 from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
 from ..store.audit import NewEvent
@@ -183,7 +184,8 @@ def record_login(
             raise ConsoleError("CREDENTIAL_EXPIRED", "the credential is past its last valid day")
         if cred.status == CredentialStatus.LOCKED.value:
             raise ConsoleError(
-                "CREDENTIAL_LOCKED", "locked after 5 failed logins; the customer registers again"
+                "CREDENTIAL_LOCKED",
+                f"locked after {MAX_FAILED_ATTEMPTS} failed logins; the customer registers again"
             )
         target = f"credential:{cred.id}"
         if outcome == "ok":
@@ -192,10 +194,9 @@ def record_login(
             events = [NewEvent(CHANNEL, chan.value, "credential.login",
                                customer_no=customer.customer_no, target=target)]
         else:
-            failures = cred.failed_logins + 1
-            status = (CredentialStatus.LOCKED.value if failures >= MAX_FAILED_LOGINS
-                      else cred.status)
-            locking = status == CredentialStatus.LOCKED.value
+            failure = after_failure(cred.failed_logins)
+            failures, locking = failure.failures, failure.locks
+            status = CredentialStatus.LOCKED.value if locking else cred.status
             (_LOGIN_LOCKED if locking else _LOGIN_FAILED).execute(s.connection(), {
                 "credential_id": cred.id, "new_failures": failures})
             events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",

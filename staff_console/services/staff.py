@@ -10,7 +10,7 @@ from ..domain.authority import Actor, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
-from ..domain.passwords import MAX_FAILED_SIGN_INS
+from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
 from ..domain.text import clean_text
 from ..store.audit import NewEvent
 from ..store.tables import Branch, Staff
@@ -23,7 +23,7 @@ ADMIN_ONLY = frozenset({Role.ADMIN})
 
 # The one answer to every failed sign-in by employee number (unknown, deactivated, wrong
 # password, locked): which numbers exist and which accounts are locked is not revealed.
-SIGN_IN_FAILED = (f"wrong employee number or password ({MAX_FAILED_SIGN_INS} failures in a row "
+SIGN_IN_FAILED = (f"wrong employee number or password ({MAX_FAILED_ATTEMPTS} failures in a row "
                   "lock an account; an admin unlocks it)")
 
 
@@ -92,10 +92,11 @@ def authenticate(
                                                     detail={"why": "locked"}))
             return None, _locked(identified)
         if not matches:
-            staff.failed_sign_ins += 1
+            failure = after_failure(staff.failed_sign_ins)
+            staff.failed_sign_ins = failure.failures
             events = [NewEvent(staff.employee_no, terminal, "staff.sign_in_failed",
                                detail={"failures": staff.failed_sign_ins})]
-            if staff.failed_sign_ins >= MAX_FAILED_SIGN_INS:
+            if failure.locks:
                 staff.locked_at = now
                 events.append(NewEvent(staff.employee_no, terminal, "staff.locked",
                                        detail={"failures": staff.failed_sign_ins}))
@@ -120,7 +121,7 @@ def _locked(identified: bool) -> ConsoleError:
     if not identified:
         return ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)
     return ConsoleError("STAFF_LOCKED",
-                        f"the account is locked after {MAX_FAILED_SIGN_INS} failed sign-ins; "
+                        f"the account is locked after {MAX_FAILED_ATTEMPTS} failed sign-ins; "
                         "ask an admin")
 
 

@@ -15,10 +15,12 @@ from staff_console.domain.authority import (
     READ_ROLES,
     Actor,
     Authority,
+    DelegationState,
     DelegationWindow,
     Role,
     check_delegation_grant,
     decision_authority,
+    is_own_request,
     require_role,
 )
 from staff_console.domain.errors import ConsoleError
@@ -177,6 +179,48 @@ def test_delegate_decides_exactly_inside_from_until_and_before_ended(start, leng
     inside = start <= at < start + length and (ended is None or at < ended)
     result = code_of(decide, TELLER, maker=3, delegations=[delegation], at=T0 + at * minute)
     assert result == (None if inside else "DELEGATION_INVALID")
+
+
+def test_delegation_states_over_its_life() -> None:
+    hour = timedelta(hours=1)
+    assert window().state_at(FROM - hour) is DelegationState.SCHEDULED
+    assert window().state_at(FROM) is DelegationState.ACTIVE
+    assert window().state_at(UNTIL) is DelegationState.EXPIRED
+    assert window(ended_at=FROM + hour).state_at(FROM + hour) is DelegationState.ENDED
+    assert window(ended_at=FROM + hour).state_at(FROM) is DelegationState.ACTIVE
+
+
+@given(
+    start=st.integers(min_value=0, max_value=1000),
+    length=st.integers(min_value=1, max_value=1000),
+    ended=st.one_of(st.none(), st.integers(min_value=-10, max_value=2000)),
+    at=st.integers(min_value=-10, max_value=2500),
+)
+def test_delegation_state_agrees_with_active_at_and_can_end(start, length, ended, at) -> None:
+    minute = timedelta(minutes=1)
+    delegation = window(
+        valid_from=T0 + start * minute,
+        valid_until=T0 + (start + length) * minute,
+        ended_at=None if ended is None else T0 + ended * minute,
+    )
+    instant = T0 + at * minute
+    state = delegation.state_at(instant)
+    assert delegation.active_at(instant) == (state is DelegationState.ACTIVE)
+    assert delegation.can_end_at(instant) == (
+        state in (DelegationState.ACTIVE, DelegationState.SCHEDULED))
+    if ended is not None and ended <= at:
+        assert state is DelegationState.ENDED
+    elif at >= start + length:
+        assert state is DelegationState.EXPIRED
+
+
+def test_own_request_is_decided_by_staff_id() -> None:
+    assert is_own_request(TELLER, TELLER.staff_id)
+    assert not is_own_request(TELLER, OTHER_TELLER.staff_id)
+    assert not is_own_request(TELLER, None)  # a channel's request is no one's own
+    # Same employee number, another person (ids differ): not one's own.
+    namesake = Actor(99, TELLER.employee_no, "동명이인", "101", Role.TELLER)
+    assert not is_own_request(namesake, TELLER.staff_id)
 
 
 # --- check_delegation_grant -----------------------------------------------------------------

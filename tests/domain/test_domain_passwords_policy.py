@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.passwords import (
-    MAX_FAILED_SIGN_INS,
     MIN_PASSWORD_LENGTH,
     check_password_strength,
     normalise,
@@ -45,7 +44,6 @@ def test_weak_password_is_invalid_input(password: str) -> None:
 
 def test_password_rule_constants() -> None:
     assert MIN_PASSWORD_LENGTH == 10
-    assert MAX_FAILED_SIGN_INS == 5
 
 
 @given(st.text(alphabet="abcXYZ0189!", max_size=20))

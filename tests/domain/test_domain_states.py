@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 import pytest
 from hypothesis import given
@@ -11,15 +12,20 @@ from hypothesis import strategies as st
 from staff_console.domain.states import (
     CREDENTIAL_TRANSITIONS,
     CURRENT,
+    CURRENT_VALUES,
     ENDED,
-    MAX_FAILED_LOGINS,
     REQUEST_TRANSITIONS,
     CredentialStatus,
+    EndReason,
+    IllegalTransition,
     RequestStatus,
     RevocationReason,
     can_transition,
     can_transition_request,
+    channel_status,
+    current_credential,
     effective_status,
+    transition,
 )
 
 C = CredentialStatus
@@ -78,10 +84,6 @@ def test_a_decided_request_cannot_be_decided_again(status: RequestStatus) -> Non
         assert not can_transition_request(status, target)
 
 
-def test_five_failed_logins_lock() -> None:
-    assert MAX_FAILED_LOGINS == 5
-
-
 def test_revocation_reasons_are_the_five_of_the_rule_book() -> None:
     assert {r.value for r in RevocationReason} == {
         "lost_device",
@@ -134,3 +136,73 @@ def test_effective_status_only_ever_turns_current_into_expired(status, until, to
         assert result is status
     # Whatever it became is reachable from what it was.
     assert result is status or can_transition(status, result)
+
+
+# --- the guard, "current", end reasons ------------------------------------------------------
+
+@given(current=st.sampled_from(CredentialStatus), target=st.sampled_from(CredentialStatus))
+def test_transition_is_the_guard_of_the_table(current, target) -> None:
+    if can_transition(current, target):
+        assert transition(current.value, target) is target
+    else:
+        with pytest.raises(IllegalTransition):
+            transition(current.value, target)
+
+
+def test_current_values_are_the_current_statuses_for_sql() -> None:
+    assert set(CURRENT_VALUES) == {s.value for s in CURRENT}
+    assert CURRENT_VALUES == tuple(sorted(CURRENT_VALUES))  # stable SQL text
+
+
+def test_every_revocation_reason_is_an_end_reason() -> None:
+    for reason in RevocationReason:
+        assert EndReason.of_revocation(reason).value == reason.value
+        assert EndReason.of_revocation(reason.value) is EndReason(reason.value)
+    with pytest.raises(ValueError):
+        EndReason.of_revocation("expired")  # not a revocation reason
+
+
+class Cred(NamedTuple):
+    channel: str
+    status: str
+    valid_until: date | None
+    activated_at: datetime | None = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+TODAY = date(2027, 3, 10)
+
+
+def test_current_credential_is_the_channels_usable_one() -> None:
+    old = Cred("mts", "replaced", TODAY)
+    web = Cred("web", "active", TODAY)
+    locked = Cred("mts", "locked", TODAY)
+    assert current_credential([web, locked, old], "mts", TODAY) is locked
+    assert current_credential([web, locked, old], "web", TODAY) is web
+    assert current_credential([Cred("mts", "active", date(2027, 3, 9))], "mts", TODAY) is None
+    assert current_credential([Cred("mts", "pending", None, None)], "mts", TODAY) is None
+
+
+@given(
+    statuses=st.lists(st.tuples(st.sampled_from(["mts", "web"]), st.sampled_from(CredentialStatus),
+                                st.booleans()), max_size=6),
+)
+def test_current_credential_is_current_and_within_validity(statuses) -> None:
+    creds = [Cred(ch, s.value, TODAY if fresh else date(2020, 1, 1)) for ch, s, fresh in statuses]
+    for channel in ("mts", "web"):
+        found = current_credential(creds, channel, TODAY)
+        usable = [c for c in creds if c.channel == channel and c.status in CURRENT_VALUES
+                  and c.valid_until == TODAY]
+        assert found == (usable[0] if usable else None)
+
+
+def test_channel_status_reads_the_newest_activated_credential() -> None:
+    never = Cred("web", "pending", None, None)
+    assert channel_status([never], "web", TODAY) is None
+    assert channel_status([Cred("web", "locked", TODAY)], "web", TODAY) is C.LOCKED
+    assert channel_status([Cred("web", "active", date(2027, 3, 9))], "web", TODAY) is C.EXPIRED
+    # Replaced or revoked: not registered now, whatever older ones say.
+    assert channel_status([Cred("web", "revoked", TODAY), Cred("web", "active", TODAY)],
+                          "web", TODAY) is None
+    # The pending newer one does not count; the MTS one is another channel.
+    assert channel_status([never, Cred("mts", "active", TODAY), Cred("web", "active", TODAY)],
+                          "web", TODAY) is C.ACTIVE
