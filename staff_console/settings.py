@@ -39,6 +39,11 @@ class Settings:
     audit_anchor_path: Path | None = None
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Client mode: the console server this terminal talks to (https://...), the CA file that
+    # vouches for its certificate (None: the system's store), and the lab's plain-http switch.
+    server: str | None = None
+    server_ca_file: Path | None = None
+    server_allow_http: bool = False
 
     def __post_init__(self) -> None:
         if not self.db_url:
@@ -52,13 +57,16 @@ class Settings:
         return self.home / "master.key"
 
 
-def load_settings(*, db_url: str | None = None, home: Path | None = None) -> Settings:
+def load_settings(*, db_url: str | None = None, home: Path | None = None,
+                  server: str | None = None) -> Settings:
     """The validated settings; INVALID_SETTING (naming the setting) if any value is bad."""
     from .settings_sources import validated
 
     explicit: dict[str, Any] = {}
     if db_url:
         explicit["db_url"] = db_url
+    if server:
+        explicit["server"] = server
     if home is not None:
         explicit["home"] = home
     return Settings(**validated(explicit))

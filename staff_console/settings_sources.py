@@ -17,6 +17,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import (
@@ -71,6 +72,9 @@ class SettingsModel(BaseSettings):
                                   validation_alias=_env("ARGON2_TIME_COST"))
     argon2_memory_kib: int = Field(65536, ge=ARGON2_MIN_MEMORY_KIB, le=ARGON2_MAX_MEMORY_KIB,
                                    validation_alias=_env("ARGON2_MEMORY_KIB"))
+    server: str | None = Field(None, validation_alias=_env("SERVER"))
+    server_ca_file: Path | None = Field(None, validation_alias=_env("SERVER_CA_FILE"))
+    server_allow_http: bool = Field(False, validation_alias=_env("SERVER_ALLOW_HTTP"))
 
     @model_validator(mode="before")
     @classmethod
@@ -95,6 +99,13 @@ class SettingsModel(BaseSettings):
                 f"to crack; got {self.argon2_memory_kib} x {self.argon2_time_cost}")
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'staff_console.sqlite3'}")
+        if self.server:
+            try:
+                url = _server_url(self.server, self.server_allow_http)
+            except ValueError as exc:
+                name = _setting_name(("server",))
+                raise ConsoleError("INVALID_SETTING", f"{name}: {exc}", field=name) from None
+            object.__setattr__(self, "server", url)
         return self
 
     @classmethod
@@ -103,6 +114,26 @@ class SettingsModel(BaseSettings):
         home = init_settings.init_kwargs.get("home") or default_home()
         return (init_settings, _Environment(settings_cls, case_sensitive=True),
                 _ConfigToml(settings_cls, Path(home) / "config.toml"))
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def _server_url(url: str, allow_http: bool) -> str:
+    """The console server's URL: https://, or http:// to this very machine (the loopback) or in
+    a lab that says so (STAFF_CONSOLE_SERVER_ALLOW_HTTP): a password and a session token never
+    cross a network in clear text by accident."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("must be an https:// URL of the console server, e.g. "
+                         "https://console.example:8443")
+    if parts.scheme == "http" and not allow_http and not (
+            parts.hostname in LOOPBACK_HOSTS or parts.hostname.startswith("127.")):
+        raise ValueError("http:// only to this machine (127.0.0.1, localhost); use https:// "
+                         "(or, in a lab, STAFF_CONSOLE_SERVER_ALLOW_HTTP=1)")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must be scheme://host[:port][/path], without user, query or fragment")
+    return url.strip().rstrip("/")
 
 
 def _env_name(field_name: str) -> str:

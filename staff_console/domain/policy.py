@@ -18,6 +18,7 @@ DEFAULT_CHECKER_REQUIRED = {"registration": True, "revocation": True}
 DEFAULT_REQUEST_EXPIRY_DAYS = 7
 DEFAULT_IDLE_LOCK_MINUTES = 10
 DEFAULT_EXPIRING_WITHIN_DAYS = 30
+DEFAULT_SESSION_HOURS = 10  # a working day at the branch: a server session ends after it
 
 _TRUE = {"true", "on", "yes", "1"}
 _FALSE = {"false", "off", "no", "0"}
@@ -82,6 +83,7 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("request_expiry_days", DEFAULT_REQUEST_EXPIRY_DAYS, 1, 30, weaker="higher"),
     Rule("idle_lock_minutes", DEFAULT_IDLE_LOCK_MINUTES, 1, 60, weaker="higher"),
     Rule("expiring_within_days", DEFAULT_EXPIRING_WITHIN_DAYS, 1, 365),
+    Rule("session_hours", DEFAULT_SESSION_HOURS, 1, 24, weaker="higher"),
 )}
 
 
@@ -117,6 +119,7 @@ class Policy:
     request_expiry_days: int = DEFAULT_REQUEST_EXPIRY_DAYS
     idle_lock_minutes: int = DEFAULT_IDLE_LOCK_MINUTES
     expiring_within_days: int = DEFAULT_EXPIRING_WITHIN_DAYS
+    session_hours: int = DEFAULT_SESSION_HOURS
 
     def needs_checker(self, action: str) -> bool:
         # Unknown actions default to needing a checker: the safe side.
@@ -138,4 +141,5 @@ class Policy:
             request_expiry_days=int(values["request_expiry_days"]),
             idle_lock_minutes=int(values["idle_lock_minutes"]),
             expiring_within_days=int(values["expiring_within_days"]),
+            session_hours=int(values["session_hours"]),
         )

@@ -327,6 +327,7 @@ MESSAGES: dict[str, str] = {
     "policy.name.request_expiry_days": "Request deadline (days)",
     "policy.name.idle_lock_minutes": "Idle lock (minutes)",
     "policy.name.expiring_within_days": "Expiring-soon window (days)",
+    "policy.name.session_hours": "Server session lifetime (hours)",
     "policy.on": "on",
     "policy.off": "off",
     "policy.onoff": "on/off",

@@ -327,6 +327,7 @@ MESSAGES: dict[str, str] = {
     "policy.name.request_expiry_days": "요청 결재 기한 (일)",
     "policy.name.idle_lock_minutes": "자동 잠금 (분)",
     "policy.name.expiring_within_days": "만료 예정 기간 (일)",
+    "policy.name.session_hours": "서버 세션 최대 시간 (시간)",
     "policy.on": "예",
     "policy.off": "아니오",
     "policy.onoff": "예/아니오",

@@ -33,7 +33,8 @@ def test_policy_show_for_every_staff_member(cli):
     assert doc["policy"] == {"policy.checker.registration": True,
                              "policy.checker.revocation": True,
                              "policy.request_expiry_days": 7, "policy.idle_lock_minutes": 10,
-                             "policy.expiring_within_days": 30}
+                             "policy.expiring_within_days": 30,
+                             "policy.session_hours": 10}
     text = cli.ok("policy", "show", "--as", "AU01").stdout
     assert "policy.checker.revocation" in text and "1..30" in text
 

@@ -57,7 +57,7 @@ def _values(backend, actor) -> dict:
 def test_an_empty_store_has_the_safe_defaults_and_every_staff_member_may_read_them(world):
     expected = {"policy.checker.registration": True, "policy.checker.revocation": True,
                 "policy.request_expiry_days": 7, "policy.idle_lock_minutes": 10,
-                "policy.expiring_within_days": 30}
+                "policy.expiring_within_days": 30, "policy.session_hours": 10}
     for actor in (world.teller, world.manager, world.auditor, world.admin):
         assert _values(world.backend, actor) == expected
     assert current_policy(world.backend) == Policy()
