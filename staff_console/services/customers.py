@@ -16,19 +16,18 @@ from ..domain.bounds import offset_within
 from ..domain.channels import Channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import ConsoleError, invalid, not_found
-from ..domain.hangul import chosung_key, has_hangul, has_initials, is_initial
 from ..domain.ids import (
     CustomerType,
     Nationality,
     mask_numbers,
     mask_phone,
-    parse_id_number,
 )
 from ..domain.matrix import CustomerFacts, evaluate
-from ..domain.states import CURRENT, CredentialStatus, RequestStatus, effective_status
+from ..domain.search import classify_query, id_number_digits
+from ..domain.states import RequestStatus, channel_status, current_credential
 from ..domain.text import clean_text
 from ..store.direct import DirectStatement, Row
-from ..store.tables import Account, Branch, Credential
+from ..store.tables import Account, Branch
 from .backend import Backend
 from .common import (
     CREDENTIAL,
@@ -59,15 +58,6 @@ MAX_PAGE = 50
 
 # ---------------------------------------------------------------- search
 
-def _next_prefix(prefix: str) -> str:
-    """The smallest string greater than every string starting with `prefix`."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 _C = CUSTOMER.c
 _ACCOUNT = Account.__table__
 _BRANCH = Branch.__table__
@@ -91,46 +81,11 @@ _SEARCH_WHERE = {
 }
 
 
-def classify_query(query: str) -> list[tuple[str, dict]]:
-    """Which search kinds a query can mean, each with the parameters of its condition
-    (`_SEARCH_WHERE`; the mixed 초성 form uses the `chosung_mixed` condition)."""
-    text = " ".join(query.split())
-    compact = text.replace("-", "").replace(" ", "")
-    kinds: list[tuple[str, dict]] = []
-    if compact.isascii() and compact.isdigit():
-        if len(compact) == 4:
-            kinds.append(("phone_last4", {"value": compact}))
-        if len(compact) == 6:
-            kinds.append(("birth_date", {"value": compact}))
-        if len(compact) in (10, 11) and compact.startswith("01"):
-            kinds.append(("phone", {"value": compact}))
-        if 6 <= len(compact) <= 20:
-            kinds.append(("account", {"value": compact}))
-    if has_initials(text):
-        key = chosung_key(text)
-        params = {"low": key, "high": _next_prefix(key)}
-        letters = text.replace(" ", "")
-        if any(not is_initial(ch) for ch in letters):
-            params["pattern"] = "".join(
-                "_" if is_initial(ch) else _like_escape(ch) for ch in letters) + "%"
-        kinds.append(("chosung", params))
-    elif has_hangul(text) or any(ch.isalpha() for ch in text):
-        kinds.append(("name", {"low": text, "high": _next_prefix(text)}))
-    # Customer numbers are ASCII letters, digits and dashes (domain.ids.normalize_customer_no).
-    if compact and compact.isascii() and compact.isalnum() and len(compact) <= 20:
-        kinds.append(("customer_no", {"value": text.upper()}))
-    return kinds
-
-
 def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, dict]]:
     """A whole RRN (or business number) is found through its keyed hash: the number itself is
     stored only encrypted, so it cannot be compared in SQL."""
-    compact = query.replace("-", "").replace(" ", "")
-    if not (compact.isascii() and compact.isdigit() and len(compact) in (10, 13)):
-        return []
-    try:
-        digits = parse_id_number(compact).digits
-    except ConsoleError:
+    digits = id_number_digits(query)
+    if digits is None:
         return []
     return [("id_number", {"value": backend.store.keyring.id_lookup_hash(digits)})]
 
@@ -275,11 +230,7 @@ def credentials_of(s: Session, customer_id: int) -> list[CredentialRow]:
 
 
 def current_of(creds: list, channel: Channel, today):
-    for cred in creds:
-        if cred.channel == channel.value and cred.status in CURRENT:
-            if effective_status(cred.status, cred.valid_until, today) in CURRENT:
-                return cred
-    return None
+    return current_credential(creds, channel.value, today)
 
 
 def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Clock) -> CustomerDetail:
@@ -333,19 +284,6 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
 
 # ---------------------------------------------------------------- matrix
 
-def _web_status(creds: list[Credential], today) -> CredentialStatus | None:
-    """The state that decides simple-login services: the newest web credential that was ever
-    activated. Replaced or revoked means not registered now."""
-    for cred in creds:
-        if cred.channel != Channel.WEB.value or cred.activated_at is None:
-            continue
-        status = effective_status(cred.status, cred.valid_until, today)
-        if status in (CredentialStatus.ACTIVE, CredentialStatus.LOCKED, CredentialStatus.EXPIRED):
-            return status
-        return None
-    return None
-
-
 def service_matrix(
     backend: Backend, actor: Actor | None = None, customer_no: str | None = None, *,
     clock: Clock,
@@ -371,7 +309,7 @@ def service_matrix(
             customer_type=CustomerType(c.customer_type),
             nationality=Nationality(c.nationality),
             online_trading=c.online_trading,
-            web_status=_web_status(credentials_of(s, c.id), today),
+            web_status=channel_status(credentials_of(s, c.id), Channel.WEB.value, today),
         )
         answers = evaluate(rows, facts)
         record(s, backend.store, now, event(actor, "customer.matrix", category="access",
