@@ -1,0 +1,75 @@
+"""The database refuses a status (kind, role, channel ...) the domain does not know: CHECK
+constraints generated from the enums by migration 0006, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from staff_console.store.checks import ENUM_CHECKS, checks_of
+from staff_console.store.engine import make_engine
+
+
+def _constraints(engine) -> dict[str, str]:
+    """Name -> condition text of every CHECK constraint, as the database reports it."""
+    inspector = sa.inspect(engine)
+    found = {}
+    for table in {check.table for check in ENUM_CHECKS}:
+        for constraint in inspector.get_check_constraints(table):
+            found[constraint["name"]] = constraint["sqltext"]
+    return found
+
+
+def test_every_enum_column_has_its_constraint_with_the_enums_values(db_url) -> None:
+    engine = make_engine(db_url)
+    try:
+        found = _constraints(engine)
+    finally:
+        engine.dispose()
+    for check in ENUM_CHECKS:
+        assert check.name in found, check.name
+        text = found[check.name]
+        # Exactly the enum's values: a member added to the enum needs a migration.
+        quoted = {value.replace("''", "'") for value in re.findall(r"'((?:[^']|'')*)'", text)}
+        assert quoted == set(check.values), (check.name, text)
+
+
+def test_a_credential_status_the_domain_does_not_know_is_refused(world) -> None:
+    store = world.backend.store
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO credential (customer_id, channel, status, device_id, biometrics, "
+            "methods, created_at, failed_logins) SELECT id, 'mts', 'pending', 'dev-ok', 'none', "
+            "'pin', :now, 0 FROM customer ORDER BY id LIMIT 1"), {"now": world.clock.now()})
+    with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE credential SET status = 'frozen' WHERE device_id = 'dev-ok'"))
+    assert "ck_credential_status" in str(refused.value)
+
+
+@pytest.mark.parametrize("check", checks_of("request") + checks_of("staff"), ids=lambda c: c.name)
+def test_each_request_and_staff_enum_column_refuses_an_unknown_value(world, check) -> None:
+    store = world.backend.store
+    with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
+        if check.table == "staff":
+            conn.execute(sa.text(f"UPDATE staff SET {check.column} = 'zz'"))
+        else:  # a request of the demo's shape, with one column wrong
+            world_request(conn, world, **{check.column: "zz"})
+    assert check.name in str(refused.value)
+
+
+def world_request(conn, world, **wrong) -> None:
+    row = conn.execute(sa.text("SELECT id, branch_code FROM customer ORDER BY id LIMIT 1")).one()
+    cred = conn.execute(sa.text(
+        "INSERT INTO credential (customer_id, channel, status, device_id, biometrics, methods, "
+        "created_at, failed_logins) VALUES (:cid, 'mts', 'pending', 'dev-r', 'none', 'pin', "
+        ":now, 0) RETURNING id"), {"cid": row.id, "now": world.clock.now()}).scalar_one()
+    values = {"kind": "revocation", "customer_id": row.id, "channel": "mts",
+              "credential_id": cred, "branch_code": row.branch_code, "origin": "branch",
+              "status": "pending", "reason": "lost_device", "authority": "manager",
+              "created_at": world.clock.now(), "expires_at": world.clock.now(), **wrong}
+    columns = ", ".join(values)
+    conn.execute(sa.text(f"INSERT INTO request ({columns}) VALUES "
+                         f"({', '.join(':' + c for c in values)})"), values)
