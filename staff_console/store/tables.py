@@ -7,9 +7,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from ..domain.states import CURRENT_VALUES
 from .types import SortableText, UTCDateTime
 
-CURRENT_STATUSES = ("active", "locked")
+# The partial unique index of "current" credentials, from the domain's one definition.
+CURRENT_CONDITION = "status IN (" + ", ".join(f"'{v}'" for v in CURRENT_VALUES) + ")"
 # 64-bit integers; SQLite's INTEGER already is (and only INTEGER PRIMARY KEY autoincrements).
 BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -73,8 +75,8 @@ class Credential(SQLModel, table=True):
             "customer_id",
             "channel",
             unique=True,
-            sqlite_where=sa.text("status IN ('active', 'locked')"),
-            postgresql_where=sa.text("status IN ('active', 'locked')"),
+            sqlite_where=sa.text(CURRENT_CONDITION),
+            postgresql_where=sa.text(CURRENT_CONDITION),
         ),
         sa.Index("ix_credential_customer", "customer_id", "channel"),
         sa.Index("ix_credential_validity", "status", "valid_until"),
