@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ..domain.authority import Actor
+    from ..domain.clock import Clock
     from ..domain.policy import Policy
     from ..services.views import (
         AnchorView,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         StaffView,
         VerifyResult,
     )
+    from ..settings import Settings
 
 
 class Console(Protocol):
@@ -127,3 +129,18 @@ class Console(Protocol):
     def add_staff(self, *, employee_no: str, name: str, branch_code: str, role: str,
                   password: str) -> StaffView: ...
     def unlock_staff(self, employee_no: str) -> StaffView: ...
+
+
+def open_console(settings: Settings, *, clock: Clock | None = None) -> Console:
+    """The console these settings name: a console server's client (`settings.server`, over
+    HTTPS; the server keeps the clock, so `clock` must be None) or, in embedded mode, the
+    in-process console over the store (`clock`: a fixed clock asked for, training stores only).
+    Imported lazily: the client path never imports the services or the store."""
+    if settings.server:
+        from .remote import RemoteConsole
+
+        return RemoteConsole(settings.server, ca_file=settings.server_ca_file)
+    from ..services.backend import open_backend
+    from .local import LocalConsole
+
+    return LocalConsole(open_backend(settings, clock=clock))

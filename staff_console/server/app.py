@@ -1,0 +1,65 @@
+"""The console server's ASGI application: `create_app(settings)`.
+
+The only part of the system that holds the store URL and the master key: the lifespan opens
+the backend ONCE per process (services.backend.open_backend: the schema, the key and the clock
+checked as for an embedded terminal, so a fixed clock on a real store is refused here too) and
+every request works on it. Sessions live in the store, so any number of these processes over
+one PostgreSQL store serve the same terminals.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from ..domain.clock import Clock, FixedClock, parse_instant
+from ..services.backend import open_backend
+from ..settings import Settings, load_settings
+from . import errors, routes_staff
+from .events import events_router
+from .health import health_router
+from .limits import BodyLimit
+from .routes_channel import channel_router
+
+log = logging.getLogger(__name__)
+
+# The fixed clock a `serve --now` asked for, handed to the worker processes (training stores).
+NOW_VARIABLE = "STAFF_CONSOLE_SERVER_NOW"
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        backend = open_backend(settings, clock=clock, pool_size=10, background_seal=True)
+        app.state.backend = backend
+        log.info("console server ready (store %s, %s)", backend.store.dialect,
+                 "training" if backend.training else "real")
+        try:
+            yield
+        finally:
+            backend.store.dispose()
+
+    app = FastAPI(title="staff-console server", version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    errors.install(app)
+    routes_staff.install(app)
+    app.include_router(channel_router())
+    app.include_router(events_router())
+    app.include_router(health_router())
+    app.add_middleware(BodyLimit)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app of a worker process started by `staff-console serve` (uvicorn's factory): the
+    settings from the environment and config.toml, as the parent read them."""
+    from ..logs import configure
+
+    settings = load_settings()
+    configure(settings.home, settings.log_level)
+    now = os.environ.get(NOW_VARIABLE)
+    return create_app(settings, clock=FixedClock(parse_instant(now)) if now else None)

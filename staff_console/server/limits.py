@@ -1,0 +1,75 @@
+"""The request body limit, before any route reads it: a body larger than MAX_BODY_BYTES (by
+its Content-Length, or counted as it streams in) answers 413 PAYLOAD_TOO_LARGE."""
+
+from __future__ import annotations
+
+import json
+
+MAX_BODY_BYTES = 1 << 20  # 1 MiB: a console call's arguments are a few hundred bytes
+# An import sends its file in the request: the largest file a branch imports in one go.
+LARGE_BODY_PATHS = {"/v1/staff/import_customers": 64 << 20}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _refusal(limit: int) -> tuple[dict, dict]:
+    body = json.dumps({"code": "PAYLOAD_TOO_LARGE",
+                       "message": f"the request body is larger than {limit} bytes",
+                       "field": "body"}).encode()
+    start = {"type": "http.response.start", "status": 413,
+             "headers": [(b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode())]}
+    return start, {"type": "http.response.body", "body": body}
+
+
+class BodyLimit:
+    """Pure ASGI middleware (no buffering of its own)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = LARGE_BODY_PATHS.get(scope.get("path", ""), MAX_BODY_BYTES)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = limit + 1
+                if declared > limit:
+                    await self._refuse(send, limit)
+                    return
+        seen = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send, limit: int) -> None:
+        start, body = _refusal(limit)
+        await send(start)
+        await send(body)
