@@ -134,8 +134,8 @@ class RemoteConsole:
         # 500 UNEXPECTED (the server logged it) or an answer that is not the server's.
         raise RemoteFailure(f"the console server failed (HTTP {status}); its log has the cause")
 
-    def _call(self, name: str, hint: Any, **arguments: Any) -> Any:
-        document = self._request("POST", f"/v1/staff/{name}", arguments)
+    def _call(self, call: str, hint: Any, /, **arguments: Any) -> Any:
+        document = self._request("POST", f"/v1/staff/{call}", arguments)
         return wire.decode(hint, document, "answer")
 
     # -- the session --------------------------------------------------------------------------
@@ -250,12 +250,12 @@ class RemoteConsole:
         return self._call("expire_due", ExpireResult)
 
     # -- exports: the server sends the content, the file is written here -----------------------
-    def _export(self, name: str, path: Path, **arguments: Any) -> ExportResult:
+    def _export(self, call: str, path: Path, /, **arguments: Any) -> ExportResult:
         path = Path(path)
         handle = open_new_private_file(path)  # refused before the server reads anything
         try:
             with handle:
-                document = self._request("POST", f"/v1/staff/{name}", arguments)
+                document = self._request("POST", f"/v1/staff/{call}", arguments)
                 handle.write(base64.b64decode(document["content"]))
                 handle.flush()
                 os.fsync(handle.fileno())

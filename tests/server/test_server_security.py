@@ -1,0 +1,206 @@
+"""The security tests of issue 14 against a live server process: every check runs on the server,
+so a client that skips its own checks (here: raw HTTP, or a RemoteConsole) gains nothing.
+
+Time passing (the idle lock, the absolute lifetime) is played by moving the session's own
+times back in the store: the server reads them like any other session's.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from helpers import PASSWORD
+
+from staff_console.domain.clock import FixedClock, parse_instant
+from staff_console.domain.errors import CODES, ConsoleError
+from staff_console.server import errors
+from staff_console.server.limits import MAX_BODY_BYTES
+from staff_console.server.routes_staff import CALLS, EXPORTS, IMPORTS
+
+
+def raw(url: str, path: str, body: bytes | dict | None = None, *, token: str | None = None,
+        method: str = "POST", source: str | None = None, headers: dict | None = None):
+    """One HTTP call with nothing of the client library: (status, JSON body)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30,
+                                            source_address=(source, 0) if source else None)
+    data = body if isinstance(body, bytes) else json.dumps(body or {}).encode()
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    try:
+        connection.request(method, path, body=data if method != "GET" else None, headers=sent)
+        response = connection.getresponse()
+        payload = response.read()
+    finally:
+        connection.close()
+    return response.status, (json.loads(payload) if payload else None)
+
+
+def refused(code: str, call) -> ConsoleError:
+    with pytest.raises(ConsoleError) as caught:
+        call()
+    assert caught.value.code == code, caught.value
+    return caught.value
+
+
+def new_staff(site, employee_no: str, role: str = "teller", branch: str = "001") -> None:
+    site.signed_in("A0001").add_staff(employee_no=employee_no, name="보안시험",
+                                      branch_code=branch, role=role, password=PASSWORD)
+
+
+def test_every_code_has_its_status_and_the_table_is_documented():
+    assert set(errors.STATUS) == set(CODES)
+    assert errors.status_of("AUTH_REQUIRED") == 401
+    assert errors.status_of("SESSION_LOCKED") == 423
+
+
+ALL_PATHS = ([f"/v1/staff/{name}" for name in (*CALLS, *EXPORTS, *IMPORTS)]
+             + ["/v1/session/unlock", "/v1/session/sign-out"])
+
+
+def test_no_staff_endpoint_answers_without_a_valid_session(site):
+    for path in ALL_PATHS:
+        status, body = raw(site.url, path, {})
+        assert (status, body["code"]) == (401, "AUTH_REQUIRED"), path
+        status, body = raw(site.url, path, {}, token="not-a-session-token")
+        assert (status, body["code"]) == (401, "SESSION_ENDED"), path
+    status, body = raw(site.url, "/v1/session", method="GET")
+    assert (status, body["code"]) == (401, "AUTH_REQUIRED")
+
+
+def test_a_tellers_token_cannot_approve(site):
+    teller = site.signed_in("T001")
+    request = teller.request_revocation(customer_no="C002", channel="mts", reason="lost_device")
+    other_teller = site.signed_in("T002")
+    refused("FORBIDDEN", lambda: other_teller.approve_request(request.id))
+    # Not even with the raw call a modified terminal would make.
+    status, body = raw(site.url, "/v1/staff/approve_request", {"request_id": request.id},
+                       token=other_teller._token)
+    assert (status, body["code"]) == (403, "FORBIDDEN")
+    assert site.signed_in("M001").get_request(request.id).status == "pending"
+    teller.withdraw_request(request.id)
+
+
+def test_a_managers_token_cannot_decide_another_branchs_request(site):
+    teller = site.signed_in("T201")  # branch 002
+    request = teller.request_revocation(customer_no="C003", channel="mts", reason="lost_device")
+    other_manager = site.signed_in("M001")  # branch 001
+    error = refused("FORBIDDEN", lambda: other_manager.approve_request(request.id))
+    assert error.code in CODES
+    refused("FORBIDDEN", lambda: other_manager.reject_request(request.id, note="no"))
+    assert site.signed_in("M002").get_request(request.id).status == "pending"
+    teller.withdraw_request(request.id)
+
+
+def test_sign_out_ends_every_session_of_the_member(site):
+    first, second = site.signed_in("T002"), site.signed_in("T002")
+    first.search_customers("홍")
+    second.search_customers("홍")
+    token = first._token
+    first.sign_out()
+    status, body = raw(site.url, "/v1/staff/search_customers", {"query": "홍"}, token=token)
+    assert (status, body["code"]) == (401, "SESSION_ENDED")
+    refused("SESSION_ENDED", lambda: second.search_customers("홍"))
+
+
+def test_a_commands_own_end_leaves_the_members_other_sessions(site):
+    console, command = site.signed_in("T002"), site.signed_in("T002")
+    command.sign_out(reason="command_end")
+    assert console.search_customers("홍").items
+
+
+def test_the_idle_lock_is_enforced_by_the_server_and_unlock_checks_the_password(site):
+    new_staff(site, "T901")
+    console = site.signed_in("T901")
+    idle = datetime.now(UTC) - timedelta(minutes=11)  # the policy's 10 minutes, and more
+    site.sql("UPDATE staff_session SET last_seen_at = :t WHERE staff_id = "
+             "(SELECT id FROM staff WHERE employee_no = 'T901')", t=idle.replace(tzinfo=None))
+    refused("SESSION_LOCKED", lambda: console.search_customers("홍"))
+    status, body = raw(site.url, "/v1/staff/search_customers", {"query": "홍"},
+                       token=console._token)
+    assert (status, body["code"]) == (423, "SESSION_LOCKED")
+    refused("AUTH_FAILED", lambda: console.unlock("not-the-password-1"))
+    refused("SESSION_LOCKED", lambda: console.search_customers("홍"))
+    console.unlock(PASSWORD)
+    assert console.search_customers("홍").items
+
+
+def test_a_session_ends_after_its_absolute_lifetime(site):
+    new_staff(site, "T902")
+    console = site.signed_in("T902")
+    old = datetime.now(UTC) - timedelta(hours=10, minutes=1)  # the policy's 10 hours
+    site.sql("UPDATE staff_session SET created_at = :t WHERE staff_id = "
+             "(SELECT id FROM staff WHERE employee_no = 'T902')", t=old.replace(tzinfo=None))
+    refused("SESSION_ENDED", lambda: console.search_customers("홍"))
+    refused("SESSION_ENDED", lambda: console.unlock(PASSWORD))
+
+
+def test_an_admins_lock_or_deactivation_ends_the_members_sessions(site):
+    new_staff(site, "T903")
+    console, other = site.signed_in("T903"), site.signed_in("T903")
+    # Five failed sign-ins (anyone's guesses) lock the account: every session ends.
+    for _ in range(5):
+        refused("AUTH_FAILED", lambda: site.remote().sign_in("T903", "wrong-Password-1",
+                                                             terminal="guess"))
+    refused("SESSION_ENDED", lambda: console.search_customers("홍"))
+    refused("SESSION_ENDED", lambda: other.unlock(PASSWORD))
+    site.signed_in("A0001").unlock_staff("T903")
+    again = site.signed_in("T903")
+    site.sql("UPDATE staff SET active = :no WHERE employee_no = 'T903'", no=False)
+    refused("SESSION_ENDED", lambda: again.search_customers("홍"))
+    refused("SESSION_ENDED", lambda: console.search_customers("홍"))  # ended stays ended
+
+
+def test_a_token_is_bound_to_the_address_that_signed_in(site):
+    console = site.signed_in("T001")
+    status, body = raw(site.url, "/v1/staff/search_customers", {"query": "홍"},
+                       token=console._token, source="127.0.0.2")
+    assert (status, body["code"]) == (401, "SESSION_ENDED")
+    assert console.search_customers("홍").items  # the rightful terminal keeps it
+
+
+def test_malformed_mistyped_and_oversize_bodies_answer_codes(site):
+    token = site.signed_in("T001")._token
+    status, body = raw(site.url, "/v1/staff/search_customers", b"{not json", token=token)
+    assert (status, body["code"]) == (422, "INVALID_INPUT")
+    status, body = raw(site.url, "/v1/staff/search_customers", {"query": 5}, token=token)
+    assert (status, body["code"], body["field"]) == (422, "INVALID_INPUT", "query")
+    status, body = raw(site.url, "/v1/staff/search_customers", {"query": "홍", "x": 1},
+                       token=token)
+    assert (status, body["code"], body["field"]) == (422, "INVALID_INPUT", "x")
+    status, body = raw(site.url, "/v1/staff/get_request", {}, token=token)
+    assert (status, body["code"], body["field"]) == (422, "INVALID_INPUT", "request_id")
+    status, body = raw(site.url, "/v1/staff/search_customers",
+                       b'{"query": "' + b"a" * MAX_BODY_BYTES + b'"}', token=token)
+    assert (status, body["code"]) == (413, "PAYLOAD_TOO_LARGE")
+    status, body = raw(site.url, "/v1/session/sign-in", [1, 2])
+    assert (status, body["code"]) == (422, "INVALID_INPUT")
+
+
+def test_no_password_or_token_reaches_the_servers_log_or_output(site):
+    secret = "Unique-Secret-Password-7431"
+    refused("AUTH_FAILED", lambda: site.remote().sign_in("T001", secret, terminal="t"))
+    console = site.signed_in("T001")
+    console.search_customers("홍")
+    token = console._token
+    console.sign_out(reason="command_end")
+    output = site.output()
+    assert "staff_console" in output or "Uvicorn" in output or "uvicorn" in output.lower()
+    for text in (secret, PASSWORD, token):
+        assert text not in output
+
+
+def test_the_fixed_clock_is_refused_by_a_real_stores_server(site):
+    from fastapi.testclient import TestClient
+
+    from staff_console.server.app import create_app
+
+    app = create_app(site.settings, clock=FixedClock(parse_instant("2026-11-24T10:00:00+09:00")))
+    with pytest.raises(ConsoleError) as caught, TestClient(app):
+        pass
+    assert caught.value.code == "CLOCK_FIXED_REFUSED"
