@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from . import admin, audit, customers, policy, workflow
+from . import admin, audit, customers, policy, serve, workflow
 from ._runtime import ConsoleGroup, env, handled, start
 
 app = typer.Typer(
@@ -84,6 +84,7 @@ app.command("expiring")(customers.expiring)
 app.command("matrix")(customers.matrix)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(policy.policy_app, name="policy")
+app.command("serve")(serve.serve)
 
 
 _GC_DEFAULT = gc.get_threshold()
