@@ -37,7 +37,8 @@ import sqlalchemy as sa
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.services.backend import Backend
 from staff_console.services.customers import search_customers, show_customer
-from staff_console.services.demo import DEMO_PASSWORD, load_demo
+from staff_console.demo import DEMO_PASSWORD
+from staff_console.demo.load import load_demo
 from staff_console.services.staff import authenticate
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.verbose:
         logging.basicConfig(format="%(message)s")
-        logging.getLogger("staff_console.services.demo").setLevel(logging.INFO)
+        logging.getLogger("staff_console.store.bulk").setLevel(logging.INFO)
     report = run(args)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))

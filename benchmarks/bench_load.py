@@ -8,7 +8,7 @@ What it does:
 
 1. Creates a fresh database (`--db`, dropped first), migrates it with `store.migrate.upgrade`
    (the same Alembic path as `staff-console db init`), and loads the demo data
-   (`services.demo.load_demo`, 20,000 customers by default, seed 7) plus one active delegation
+   (`demo.load.load_demo`, 20,000 customers by default, seed 7) plus one active delegation
    per branch (the branch's 부지점장 D00x acts for the manager).
 2. Starts N terminal *processes* (processes, not threads: one Python process per terminal, as in
    the branches, and no shared GIL). Terminal k works for branch 001..004 (k mod 4); it signs in
@@ -113,7 +113,8 @@ def setup(url: str, customers: int) -> dict:
     from staff_console.domain.clock import SystemClock
     from staff_console.services import staff as staff_service
     from staff_console.services.delegations import grant_delegation
-    from staff_console.services.demo import DEMO_PASSWORD, load_demo
+    from staff_console.demo import DEMO_PASSWORD
+    from staff_console.demo.load import load_demo
     from staff_console.store.migrate import upgrade
 
     backend = backend_for(url)

@@ -118,7 +118,7 @@ KEY = bytes(range(32))
 
 def _build_demo(path: Path, customers: int) -> str:
     from staff_console.domain.clock import SystemClock
-    from staff_console.services.demo import load_demo
+    from staff_console.demo.load import load_demo
     from staff_console.store.engine import make_engine
     from staff_console.store.keyring import Keyring
     from staff_console.store.migrate import upgrade
@@ -189,7 +189,7 @@ async def _search_run(url: str, key: bytes, count: int, home: Path) -> dict:
     from staff_console.app import StaffConsoleApp
     from staff_console.domain.clock import SystemClock
     from staff_console.screens.search import DEBOUNCE_SECONDS, SearchScreen
-    from staff_console.services.demo import DEMO_PASSWORD
+    from staff_console.demo import DEMO_PASSWORD
     from staff_console.services.staff import authenticate
     from staff_console.settings import Settings
 

@@ -404,7 +404,7 @@ def training_mark(backend) -> str | None:
 def _prepare_demo(backend, clock) -> str | None:
     """The demo data if the (training) store has none yet. Returns the hint shown on the
     sign-in screen (the demo accounts and their password)."""
-    from .services import demo
+    from .demo import load as demo
 
     try:
         demo.load_demo(backend, clock=clock)
@@ -416,7 +416,7 @@ def _prepare_demo(backend, clock) -> str | None:
 
 def demo_hint() -> str | None:
     """The demo accounts and their password, for the sign-in screen of the demo."""
-    from .services.demo import DEMO_PASSWORD
+    from .demo import DEMO_PASSWORD
 
     accounts = demo_accounts()
     return t("signin.demo_hint", accounts=accounts, password=DEMO_PASSWORD) if accounts else None

@@ -154,9 +154,9 @@ def _print_demo(out, summary: dict) -> None:
 
 
 def _demo_loader():
-    """services.demo.load_demo, imported only when asked for."""
+    """demo.load.load_demo, imported only when asked for."""
     try:
-        module = importlib.import_module("staff_console.services.demo")
+        module = importlib.import_module("staff_console.demo.load")
     except ImportError:
         raise invalid("demo", "the demo loader is not installed in this build") from None
     return module.load_demo

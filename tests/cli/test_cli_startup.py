@@ -31,7 +31,7 @@ print("\\n@@modules " + json.dumps({"exit": code, "modules": sorted(sys.modules)
 
 NEVER_FOR_A_CUSTOMER = ("alembic", "textual", "textual_plotext", "staff_console.app",
                         "staff_console.screens", "staff_console.widgets",
-                        "staff_console.services.demo", "staff_console.store.migrate")
+                        "staff_console.demo.load", "staff_console.store.migrate")
 
 
 def _probe(cli, *args) -> dict:

@@ -14,7 +14,7 @@ from helpers import CHEAP_ARGON2, NOW, TEST_KEY
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.domain.policy import Policy
 from staff_console.services.backend import Backend
-from staff_console.services.demo import load_demo
+from staff_console.demo.load import load_demo
 from staff_console.settings import Settings
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring

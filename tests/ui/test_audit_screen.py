@@ -21,7 +21,7 @@ from staff_console.services.audit_trail import (
     list_events,
     sign_off_access_review,
 )
-from staff_console.services.demo import DEMO_PASSWORD
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.staff import authenticate
 
 WIDE = (120, 40)

@@ -28,7 +28,7 @@ from staff_console.services.delegations import (
     grant_delegation,
     list_delegations,
 )
-from staff_console.services.demo import DEMO_PASSWORD
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.staff import authenticate
 
 WIDE = (120, 40)

@@ -12,7 +12,7 @@ from staff_console.screens.modals import ConfirmModal
 from staff_console.screens.policy import PolicyScreen, PolicyValueModal
 from staff_console.screens.registry import visible_sections
 from staff_console.services import staff as staff_service
-from staff_console.services.demo import DEMO_PASSWORD
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.policy import current_policy
 
 WIDE = (140, 42)

@@ -11,7 +11,7 @@ from staff_console.i18n import t
 from staff_console.screens.approvals import ApprovalsScreen
 from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.modals import ConfirmModal
-from staff_console.services.demo import DEMO_PASSWORD
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.requests import approve_request, get_request
 from staff_console.services.staff import authenticate
 

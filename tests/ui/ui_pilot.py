@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from staff_console.services.demo import DEMO_PASSWORD
+from staff_console.demo import DEMO_PASSWORD
 
 
 async def settle(pilot, rounds: int = 40) -> None:
