@@ -29,12 +29,14 @@ if TYPE_CHECKING:
         AuditEventView,
         AuditPage,
         BranchView,
+        ChannelKeyView,
         CustomerDetail,
         DelegationView,
         ExpireResult,
         ExpiringItem,
         ExportResult,
         ImportResult,
+        NewChannelKey,
         PolicyChangeView,
         PolicyEntry,
         RequestView,
@@ -129,6 +131,11 @@ class Console(Protocol):
     def add_staff(self, *, employee_no: str, name: str, branch_code: str, role: str,
                   password: str) -> StaffView: ...
     def unlock_staff(self, employee_no: str) -> StaffView: ...
+
+    # -- the channel back-ends' API keys (admins; the key is shown once) ----------------------
+    def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey: ...
+    def revoke_channel_key(self, key_id: int) -> ChannelKeyView: ...
+    def list_channel_keys(self) -> list[ChannelKeyView]: ...
 
 
 def open_console(settings: Settings, *, clock: Clock | None = None) -> Console:

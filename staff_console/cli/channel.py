@@ -1,0 +1,69 @@
+"""`channel key create|revoke|list`: the channel back-ends' API keys (admins).
+
+`create` prints the key once (the store keeps only its SHA-256): hand it to the channel
+back-end's operator over a channel you trust, then it is gone from here.
+"""
+
+from typing import Annotated
+
+import typer
+
+from ._runtime import AsOpt, JsonOpt, console, emit_json, env, handled, instant, jsonable
+
+channel_app = typer.Typer(no_args_is_help=True, help="The channel back-ends (MTS, mobile web).")
+key_app = typer.Typer(no_args_is_help=True, help="Their API keys (admin).")
+channel_app.add_typer(key_app, name="key")
+
+
+@key_app.command("create")
+@handled
+def key_create(
+    channel: Annotated[str, typer.Argument(help="mts or web")],
+    as_: AsOpt,
+    name: Annotated[str | None, typer.Option("--name", help="Who holds it, e.g. the MTS "
+                                                           "server's host.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a key for one channel; it is printed once."""
+    created = env().console(as_).create_channel_key(channel, name=name)
+    if as_json:
+        emit_json({"key": jsonable(created.key), "secret": created.secret})
+        return
+    out = console()
+    out.print(f"채널 키 생성됨 (channel key created): #{created.key.id} {created.key.channel} "
+              f"· {created.key.name}")
+    out.print("이 키는 다시 표시되지 않습니다 (shown once, store it now):")
+    typer.echo(created.secret)
+
+
+@key_app.command("revoke")
+@handled
+def key_revoke(
+    key_id: Annotated[int, typer.Argument(help="The key's number (channel key list).")],
+    as_: AsOpt,
+    as_json: JsonOpt = False,
+) -> None:
+    """Revoke a key: every server refuses it from the next call on."""
+    view = env().console(as_).revoke_channel_key(key_id)
+    if as_json:
+        emit_json(jsonable(view))
+        return
+    console().print(f"채널 키 폐기됨 (channel key revoked): #{view.id} {view.channel} · "
+                    f"{view.name} · {instant(view.revoked_at)}")
+
+
+@key_app.command("list")
+@handled
+def key_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
+    """The keys (never the keys themselves): channel, name, who created it, revoked."""
+    from rich.table import Table
+
+    views = env().console(as_).list_channel_keys()
+    if as_json:
+        emit_json({"items": [jsonable(v) for v in views]})
+        return
+    table = Table("#", "채널 Channel", "이름 Name", "생성 Created", "폐기 Revoked")
+    for v in views:
+        table.add_row(str(v.id), v.channel, v.name, f"{v.created_by} {instant(v.created_at)}",
+                      instant(v.revoked_at) if v.revoked_at else "-")
+    console().print(table)

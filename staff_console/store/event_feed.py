@@ -1,0 +1,89 @@
+"""What the console server's event stream reads (server/events.py): one batch of statements
+per server process every poll, whatever the number of terminals listening.
+
+The audit trail is the feed: every request created or decided is an event in it, in one order
+(`seq`), committed and chained before it is read here (`audit_head.seq` bounds the read, so an
+event is never seen before the chain holds it, on any server process).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .sessions import STAFF_SESSION
+from .tables import AuditEvent, AuditHead, Delegation, Request
+
+_EVENT = AuditEvent.__table__
+_HEAD = AuditHead.__table__
+_REQUEST = Request.__table__
+_DELEGATION = Delegation.__table__
+_bp = sa.bindparam
+
+REQUEST_ACTIONS = ("request.created", "request.approved", "request.rejected",
+                   "request.withdrawn", "request.expired")
+
+_HEAD_SEQ = sa.select(_HEAD.c.seq).where(_HEAD.c.id == 1)
+_EVENTS = sa.select(_EVENT.c.seq, _EVENT.c.action, _EVENT.c.target).where(
+    _EVENT.c.seq > _bp("after"), _EVENT.c.seq <= _bp("head"),
+    _EVENT.c.action.in_(REQUEST_ACTIONS),
+).order_by(_EVENT.c.seq)
+_REQUESTS = sa.select(
+    _REQUEST.c.id, _REQUEST.c.kind, _REQUEST.c.channel, _REQUEST.c.branch_code,
+    _REQUEST.c.maker_staff_id, _REQUEST.c.status,
+).where(_REQUEST.c.id.in_(_bp("ids", expanding=True)))
+_DELEGATES = sa.select(_DELEGATION.c.delegate_id, _DELEGATION.c.branch_code).where(
+    _DELEGATION.c.ended_at.is_(None), _DELEGATION.c.valid_from <= _bp("now"),
+    _DELEGATION.c.valid_until > _bp("now"))
+_SESSIONS = sa.select(STAFF_SESSION.c.token_hash, STAFF_SESSION.c.ended_at,
+                      STAFF_SESSION.c.locked_at).where(
+    STAFF_SESSION.c.token_hash.in_(_bp("hashes", expanding=True)))
+
+
+class FeedEvent(NamedTuple):
+    seq: int
+    action: str
+    target: str | None
+
+
+class RequestFacts(NamedTuple):
+    id: int
+    kind: str
+    channel: str
+    branch_code: str
+    maker_staff_id: int | None
+    status: str
+
+
+class SessionState(NamedTuple):
+    token_hash: str
+    ended_at: datetime | None
+    locked_at: datetime | None
+
+
+def head_seq(db: Session) -> int:
+    return int(db.execute(_HEAD_SEQ).scalar() or 0)
+
+
+def request_events(db: Session, after: int, head: int) -> list[FeedEvent]:
+    return [FeedEvent(*row) for row in db.execute(_EVENTS, {"after": after, "head": head})]
+
+
+def requests_by_id(db: Session, ids: list[int]) -> dict[int, RequestFacts]:
+    if not ids:
+        return {}
+    return {row.id: RequestFacts(*row) for row in db.execute(_REQUESTS, {"ids": ids})}
+
+
+def active_delegates(db: Session, now: datetime) -> set[tuple[int, str]]:
+    """(delegate staff id, branch) of every delegation active at `now`."""
+    return {(row.delegate_id, row.branch_code) for row in db.execute(_DELEGATES, {"now": now})}
+
+
+def sessions_by_hash(db: Session, hashes: list[str]) -> list[SessionState]:
+    if not hashes:
+        return []
+    return [SessionState(*row) for row in db.execute(_SESSIONS, {"hashes": hashes})]
