@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
 from ..domain.bounds import day_within, positive_id
@@ -12,9 +12,10 @@ from ..domain.clock import Clock, seoul_midnight
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import mask_numbers
 from ..domain.text import clean_text
-from ..store.audit import HEAD_SQL, checked_head, make_anchor, read_anchors, verify_chain
+from ..store import audit_query
+from ..store.audit import make_anchor, read_anchors, verify_chain
+from ..store.audit_query import EventFilter
 from ..store.meta import STORE_ID, get_setting
-from ..store.tables import AuditEvent, Staff
 from .backend import Backend
 from .common import current_staff, event, loads, record
 from .views import AnchorView, AuditEventView, AuditPage, VerifyResult
@@ -22,17 +23,19 @@ from .views import AnchorView, AuditEventView, AuditPage, VerifyResult
 MAX_AUDIT_PAGE = 500
 
 
-def _view(e: AuditEvent) -> AuditEventView:
+def _view(e) -> AuditEventView:
+    """A listed event's row (store/audit_query.py LISTED) as the view."""
     return AuditEventView(e.seq, e.at, e.actor, e.terminal, e.action, e.category, e.customer_no,
                           e.target, loads(e.detail))
 
 
-def events_query(
+def events_filter(
     *, customer_no: str | None = None, staff_no: str | None = None, action: str | None = None,
     category: str | None = None, date_from: date | None = None, date_to: date | None = None,
     before_seq: int | None = None,
-):
-    """The trail filtered (the filters are text from a person: domain.text), unordered."""
+) -> EventFilter:
+    """The trail's filters (text from a person: domain.text; dates are Korea-time business
+    dates, both inclusive)."""
     customer_no, staff_no, action, category = (
         clean_text(value, name, limit=40, required=False) for name, value in (
             ("customer", customer_no), ("staff", staff_no), ("action", action),
@@ -43,23 +46,12 @@ def events_query(
         day_within(date_to, "to")
     if before_seq is not None:
         positive_id(before_seq, "before")
-    query = select(AuditEvent)
-    if customer_no:
-        query = query.where(AuditEvent.customer_no == customer_no.upper())
-    if staff_no:
-        query = query.where(AuditEvent.actor == staff_no)
-    if action:
-        query = query.where(AuditEvent.action.startswith(action))
-    if category:
-        query = query.where(AuditEvent.category == category)
-    if date_from:
-        query = query.where(AuditEvent.at >= seoul_midnight(date_from))
-    if date_to:
-        query = query.where(AuditEvent.at < seoul_midnight(date.fromordinal(
-            date_to.toordinal() + 1)))
-    if before_seq:
-        query = query.where(AuditEvent.seq < before_seq)
-    return query
+    return EventFilter(
+        customer_no=customer_no.upper() if customer_no else None, actor=staff_no or None,
+        action_prefix=action or None, category=category or None,
+        at_from=seoul_midnight(date_from) if date_from else None,
+        at_before=seoul_midnight(date.fromordinal(date_to.toordinal() + 1)) if date_to else None,
+        before_seq=before_seq or None)
 
 
 def list_events(
@@ -73,14 +65,14 @@ def list_events(
     if not 1 <= limit <= MAX_AUDIT_PAGE:
         raise invalid("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")
     now = clock.now()
-    query = events_query(customer_no=customer_no, staff_no=staff_no, action=action,
-                         category=category, date_from=date_from, date_to=date_to,
-                         before_seq=before_seq)
+    where = events_filter(customer_no=customer_no, staff_no=staff_no, action=action,
+                          category=category, date_from=date_from, date_to=date_to,
+                          before_seq=before_seq)
 
     def work(s: Session) -> AuditPage:
         current_staff(s, actor)
         require_role(actor, AUDIT_ROLES, "read the audit trail")
-        rows = s.exec(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
+        rows = audit_query.newest(s.connection(), where, limit + 1)
         items = [_view(e) for e in rows[:limit]]
         customers = sorted({i.customer_no for i in items if i.customer_no})
         if customers:
@@ -138,20 +130,6 @@ def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock,
     return result
 
 
-def _signed_head(s: Session, backend: Backend) -> tuple[str, int, str]:
-    """(store id, seq, hash) of the chain's head, checked: its MAC, and the event it names. An
-    anchor or a sign-off never vouches for a head that was cut."""
-    seq, digest = checked_head(backend.store.keyring, s.execute(HEAD_SQL).first())
-    if seq and s.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first() != digest:
-        raise ConsoleError("AUDIT_TAMPERED", f"the chain head names event {seq}, which is "
-                           "missing or different; run `staff-console audit verify`")
-    store_id = get_setting(s, STORE_ID)
-    if store_id is None:
-        raise ConsoleError("AUDIT_TAMPERED", "the store has no id (deleted outside the "
-                           "console); run `staff-console audit verify`")
-    return store_id, seq, digest
-
-
 def anchor_audit(backend: Backend, actor: Actor, *, clock: Clock) -> AnchorView:
     """A signed anchor line for the chain's head now, to be kept outside the store (the CLI
     appends it to the anchor file); recorded as `audit.anchored`."""
@@ -160,7 +138,7 @@ def anchor_audit(backend: Backend, actor: Actor, *, clock: Clock) -> AnchorView:
     def work(s: Session) -> AnchorView:
         current_staff(s, actor)
         require_role(actor, ANCHOR_ROLES, "anchor the audit trail")
-        store_id, seq, digest = _signed_head(s, backend)
+        store_id, seq, digest = audit_query.signed_head(s.connection(), backend.store.keyring)
         anchor = make_anchor(backend.store.keyring, store_id, seq, digest, now)
         record(s, backend.store, now, event(actor, "audit.anchored",
                                             detail={"seq": seq, "hash": digest}))
@@ -181,20 +159,15 @@ def _month_range(month: str) -> tuple[datetime, datetime]:
     return seoul_midnight(start), seoul_midnight(end)
 
 
-def access_query(actor: Actor, month: str, before_seq: int | None = None):
+def access_filter(actor: Actor, month: str, before_seq: int | None = None) -> EventFilter:
     """The month's access-log events the actor reviews (a manager: the branch's staff; an
-    auditor: everyone), unordered."""
+    auditor: everyone)."""
     start, end = _month_range(month)
     if before_seq is not None:
         positive_id(before_seq, "before")
-    query = select(AuditEvent).where(
-        AuditEvent.category == "access", AuditEvent.at >= start, AuditEvent.at < end)
-    if actor.role is Role.MANAGER:
-        staff = select(Staff.employee_no).where(Staff.branch_code == actor.branch_code)
-        query = query.where(AuditEvent.actor.in_(staff))
-    if before_seq:
-        query = query.where(AuditEvent.seq < before_seq)
-    return query
+    return EventFilter(
+        category="access", at_from=start, at_before=end, before_seq=before_seq or None,
+        actor_branch=actor.branch_code if actor.role is Role.MANAGER else None)
 
 
 REVIEW_ROLES = frozenset({Role.MANAGER, Role.AUDITOR})
@@ -206,13 +179,13 @@ def access_log(
 ) -> AuditPage:
     """The month's access-log events for review: a manager sees the branch's staff, an
     auditor everyone."""
-    query = access_query(actor, month, before_seq)
+    where = access_filter(actor, month, before_seq)
     now = clock.now()
 
     def work(s: Session) -> AuditPage:
         current_staff(s, actor)
         require_role(actor, REVIEW_ROLES, "review the access log")
-        rows = s.exec(query.order_by(AuditEvent.seq.desc()).limit(limit + 1)).all()
+        rows = audit_query.newest(s.connection(), where, limit + 1)
         detail = {"month": month, "count": len(rows[:limit])}
         record(s, backend.store, now, event(actor, "access_log.view", category="access",
                                             detail=detail))
@@ -235,15 +208,15 @@ def sign_off_access_review(
         require_role(actor, frozenset({Role.MANAGER, Role.AUDITOR}), "sign off the review")
         scope = actor.branch_code if actor.role is Role.MANAGER else "all"
         # The head signed: the sign-off vouches for the trail up to it (an anchor).
-        _store_id, head_seq, head_hash = _signed_head(s, backend)
+        _store_id, head_seq, head_hash = audit_query.signed_head(s.connection(),
+                                                                 backend.store.keyring)
         record(s, backend.store, now, event(actor, "access_log.signed_off",
                                             detail={"month": month, "scope": scope,
                                                     "note": mask_numbers(text or ""),
                                                     "head_seq": head_seq,
                                                     "head_hash": head_hash}),
                immediate=True)  # chained now: the event is read back just below
-        last = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).one()
-        return _view(last)
+        return _view(audit_query.last_event(s.connection()))
 
     backend.store.flush_audit()  # the head signed covers every event committed so far
     return backend.store.run(work)
@@ -254,10 +227,7 @@ def signoff_anchor(backend: Backend, signoff: AuditEventView) -> AnchorView:
     with the store key, for the anchor file beside the other anchors."""
 
     def work(s: Session) -> AnchorView:
-        store_id = get_setting(s, STORE_ID)
-        if store_id is None:
-            raise ConsoleError("AUDIT_TAMPERED", "the store has no id (deleted outside the "
-                               "console); run `staff-console audit verify`")
+        store_id = audit_query.store_id(s.connection())
         seq, digest = signoff.detail["head_seq"], signoff.detail["head_hash"]
         anchor = make_anchor(backend.store.keyring, store_id, seq, digest, signoff.at,
                              kind="sign-off")

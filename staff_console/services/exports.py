@@ -30,7 +30,8 @@ from ..domain.clock import SEOUL, Clock, seoul_date
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import mask_numbers
 from ..domain.text import display_safe, spreadsheet_safe
-from ..store.tables import AuditEvent
+from ..store import audit_query
+from ..store.audit_query import EventFilter
 from . import audit_trail, expiry
 from .backend import Backend
 from .common import current_staff, event, loads, record
@@ -141,9 +142,9 @@ def export_expiring(
     return _export(backend, path, "csv", EXPIRING_HEADER, write_rows)
 
 
-def _write_events(s: Session, writer, query) -> tuple[int, set[str]]:
+def _write_events(s: Session, writer, where: EventFilter) -> tuple[int, set[str]]:
     count, customers = 0, set()
-    for e in s.exec(query.order_by(AuditEvent.seq.desc()).execution_options(yield_per=_BATCH)):
+    for e in audit_query.stream_newest(s.connection(), where, _BATCH):
         detail = json.dumps(loads(e.detail), ensure_ascii=False, sort_keys=True) if e.detail \
             else ""
         writer.writerow(_row([e.seq, korea_time(e.at), e.actor, e.terminal, e.action,
@@ -164,7 +165,7 @@ def export_events(
     if through_seq is not None and through_seq < 1:
         raise invalid("through", "must be 1 or more")
     now = clock.now()
-    query = audit_trail.events_query(
+    where = audit_trail.events_filter(
         customer_no=customer_no, staff_no=staff_no, action=action, category=category,
         date_from=date_from, date_to=date_to,
         before_seq=through_seq + 1 if through_seq is not None else None)
@@ -172,7 +173,7 @@ def export_events(
     def write_rows(s: Session, writer) -> int:
         current_staff(s, actor)
         require_role(actor, AUDIT_ROLES, "read the audit trail")
-        count, customers = _write_events(s, writer, query)
+        count, customers = _write_events(s, writer, where)
         record(s, backend.store, now, event(
             actor, "audit.export", category="access",
             detail={"count": count, "format": "csv", "file": _file_detail(path),
@@ -191,13 +192,13 @@ def export_access_log(
     if through_seq is not None and through_seq < 1:
         raise invalid("through", "must be 1 or more")
     now = clock.now()
-    query = audit_trail.access_query(
+    where = audit_trail.access_filter(
         actor, month, through_seq + 1 if through_seq is not None else None)
 
     def write_rows(s: Session, writer) -> int:
         current_staff(s, actor)
         require_role(actor, audit_trail.REVIEW_ROLES, "review the access log")
-        count, customers = _write_events(s, writer, query)
+        count, customers = _write_events(s, writer, where)
         record(s, backend.store, now, event(
             actor, "access_log.export", category="access",
             detail={"month": month, "count": count, "format": "csv",
