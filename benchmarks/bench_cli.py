@@ -1,21 +1,26 @@
-"""CLI start-up benchmark: wall time and peak memory of a signed-in command, against its floors.
+"""CLI start-up benchmark: wall time and peak memory of a signed-in command, against its floors,
+in both modes: embedded (the store on this PC) and client (a terminal of a console server).
 
-    python benchmarks/bench_cli.py                 # 30 runs of each, on a fresh demo store
-    python benchmarks/bench_cli.py --runs 50 --imports
+    python benchmarks/bench_cli.py                 # 30 runs of each, both modes, fresh demo store
+    python benchmarks/bench_cli.py --runs 50 --mode client --imports
 
 Each run is a new process, timed from just before it is spawned to its exit; peak RSS and CPU
-time come from the kernel (wait4). The commands take turns (run 1 of each, then run 2 of each,
-...) so a noisy neighbour costs every command alike. Measured in the same run:
+time come from the kernel (wait4; a client's CPU is its own, the server's is not in it). The
+commands take turns (run 1 of each, then run 2 of each, ...) so a noisy neighbour costs every
+command alike. Measured in the same run:
 - `python -c pass`: the interpreter's own start;
 - argon2 floor: start, import argon2, one verification of the demo staff's stored hash (the
   parameters `db init --demo` wrote). This is the floor of any signed-in command: the query
-  comes on top of it;
+  comes on top of it (in client mode the server verifies, the client waits for it);
 - `staff-console customer show D0000001 --json --as T001`;
-- `staff-console customer search ㅎㄱㄷ --as T001`.
+- `staff-console customer search ㅎㄱㄷ --as T001`;
+each embedded (the demo SQLite store) and as a client (STAFF_CONSOLE_SERVER=http://127.0.0.1:P,
+a separate home with no store and no key) of `staff-console serve` started on the same demo
+store (one worker, on this machine: its CPUs are shared with the client's).
 The store is a demo made by `db init --demo` in a temporary STAFF_CONSOLE_HOME. Python writes
 byte code into a private cache (PYTHONPYCACHEPREFIX), as an installed wheel has it compiled:
 a checkout run with PYTHONDONTWRITEBYTECODE would compile the project on every start.
-`--imports` adds the biggest imports of one `customer show` (python -X importtime).
+`--imports` adds the biggest imports of one `customer show` (python -X importtime) per mode.
 Target: median wall of each command <= 0.30 s. This is a benchmark, not a test: it prints
 figures and exits 0.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -50,12 +56,39 @@ main()
 """
 
 
-def _env(home: Path, cache: Path) -> dict[str, str]:
+def _env(home: Path, cache: Path, server: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("STAFF_CONSOLE_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update(STAFF_CONSOLE_HOME=str(home), STAFF_CONSOLE_PASSWORD=PASSWORD,
                PYTHONPYCACHEPREFIX=str(cache), COLUMNS="200")
+    if server:
+        env["STAFF_CONSOLE_SERVER"] = server
     return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """`staff-console serve` on the demo store, on loopback (plain http: loopback only)."""
+    port = _free_port()
+    out = log.open("wb")
+    proc = subprocess.Popen([str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                            env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"the server did not listen within 60 s: {log.read_text()[-2000:]}")
 
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, int]:
@@ -83,7 +116,7 @@ def _demo_hash(home: Path) -> str:
     return value
 
 
-def _imports(env: dict[str, str], top: int) -> None:
+def _imports(env: dict[str, str], top: int, mode: str) -> None:
     proc = subprocess.run([sys.executable, "-X", "importtime", "-c", IMPORTS_PROBE, "customer",
                            "show", "D0000001", "--json", "--as", "T001"],
                           env=env, capture_output=True, text=True)
@@ -98,21 +131,32 @@ def _imports(env: dict[str, str], top: int) -> None:
         if depth <= 1:  # imported by the program itself (or by its first level)
             key = name.strip()
             totals[key] = max(totals.get(key, 0), int(cumulative))
-    print("\nBiggest imports of one `customer show` (cumulative, python -X importtime):")
+    print(f"\nBiggest imports of one `customer show`, {mode} (cumulative, python -X importtime):")
     for name, micros in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {micros / 1000:8.1f} ms  {name}")
+
+
+def _commands(env: dict[str, str], label: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+    return {
+        f"customer show --json, {label}": (
+            [str(SCRIPT), "customer", "show", "D0000001", "--json", "--as", "T001"], env),
+        f"customer search, {label}": (
+            [str(SCRIPT), "customer", "search", "ㅎㄱㄷ", "--as", "T001"], env),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--mode", choices=("both", "embedded", "client"), default="both")
     parser.add_argument("--imports", action="store_true", help="also list the biggest imports")
     parser.add_argument("--keep", type=Path, help="use (or create) the demo home here")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_cli_") as tmp:
         home = args.keep or Path(tmp) / "home"
-        env = _env(home, Path(tmp) / "pycache")
+        cache = Path(tmp) / "pycache"
+        env = _env(home, cache)
         if not (home / "staff_console.sqlite3").exists():
             t0 = time.perf_counter()
             subprocess.run([str(SCRIPT), "db", "init", "--demo"], env=env, check=True,
@@ -120,41 +164,61 @@ def main() -> None:
             print(f"demo store built in {time.perf_counter() - t0:.1f} s: {home}")
         stored = _demo_hash(home)
         print(f"demo staff hash parameters: {stored.split('$')[3]}")
-        commands = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "argon2 floor (import + 1 verify)": [sys.executable, "-c", ARGON2_FLOOR, stored,
-                                                 PASSWORD],
-            "customer show D0000001 --json": [str(SCRIPT), "customer", "show", "D0000001",
-                                              "--json", "--as", "T001"],
-            "customer search (chosung)": [str(SCRIPT), "customer", "search", "ㅎㄱㄷ", "--as", "T001"],
+        commands: dict[str, tuple[list[str], dict[str, str]]] = {
+            "python -c pass": ([sys.executable, "-c", "pass"], env),
+            "argon2 floor (import + 1 verify)": (
+                [sys.executable, "-c", ARGON2_FLOOR, stored, PASSWORD], env),
         }
-        for argv in commands.values():  # warm-up: byte code written, files in the page cache
-            _run(argv, env)
-            _run(argv, env)
-        samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
-        for _ in range(args.runs):
-            for name, argv in commands.items():
-                wall, cpu, rss, _code = _run(argv, env)
-                samples[name].append((wall, cpu, rss))
+        server = None
+        client_env = None
+        if args.mode in ("both", "embedded"):
+            commands.update(_commands(env, "embedded"))
+        if args.mode in ("both", "client"):
+            server_env = {k: v for k, v in env.items() if k != "STAFF_CONSOLE_PASSWORD"}
+            server, url = _start_server(server_env, Path(tmp) / "server.log")
+            client_home = Path(tmp) / "client-home"  # no store, no key: a terminal's home
+            client_env = _env(client_home, cache, server=url)
+            commands.update(_commands(client_env, "client"))
+            print(f"console server: {url} (pid {server.pid}, one worker, the demo store)")
+        try:
+            _measure(commands, args.runs)
+            if args.imports:
+                if args.mode in ("both", "embedded"):
+                    _imports(env, 15, "embedded")
+                if client_env is not None:
+                    _imports(client_env, 15, "client")
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
 
-        floor = statistics.median(s[0] for s in samples["argon2 floor (import + 1 verify)"])
-        print(f"\n{args.runs} runs each, interleaved; CPUs {os.cpu_count()}, "
-              f"load {os.getloadavg()[0]:.2f}")
-        print(f"{'command':36} {'median':>8} {'p95':>8} {'min':>8} {'cpu med':>8} "
-              f"{'peak RSS':>9} {'x floor':>8}")
-        for name, rows in samples.items():
-            walls = [r[0] for r in rows]
-            cpus = [r[1] for r in rows]
-            rss = max(r[2] for r in rows) / 1024
-            median = statistics.median(walls)
-            print(f"{name:36} {median:8.3f} {_p95(walls):8.3f} {min(walls):8.3f} "
-                  f"{statistics.median(cpus):8.3f} {rss:7.1f}Mi {median / floor:8.2f}")
-        for name in list(commands)[2:]:
-            median = statistics.median(r[0] for r in samples[name])
-            verdict = "met" if median <= TARGET_S else "NOT met"
-            print(f"target median <= {TARGET_S:.2f} s, {name}: {verdict} ({median:.3f} s)")
-        if args.imports:
-            _imports(env, top=15)
+
+def _measure(commands: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> None:
+    for argv, env in commands.values():  # warm-up: byte code written, files in the page cache
+        _run(argv, env)
+        _run(argv, env)
+    samples: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (argv, env) in commands.items():
+            wall, cpu, rss, _code = _run(argv, env)
+            samples[name].append((wall, cpu, rss))
+
+    floor = statistics.median(s[0] for s in samples["argon2 floor (import + 1 verify)"])
+    print(f"\n{runs} runs each, interleaved; CPUs {os.cpu_count()}, "
+          f"load {os.getloadavg()[0]:.2f}")
+    print(f"{'command':42} {'median':>8} {'p95':>8} {'min':>8} {'cpu med':>8} "
+          f"{'peak RSS':>9} {'x floor':>8}")
+    for name, rows in samples.items():
+        walls = [r[0] for r in rows]
+        cpus = [r[1] for r in rows]
+        rss = max(r[2] for r in rows) / 1024
+        median = statistics.median(walls)
+        print(f"{name:42} {median:8.3f} {_p95(walls):8.3f} {min(walls):8.3f} "
+              f"{statistics.median(cpus):8.3f} {rss:7.1f}Mi {median / floor:8.2f}")
+    for name in list(commands)[2:]:
+        median = statistics.median(r[0] for r in samples[name])
+        verdict = "met" if median <= TARGET_S else "NOT met"
+        print(f"target median <= {TARGET_S:.2f} s, {name}: {verdict} ({median:.3f} s)")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,10 @@ class LocalConsole:
                                        clock=self.backend.clock)
 
     def service_matrix(self, customer_no: str | None = None) -> list[ServiceAnswerView]:
-        return customers.service_matrix(self.backend, self._who(), customer_no,
+        # The plain matrix is a system job's too (the CLI without --as); a customer's needs
+        # a person (the service refuses it without one).
+        actor = self._actor if customer_no is None else self._who()
+        return customers.service_matrix(self.backend, actor, customer_no,
                                         clock=self.backend.clock)
 
     def import_customers(self, path: Path, *, encoding: str = "utf-8",
@@ -199,7 +202,9 @@ class LocalConsole:
                                                   clock=self.backend.clock)
 
     def verify_audit(self, *, anchors: Sequence[str] | None = None) -> VerifyResult:
-        return audit_trail.verify_audit(self.backend, actor=self._who(), clock=self.backend.clock,
+        # Without a person: the CLI's system job on the store (nothing recorded); the server's
+        # consoles always have one.
+        return audit_trail.verify_audit(self.backend, actor=self._actor, clock=self.backend.clock,
                                         anchors=list(anchors) if anchors is not None else None)
 
     def anchor_audit(self) -> AnchorView:

@@ -1,7 +1,10 @@
 """The `staff-console` command line.
 
 Without a subcommand it starts the Textual console; `demo` starts it on the demo data. Every other
-command is a thin translation: arguments -> one service call -> text or one JSON document.
+command is a thin translation: arguments -> one call of the typed facade (`api.Console`) -> text
+or one JSON document. Embedded mode (the default) runs the facade in-process over the store on
+this PC; client mode (`--server URL`, STAFF_CONSOLE_SERVER) talks to a console server and loads
+no database code; the store-holder commands (`db ...`, `intake ...`) are refused there.
 
 Exit codes: 0 done; 2 bad input (the message names the field; Click's own usage errors too);
 3 refused by a rule; 4 not authenticated or not authorized; 1 unexpected. Errors print
@@ -17,7 +20,7 @@ from typing import Annotated
 
 import typer
 
-from . import admin, audit, customers, policy, serve, workflow
+from . import admin, audit, channel, customers, policy, serve, workflow
 from ._runtime import ConsoleGroup, env, handled, start
 
 app = typer.Typer(
@@ -40,9 +43,13 @@ def root(
         "--now", metavar="ISO", envvar="STAFF_CONSOLE_NOW",
         help="Fix the clock (training stores only; a real store refuses it): ISO-8601 with an "
              "offset, e.g. 2026-11-24T09:00:00+09:00.")] = None,
+    server: Annotated[str | None, typer.Option(
+        "--server", metavar="URL", envvar="STAFF_CONSOLE_SERVER",
+        help="Work as a terminal of this console server (https://...): no database URL, no "
+             "key on this PC.")] = None,
 ) -> None:
     """Without a command: start the console (Textual)."""
-    start(db, now)
+    start(db, now, server)
     if ctx.invoked_subcommand is None:
         _start_ui(demo=False)
 
@@ -85,6 +92,7 @@ app.command("matrix")(customers.matrix)
 app.add_typer(audit.audit_app, name="audit")
 app.add_typer(policy.policy_app, name="policy")
 app.command("serve")(serve.serve)
+app.add_typer(channel.channel_app, name="channel")
 
 
 _GC_DEFAULT = gc.get_threshold()

@@ -1,9 +1,14 @@
 """What every command shares: the invocation context, sign-in, output and error handling.
 
-The CLI is thin: it turns arguments into service calls and views into text or JSON. Every
-command runs inside `handled`, which turns a ConsoleError into `error: CODE: message` on stderr
-(and a JSON error document on stdout with --json) and its exit code, and any other exception
-into `error: UNEXPECTED: <one line>` and exit 1, never a traceback.
+The CLI is thin: it turns arguments into calls of the typed facade (`api.Console`) and views
+into text or JSON. `Env.console` is the one way to it: in embedded mode a `LocalConsole` over the
+store on this PC; in client mode (`--server URL`, STAFF_CONSOLE_SERVER) the console server's
+`RemoteConsole`, and then the CLI holds no database URL and no key and imports no store or
+service code. The store-holder commands (db init, key rotation, the channels' intake) run where
+the store is: `Env.backend` refuses them on a client (`refuse_on_client`).
+Every command runs inside `handled`, which turns a ConsoleError into `error: CODE: message` on
+stderr (and a JSON error document on stdout with --json) and its exit code, and any other
+exception into `error: UNEXPECTED: <one line>` and exit 1, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import socket
 import sys
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -34,6 +39,7 @@ from ..files import private_dir
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from ..api import Console as StaffConsole
     from ..domain.authority import Actor
     from ..services.backend import Backend
     from ..settings import Settings
@@ -61,15 +67,25 @@ class Env:
 
     db: str | None = None
     now_text: str | None = None
+    server: str | None = None
     _settings: Settings | None = None
     _backend: Backend | None = None
-    _closers: list = field(default_factory=list)
+    _console: StaffConsole | None = None
+
+    @property
+    def client(self) -> bool:
+        """Client mode: a terminal of a console server (`--server`, STAFF_CONSOLE_SERVER)."""
+        return bool(self.server)
 
     def settings(self) -> Settings:
         if self._settings is None:
             from ..settings import load_settings
 
-            self._settings = load_settings(db_url=self.db or None)
+            if self.client:
+                self._refuse_local_options()
+                self._settings = load_settings(server=self.server)
+            else:
+                self._settings = load_settings(db_url=self.db or None)
             from ..logs import configure
 
             configure(self._settings.home, self._settings.log_level)
@@ -92,12 +108,68 @@ class Env:
         fixed clock)."""
         return self.backend().clock
 
+    def _refuse_local_options(self) -> None:
+        """A client holds no database URL and does not keep the clock (the server does)."""
+        if self.db:
+            raise ConsoleError("INVALID_SETTING", "db: a terminal of a console server holds no "
+                               "database URL; unset STAFF_CONSOLE_DB (or --db) or the server",
+                               field="db")
+        if self.now_text:
+            raise ConsoleError("INVALID_SETTING", "now: the console server keeps the clock; "
+                               "unset STAFF_CONSOLE_NOW (or --now)", field="now")
+
+    def refuse_on_client(self, command: str) -> None:
+        """A store-holder command runs where the store and its key are, never on a terminal of
+        a console server. INVALID_SETTING naming `server`: the command and its input are
+        fine, this terminal's configuration is what cannot run it (exit 2, before any
+        password is asked for)."""
+        if self.client:
+            raise ConsoleError(
+                "INVALID_SETTING",
+                f"server: `{command}` runs where the store is (on the server's host, without "
+                "STAFF_CONSOLE_SERVER); this terminal is a client of a console server",
+                field="server")
+
+    def console(self, employee_no: str | None = None) -> StaffConsole:
+        """The facade, signed in as `employee_no` (password from the environment or a hidden
+        prompt) when given. Without one: in embedded mode the system jobs' console (no person:
+        `expire`, the plain matrix, `audit verify`); a console server answers staff only."""
+        if employee_no is not None and not employee_no.strip():
+            raise invalid("as", "an employee number is required")
+        if employee_no is None and self.client:
+            raise invalid("as", "a console server answers signed-in staff only: give --as")
+        if self._console is None:
+            if self.client:
+                from ..api import open_console  # RemoteConsole: no store or service code
+
+                self._console = open_console(self.settings())
+            else:
+                from ..api.local import LocalConsole
+
+                # The store is opened (and refused with its code) before the password prompt.
+                self._console = LocalConsole(self.backend())
+        if employee_no is not None and self._console.actor is None:
+            self._console.sign_in(employee_no, self._password(employee_no), terminal=terminal())
+        return self._console
+
+    @staticmethod
+    def _password(employee_no: str) -> str:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            from ..domain.text import display_safe  # the number is checked only at sign-in
+
+            password = typer.prompt(f"{display_safe(employee_no)} 비밀번호 (password)",
+                                    hide_input=True, err=True)
+        return password
+
     def backend(self, *, create: bool = False, mode: str | None = None) -> Backend:
         """The store, its key and the clock checked. Unless `create`, a SQLite file that does
         not exist is refused instead of being created empty by the driver. `create` (`db
         init`): create or upgrade it; `mode` "real" / "training" / None (see
-        services/database.py `init_backend`)."""
+        services/database.py `init_backend`). Only in embedded mode and for the store-holder
+        commands (a client refuses: `refuse_on_client`)."""
         if self._backend is None:
+            self.refuse_on_client("db")
             settings = self.settings()
             if create:  # 0700 (the key goes there); every command's log setup checks it too
                 private_dir(settings.home)
@@ -124,27 +196,19 @@ class Env:
         return self._backend
 
     def actor(self, employee_no: str) -> Actor:
-        """Sign in as `employee_no` with the password from the environment or a hidden prompt."""
-        if not (employee_no or "").strip():
-            raise invalid("as", "an employee number is required")
-        backend = self.backend()  # a store that cannot be used says so before any prompt
-        clock = self.clock()
-        password = os.environ.get(PASSWORD_ENV)
-        if password is None:
-            from ..domain.text import display_safe  # the number is checked only at sign-in
-
-            password = typer.prompt(f"{display_safe(employee_no)} 비밀번호 (password)",
-                                    hide_input=True, err=True)
-        from ..services.staff import authenticate
-
-        return authenticate(backend, employee_no, password, clock=clock, terminal=terminal())
+        """The signed-in member of the embedded console (store-holder commands that act on the
+        store directly, e.g. key rotation, still need to know who asked)."""
+        actor = self.console(employee_no).actor
+        assert actor is not None  # console() signed in
+        return actor
 
     def verify_early(self, employee_no: str) -> None:
         """Start the sign-in's argon2 verification on a second core, before the command imports
-        and opens the store (services/passwords.py `start_verification`); only when the
-        password comes from the environment (a prompt waits for a person anyway)."""
+        and opens the store (services/passwords.py `start_verification`); only in embedded mode
+        (a console server verifies the password itself) and when the password comes from the
+        environment (a prompt waits for a person anyway)."""
         password = os.environ.get(PASSWORD_ENV)
-        if not password or not employee_no:
+        if not password or not employee_no or self.client:
             return
         settings = self.settings()
         from ..services.passwords import start_verification
@@ -154,7 +218,16 @@ class Env:
                            memory_kib=settings.argon2_memory_kib)
 
     def close(self) -> None:
-        if self._backend is not None:
+        console, self._console = self._console, None
+        if console is not None and self.client:
+            try:  # the server's session ends with the command (no token outlives it)
+                if console.actor is not None:
+                    console.sign_out()
+            except Exception as exc:  # noqa: BLE001 - the command's answer is already out
+                log.warning("sign-out at the end of a command failed: %s", one_line(exc))
+            finally:
+                console.close()
+        if self._backend is not None:  # embedded: the console only borrowed the store
             self._backend.store.dispose()
             self._backend = None
 
@@ -162,9 +235,9 @@ class Env:
 _CURRENT: ContextVar[Env | None] = ContextVar("staff_console_cli_env", default=None)
 
 
-def start(db: str | None, now_text: str | None) -> Env:
+def start(db: str | None, now_text: str | None, server: str | None = None) -> Env:
     """Called by the root callback at the start of each invocation."""
-    current = Env(db=db, now_text=now_text)
+    current = Env(db=db, now_text=now_text, server=server)
     _CURRENT.set(current)
     return current
 
@@ -172,7 +245,8 @@ def start(db: str | None, now_text: str | None) -> Env:
 def env() -> Env:
     current = _CURRENT.get()
     if current is None:  # a sub-app invoked on its own, without the root callback
-        current = start(os.environ.get("STAFF_CONSOLE_DB"), os.environ.get("STAFF_CONSOLE_NOW"))
+        current = start(os.environ.get("STAFF_CONSOLE_DB"), os.environ.get("STAFF_CONSOLE_NOW"),
+                        os.environ.get("STAFF_CONSOLE_SERVER"))
     return current
 
 

@@ -1,7 +1,10 @@
 """`db init`, `branch ...`, `staff ...`: setting up the store and its people.
 
-The services (and with `db init` the migrations) are imported inside the commands: a command
-loads what it uses, and no other command pays for Alembic or the demo generator.
+`branch` and `staff` call the facade (`env().console(as_)`), embedded or on a console server.
+`db init` (schema, first admin, demo data) and `db rotate-key` are the store-holder commands:
+they run where the store and its key are, over the services (with `db init` the migrations),
+imported inside the commands; on a terminal of a console server they are refused
+(INVALID_SETTING naming `server`) before anything is asked or opened.
 """
 
 import importlib
@@ -62,6 +65,8 @@ def db_init(
     as_json: JsonOpt = False,
 ) -> None:
     """Create or upgrade the schema; optionally the first admin and the demo data."""
+    e = env()
+    e.refuse_on_client("db init")
     from ..services import staff as staff_service
     from ..services.passwords import check_new_password
 
@@ -71,7 +76,6 @@ def db_init(
         raise invalid("demo", "--customers and --seed go with --demo")
     if demo and admin is not None:
         raise invalid("admin", "the demo brings its own staff (admin A0001); use one or the other")
-    e = env()
     e.requested_clock()  # a bad --now is refused before anything else
     password = None
     if admin is not None:
@@ -118,9 +122,10 @@ def db_rotate_key(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Re-encrypt every ID number and lookup hash under a new master key, in one transaction;
     the audit chain continues under it. Admin only; stop every other terminal first. Back up
     the new master.key at once (docs/decisions.md, "Key backup")."""
+    e = env()
+    e.refuse_on_client("db rotate-key")
     from ..services.store_identity import rotate_key
 
-    e = env()
     actor = e.actor(as_)
     settings = e.settings()
     result = rotate_key(e.backend(), actor, key_file=settings.key_file,
@@ -171,11 +176,7 @@ def branch_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a branch."""
-    from ..services import staff as staff_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = staff_service.add_branch(e.backend(), actor, code, name, clock=e.clock())
+    view = env().console(as_).add_branch(code, name)
     if as_json:
         emit_json(jsonable(view))
     else:
@@ -188,11 +189,7 @@ def branch_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """List the branches."""
     from rich.table import Table
 
-    from ..services import staff as staff_service
-
-    e = env()
-    e.actor(as_)
-    views = staff_service.list_branches(e.backend())
+    views = env().console(as_).list_branches()
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
@@ -213,14 +210,10 @@ def staff_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add a staff member. Their password: $STAFF_CONSOLE_NEW_PASSWORD or a prompt."""
-    from ..services import staff as staff_service
-
-    e = env()
-    actor = e.actor(as_)
+    con = env().console(as_)
     password = new_password()
-    view = staff_service.add_staff(
-        e.backend(), actor, employee_no=employee_no, name=name, branch_code=branch, role=role,
-        password=password, clock=e.clock())
+    view = con.add_staff(employee_no=employee_no, name=name, branch_code=branch, role=role,
+                         password=password)
     if as_json:
         emit_json(jsonable(view))
     else:
@@ -236,11 +229,7 @@ def staff_unlock(
     as_json: JsonOpt = False,
 ) -> None:
     """Unlock a staff account locked after 5 failed sign-ins."""
-    from ..services import staff as staff_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = staff_service.unlock_staff(e.backend(), actor, employee_no, clock=e.clock())
+    view = env().console(as_).unlock_staff(employee_no)
     if as_json:
         emit_json(jsonable(view))
     else:
@@ -258,11 +247,7 @@ def staff_list(
     """List staff (admins: everyone; managers: their branch)."""
     from rich.table import Table
 
-    from ..services import staff as staff_service
-
-    e = env()
-    actor = e.actor(as_)
-    views = staff_service.list_staff(e.backend(), actor, branch_code=branch, clock=e.clock())
+    views = env().console(as_).list_staff(branch_code=branch)
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return

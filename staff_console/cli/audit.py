@@ -1,6 +1,7 @@
 """`audit ...`: the hash-chained trail, the access log and its monthly sign-off.
 
-The services and Rich's tables are imported inside the commands: a command loads what it uses.
+Every command calls the facade (`env().console(...)`); the anchor file is this terminal's own
+(services.anchors: file handling, no store). Rich's tables are imported inside the commands.
 """
 
 import json
@@ -38,6 +39,9 @@ BeforeOpt = Annotated[int | None, typer.Option("--before", metavar="SEQ", min=1,
 
 # Exit code when the chain is not intact (a rule of the trail is broken: category 3).
 TAMPERED_EXIT = 3
+# audit_trail.MAX_AUDIT_PAGE, spelled out so that a client loads no services (a test keeps the
+# two equal): refused before any password is asked for.
+AUDIT_PAGE_MAX = 500
 AnchorsOpt = Annotated[Path | None, typer.Option(
     "--anchors", metavar="FILE", help="Check the chain against these anchor lines (default: "
     "the audit_anchor_path setting, if that file exists).")]
@@ -56,11 +60,15 @@ def anchor_path(e) -> Path | None:
 
 @audit_app.command("verify")
 @handled
-def audit_verify(anchors: AnchorsOpt = None, as_json: JsonOpt = False) -> None:
-    """Recompute the hash chain (system job) and check it against the anchors kept outside the
-    store: the verdict, the event count, the first bad event. Exit 3 if not intact."""
-    from ..services import audit_trail
-
+def audit_verify(
+    anchors: AnchorsOpt = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", metavar="EMPLOYEE_NO", help="Verify as this auditor or admin (recorded); "
+        "required on a console server's terminal. Without it: a system job on the store.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recompute the hash chain and check it against the anchors kept outside the store: the
+    verdict, the event count, the first bad event. Exit 3 if not intact."""
     e = env()
     path = anchors
     if path is None:
@@ -69,7 +77,7 @@ def audit_verify(anchors: AnchorsOpt = None, as_json: JsonOpt = False) -> None:
     from ..services.anchors import read_anchor_file
 
     lines = read_anchor_file(path) if path is not None else []
-    result = audit_trail.verify_audit(e.backend(), clock=e.clock(), anchors=lines)
+    result = e.console(as_ or None).verify_audit(anchors=lines)
     if as_json:
         emit_json({
             "verdict": "intact" if result.ok else "tampered", "events": result.count,
@@ -118,7 +126,6 @@ def _print_verdict(result, path: Path | None) -> None:
 def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> None:
     """Append a signed anchor of the chain's head (store id, event number, hash, time) to a
     file kept apart from the store (auditor or admin); `audit verify --anchors` checks it."""
-    from ..services import audit_trail
     from ..services.anchors import append_anchor
 
     e = env()
@@ -126,8 +133,7 @@ def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> No
     if path is None:
         raise invalid("out", "no anchor file: give --out FILE or set "
                              "STAFF_CONSOLE_AUDIT_ANCHOR_PATH (audit_anchor_path)")
-    actor = e.actor(as_)
-    view = audit_trail.anchor_audit(e.backend(), actor, clock=e.clock())
+    view = e.console(as_).anchor_audit()
     append_anchor(path, view.line)
     if as_json:
         emit_json({**jsonable(view), "file": str(path)})
@@ -176,23 +182,17 @@ def audit_list(
 ) -> None:
     """Audit events, newest first (--csv: every matching event, --limit aside, to a new
     file; the export is recorded in the access log)."""
-    from ..services import audit_trail
-
     start = parse_day(date_from, "from")
     end = parse_day(date_to, "to")
-    e = env()
-    actor = e.actor(as_)
+    con = env().console(as_)
     if csv_path is not None:
-        from ..services import exports
-
-        report_export(exports.export_events(
-            e.backend(), actor, csv_path, clock=e.clock(), customer_no=customer, staff_no=staff,
-            action=action, category=category, date_from=start, date_to=end,
-            through_seq=before - 1 if before else None), as_json)
+        report_export(con.export_events(
+            csv_path, customer_no=customer, staff_no=staff, action=action, category=category,
+            date_from=start, date_to=end, through_seq=before - 1 if before else None), as_json)
         return
-    page = audit_trail.list_events(
-        e.backend(), actor, clock=e.clock(), customer_no=customer, staff_no=staff, action=action,
-        category=category, date_from=start, date_to=end, before_seq=before, limit=limit)
+    page = con.list_events(customer_no=customer, staff_no=staff, action=action,
+                           category=category, date_from=start, date_to=end, before_seq=before,
+                           limit=limit)
     if as_json:
         emit_json(jsonable(page))
     else:
@@ -211,21 +211,14 @@ def audit_access_log(
 ) -> None:
     """The month's 개인정보 접속기록 for review (manager: the branch's staff; auditor: all).
     --csv: every event of the month to a new file, recorded in the access log."""
-    from ..services import audit_trail
-
-    if not 1 <= limit <= audit_trail.MAX_AUDIT_PAGE:
-        raise invalid("limit", f"must be between 1 and {audit_trail.MAX_AUDIT_PAGE}")
-    e = env()
-    actor = e.actor(as_)
+    if not 1 <= limit <= AUDIT_PAGE_MAX:
+        raise invalid("limit", f"must be between 1 and {AUDIT_PAGE_MAX}")
+    con = env().console(as_)
     if csv_path is not None:
-        from ..services import exports
-
-        report_export(exports.export_access_log(
-            e.backend(), actor, month, csv_path, clock=e.clock(),
-            through_seq=before - 1 if before else None), as_json)
+        report_export(con.export_access_log(
+            month, csv_path, through_seq=before - 1 if before else None), as_json)
         return
-    page = audit_trail.access_log(e.backend(), actor, month, clock=e.clock(), limit=limit,
-                                  before_seq=before)
+    page = con.access_log(month, limit=limit, before_seq=before)
     if as_json:
         emit_json({"month": month, **jsonable(page)})
     else:
@@ -245,17 +238,15 @@ def audit_sign_off(
 ) -> None:
     """Sign off the month's access-log review (recorded as an audit event, with the chain
     head it signed; that head is appended to the anchor file when there is one)."""
-    from ..services import audit_trail
-
     e = env()
-    actor = e.actor(as_)
-    view = audit_trail.sign_off_access_review(e.backend(), actor, month, note=note, clock=e.clock())
+    con = e.console(as_)
+    view = con.sign_off_access_review(month, note=note)
     # The head signed is an anchor: kept beside the others when there is an anchor file.
     path = anchor_out or anchor_path(e)
     if path is not None:
         from ..services.anchors import append_anchor
 
-        append_anchor(path, audit_trail.signoff_anchor(e.backend(), view).line)
+        append_anchor(path, con.signoff_anchor(view).line)
     if as_json:
         emit_json({**jsonable(view), "anchor_file": str(path) if path is not None else None})
     else:

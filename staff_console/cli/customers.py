@@ -1,6 +1,7 @@
 """`customer ...`, `matrix`, `expire`, `expiring`: customer data and credentials.
 
-The services and Rich's tables are imported inside the commands: a command loads what it uses.
+Every command calls the facade (`env().console(...)`, embedded or a console server's client);
+Rich's tables are imported inside the commands: a command loads what it uses.
 """
 
 from pathlib import Path
@@ -31,9 +32,12 @@ if TYPE_CHECKING:
 
 customer_app = typer.Typer(no_args_is_help=True, help="Customers: import, search, show.")
 
-# services.customers.IMPORT_HEADER, spelled out for the help text so that `--help` does not load
+# services.customer_import.IMPORT_HEADER, spelled out for the help text so that `--help` does not load
 # the services (a test keeps the two equal).
 IMPORT_HEADER_HELP = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos"
+# services.customer_search.MAX_PAGE, spelled out so that a client loads no services (the same test):
+# the limit is refused here before it is multiplied into an offset, and before any password.
+SEARCH_PAGE_MAX = 50
 
 
 @customer_app.command("import")
@@ -49,16 +53,11 @@ def customer_import(
 ) -> None:
     """Import customers: all or nothing; every bad row is reported with its line number.
     The file is streamed: any length, in bounded memory."""
-    from ..services import customer_import as import_service
-
-    e = env()
     try:
         file.open("rb").close()  # before asking for a password
     except OSError as exc:
         raise invalid("file", f"cannot read {file}: {exc.strerror or exc}") from None
-    actor = e.actor(as_)
-    result = import_service.import_customers_file(
-        e.backend(), actor, file, encoding=encoding, clock=e.clock())
+    result = env().console(as_).import_customers(file, encoding=encoding)
     if as_json:
         emit_json(jsonable(result))
     else:
@@ -80,15 +79,10 @@ def customer_search(
     """Search customers (every search is in the access log)."""
     from rich.table import Table
 
-    from ..services import customers as customer_service
-
-    if not 1 <= limit <= customer_service.MAX_PAGE:
-        raise invalid("limit", f"must be between 1 and {customer_service.MAX_PAGE}")
+    if not 1 <= limit <= SEARCH_PAGE_MAX:
+        raise invalid("limit", f"must be between 1 and {SEARCH_PAGE_MAX}")
     offset = offset_within((page - 1) * limit, limit, "page")
-    e = env()
-    actor = e.actor(as_)
-    result = customer_service.search_customers(
-        e.backend(), actor, query, clock=e.clock(), limit=limit, offset=offset)
+    result = env().console(as_).search_customers(query, limit=limit, offset=offset)
     if as_json:
         doc = jsonable(result)
         from ..domain.ids import mask_numbers
@@ -159,11 +153,7 @@ def customer_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One customer: masked identity, current MTS and web credentials, history, pending."""
-    from ..services import customers as customer_service
-
-    e = env()
-    actor = e.actor(as_)
-    detail = customer_service.show_customer(e.backend(), actor, customer_no, clock=e.clock())
+    detail = env().console(as_).show_customer(customer_no)
     if as_json:
         emit_json(jsonable(detail))
     else:
@@ -174,23 +164,17 @@ def customer_show(
 def matrix(
     customer: Annotated[str | None, typer.Option("--customer", metavar="C",
                                                  help="Answer for this customer (needs --as).")] = None,
-    as_: Annotated[str | None, typer.Option("--as", metavar="EMPLOYEE_NO",
-                                            help="Staff member asking (with --customer).")] = None,
+    as_: Annotated[str | None, typer.Option(
+        "--as", metavar="EMPLOYEE_NO",
+        help="Staff member asking (with --customer; and on a console server's terminal).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The mobile-web service matrix; with a customer, each service available or not, and why."""
     from rich.table import Table
 
-    from ..services import customers as customer_service
-
-    e = env()
-    if customer is None:
-        answers = customer_service.service_matrix(e.backend(), clock=e.clock())
-    else:
-        if not as_:
-            raise invalid("as", "is required with --customer (reading a customer is logged)")
-        actor = e.actor(as_)
-        answers = customer_service.service_matrix(e.backend(), actor, customer, clock=e.clock())
+    if customer is not None and not as_:
+        raise invalid("as", "is required with --customer (reading a customer is logged)")
+    answers = env().console(as_ or None).service_matrix(customer)
     if as_json:
         emit_json({"customer_no": customer.strip().upper() if customer else None,
                    "items": [jsonable(a) for a in answers]})
@@ -209,12 +193,14 @@ def matrix(
 
 
 @handled
-def expire(as_json: JsonOpt = False) -> None:
+def expire(
+    as_: Annotated[str | None, typer.Option(
+        "--as", metavar="EMPLOYEE_NO",
+        help="On a console server's terminal: the staff member running the batch.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Batch: mark credentials past their last valid day and requests past their deadline."""
-    from ..services import expiry as expiry_service
-
-    e = env()
-    result = expiry_service.expire_due(e.backend(), clock=e.clock())
+    result = env().console(as_ or None).expire_due()
     if as_json:
         emit_json(jsonable(result))
     else:
@@ -236,22 +222,14 @@ def expiring(
     one of them to a new file, recorded in the access log)."""
     from rich.table import Table
 
-    from ..services import expiry as expiry_service
-    from ..services import policy as policy_service
-
-    e = env()
-    actor = e.actor(as_)
+    con = env().console(as_)
     # The default window is the store's policy, not the terminal's settings.
-    days = (policy_service.current_policy(e.backend()).expiring_within_days if within is None
-            else within)
+    days = con.current_policy().expiring_within_days if within is None else within
     if csv_path is not None:
-        from ..services import exports
-
-        report_export(exports.export_expiring(e.backend(), actor, csv_path, within_days=days,
-                                              clock=e.clock(), branch_code=branch), as_json)
+        report_export(con.export_expiring(csv_path, within_days=days, branch_code=branch),
+                      as_json)
         return
-    items = expiry_service.list_expiring(e.backend(), actor, within_days=days, clock=e.clock(),
-                                         branch_code=branch)
+    items = con.list_expiring(within_days=days, branch_code=branch)
     if as_json:
         emit_json({"within_days": days, "items": [jsonable(i) for i in items]})
         return

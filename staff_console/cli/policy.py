@@ -2,7 +2,8 @@
 deadline, the idle lock, the expiring window); admins change it, a second admin approves a
 change that weakens a control.
 
-The services and Rich's tables are imported inside the commands: a command loads what it uses.
+Every command calls the facade (`env().console(as_)`); Rich's tables are imported inside the
+commands: a command loads what it uses.
 """
 
 from typing import TYPE_CHECKING, Annotated
@@ -63,11 +64,7 @@ def policy_show(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Every policy key with its value, default and range (any staff member)."""
     from rich.table import Table
 
-    from ..services import policy as policy_service
-
-    e = env()
-    actor = e.actor(as_)
-    entries = policy_service.show_policy(e.backend(), actor)
+    entries = env().console(as_).show_policy()
     if as_json:
         emit_json({"items": [jsonable(x) for x in entries],
                    "policy": {x.key: x.value for x in entries}})
@@ -90,11 +87,7 @@ def policy_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Change one key (admins). Weakening a control waits for a second admin's approval."""
-    from ..services import policy as policy_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = policy_service.set_policy(e.backend(), actor, key, value, clock=e.clock())
+    view = env().console(as_).set_policy(key, value)
     _emit_change(view, as_json)
 
 
@@ -102,23 +95,14 @@ def policy_set(
 @handled
 def policy_pending(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Changes awaiting a second admin (admins and auditors)."""
-    from ..services import policy as policy_service
-
-    e = env()
-    actor = e.actor(as_)
-    _emit_changes(policy_service.list_changes(e.backend(), actor, clock=e.clock()), as_json)
+    _emit_changes(env().console(as_).list_policy_changes(), as_json)
 
 
 @policy_app.command("approve")
 @handled
 def policy_approve(change_id: IdArg, as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Approve and apply a pending change (an admin other than its maker)."""
-    from ..services import policy as policy_service
-
-    e = env()
-    actor = e.actor(as_)
-    _emit_change(policy_service.approve_change(e.backend(), actor, change_id, clock=e.clock()),
-                 as_json)
+    _emit_change(env().console(as_).approve_policy_change(change_id), as_json)
 
 
 @policy_app.command("reject")
@@ -130,12 +114,7 @@ def policy_reject(
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a pending change (any admin, its maker too)."""
-    from ..services import policy as policy_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = policy_service.reject_change(e.backend(), actor, change_id, note=note,
-                                        clock=e.clock())
+    view = env().console(as_).reject_policy_change(change_id, note=note)
     _emit_change(view, as_json)
     if not as_json and view.note:
         console().print(f"  메모 (note) {text(view.note)}")

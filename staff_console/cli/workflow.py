@@ -1,6 +1,10 @@
 """Channel intake, maker-checker requests and decisions, and 직무대행 delegations.
 
-The services and Rich's tables are imported inside the commands: a command loads what it uses.
+Requests and delegations go through the facade (`env().console(as_)`). `intake ...` plays a
+channel back-end in embedded mode (the demo, training, one terminal) and calls the intake
+service on the store directly, as a channel system would: on a terminal of a console server it
+is refused (the channels send there through the server's channel API, with a channel key).
+Rich's tables are imported inside the commands: a command loads what it uses.
 """
 
 from typing import TYPE_CHECKING, Annotated
@@ -24,6 +28,7 @@ from ._runtime import (
 )
 
 if TYPE_CHECKING:
+    from ..api import Console as StaffConsole
     from ..services.views import DelegationView, RequestView
 
 intake_app = typer.Typer(no_args_is_help=True,
@@ -86,6 +91,10 @@ def print_requests(views: "list[RequestView]", title: str) -> None:
         out.print("없음 (none)")
 
 
+def _signed_in(con: "StaffConsole") -> str:
+    return con.actor.employee_no if con.actor is not None else "-"
+
+
 def _emit_request(view: "RequestView", as_json: bool, headline: str) -> None:
     if as_json:
         emit_json(request_doc(view))
@@ -112,9 +121,10 @@ def intake_register(
     as_json: JsonOpt = False,
 ) -> None:
     """A registration from a channel after the three-kind verification; waits for approval."""
+    e = env()
+    e.refuse_on_client("intake register")
     from ..services import intake as intake_service
 
-    e = env()
     result = intake_service.register_from_channel(
         e.backend(), customer_no=customer, channel=channel, device_id=device_id,
         device_model=device_model, biometrics=biometrics, methods=methods, verified=verified,
@@ -136,9 +146,10 @@ def intake_login(
     as_json: JsonOpt = False,
 ) -> None:
     """A login reported by the channel; the 5th consecutive failure locks the credential."""
+    e = env()
+    e.refuse_on_client("intake login")
     from ..services import intake as intake_service
 
-    e = env()
     outcome = intake_service.record_login(
         e.backend(), customer_no=customer, channel=channel, device_id=device_id, result=result,
         clock=e.clock())
@@ -164,13 +175,8 @@ def request_revoke(
     as_json: JsonOpt = False,
 ) -> None:
     """Ask to revoke (해지) the customer's current credential on a channel."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = request_service.request_revocation(
-        e.backend(), actor, customer_no=customer, channel=channel, reason=reason, note=note,
-        clock=e.clock())
+    view = env().console(as_).request_revocation(customer_no=customer, channel=channel,
+                                                 reason=reason, note=note)
     _emit_request(view, as_json, "해지 요청 접수 (revocation requested)")
 
 
@@ -182,11 +188,7 @@ def request_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One request with its verification evidence and credential."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = request_service.get_request(e.backend(), actor, request_id, clock=e.clock())
+    view = env().console(as_).get_request(request_id)
     _emit_request(view, as_json, "")
 
 
@@ -197,30 +199,23 @@ def requests(
     as_json: JsonOpt = False,
 ) -> None:
     """My requests, newest first."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    views = request_service.list_my_requests(e.backend(), actor, clock=e.clock(),
-                                             pending_only=pending)
+    con = env().console(as_)
+    views = con.list_my_requests(pending_only=pending)
     if as_json:
         emit_json({"items": [request_doc(v) for v in views]})
     else:
-        print_requests(views, f"내 요청 (my requests) · {actor.employee_no}")
+        print_requests(views, f"내 요청 (my requests) · {_signed_in(con)}")
 
 
 @handled
 def approvals(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Pending requests I may decide now (as branch manager or active delegate)."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    views = request_service.list_approvals(e.backend(), actor, clock=e.clock())
+    con = env().console(as_)
+    views = con.list_approvals()
     if as_json:
         emit_json({"items": [request_doc(v) for v in views]})
     else:
-        print_requests(views, f"결재 대기 (awaiting decision) · {actor.employee_no}")
+        print_requests(views, f"결재 대기 (awaiting decision) · {_signed_in(con)}")
 
 
 @handled
@@ -231,12 +226,7 @@ def approve(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a pending request (branch manager or active delegate; never the maker)."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = request_service.approve_request(e.backend(), actor, request_id, note=note,
-                                           clock=e.clock())
+    view = env().console(as_).approve_request(request_id, note=note)
     _emit_request(view, as_json, "승인됨 (approved)")
 
 
@@ -249,12 +239,7 @@ def reject(
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a pending request; a note is required."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = request_service.reject_request(e.backend(), actor, request_id, note=note or "",
-                                          clock=e.clock())
+    view = env().console(as_).reject_request(request_id, note=note or "")
     _emit_request(view, as_json, "반려됨 (rejected)")
 
 
@@ -265,11 +250,7 @@ def withdraw(
     as_json: JsonOpt = False,
 ) -> None:
     """The maker takes back its own pending request."""
-    from ..services import requests as request_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = request_service.withdraw_request(e.backend(), actor, request_id, clock=e.clock())
+    view = env().console(as_).withdraw_request(request_id)
     _emit_request(view, as_json, "철회됨 (withdrawn)")
 
 
@@ -305,15 +286,10 @@ def delegate_grant(
     as_json: JsonOpt = False,
 ) -> None:
     """Delegate approval authority to a staff member of my branch for [from, until)."""
-    from ..services import delegations as delegation_service
-
     start = parse_when(valid_from, "from")
     end = parse_when(valid_until, "until")
-    e = env()
-    actor = e.actor(as_)
-    view = delegation_service.grant_delegation(
-        e.backend(), actor, delegate_employee_no=to, valid_from=start, valid_until=end,
-        clock=e.clock())
+    view = env().console(as_).grant_delegation(delegate_employee_no=to, valid_from=start,
+                                               valid_until=end)
     if as_json:
         emit_json(jsonable(view))
     else:
@@ -328,11 +304,7 @@ def delegate_end(
     as_json: JsonOpt = False,
 ) -> None:
     """End a delegation early."""
-    from ..services import delegations as delegation_service
-
-    e = env()
-    actor = e.actor(as_)
-    view = delegation_service.end_delegation(e.backend(), actor, delegation_id, clock=e.clock())
+    view = env().console(as_).end_delegation(delegation_id)
     if as_json:
         emit_json(jsonable(view))
     else:
@@ -343,9 +315,6 @@ def delegate_end(
 @handled
 def delegate_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Managers: the branch's delegations; others: those granted to me."""
-    from ..services import delegations as delegation_service
-
-    e = env()
-    actor = e.actor(as_)
-    views = delegation_service.list_delegations(e.backend(), actor, clock=e.clock())
-    _emit_delegations(views, as_json, f"직무대행 (delegations) · {actor.employee_no}")
+    con = env().console(as_)
+    _emit_delegations(con.list_delegations(), as_json,
+                      f"직무대행 (delegations) · {_signed_in(con)}")
