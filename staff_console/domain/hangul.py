@@ -1,7 +1,9 @@
-"""초성 (initial consonant) keys for Korean names.
+"""Hangul helpers: 초성 (initial consonant) keys for names, and the particles (조사) that depend
+on the word before them.
 
 `ㅎㄱㄷ` finds 홍길동: every Hangul syllable is reduced to its initial consonant; other
 characters are kept as they are (lower-cased), so the key of a mixed name is still searchable.
+`with_particle("홍길동", "을")` is 홍길동을, `with_particle("#2", "을")` is #2를 (이, read aloud).
 """
 
 from __future__ import annotations
@@ -53,3 +55,52 @@ def has_initials(text: str) -> bool:
 
 def has_hangul(text: str) -> bool:
     return any(is_syllable(ch) or is_initial(ch) for ch in text)
+
+
+# ---------------------------------------------------------------- particles (조사)
+
+FINALS = ("", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "ㄻ", "ㄼ", "ㄽ", "ㄾ", "ㄿ", "ㅀ",
+          "ㅁ", "ㅂ", "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")  # 받침, by index
+# The form after a final consonant and the form after a vowel; 으로/로 also takes 로 after ㄹ.
+PARTICLE_PAIRS = (("을", "를"), ("이", "가"), ("은", "는"), ("과", "와"), ("으로", "로"))
+PARTICLES = {form: pair for pair in PARTICLE_PAIRS for form in (*pair, "/".join(pair))}
+# How the last digit or Latin letter is read aloud: its final consonant ("" for a vowel).
+# Digits: 영 일 이 삼 사 오 육 칠 팔 구; letters by their names (엘, 엠, 엔, 알 end in one).
+_SPOKEN_FINAL = {**dict(zip("0123456789", ("ㅇ", "ㄹ", "", "ㅁ", "", "", "ㄱ", "ㄹ", "ㄹ", ""),
+                            strict=True)),
+                 **{ch: {"l": "ㄹ", "m": "ㅁ", "n": "ㄴ", "r": "ㄹ"}.get(ch, "")
+                    for ch in "abcdefghijklmnopqrstuvwxyz"}}
+_VOWEL_JAMO = frozenset(chr(c) for c in range(0x314F, 0x3164))  # ㅏ .. ㅣ
+
+
+def final_consonant(word: str) -> str | None:
+    """The final consonant (받침) of the word's last sound: a jamo, "" after a vowel, None when
+    nothing in the word can be read (symbols only). Trailing symbols and spaces are skipped;
+    digits and Latin letters count as read aloud; a bare consonant jamo as its name (ㄷ 디귿)."""
+    for ch in reversed(word):
+        if is_syllable(ch):
+            return FINALS[(ord(ch) - _SYLLABLE_FIRST) % 28]
+        final = _SPOKEN_FINAL.get(ch.lower())
+        if final is not None:
+            return final
+        if is_initial(ch):
+            return ch
+        if ch in _VOWEL_JAMO:
+            return ""
+    return None
+
+
+def particle(word: str, form: str) -> str:
+    """The particle of `form` (을/를, 이/가, 은/는, 과/와, 으로/로, or either half) that follows
+    `word`. When nothing in the word can be read, both forms as in print: 을(를)."""
+    after_consonant, after_vowel = PARTICLES[form]
+    final = final_consonant(word)
+    if final is None:
+        return f"{after_consonant}({after_vowel})"
+    if not final or (after_vowel == "로" and final == "ㄹ"):
+        return after_vowel
+    return after_consonant
+
+
+def with_particle(word: str, form: str) -> str:
+    return word + particle(word, form)

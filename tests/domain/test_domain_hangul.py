@@ -1,19 +1,26 @@
-"""초성 keys for name search."""
+"""초성 keys for name search; particles chosen by the final consonant of the word before."""
 
 from __future__ import annotations
+
+import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from staff_console.domain.hangul import (
+    FINALS,
     INITIALS,
+    PARTICLE_PAIRS,
     chosung_key,
+    final_consonant,
     has_hangul,
     has_initials,
     initial_of,
     is_initial,
     is_syllable,
+    particle,
+    with_particle,
 )
 
 SYLLABLES = st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3)
@@ -135,3 +142,46 @@ def test_the_fast_key_is_initial_of_each_character(name: str) -> None:
 
 def test_a_final_sigma_is_lowered_as_a_letter_alone() -> None:
     assert chosung_key("ΟΔΟΣ 홍") == "οδοσㅎ"
+
+
+@pytest.mark.parametrize(("word", "form", "expected"), [
+    ("홍길동", "을", "홍길동을"), ("김철수", "을", "김철수를"), ("김철수", "를", "김철수를"),
+    ("요청", "이/가", "요청이"), ("지점장", "은", "지점장은"), ("매니저", "은", "매니저는"),
+    ("신분증", "과", "신분증과"), ("휴대폰 인증", "와", "휴대폰 인증과"), ("계좌", "과", "계좌와"),
+    ("서울", "으로", "서울로"), ("부산", "으로", "부산으로"), ("기기", "로", "기기로"),
+    ("#1", "을", "#1을"), ("#2", "을", "#2를"), ("#6", "을", "#6을"), ("10", "으로", "10으로"),
+    ("7", "으로", "7로"), ("MTS", "이", "MTS가"), ("PIN", "은", "PIN은"), ("URL", "로", "URL로"),
+    ("ㅎㄱㄷ", "과", "ㅎㄱㄷ과"), ("홍길동 (D0000001)", "을", "홍길동 (D0000001)을"),
+    ("'서해지'", "을", "'서해지'를"),
+])
+def test_the_particle_follows_the_last_sound(word: str, form: str, expected: str) -> None:
+    assert with_particle(word, form) == expected
+
+
+def test_nothing_readable_gives_both_forms_as_in_print() -> None:
+    assert particle("", "을") == "을(를)" and particle("-", "이") == "이(가)"
+    assert final_consonant("…") is None
+
+
+@given(SYLLABLES)
+def test_a_syllable_takes_the_consonant_form_exactly_when_it_has_a_final(ch: str) -> None:
+    jamo = unicodedata.normalize("NFD", ch)  # leading consonant, vowel, and the final if any
+    has_final = len(jamo) == 3
+    assert (final_consonant(ch) != "") == has_final
+    for after_consonant, after_vowel in PARTICLE_PAIRS:
+        chosen = particle(ch, after_vowel)
+        if after_vowel == "로" and final_consonant(ch) == "ㄹ":
+            assert chosen == "로"
+        else:
+            assert chosen == (after_consonant if has_final else after_vowel)
+
+
+@given(SYLLABLES, st.sampled_from(" )'\".,!"))
+def test_trailing_symbols_do_not_change_the_particle(ch: str, tail: str) -> None:
+    for pair in PARTICLE_PAIRS:
+        assert particle(ch + tail, pair[0]) == particle(ch, pair[0])
+
+
+def test_the_finals_table_has_the_27_finals_and_none() -> None:
+    assert len(FINALS) == 28 and FINALS[0] == "" and FINALS[8] == "ㄹ"
+    assert final_consonant("각") == "ㄱ" and final_consonant("갛") == "ㅎ"
