@@ -1,0 +1,112 @@
+"""The CLI as a terminal of a live console server (issue 14.2): each command in a fresh
+interpreter with STAFF_CONSOLE_SERVER and no database URL or key, answering as in embedded mode,
+with no SQLAlchemy, store or service code loaded (sys.modules after the command ran), and no
+server session left open behind it. The refusals that need no server: tests/cli/test_cli_client.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from helpers import PASSWORD
+
+# Runs the CLI, then prints its loaded modules as JSON after a marker.
+_PROBE = """
+import json, sys
+from staff_console.cli import main
+sys.argv = ["staff-console", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stdout.flush()
+print("\\n@@modules " + json.dumps({"exit": code, "modules": sorted(sys.modules)}))
+"""
+
+NEVER_ON_A_CLIENT = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "argon2", "cryptography",
+                     "fastapi", "uvicorn", "textual", "staff_console.store",
+                     "staff_console.server", "staff_console.api.local", "staff_console.demo")
+CLIENT_SERVICES = {"staff_console.services", "staff_console.services.views",
+                   "staff_console.services.anchors"}
+
+
+def cli(site, home, *args, password: str = PASSWORD) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
+    env.update(STAFF_CONSOLE_HOME=str(home), STAFF_CONSOLE_SERVER=site.url,
+               STAFF_CONSOLE_PASSWORD=password, COLUMNS="200")
+    proc = subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    marker = proc.stdout.rindex("@@modules ")
+    doc = json.loads(proc.stdout[marker + len("@@modules "):])
+    doc["stdout"], doc["stderr"] = proc.stdout[:marker], proc.stderr
+    bad = [m for m in doc["modules"]
+           if any(m == p or m.startswith(p + ".") for p in NEVER_ON_A_CLIENT)
+           or (m.startswith("staff_console.services") and m not in CLIENT_SERVICES)]
+    assert bad == [], (args, bad)
+    assert "Traceback" not in doc["stdout"] + doc["stderr"], doc["stderr"]
+    return doc
+
+
+def ok_json(site, home, *args) -> dict:
+    doc = cli(site, home, *args, "--json")
+    assert doc["exit"] == 0, (args, doc["stderr"])
+    assert "staff_console.api.remote" in doc["modules"]  # it did talk to the server
+    return json.loads(doc["stdout"])
+
+
+def refused(site, home, exit_code: int, code: str, *args, **kwargs) -> dict:
+    doc = cli(site, home, *args, "--json", **kwargs)
+    assert doc["exit"] == exit_code, (args, doc["exit"], doc["stderr"])
+    assert f"error: {code}:" in doc["stderr"]
+    return json.loads(doc["stdout"])["error"]
+
+
+def open_sessions(site) -> int:
+    with site.store_backend().store.engine.connect() as conn:
+        return conn.exec_driver_sql(
+            "SELECT count(*) FROM staff_session WHERE ended_at IS NULL").scalar_one()
+
+
+def test_reading_customers_through_the_server(site, tmp_path):
+    home = tmp_path / "terminal"
+    shown = ok_json(site, home, "customer", "show", "C001", "--as", "T001")
+    assert shown["customer_no"] == "C001" and shown["mts"]["status"] == "active"
+    found = cli(site, home, "customer", "search", "홍", "--as", "T001")
+    assert found["exit"] == 0, found["stderr"]
+    assert "C001" in found["stdout"] and "rich.table" in found["modules"]
+    matrix = ok_json(site, home, "matrix", "--customer", "C002", "--as", "T001")
+    assert len(matrix["items"]) == 17
+    # The terminal's home holds no store and no key.
+    assert not (home / "staff_console.sqlite3").exists() and not (home / "master.key").exists()
+
+
+def test_maker_checker_through_the_server(site, tmp_path):
+    home = tmp_path / "terminal"
+    made = ok_json(site, home, "request", "revoke", "--customer", "C002", "--channel", "mts",
+                   "--reason", "lost_device", "--note", "분실", "--as", "T002")
+    request_id = made["request_id"]
+    assert made["status"] == "pending"
+    waiting = ok_json(site, home, "approvals", "--as", "M001")["items"]
+    assert request_id in [r["request_id"] for r in waiting]
+    assert refused(site, home, 4, "FORBIDDEN", "approve", request_id, "--as", "T001")
+    assert refused(site, home, 4, "FORBIDDEN", "approve", request_id, "--as", "M002")
+    decided = ok_json(site, home, "approve", request_id, "--as", "M001")
+    assert decided["status"] == "approved" and decided["decider"] == "M001"
+    verdict = ok_json(site, home, "audit", "verify", "--as", "AU01")
+    assert verdict["verdict"] == "intact"
+
+
+def test_sign_in_refusals_and_no_session_left_behind(site, tmp_path):
+    home = tmp_path / "terminal"
+    before = open_sessions(site)
+    error = refused(site, home, 4, "AUTH_FAILED", "customer", "show", "C001", "--as", "T001",
+                    password="not-the-password")
+    assert "not-the-password" not in json.dumps(error)
+    ok_json(site, home, "staff", "list", "--as", "M001")
+    ok_json(site, home, "delegate", "list", "--as", "M001")
+    assert open_sessions(site) == before  # every command signed its session out
