@@ -12,8 +12,8 @@ import sys
 import time
 
 import pytest
-from conftest import KEY_TEXT, free_port
 from helpers import PASSWORD
+from live_server import KEY_TEXT, free_port
 
 from staff_console.api.remote import RemoteConsole
 from staff_console.domain.errors import ConsoleError
