@@ -64,6 +64,13 @@ class EventStream:
         self._thread = threading.Thread(target=self._run, name="event-stream", daemon=True)
         self.stopped_by: str | None = None  # the code that ended it (a dead session), if any
 
+    @classmethod
+    def for_console(cls, console, *, on_event: Callable[[Event], None],
+                    ca_file: Path | str | None = None) -> EventStream:
+        """The stream of a signed-in `api.remote.RemoteConsole`'s own session."""
+        return cls(console.url, token=console.session_token, on_event=on_event,
+                   ca_file=ca_file)
+
     def start(self) -> EventStream:
         self._thread.start()
         return self

@@ -30,12 +30,14 @@ from ..services.views import (
     AuditEventView,
     AuditPage,
     BranchView,
+    ChannelKeyView,
     CustomerDetail,
     DelegationView,
     ExpireResult,
     ExpiringItem,
     ExportResult,
     ImportResult,
+    NewChannelKey,
     PolicyChangeView,
     PolicyEntry,
     RequestView,
@@ -343,6 +345,21 @@ class RemoteConsole:
 
     def unlock_staff(self, employee_no: str) -> StaffView:
         return self._call("unlock_staff", StaffView, employee_no=employee_no)
+
+    # -- the channel back-ends' API keys ------------------------------------------------------
+    def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey:
+        return self._call("create_channel_key", NewChannelKey, channel=channel, name=name)
+
+    def revoke_channel_key(self, key_id: int) -> ChannelKeyView:
+        return self._call("revoke_channel_key", ChannelKeyView, key_id=key_id)
+
+    def list_channel_keys(self) -> list[ChannelKeyView]:
+        return self._call("list_channel_keys", list[ChannelKeyView])
+
+    def session_token(self) -> str | None:
+        """The session's token, for the event stream of the same session (api/events.py):
+        memory only, like the console's own use of it."""
+        return self._token
 
 
 class RemoteFailure(RuntimeError):
