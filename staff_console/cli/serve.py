@@ -89,4 +89,5 @@ def serve(
     uvicorn.run("staff_console.server.app:from_environment", factory=True, host=host,
                 port=port, workers=workers, ssl_certfile=str(certfile) if tls else None,
                 ssl_keyfile=str(keyfile) if tls else None, server_header=False,
-                log_level="info")
+                # Open event streams (server/events.py) would hold a stop or restart for minutes.
+                timeout_graceful_shutdown=5, log_level="info")
