@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -57,6 +58,11 @@ def test_every_code_has_its_status_and_the_table_is_documented():
     assert set(errors.STATUS) == set(CODES)
     assert errors.status_of("AUTH_REQUIRED") == 401
     assert errors.status_of("SESSION_LOCKED") == 423
+    page = (Path(__file__).parents[2] / "docs" / "server-api.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in page.splitlines()
+            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
+    for code, status in errors.STATUS.items():
+        assert f"`{code}`" in rows.get(str(status), ""), code
 
 
 ALL_PATHS = ([f"/v1/staff/{name}" for name in (*CALLS, *EXPORTS, *IMPORTS)]
