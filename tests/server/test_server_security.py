@@ -59,8 +59,11 @@ def test_every_code_has_its_status_and_the_table_is_documented():
     assert errors.status_of("AUTH_REQUIRED") == 401
     assert errors.status_of("SESSION_LOCKED") == 423
     page = (Path(__file__).parents[2] / "docs" / "server-api.md").read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip(): line for line in page.splitlines()
-            if line.startswith("| ") and line.split("|")[1].strip().isdigit()}
+    rows: dict[str, str] = {}
+    for line in page.splitlines():
+        cells = line.split("|")
+        if line.startswith("| ") and cells[1].strip().isdigit():
+            rows[cells[1].strip()] = rows.get(cells[1].strip(), "") + line
     for code, status in errors.STATUS.items():
         assert f"`{code}`" in rows.get(str(status), ""), code
 
