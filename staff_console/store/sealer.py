@@ -53,6 +53,9 @@ class BackgroundSealer:
         self._waiting: list[int] = []
         self._thread: threading.Thread | None = None
         self._closed = False
+        # Set while the thread lingers before a seal, past its last look at `close` (for a
+        # caller that must know a seal is coming, such as a test of `close`).
+        self.lingering = threading.Event()
 
     def notify(self, ids: list[int]) -> None:
         with self._lock:
@@ -69,7 +72,9 @@ class BackgroundSealer:
             if self._closed:
                 return
             # Let more events gather: one seal for all of them.
+            self.lingering.set()
             threading.Event().wait(self._linger)
+            self.lingering.clear()
             with self._lock:
                 # Under the lock, so that a `close` meanwhile is not forgotten: its wake-up
                 # must stay set for the next look at `_closed`.

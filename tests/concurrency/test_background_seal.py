@@ -22,7 +22,8 @@ from race_helpers import (
 )
 
 from staff_console.services.audit_trail import list_events, verify_audit
-from staff_console.services.customers import search_customers, show_customer
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, reject_request
 from staff_console.store.sealer import BUSY, MAX_LINGER_FACTOR, BackgroundSealer
@@ -183,7 +184,7 @@ def test_closing_during_the_linger_does_not_hang():
     seal = _FakeSeal()
     sealer = BackgroundSealer(seal, linger=0.3)
     sealer.notify([1])
-    time.sleep(0.1)  # the thread is lingering now
+    assert sealer.lingering.wait(10)  # the thread is lingering now
     began = time.monotonic()
     sealer.close()
     assert time.monotonic() - began < 2
