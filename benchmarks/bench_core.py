@@ -34,11 +34,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from staff_console.domain.clock import FixedClock, parse_instant
-from staff_console.services.backend import Backend
-from staff_console.services.customers import search_customers, show_customer
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.demo.load import load_demo
+from staff_console.domain.clock import FixedClock, parse_instant
+from staff_console.services.backend import Backend
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.staff import authenticate
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring

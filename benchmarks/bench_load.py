@@ -110,11 +110,11 @@ def backend_for(url: str, *, pool_size: int = 2, max_overflow: int = 2):
 
 
 def setup(url: str, customers: int) -> dict:
+    from staff_console.demo import DEMO_PASSWORD
+    from staff_console.demo.load import load_demo
     from staff_console.domain.clock import SystemClock
     from staff_console.services import staff as staff_service
     from staff_console.services.delegations import grant_delegation
-    from staff_console.demo import DEMO_PASSWORD
-    from staff_console.demo.load import load_demo
     from staff_console.store.migrate import upgrade
 
     backend = backend_for(url)
@@ -204,7 +204,8 @@ class Terminal:
 
     def op(self, kind: str):
         """Run one operation; returns a thunk so the caller times only the service call."""
-        from staff_console.services.customers import search_customers, show_customer
+        from staff_console.services.customer_search import search_customers
+        from staff_console.services.customer_view import show_customer
         from staff_console.services.intake import record_login, register_from_channel
         from staff_console.services.requests import (
             approve_request,

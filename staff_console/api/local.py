@@ -14,7 +14,18 @@ from pathlib import Path
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError
 from ..domain.policy import Policy
-from ..services import audit_trail, customer_import, customers, delegations, expiry, exports, requests, staff
+from ..services import (
+    audit_trail,
+    channel_keys,
+    customer_import,
+    customer_search,
+    customer_view,
+    delegations,
+    expiry,
+    exports,
+    requests,
+    staff,
+)
 from ..services import policy as policy_service
 from ..services.backend import Backend
 from ..services.views import (
@@ -22,12 +33,14 @@ from ..services.views import (
     AuditEventView,
     AuditPage,
     BranchView,
+    ChannelKeyView,
     CustomerDetail,
     DelegationView,
     ExpireResult,
     ExpiringItem,
     ExportResult,
     ImportResult,
+    NewChannelKey,
     PolicyChangeView,
     PolicyEntry,
     RequestView,
@@ -83,19 +96,20 @@ class LocalConsole:
 
     # -- customers ----------------------------------------------------------------------------
     def search_customers(self, query: str, *, limit: int = 50, offset: int = 0) -> SearchPage:
-        return customers.search_customers(self.backend, self._who(), query,
-                                          clock=self.backend.clock, limit=limit, offset=offset)
+        return customer_search.search_customers(self.backend, self._who(), query,
+                                                clock=self.backend.clock, limit=limit,
+                                                offset=offset)
 
     def show_customer(self, customer_no: str) -> CustomerDetail:
-        return customers.show_customer(self.backend, self._who(), customer_no,
-                                       clock=self.backend.clock)
+        return customer_view.show_customer(self.backend, self._who(), customer_no,
+                                           clock=self.backend.clock)
 
     def service_matrix(self, customer_no: str | None = None) -> list[ServiceAnswerView]:
         # The plain matrix is a system job's too (the CLI without --as); a customer's needs
         # a person (the service refuses it without one).
         actor = self._actor if customer_no is None else self._who()
-        return customers.service_matrix(self.backend, actor, customer_no,
-                                        clock=self.backend.clock)
+        return customer_view.service_matrix(self.backend, actor, customer_no,
+                                            clock=self.backend.clock)
 
     def import_customers(self, path: Path, *, encoding: str = "utf-8",
                          source: str | None = None) -> ImportResult:
@@ -254,3 +268,14 @@ class LocalConsole:
 
     def unlock_staff(self, employee_no: str) -> StaffView:
         return staff.unlock_staff(self.backend, self._who(), employee_no, clock=self.backend.clock)
+
+    # -- the channel back-ends' API keys ------------------------------------------------------
+    def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey:
+        return channel_keys.create_key(self.backend, self._who(), channel, name,
+                                       clock=self.backend.clock)
+
+    def revoke_channel_key(self, key_id: int) -> ChannelKeyView:
+        return channel_keys.revoke_key(self.backend, self._who(), key_id, clock=self.backend.clock)
+
+    def list_channel_keys(self) -> list[ChannelKeyView]:
+        return channel_keys.list_keys(self.backend, self._who(), clock=self.backend.clock)

@@ -1,13 +1,16 @@
-"""Helpers shared by the use cases: row-to-view conversion, actor checks, audit appends."""
+"""Helpers shared by the use cases: row-to-view conversion, actor checks, audit appends.
+
+The statements live in store/ (one module per aggregate); the use cases call them by name on
+their transaction's connection and build the views here from the rows they return."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError, not_found
@@ -15,45 +18,16 @@ from ..domain.ids import mask_phone
 from ..domain.policy import RULES, checker_key, stored_value
 from ..domain.states import RequestKind, effective_status
 from ..domain.validity import days_left
+from ..store import credentials as credential_store
+from ..store import customers as customer_store
+from ..store import staff as staff_store
 from ..store.audit import NewEvent, append_events
-from ..store.direct import DirectStatement, Row
+from ..store.credentials import CredentialRow
 from ..store.engine import Store
-from ..store.tables import Credential, Customer, Request, Setting, Staff, Verification
 from .views import CredentialView, CustomerSummary, EvidenceView, RequestView
 
 SYSTEM = "system"
 CHANNEL = "channel"
-
-# The tables as Core objects. The use cases that every terminal runs all day (search, show,
-# channel logins and registrations, requests and decisions) read and write through statements
-# built once here and in their modules, with bind parameters, run on the driver's cursor
-# (store/direct.py), and get plain rows back: building a statement and its cache key per call,
-# ORM objects per row, and then SQLAlchemy's per-execution machinery were most of a use case's
-# CPU time (benchmarks/bench_load.py; docs/postgresql.md). Rows answer attribute access like the
-# ORM objects did (`row.status`), so the view builders take either.
-CUSTOMER = Customer.__table__
-STAFF = Staff.__table__
-CREDENTIAL = Credential.__table__
-REQUEST = Request.__table__
-VERIFICATION = Verification.__table__
-REQUEST_EXPIRY_KEY = RULES["request_expiry_days"].key
-
-# The acting staff member's standing, as one column: 'ok', 'locked' or 'inactive', NULL if the
-# row is gone. The hot use cases add it to their first statement instead of reading it in a
-# round trip of its own (`check_standing`); the others call `current_staff`.
-STANDING = sa.select(sa.case(
-    (STAFF.c.active.is_not(True), "inactive"),
-    (STAFF.c.locked_at.is_not(None), "locked"),
-    else_="ok",
-)).where(STAFF.c.id == sa.bindparam("staff_id")).scalar_subquery().label("standing")
-_STAFF_STANDING = DirectStatement(sa.select(STANDING))
-_CUSTOMER_BY_NO = DirectStatement(
-    sa.select(CUSTOMER).where(CUSTOMER.c.customer_no == sa.bindparam("no")))
-_STAFF_NAMES = sa.select(STAFF.c.id, STAFF.c.employee_no, STAFF.c.name).where(
-    STAFF.c.id.in_(sa.bindparam("ids", expanding=True)))
-_EVIDENCE = DirectStatement(sa.select(
-    VERIFICATION.c.kind, VERIFICATION.c.passed, VERIFICATION.c.verified_at, VERIFICATION.c.detail,
-).where(VERIFICATION.c.request_id == sa.bindparam("request_id")).order_by(VERIFICATION.c.id))
 
 
 def record(
@@ -73,7 +47,7 @@ def event(actor: Actor, action: str, **kwargs) -> NewEvent:
 def current_staff(session: Session, actor: Actor) -> None:
     """Re-read the actor's standing in this transaction: a member locked or deactivated since
     signing in is refused from the next call on."""
-    check_standing(_STAFF_STANDING.scalar(session.connection(), {"staff_id": actor.staff_id}))
+    check_standing(staff_store.standing(session.connection(), actor.staff_id))
 
 
 def check_standing(standing: str | None) -> None:
@@ -94,10 +68,10 @@ def require_standing(session: Session, actor: Actor, row) -> None:
         check_standing(row.standing)
 
 
-def customer_by_no(session: Session, customer_no: str) -> Row:
+def customer_by_no(session: Session, customer_no: str):
     """The customer's row (all columns), unlocked: what changes a customer's credentials locks
     it with `lock_customer_channel` or in the decisions."""
-    customer = _CUSTOMER_BY_NO.first(session.connection(), {"no": customer_no.strip().upper()})
+    customer = customer_store.by_no(session.connection(), customer_no.strip().upper())
     if customer is None:
         raise not_found("customer", customer_no)
     return customer
@@ -113,112 +87,24 @@ def actor_name(actor: Actor) -> dict[int, StaffName]:
     return {actor.staff_id: StaffName(actor.employee_no, actor.name)}
 
 
-class CredentialRow(NamedTuple):
-    """A credential as the hot use cases read it: every column of `credential`, in order
-    (tests/services/test_rows.py keeps them equal)."""
-
-    id: int
-    customer_id: int
-    channel: str
-    status: str
-    device_id: str
-    device_model: str | None
-    biometrics: str
-    methods: str
-    key_fingerprint: str | None
-    created_at: datetime
-    activated_at: datetime | None
-    valid_until: date | None
-    last_used_at: datetime | None
-    failed_logins: int
-    ended_at: datetime | None
-    end_reason: str | None
-
-
-# What a channel login, a registration and a revocation request decide on: the customer, locked
-# (the per-customer mutex), then in a second statement its credentials on one channel, newest
-# first, and whether a request of one kind is pending there. Two statements, not one: at READ
-# COMMITTED a statement that waited for a row lock re-reads the locked row but sees every other
-# row as of its start, so credentials read in the locking statement could predate the commit
-# that the lock waited for (the race tests caught a login writing back a replaced credential's
-# old status).
-_CREDENTIAL_FIELDS = CredentialRow._fields
-_CREDENTIAL_BY_ID = DirectStatement(
-    sa.select(CREDENTIAL).where(CREDENTIAL.c.id == sa.bindparam("id")), row_type=CredentialRow)
-_LOCK_CUSTOMER = DirectStatement(sa.select(
-    CUSTOMER.c.id, CUSTOMER.c.customer_no, CUSTOMER.c.name, CUSTOMER.c.customer_type,
-    CUSTOMER.c.nationality, CUSTOMER.c.online_trading, CUSTOMER.c.branch_code, CUSTOMER.c.phone,
-    STANDING,  # of the staff member acting, if one is (NULL for the channel)
-).where(CUSTOMER.c.customer_no == sa.bindparam("no")).with_for_update(of=CUSTOMER))
-# The same, with the store's policy for a new request (its deadline, whether its kind needs a
-# checker) read in the locking statement: a change by an admin holds from the next request on,
-# on every terminal, without a round trip of its own.
-_SETTING_VALUE = Setting.__table__.c.value
-_LOCK_CUSTOMER_FOR_REQUEST = DirectStatement(_LOCK_CUSTOMER.statement.add_columns(
-    sa.select(_SETTING_VALUE).where(Setting.__table__.c.key == REQUEST_EXPIRY_KEY)
-    .scalar_subquery().label("policy_expiry_days"),
-    sa.select(_SETTING_VALUE).where(Setting.__table__.c.key == sa.bindparam("checker_key"))
-    .scalar_subquery().label("policy_checker"),
-))
-_ONE_ROW = sa.select(sa.literal(1).label("one")).subquery("one_row")
-_CHANNEL_STATE = DirectStatement(sa.select(
-    sa.exists().where(
-        REQUEST.c.customer_id == sa.bindparam("customer_id"),
-        REQUEST.c.channel == sa.bindparam("channel"), REQUEST.c.kind == sa.bindparam("kind"),
-        REQUEST.c.status == "pending",
-    ).label("pending"),
-    *[CREDENTIAL.c[name] for name in _CREDENTIAL_FIELDS],
-).select_from(_ONE_ROW.outerjoin(CREDENTIAL, sa.and_(
-    CREDENTIAL.c.customer_id == sa.bindparam("customer_id"),
-    CREDENTIAL.c.channel == sa.bindparam("channel"),
-))).order_by(CREDENTIAL.c.created_at.desc(), CREDENTIAL.c.id.desc()))
-
-
-class RequestRow(NamedTuple):
-    """A request as it is after a decision, built from the row read under lock."""
-
-    id: int
-    kind: str
-    customer_id: int
-    channel: str
-    credential_id: int
-    branch_code: str
-    origin: str
-    maker_staff_id: int | None
-    status: str
-    reason: str | None
-    note: str | None
-    created_at: datetime
-    expires_at: datetime
-    decided_at: datetime | None
-    decider_staff_id: int | None
-    authority: str | None
-    delegation_id: int | None
-    decision_note: str | None
-
-
 def lock_customer_channel(
     session: Session, customer_no: str, channel: str, pending_kind: str, *,
     actor: Actor | None = None, with_policy: bool = False,
-) -> tuple[Row, bool, list[CredentialRow]]:
+) -> tuple:
     """Lock the customer; returns its row, whether a `pending_kind` request is pending on
     `channel`, and its credentials on `channel`, newest first. With a staff `actor`, first
     refuse one who is no longer in good standing (read with the lock). `with_policy`: the row
     also carries the store's policy for a new `pending_kind` request (`request_policy`)."""
     conn = session.connection()
-    params = {"no": customer_no.strip().upper(),
-              "staff_id": actor.staff_id if actor is not None else None}
-    if with_policy:
-        params["checker_key"] = checker_key(pending_kind)
-    customer = (_LOCK_CUSTOMER_FOR_REQUEST if with_policy else _LOCK_CUSTOMER).first(conn, params)
+    customer = customer_store.lock(
+        conn, customer_no.strip().upper(), actor.staff_id if actor is not None else None,
+        checker_key=checker_key(pending_kind) if with_policy else None)
     if actor is not None:
         require_standing(session, actor, customer)
     if customer is None:
         raise not_found("customer", customer_no)
-    rows = _CHANNEL_STATE.all(conn, {
-        "customer_id": customer.id, "channel": channel, "kind": pending_kind})
-    creds = [plain(CredentialRow, row) for row in rows if row.id is not None]
-    return customer, rows[0].pending, creds
+    pending, creds = credential_store.channel_state(conn, customer.id, channel, pending_kind)
+    return customer, pending, creds
 
 
 def request_policy(customer_row, kind: str) -> tuple[int, bool]:
@@ -231,39 +117,21 @@ def request_policy(customer_row, kind: str) -> tuple[int, bool]:
     return int(deadline), bool(checker)
 
 
-def plain(row_type, row, *, prefix: str = ""):
-    """`row` (an ORM object, a result row, or already a `row_type`) as a `row_type`, by field
-    name (`prefix` + name, for a row that joins several tables): a value that `_replace` can
-    give a decision's outcome."""
-    if isinstance(row, row_type):
-        return row
-    return row_type(*[getattr(row, prefix + name) for name in row_type._fields])
-
-
-def prefixed_columns(table: sa.Table | sa.Alias, row_type, prefix: str) -> list:
-    """The columns of `row_type` from `table`, labelled `prefix` + name: for a statement that
-    joins several tables, read back with `plain(row_type, row, prefix=prefix)`."""
-    return [table.c[name].label(prefix + name) for name in row_type._fields]
-
-
-def staff_names(session: Session, *ids: int | None) -> dict[int, sa.Row]:
+def staff_names(session: Session, *ids: int | None) -> dict[int, StaffName]:
     """(employee_no, name) of the given staff ids, in one statement."""
     wanted = sorted({i for i in ids if i is not None})
-    if not wanted:
-        return {}
-    return {r.id: r for r in session.connection().execute(_STAFF_NAMES, {"ids": wanted})}
+    found = staff_store.names(session.connection(), wanted)
+    return {i: StaffName(r.employee_no, r.name) for i, r in found.items()}
 
 
-def evidence_of(session: Session, request_id: int) -> list[EvidenceView]:
-    rows = _EVIDENCE.all(session.connection(), {"request_id": request_id})
-    return [EvidenceView(v.kind, v.passed, v.verified_at, v.detail) for v in rows]
+def evidence_of(session: Session, request_ids: Iterable[int]) -> dict[int, list[EvidenceView]]:
+    """The verification evidence of each request, in one statement."""
+    found = credential_store.evidence_of(session.connection(), request_ids)
+    return {i: [EvidenceView(v.kind, v.passed, v.verified_at, v.detail) for v in rows]
+            for i, rows in found.items()}
 
 
-def credential_by_id(session: Session, credential_id: int) -> CredentialRow | None:
-    return _CREDENTIAL_BY_ID.first(session.connection(), {"id": credential_id})
-
-
-def credential_view(cred: Credential, today: date) -> CredentialView:
+def credential_view(cred: CredentialRow, today: date) -> CredentialView:
     status = effective_status(cred.status, cred.valid_until, today)
     return CredentialView(
         id=cred.id,
@@ -285,7 +153,7 @@ def credential_view(cred: Credential, today: date) -> CredentialView:
     )
 
 
-def customer_summary(c: Customer) -> CustomerSummary:
+def customer_summary(c) -> CustomerSummary:
     return CustomerSummary(
         customer_no=c.customer_no,
         name=c.name,
@@ -299,46 +167,32 @@ def customer_summary(c: Customer) -> CustomerSummary:
 
 
 def request_view(
-    session: Session,
     req,
     today: date,
     *,
-    customer=None,
-    with_details: bool = True,
-    credential=None,
-    names: dict | None = None,
-    evidence: list[EvidenceView] | None = None,
+    customer_no: str,
+    customer_name: str,
+    credential: CredentialRow | None,
+    names: dict[int, StaffName],
+    evidence: list[EvidenceView],
 ) -> RequestView:
-    """The view of a request (an ORM object or a row of `request`). What the caller already
-    holds is not read again: the customer, the credential row, the staff names."""
-    customer = customer or session.get(Customer, req.customer_id)
-    if names is None:
-        names = staff_names(session, req.maker_staff_id, req.decider_staff_id)
+    """The view of a request (a row with the columns of `request`), from what the caller read
+    with it: its customer's number and name, its credential, the staff names, the evidence."""
     maker = names.get(req.maker_staff_id)
     decider = names.get(req.decider_staff_id)
-    credential_shown = None
-    if not with_details:
-        evidence = []
-    elif evidence is None:
-        # Only registrations from the channel carry verification evidence (services/intake.py).
-        evidence = (evidence_of(session, req.id) if req.kind == RequestKind.REGISTRATION.value
-                    else [])
-    if with_details:
-        cred = credential if credential is not None else credential_by_id(
-            session, req.credential_id)
-        credential_shown = credential_view(cred, today) if cred else None
     return RequestView(
         id=req.id,
         kind=req.kind,
         status=req.status,
-        customer_no=customer.customer_no,
-        customer_name=customer.name,
+        customer_no=customer_no,
+        customer_name=customer_name,
         channel=req.channel,
         credential_id=req.credential_id,
         branch_code=req.branch_code,
         origin=req.origin,
         maker=maker.employee_no if maker else None,
         maker_name=maker.name if maker else None,
+        maker_id=req.maker_staff_id,
         reason=req.reason,
         note=req.note,
         created_at=req.created_at,
@@ -350,8 +204,28 @@ def request_view(
         delegation_id=req.delegation_id,
         decision_note=req.decision_note,
         evidence=evidence,
-        credential=credential_shown,
+        credential=credential_view(credential, today) if credential is not None else None,
     )
+
+
+def request_views(session: Session, rows: list, today: date) -> list[RequestView]:
+    """Views of requests read with store/requests.py's view columns (customer, credential
+    `cred_*`, maker and decider names), with the evidence of all of them in one statement:
+    two statements for a list of any length."""
+    evidence = evidence_of(session, [
+        r.id for r in rows if r.kind == RequestKind.REGISTRATION.value])
+    views = []
+    for r in rows:
+        names = {}
+        if r.maker_staff_id is not None:
+            names[r.maker_staff_id] = StaffName(r.maker_no, r.maker_name)
+        if r.decider_staff_id is not None:
+            names[r.decider_staff_id] = StaffName(r.decider_no, r.decider_name)
+        credential = (credential_store.as_row(r, "cred_") if r.cred_id is not None else None)
+        views.append(request_view(
+            r, today, customer_no=r.customer_no, customer_name=r.customer_name,
+            credential=credential, names=names, evidence=evidence.get(r.id, [])))
+    return views
 
 
 def loads(detail: str) -> dict:

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy.orm import Session
 
-from ..domain.authority import Actor, DelegationWindow, Role, check_delegation_grant
+from ..domain.authority import (
+    Actor,
+    DelegationState,
+    DelegationWindow,
+    Role,
+    check_delegation_grant,
+)
 from ..domain.bounds import instant_within, row_id
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
 from ..domain.text import clean_text
-from ..store.tables import Delegation, Staff
+from ..store import staff as staff_store
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import DelegationView
 
 
-def _view(s: Session, d: Delegation, now: datetime) -> DelegationView:
-    grantor = s.get(Staff, d.grantor_id)
-    delegate = s.get(Staff, d.delegate_id)
-    active = DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
-                              d.ended_at).active_at(now)
+def _view(d, now: datetime) -> DelegationView:
+    """The view of a delegation row with its grantor's and delegate's numbers and names
+    (store/staff.py `delegations`)."""
+    state = DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
+                             d.ended_at).state_at(now)
     return DelegationView(
-        id=d.id, branch_code=d.branch_code, grantor=grantor.employee_no,
-        grantor_name=grantor.name, delegate=delegate.employee_no, delegate_name=delegate.name,
-        valid_from=d.valid_from, valid_until=d.valid_until, ended_at=d.ended_at, active=active,
+        id=d.id, branch_code=d.branch_code, grantor=d.grantor_no,
+        grantor_name=d.grantor_name, delegate=d.delegate_no, delegate_name=d.delegate_name,
+        valid_from=d.valid_from, valid_until=d.valid_until, ended_at=d.ended_at,
+        active=state is DelegationState.ACTIVE, state=state.value, delegate_id=d.delegate_id,
     )
 
 
@@ -40,7 +47,8 @@ def grant_delegation(
 
     def work(s: Session) -> DelegationView:
         current_staff(s, actor)
-        delegate = s.exec(select(Staff).where(Staff.employee_no == delegate_no)).first()
+        conn = s.connection()
+        delegate = staff_store.by_employee_no(conn, delegate_no)
         if delegate is None:
             raise not_found("staff", delegate_no)
         check_delegation_grant(
@@ -49,16 +57,16 @@ def grant_delegation(
             delegate_active=delegate.active and delegate.locked_at is None,
             valid_from=valid_from, valid_until=valid_until, now=now,
         )
-        d = Delegation(branch_code=actor.branch_code, grantor_id=actor.staff_id,
-                       delegate_id=delegate.id, valid_from=valid_from, valid_until=valid_until,
-                       created_at=now)
-        s.add(d)
-        s.flush()
+        delegation_id = staff_store.insert_delegation(conn, dict(
+            branch_code=actor.branch_code, grantor_id=actor.staff_id, delegate_id=delegate.id,
+            valid_from=valid_from, valid_until=valid_until, ended_at=None, ended_by_id=None,
+            created_at=now))
+        view = _view(staff_store.delegation_view(conn, delegation_id), now)
         record(s, backend.store, now, event(
-            actor, "delegation.granted", target=f"delegation:{d.id}",
+            actor, "delegation.granted", target=f"delegation:{delegation_id}",
             detail={"delegate": delegate.employee_no, "from": valid_from.isoformat(),
                     "until": valid_until.isoformat()}))
-        return _view(s, d, now)
+        return view
 
     return backend.store.run(work)
 
@@ -72,20 +80,20 @@ def end_delegation(
 
     def work(s: Session) -> DelegationView:
         current_staff(s, actor)
-        d = s.get(Delegation, delegation_id, with_for_update=True)
+        conn = s.connection()
+        d = staff_store.lock_delegation(conn, delegation_id)
         if d is None:
             raise not_found("delegation", delegation_id)
         if actor.role is not Role.MANAGER or actor.branch_code != d.branch_code:
             raise ConsoleError("FORBIDDEN", "only the branch manager ends a delegation")
-        if (d.ended_at is not None and d.ended_at <= now) or d.valid_until <= now:
+        if not DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from,
+                                d.valid_until, d.ended_at).can_end_at(now):
             raise ConsoleError("DELEGATION_INVALID", f"delegation {d.id} has already ended")
-        d.ended_at = now
-        d.ended_by_id = actor.staff_id
-        s.add(d)
-        s.flush()
+        staff_store.end_delegation(conn, d.id, now, actor.staff_id)
+        view = _view(staff_store.delegation_view(conn, d.id), now)
         record(s, backend.store, now, event(actor, "delegation.ended",
                                             target=f"delegation:{d.id}"))
-        return _view(s, d, now)
+        return view
 
     return backend.store.run(work)
 
@@ -96,12 +104,10 @@ def list_delegations(backend: Backend, actor: Actor, *, clock: Clock) -> list[De
 
     def work(s: Session) -> list[DelegationView]:
         current_staff(s, actor)
-        query = select(Delegation)
         if actor.role is Role.MANAGER:
-            query = query.where(Delegation.branch_code == actor.branch_code)
+            rows = staff_store.delegations(s.connection(), branch_code=actor.branch_code)
         else:
-            query = query.where(Delegation.delegate_id == actor.staff_id)
-        rows = s.exec(query.order_by(Delegation.valid_from.desc(), Delegation.id.desc())).all()
-        return [_view(s, d, now) for d in rows]
+            rows = staff_store.delegations(s.connection(), delegate_id=actor.staff_id)
+        return [_view(d, now) for d in rows]
 
     return backend.store.run(work)

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm import Session
 
 from ..domain.authority import READ_ROLES, Actor, Role, require_role
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
-from ..domain.states import CURRENT, CredentialStatus, RequestKind, RequestStatus
+from ..domain.states import CredentialStatus, RequestKind
+from ..store import credentials as credential_store
+from ..store import requests as request_store
 from ..store.audit import NewEvent
-from ..store.tables import Credential, Customer, Request
 from . import lifecycle
 from .backend import Backend
-from .common import SYSTEM, credential_by_id, current_staff, event, record
+from .common import SYSTEM, current_staff, event, record
 from .views import ExpireResult, ExpiringItem
 
 BATCH = 500  # rows per transaction: keeps the batch's locks short on a busy store
@@ -27,48 +27,30 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
     Runs in batches, each its own transaction; safe to run again (it only finds what is due)."""
     now = clock.now()
     today = seoul_date(now)
-    current = [c.value for c in CURRENT]
 
     def credentials_batch(s: Session) -> int:
-        rows = s.exec(
-            select(Credential, Customer.customer_no).join(Customer)
-            .where(Credential.status.in_(current), Credential.valid_until < today)
-            .order_by(Credential.id).limit(BATCH).with_for_update(of=Credential)
-        ).all()
+        rows = credential_store.lock_due(s.connection(), today, BATCH)
         events = []
-        for cred, customer_no in rows:
-            cred.status = CredentialStatus.EXPIRED.value
-            cred.ended_at = lifecycle.end_of_validity(cred.valid_until)
-            cred.end_reason = "expired"
-            s.add(cred)
-            events.append(NewEvent(SYSTEM, "batch", "credential.expired",
-                                   customer_no=customer_no, target=f"credential:{cred.id}",
-                                   detail={"valid_until": cred.valid_until.isoformat()}))
-            events += lifecycle.close_moot_revocations(s, cred, now, SYSTEM, "batch",
-                                                       customer_no, ended_status=cred.status)
-        s.flush()
+        for row in rows:  # through the transition guard, as every state change
+            events += lifecycle.expire(s, credential_store.as_row(row), now, SYSTEM, "batch",
+                                       row.customer_no)[0]
         record(s, backend.store, now, *events)
         return len(rows)
 
     def requests_batch(s: Session) -> int:
-        rows = s.exec(
-            select(Request, Customer.customer_no).join(Customer)
-            .where(Request.status == RequestStatus.PENDING.value, Request.expires_at <= now)
-            .order_by(Request.id).limit(BATCH).with_for_update(of=Request)
-        ).all()
+        conn = s.connection()
+        rows = request_store.lock_due(conn, now, BATCH)
+        request_store.expire_many(conn, [req.id for req in rows], now)
         events = []
-        for req, customer_no in rows:
-            req.status = RequestStatus.EXPIRED.value
-            req.decided_at = now
-            s.add(req)
+        for req in rows:
+            customer_no = req.customer_no
             events.append(NewEvent(SYSTEM, "batch", "request.expired", customer_no=customer_no,
                                    target=f"request:{req.id}", detail={"kind": req.kind}))
             if req.kind == RequestKind.REGISTRATION.value:
-                cred = credential_by_id(s, req.credential_id)
+                cred = credential_store.by_id(conn, req.credential_id)
                 if cred.status == CredentialStatus.PENDING.value:
                     events += lifecycle.reject_pending(s, cred, now, "request expired", SYSTEM,
                                                        "batch", customer_no)[0]
-        s.flush()
         record(s, backend.store, now, *events)
         return len(rows)
 
@@ -96,22 +78,14 @@ def expiring_scope(actor: Actor, within_days: int, today: date, branch_code: str
 
 
 def expiring_query(today: date, until: date, branch: str | None):
-    """Rows (credential, customer_no, name, branch_code), soonest first."""
-    query = (
-        select(Credential, Customer.customer_no, Customer.name, Customer.branch_code)
-        .join(Customer)
-        .where(Credential.status.in_([c.value for c in CURRENT]),
-               Credential.valid_until >= today, Credential.valid_until <= until)
-    )
-    if branch:
-        query = query.where(Customer.branch_code == branch)
-    return query.order_by(Credential.valid_until, Credential.id)
+    """The statement of the expiring-soon rows, soonest first (an export streams it)."""
+    return credential_store.expiring(today, until, branch)
 
 
 def expiring_item(row, today: date) -> ExpiringItem:
-    c, no, name, br = row
-    return ExpiringItem(c.id, no, name, br, c.channel, c.device_model, c.valid_until,
-                        (c.valid_until - today).days)
+    """The item of a row of `expiring_query`."""
+    return ExpiringItem(row.id, row.customer_no, row.name, row.branch_code, row.channel,
+                        row.device_model, row.valid_until, (row.valid_until - today).days)
 
 
 def _expiring(
@@ -126,7 +100,7 @@ def _expiring(
     def work(s: Session) -> list[ExpiringItem]:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
-        rows = s.exec(expiring_query(today, until, branch).limit(limit)).all()
+        rows = s.connection().execute(expiring_query(today, until, branch).limit(limit))
         items = [expiring_item(row, today) for row in rows]
         detail = {"within_days": within_days, "branch": branch, "count": len(items),
                   "customers": sorted({i.customer_no for i in items})[:200]}
@@ -167,16 +141,8 @@ def expiring_by_month(
     def work(s: Session) -> list[tuple[str, int]]:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
-        query = (
-            select(Credential.valid_until, sa.func.count())
-            .where(Credential.status.in_([c.value for c in CURRENT]),
-                   Credential.valid_until >= today, Credential.valid_until < end)
-            .group_by(Credential.valid_until)
-        )
-        if branch:
-            query = query.join(Customer).where(Customer.branch_code == branch)
         counts: Counter[str] = Counter()
-        for day, n in s.exec(query):
+        for day, n in credential_store.expiring_by_day(s.connection(), today, end, branch):
             counts[f"{day.year:04d}-{day.month:02d}"] += n
         return [(k, counts.get(k, 0)) for k in keys]
 

@@ -13,9 +13,10 @@ audit append comes last: it holds the audit head lock until commit (store/audit.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Callable
+
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.authority import Authority
 from ..domain.channels import (
@@ -36,38 +37,25 @@ from ..domain.eligibility import (
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import CustomerType, Nationality, mask_phone
 from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
-from ..domain.states import CredentialStatus, RequestKind, RequestStatus
+from ..domain.states import CredentialStatus, RequestKind, RequestStatus, is_current
 from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
+from ..store import credentials as credential_store
 from ..store.audit import NewEvent
-from ..store.direct import DirectStatement
 from .backend import Backend
 from .common import (
     CHANNEL,
-    CREDENTIAL,
-    VERIFICATION,
     lock_customer_channel,
     record,
     request_policy,
 )
-from .requests import _approve, insert_request, new_request
+from .requests import approve_locked, insert_request, new_request
 from .views import IntakeResult, LoginResult
 
 _EVIDENCE_DETAIL = {
     VerificationKind.ID_CARD: "신분증 촬영 진위확인 (주민등록증/운전면허증)",
     VerificationKind.ONE_WON: "타금융기관 본인명의계좌 1원이체",
 }
-
-
-_bp = sa.bindparam
-_NEW_CREDENTIAL = DirectStatement(sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id))
-_NEW_VERIFICATION = DirectStatement(sa.insert(VERIFICATION))
-_login_failed = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
-    failed_logins=_bp("new_failures"))
-_LOGIN_OK = DirectStatement(sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id"))
-                            .values(failed_logins=0, last_used_at=_bp("new_last_used")))
-_LOGIN_FAILED = DirectStatement(_login_failed)
-_LOGIN_LOCKED = DirectStatement(_login_failed.values(status=CredentialStatus.LOCKED.value))
 
 
 def _device_id(raw: str) -> str:
@@ -78,8 +66,11 @@ def register_from_channel(
     backend: Backend, *, customer_no: str, channel: str, device_id: str,
     device_model: str | None = None, biometrics: str = "none", methods: str | list[str],
     verified: str | list[str], key_fingerprint: str | None = None, clock: Clock,
+    then: Callable[[Session, IntakeResult], None] | None = None,
 ) -> IntakeResult:
-    """A pending credential and its registration request for the customer's branch."""
+    """A pending credential and its registration request for the customer's branch.
+    `then`: runs in the same transaction with the answer (the channel API stores its
+    idempotent answer there: the answer and the registration commit together, or neither)."""
     now = clock.now()
     today = seoul_date(now)
     chan = parse_channel(channel)
@@ -110,7 +101,7 @@ def register_from_channel(
             )
         conn = s.connection()
         methods_text = format_methods(chosen)
-        cred_id = _NEW_CREDENTIAL.scalar(conn, {
+        cred_id = credential_store.insert(conn, {
             "customer_id": customer.id, "channel": chan.value,
             "status": CredentialStatus.PENDING.value, "device_id": device, "device_model": model,
             "biometrics": bio.value, "methods": methods_text, "key_fingerprint": key_fingerprint,
@@ -122,7 +113,7 @@ def register_from_channel(
             maker_staff_id=None, now=now, expiry_days=expiry_days,
         )
         req = insert_request(s, req)
-        _NEW_VERIFICATION.execute_many(conn, [
+        credential_store.insert_evidence(conn, [
             {"request_id": req.id, "kind": item.kind.value, "passed": True, "verified_at": now,
              "detail": _EVIDENCE_DETAIL.get(item.kind)
              or f"휴대폰 본인인증 {mask_phone(customer.phone)}"}
@@ -134,11 +125,14 @@ def register_from_channel(
                                    "methods": methods_text, "verified": sorted(kinds)})]
         status = req.status
         if not needs_checker:
-            events += _approve(s, req, customer, CHANNEL, chan.value, now, Authority.POLICY,
-                               None, None, today)[0]
+            events += approve_locked(s, req, customer, CHANNEL, chan.value, now,
+                                     Authority.POLICY, None, None, today)[0]
             status = RequestStatus.APPROVED.value
+        answer = IntakeResult(request_id=req.id, credential_id=cred_id, status=status)
+        if then is not None:
+            then(s, answer)
         record(s, backend.store, now, *events)
-        return IntakeResult(request_id=req.id, credential_id=cred_id, status=status)
+        return answer
 
     try:
         return backend.store.run(work)
@@ -152,9 +146,10 @@ def register_from_channel(
 
 def record_login(
     backend: Backend, *, customer_no: str, channel: str, device_id: str, result: str,
-    clock: Clock,
+    clock: Clock, then: Callable[[Session, LoginResult], None] | None = None,
 ) -> LoginResult:
-    """A login reported by the channel. The 5th consecutive failure locks the credential."""
+    """A login reported by the channel. The 5th consecutive failure locks the credential.
+    `then`: as for `register_from_channel`."""
     now = clock.now()
     today = seoul_date(now)
     chan = parse_channel(channel)
@@ -166,7 +161,7 @@ def record_login(
     def work(s: Session) -> LoginResult:
         customer, _pending, creds = lock_customer_channel(
             s, customer_no, chan.value, RequestKind.REGISTRATION.value)
-        cred = next((c for c in creds if c.status in ("active", "locked")), None)
+        cred = next((c for c in creds if is_current(c.status)), None)
         if cred is None:
             # Expired is expired whether or not the batch has marked it yet: the newest
             # credential this channel activated, on this device, is past its validity.
@@ -190,15 +185,14 @@ def record_login(
         target = f"credential:{cred.id}"
         if outcome == "ok":
             failures, status = 0, cred.status
-            _LOGIN_OK.execute(s.connection(), {"credential_id": cred.id, "new_last_used": now})
+            credential_store.login_succeeded(s.connection(), cred.id, now)
             events = [NewEvent(CHANNEL, chan.value, "credential.login",
                                customer_no=customer.customer_no, target=target)]
         else:
             failure = after_failure(cred.failed_logins)
             failures, locking = failure.failures, failure.locks
             status = CredentialStatus.LOCKED.value if locking else cred.status
-            (_LOGIN_LOCKED if locking else _LOGIN_FAILED).execute(s.connection(), {
-                "credential_id": cred.id, "new_failures": failures})
+            credential_store.login_failed(s.connection(), cred.id, failures, lock=locking)
             events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",
                                customer_no=customer.customer_no, target=target,
                                detail={"failures": failures})]
@@ -206,7 +200,10 @@ def record_login(
                 events.append(NewEvent(CHANNEL, chan.value, "credential.locked",
                                        customer_no=customer.customer_no, target=target,
                                        detail={"failures": failures}))
+        answer = LoginResult(cred.id, outcome, status, failures)
+        if then is not None:
+            then(s, answer)
         record(s, backend.store, now, *events)
-        return LoginResult(cred.id, outcome, status, failures)
+        return answer
 
     return backend.store.run(work)

@@ -10,47 +10,28 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.clock import seoul_date, seoul_midnight
 from ..domain.states import (
     CURRENT,
     CredentialStatus,
-    RequestKind,
-    RequestStatus,
-    can_transition,
+    EndReason,
+    effective_status,
+    transition,
 )
 from ..domain.validity import is_past_validity, last_valid_day
+from ..store import credentials as credential_store
+from ..store import requests as request_store
 from ..store.audit import NewEvent
-from ..store.direct import DirectStatement
-from .common import CREDENTIAL, REQUEST, CredentialRow, plain
-
-_bp = sa.bindparam
-_END = DirectStatement(sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
-    status=_bp("new_status"), ended_at=_bp("new_ended_at"), end_reason=_bp("new_end_reason")))
-_ACTIVATE = DirectStatement(sa.update(CREDENTIAL).where(
-    CREDENTIAL.c.id == _bp("credential_id")).values(
-    status=CredentialStatus.ACTIVE.value, activated_at=_bp("new_activated_at"),
-    valid_until=_bp("new_valid_until"), failed_logins=0))
-_CURRENT_OF_CHANNEL = DirectStatement(sa.select(CREDENTIAL).where(
-    CREDENTIAL.c.customer_id == _bp("customer_id"), CREDENTIAL.c.channel == _bp("channel"),
-    CREDENTIAL.c.status.in_([c.value for c in CURRENT]),
-).order_by(CREDENTIAL.c.id).with_for_update(), row_type=CredentialRow)
-_CLOSE_MOOT = DirectStatement(sa.update(REQUEST).where(
-    REQUEST.c.credential_id == _bp("ended_credential_id"),
-    REQUEST.c.kind == RequestKind.REVOCATION.value,
-    REQUEST.c.status == RequestStatus.PENDING.value,
-).values(status=RequestStatus.EXPIRED.value, decided_at=_bp("new_decided_at"),
-         decision_note=_bp("new_decision_note")).returning(REQUEST.c.id, REQUEST.c.kind))
+from ..store.credentials import CredentialRow
 
 
 def _checked(status: str, target: CredentialStatus, credential_id: int) -> str:
-    current = CredentialStatus(status)
-    if not can_transition(current, target):
-        raise AssertionError(f"credential {credential_id}: {current} -> {target} is not a "
-                             "transition")
-    return target.value
+    try:
+        return transition(status, target).value
+    except AssertionError as exc:
+        raise AssertionError(f"credential {credential_id}: {exc}") from None
 
 
 def end_of_validity(valid_until: date) -> datetime:
@@ -61,9 +42,8 @@ def end_of_validity(valid_until: date) -> datetime:
 def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason: str):
     """Move a credential to an end state; returns its row as it now is."""
     status = _checked(cred.status, target, cred.id)
-    _END.execute(s.connection(), {"credential_id": cred.id, "new_status": status,
-                                  "new_ended_at": ended_at, "new_end_reason": reason})
-    return plain(CredentialRow, cred)._replace(status=status, ended_at=ended_at,
+    credential_store.set_ended(s.connection(), cred.id, status, ended_at, reason)
+    return credential_store.as_row(cred)._replace(status=status, ended_at=ended_at,
                                                end_reason=reason)
 
 
@@ -74,14 +54,12 @@ def close_moot_revocations(
     """A pending revocation of a credential that has just ended (replaced or expired) has nothing
     left to revoke. It is closed as `expired` (no one decided it), so that it does not block a
     revocation of the customer's new credential on that channel."""
-    closed = _CLOSE_MOOT.all(s.connection(), {
-        "ended_credential_id": cred.id, "new_decided_at": now,
-        "new_decision_note": f"credential ended ({ended_status}) before a decision",
-    })
+    closed = request_store.close_moot_revocations(
+        s.connection(), cred.id, now, f"credential ended ({ended_status}) before a decision")
     return [NewEvent(actor, terminal, "request.expired", customer_no=customer_no,
                      target=f"request:{req.id}",
                      detail={"kind": req.kind, "why": "credential_ended", "credential": cred.id})
-            for req in sorted(closed)]
+            for req in closed]
 
 
 def activate(
@@ -91,12 +69,12 @@ def activate(
     the same transaction: replaced, or expired if it was already past its last day."""
     today = seoul_date(now)
     events: list[NewEvent] = []
-    previous = _CURRENT_OF_CHANNEL.all(s.connection(), {
-        "customer_id": cred.customer_id, "channel": cred.channel})
+    previous = credential_store.lock_current_of_channel(s.connection(), cred.customer_id,
+                                                        cred.channel)
     for old in previous:
         if is_past_validity(old.valid_until, today):
             ended = _end(s, old, CredentialStatus.EXPIRED, end_of_validity(old.valid_until),
-                         "expired")
+                         EndReason.EXPIRED)
             action = "credential.expired"
         else:
             ended = _end(s, old, CredentialStatus.REPLACED, now, f"replaced by #{cred.id}")
@@ -110,9 +88,8 @@ def activate(
     # The old row has left the "current" index (its UPDATE ran) before the new one enters it.
     _checked(cred.status, CredentialStatus.ACTIVE, cred.id)
     valid_until = last_valid_day(now)
-    _ACTIVATE.execute(s.connection(), {"credential_id": cred.id, "new_activated_at": now,
-                                       "new_valid_until": valid_until})
-    active = plain(CredentialRow, cred)._replace(
+    credential_store.set_active(s.connection(), cred.id, now, valid_until)
+    active = credential_store.as_row(cred)._replace(
         status=CredentialStatus.ACTIVE.value, activated_at=now, valid_until=valid_until,
         failed_logins=0)
     events.append(NewEvent(actor, terminal, "credential.activated", customer_no=customer_no,
@@ -120,6 +97,21 @@ def activate(
                            detail={"channel": cred.channel, "device_id": cred.device_id,
                                    "valid_until": valid_until.isoformat()}))
     return events, active
+
+
+def expire(
+    s: Session, cred, now: datetime, actor: str, terminal: str, customer_no: str
+) -> tuple[list[NewEvent], CredentialRow]:
+    """The expiry batch: a current credential past its last valid day ends as expired, at the
+    instant its validity ended; a pending revocation of it is closed."""
+    expired = _end(s, cred, CredentialStatus.EXPIRED, end_of_validity(cred.valid_until),
+                   EndReason.EXPIRED)
+    events = [NewEvent(actor, terminal, "credential.expired", customer_no=customer_no,
+                       target=f"credential:{cred.id}",
+                       detail={"valid_until": cred.valid_until.isoformat()})]
+    events += close_moot_revocations(s, cred, now, actor, terminal, customer_no,
+                                     ended_status=expired.status)
+    return events, expired
 
 
 def revoke(
@@ -140,4 +132,4 @@ def reject_pending(
 
 
 def is_current(cred, today: date) -> bool:
-    return cred.status in CURRENT and not is_past_validity(cred.valid_until, today)
+    return effective_status(cred.status, cred.valid_until, today) in CURRENT

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm import Session
 
 from ..domain.authority import (
     BRANCH_ROLES,
@@ -37,35 +36,30 @@ from ..domain.clock import Clock, seoul_date
 from ..domain.eligibility import check_customer_eligible
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import CustomerType, Nationality, mask_numbers
-from ..domain.states import RequestKind, RequestStatus, RevocationReason
+from ..domain.states import RequestKind, RequestStatus, RevocationReason, current_credential
 from ..domain.text import LIMITS, clean_text
+from ..store import credentials as credential_store
+from ..store import customers as customer_store
+from ..store import requests as request_store
+from ..store import staff as staff_store
 from ..store.audit import NewEvent
-from ..store.direct import DirectStatement, Row
-from ..store.tables import Delegation, Request
+from ..store.credentials import CredentialRow
+from ..store.requests import RequestRow
 from . import lifecycle
 from .backend import Backend
 from .common import (
-    CREDENTIAL,
-    CUSTOMER,
-    REQUEST,
-    STAFF,
-    STANDING,
-    CredentialRow,
-    RequestRow,
     StaffName,
     actor_name,
     current_staff,
     event,
+    evidence_of,
     lock_customer_channel,
-    plain,
-    prefixed_columns,
     record,
     request_policy,
     request_view,
+    request_views,
     require_standing,
-    staff_names,
 )
-from .customers import current_of
 from .views import RequestView
 
 MAX_NOTE = LIMITS["note"]
@@ -76,37 +70,8 @@ def _clean_note(note: str | None, *, required: bool, field: str = "note") -> str
     return clean_text(note, field, limit=MAX_NOTE, required=required)
 
 
-_bp = sa.bindparam
-DELEGATION = Delegation.__table__
-_INSERT_REQUEST = DirectStatement(sa.insert(REQUEST).returning(*REQUEST.c), row_type=RequestRow)
-# Decisions lock the customer first, then the request (the order of store/engine.py).
-# The decider's standing comes with the lock (one round trip fewer); only the customer row is
-# locked.
-_LOCK_CUSTOMER_OF_REQUEST = DirectStatement(sa.select(CUSTOMER, STANDING).where(
-    CUSTOMER.c.id == sa.select(REQUEST.c.customer_id).where(REQUEST.c.id == _bp("request_id"))
-    .scalar_subquery()).with_for_update(of=CUSTOMER))
-_MAKER = STAFF.alias("maker")
-# The request with its credential (`cred_*` columns), both locked in that order (PostgreSQL
-# locks the rows of one statement in the order of FOR UPDATE OF): a decision needs both, and
-# one statement is one round trip. Every request has a credential (the one it registers or
-# revokes).
-_LOCK_REQUEST = DirectStatement(sa.select(
-    REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
-    *prefixed_columns(CREDENTIAL, CredentialRow, "cred_"),
-).select_from(
-    REQUEST.join(CREDENTIAL, CREDENTIAL.c.id == REQUEST.c.credential_id)
-    .outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id),
-).where(REQUEST.c.id == _bp("request_id")).with_for_update(of=[REQUEST, CREDENTIAL]))
-_LOCK_CREDENTIAL = DirectStatement(sa.select(CREDENTIAL).where(
-    CREDENTIAL.c.id == _bp("credential_id")).with_for_update(), row_type=CredentialRow)
-_DECIDE = DirectStatement(sa.update(REQUEST).where(REQUEST.c.id == _bp("request_id")).values(
-    status=_bp("new_status"), decided_at=_bp("new_decided_at"),
-    decider_staff_id=_bp("new_decider"), authority=_bp("new_authority"),
-    delegation_id=_bp("new_delegation"), decision_note=_bp("new_note")))
-_WINDOWS = DirectStatement(sa.select(
-    DELEGATION.c.id, DELEGATION.c.branch_code, DELEGATION.c.delegate_id, DELEGATION.c.valid_from,
-    DELEGATION.c.valid_until, DELEGATION.c.ended_at,
-).where(DELEGATION.c.delegate_id == _bp("staff_id")))
+MAX_LIST = 200  # the approvals box
+MAX_MINE = 100
 
 
 def new_request(
@@ -126,7 +91,7 @@ def new_request(
 
 def insert_request(s: Session, values: dict) -> RequestRow:
     """Insert a request; returns its row."""
-    return _INSERT_REQUEST.one(s.connection(), values)
+    return request_store.insert(s.connection(), values)
 
 
 def request_revocation(
@@ -152,7 +117,7 @@ def request_revocation(
             s, customer_no, chan.value, RequestKind.REVOCATION.value, actor=actor,
             with_policy=True)
         expiry_days, needs_checker = request_policy(customer, RequestKind.REVOCATION.value)
-        cred = current_of(creds, chan, today)
+        cred = current_credential(creds, chan.value, today)
         if cred is None:
             raise ConsoleError(
                 "NOT_REGISTERED", f"the customer has no current {chan.value} credential"
@@ -173,11 +138,12 @@ def request_revocation(
                                 "credential": cred.id})]
         names = actor_name(actor)
         if not needs_checker:
-            more, req, cred = _approve(s, req, customer, actor.employee_no, actor.terminal, now,
-                                       Authority.POLICY, None, None, today)
+            more, req, cred = approve_locked(s, req, customer, actor.employee_no, actor.terminal,
+                                             now, Authority.POLICY, None, None, today)
             events += more
         # A request made just now has no verification evidence (only channel registrations do).
-        view = request_view(s, req, today, customer=customer, credential=cred, names=names,
+        view = request_view(req, today, customer_no=customer.customer_no,
+                            customer_name=customer.name, credential=cred, names=names,
                             evidence=[])
         record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
         return view
@@ -185,16 +151,18 @@ def request_revocation(
     return backend.store.run(work)
 
 
-def _approve(
+def approve_locked(
     s: Session, req, customer, actor_no: str, terminal: str, now: datetime,
     authority: Authority, delegation_id: int | None, note: str | None, today,
     decider_id: int | None = None, cred: CredentialRow | None = None,
 ) -> tuple[list[NewEvent], RequestRow, object]:
-    """Approve a locked pending request; returns the events, and the request's and its
-    credential's rows as they now are. `cred`: the request's credential, if the caller
-    locked it already (a decision does, with the request)."""
+    """The approval step of a decision: approve a pending request whose customer the caller
+    has locked (a decision, or a request that needs no checker: then right after it was made);
+    returns the events, and the request's and its credential's rows as they now are. `cred`:
+    the request's credential, if the caller locked it already (a decision does, with the
+    request)."""
     if cred is None:
-        cred = _LOCK_CREDENTIAL.one(s.connection(), {"credential_id": req.credential_id})
+        cred = credential_store.by_id(s.connection(), req.credential_id, lock=True)
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
@@ -223,24 +191,16 @@ def _set_decision(s: Session, req, status: RequestStatus, now: datetime, decider
                   delegation_id, note) -> RequestRow:
     """Write the decision on the locked request; returns the request as it now is."""
     authority_value = authority.value if authority else None
-    _DECIDE.execute(s.connection(), {
-        "request_id": req.id, "new_status": status.value, "new_decided_at": now,
-        "new_decider": decider_id, "new_authority": authority_value,
-        "new_delegation": delegation_id, "new_note": note,
-    })
-    return plain(RequestRow, req)._replace(
+    request_store.set_decision(
+        s.connection(), req.id, status=status.value, decided_at=now, decider_id=decider_id,
+        authority=authority_value, delegation_id=delegation_id, note=note)
+    return request_store.as_row(req)._replace(
         status=status.value, decided_at=now, decider_staff_id=decider_id,
         authority=authority_value, delegation_id=delegation_id, decision_note=note)
 
 
-def _views(s: Session, rows, today) -> list[RequestView]:
-    """Views of a list of requests, with the staff names read once for the whole list."""
-    names = staff_names(s, *[i for r in rows for i in (r.maker_staff_id, r.decider_staff_id)])
-    return [request_view(s, r, today, names=names) for r in rows]
-
-
 def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
-    rows = _WINDOWS.all(s.connection(), {"staff_id": actor.staff_id})
+    rows = staff_store.windows_of(s.connection(), actor.staff_id)
     return [
         DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
                          d.ended_at)
@@ -249,21 +209,31 @@ def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
 
 
 def _lock_for_decision(s: Session, actor: Actor, request_id: int,
-                       now: datetime) -> tuple[Row, Row, CredentialRow]:
+                       now: datetime) -> tuple:
     """Check the actor's standing, lock customer then request and its credential, and check the
     request can still be decided. Returns the request, the customer and the credential."""
     conn = s.connection()
-    customer = _LOCK_CUSTOMER_OF_REQUEST.first(
-        conn, {"request_id": request_id, "staff_id": actor.staff_id})
+    customer = customer_store.lock_of_request(conn, request_id, actor.staff_id)
     require_standing(s, actor, customer)  # before "no such request"
     if customer is None:
         raise not_found("request", request_id)
-    found = _LOCK_REQUEST.one(conn, {"request_id": request_id})
+    found = request_store.lock_with_credential(conn, request_id)
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
     if now >= found.expires_at:
         raise ConsoleError("REQUEST_EXPIRED", f"request {request_id} passed its deadline")
-    return found, customer, plain(CredentialRow, found, prefix="cred_")
+    return found, customer, credential_store.as_row(found, "cred_")
+
+
+def _decided_view(s: Session, req: RequestRow, today, customer, cred: CredentialRow,
+                  names: dict[int, StaffName]) -> RequestView:
+    """The view of a request just decided, from the rows the decision locked (only a
+    registration's evidence is read again)."""
+    evidence = (evidence_of(s, [req.id]).get(req.id, [])
+                if req.kind == RequestKind.REGISTRATION.value else [])
+    return request_view(req, today, customer_no=customer.customer_no,
+                        customer_name=customer.name, credential=cred, names=names,
+                        evidence=evidence)
 
 
 def _decide(
@@ -284,7 +254,7 @@ def _decide(
             delegations=[] if manager_here else _windows(s, actor), at=now,
         )
         if approve:
-            events, req, cred = _approve(
+            events, req, cred = approve_locked(
                 s, locked, customer, actor.employee_no, actor.terminal, now, authority,
                 delegation_id, text, today, decider_id=actor.staff_id, cred=cred)
         else:
@@ -303,7 +273,7 @@ def _decide(
         names = actor_name(actor)
         if locked.maker_staff_id is not None:
             names[locked.maker_staff_id] = StaffName(locked.maker_no, locked.maker_name)
-        view = request_view(s, req, today, customer=customer, credential=cred, names=names)
+        view = _decided_view(s, req, today, customer, cred, names)
         record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
         return view
 
@@ -336,8 +306,7 @@ def withdraw_request(
         if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
         req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)
-        view = request_view(s, req, today, customer=customer, names=actor_name(actor),
-                            credential=cred)
+        view = _decided_view(s, req, today, customer, cred, actor_name(actor))
         record(s, backend.store, now, event(actor, "request.withdrawn",
                                             customer_no=customer.customer_no,
                                             target=f"request:{req.id}", detail={"kind": req.kind}))
@@ -359,15 +328,9 @@ def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[Requ
             branches.add(actor.branch_code)
         if not branches:
             return []
-        rows = s.exec(
-            select(Request).where(
-                Request.branch_code.in_(sorted(branches)),
-                Request.status == RequestStatus.PENDING.value,
-                Request.expires_at > now,
-                sa.or_(Request.maker_staff_id.is_(None), Request.maker_staff_id != actor.staff_id),
-            ).order_by(Request.created_at, Request.id).limit(200)
-        ).all()
-        views = _views(s, rows, today)
+        rows = request_store.approvals(s.connection(), sorted(branches), actor.staff_id, now,
+                                       MAX_LIST)
+        views = request_views(s, rows, today)
         if views:
             record(s, backend.store, now, event(
                 actor, "approvals.view", category="access",
@@ -385,11 +348,9 @@ def list_my_requests(
 
     def work(s: Session) -> list[RequestView]:
         current_staff(s, actor)
-        query = select(Request).where(Request.maker_staff_id == actor.staff_id)
-        if pending_only:
-            query = query.where(Request.status == RequestStatus.PENDING.value)
-        rows = s.exec(query.order_by(Request.created_at.desc(), Request.id.desc()).limit(100)).all()
-        views = _views(s, rows, today)
+        rows = request_store.made_by(s.connection(), actor.staff_id, pending_only=pending_only,
+                                     limit=MAX_MINE)
+        views = request_views(s, rows, today)
         if views:
             record(s, backend.store, now, event(
                 actor, "requests.view", category="access",
@@ -406,13 +367,13 @@ def get_request(backend: Backend, actor: Actor, request_id: int, *, clock: Clock
     def work(s: Session) -> RequestView:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view requests")  # customer data: need to know
-        req = s.get(Request, request_id)
-        if req is None:
+        row = request_store.view_row(s.connection(), request_id)
+        if row is None:
             raise not_found("request", request_id)
-        view = request_view(s, req, seoul_date(now))
+        view = request_views(s, [row], seoul_date(now))[0]
         record(s, backend.store, now, event(actor, "request.view", category="access",
                                             customer_no=view.customer_no,
-                                            target=f"request:{req.id}"))
+                                            target=f"request:{view.id}"))
         return view
 
     return backend.store.run(work)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlalchemy.orm import Session
 
 from ..domain.authority import Actor, Role, require_role
 from ..domain.clock import Clock
@@ -12,8 +13,8 @@ from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
 from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
 from ..domain.text import clean_text
+from ..store import staff as staff_store
 from ..store.audit import NewEvent
-from ..store.tables import Branch, Staff
 from .backend import Backend
 from .common import SYSTEM, current_staff, event, record
 from .passwords import check_new_password, dummy_hash, hash_password, verify_password
@@ -27,7 +28,8 @@ SIGN_IN_FAILED = (f"wrong employee number or password ({MAX_FAILED_ATTEMPTS} fai
                   "lock an account; an admin unlocks it)")
 
 
-def _view(staff: Staff) -> StaffView:
+def _view(staff) -> StaffView:
+    """The view of a `staff` row."""
     return StaffView(
         id=staff.id,
         employee_no=staff.employee_no,
@@ -40,7 +42,7 @@ def _view(staff: Staff) -> StaffView:
     )
 
 
-def _actor(staff: Staff, terminal: str) -> Actor:
+def _actor(staff, terminal: str) -> Actor:
     return Actor(
         staff_id=staff.id,
         employee_no=staff.employee_no,
@@ -71,9 +73,8 @@ def authenticate(
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
     def work(s: Session) -> tuple[Actor | None, ConsoleError | None]:
-        staff = s.exec(
-            select(Staff).where(Staff.employee_no == employee_no).with_for_update()
-        ).first()
+        conn = s.connection()
+        staff = staff_store.by_employee_no(conn, employee_no, lock=True)
         known = staff is not None and staff.active
         # One verification on every path, before any branch (the timing must not tell).
         matches = verify_password(staff.password_hash if known else dummy, password)
@@ -93,20 +94,19 @@ def authenticate(
             return None, _locked(identified)
         if not matches:
             failure = after_failure(staff.failed_sign_ins)
-            staff.failed_sign_ins = failure.failures
             events = [NewEvent(staff.employee_no, terminal, "staff.sign_in_failed",
-                               detail={"failures": staff.failed_sign_ins})]
+                               detail={"failures": failure.failures})]
             if failure.locks:
-                staff.locked_at = now
                 events.append(NewEvent(staff.employee_no, terminal, "staff.locked",
-                                       detail={"failures": staff.failed_sign_ins}))
-            s.add(staff)
+                                       detail={"failures": failure.failures}))
+            staff_store.set_sign_in_state(conn, staff.id, failure.failures,
+                                          now if failure.locks else None)
             record(s, backend.store, now, *events)
-            if staff.locked_at is not None:
+            if failure.locks:
                 return None, _locked(identified)
             return None, ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)
-        staff.failed_sign_ins = 0
-        s.add(staff)
+        if staff.failed_sign_ins:
+            staff_store.set_sign_in_state(conn, staff.id, 0, None)
         record(s, backend.store, now, NewEvent(staff.employee_no, terminal, "staff.sign_in"))
         return _actor(staff, terminal), None
 
@@ -148,10 +148,10 @@ def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: C
     def work(s: Session) -> BranchView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "add branches")
-        if s.get(Branch, code) is not None:
+        conn = s.connection()
+        if staff_store.branch_name(conn, code) is not None:
             raise ConsoleError("DUPLICATE", f"branch {code} already exists", field="code")
-        s.add(Branch(code=code, name=name.strip()))
-        s.flush()
+        staff_store.insert_branch(conn, code, name.strip())
         record(s, backend.store, now, event(actor, "branch.add", target=code,
                                             detail={"name": name.strip()}))
         return BranchView(code, name.strip())
@@ -161,7 +161,7 @@ def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: C
 
 def list_branches(backend: Backend) -> list[BranchView]:
     def work(s: Session) -> list[BranchView]:
-        return [BranchView(b.code, b.name) for b in s.exec(select(Branch).order_by(Branch.code))]
+        return [BranchView(b.code, b.name) for b in staff_store.branches(s.connection())]
 
     return backend.store.run(work)
 
@@ -169,7 +169,8 @@ def list_branches(backend: Backend) -> list[BranchView]:
 def _new_staff(
     backend: Backend, employee_no: str, name: str, branch_code: str, role: str, password: str,
     now: datetime,
-) -> Staff:
+) -> dict:
+    """The values of a new member's row (the password hashed here, before any transaction)."""
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
     if not employee_no.isalnum():
         raise invalid("employee_no", "must be 1 to 20 letters or digits")
@@ -179,7 +180,7 @@ def _new_staff(
     except ValueError:
         raise invalid("role", "must be teller, manager, auditor or admin") from None
     check_new_password(password, employee_no=employee_no, name=name)
-    return Staff(
+    return dict(
         employee_no=employee_no,
         name=name.strip(),
         branch_code=(branch_code or "").strip().upper(),
@@ -189,19 +190,26 @@ def _new_staff(
             time_cost=backend.password_time_cost,
             memory_kib=backend.password_memory_kib,
         ),
+        failed_sign_ins=0,
+        locked_at=None,
+        active=True,
         created_at=now,
     )
 
 
-def _insert_staff(s: Session, staff: Staff) -> None:
-    if s.get(Branch, staff.branch_code) is None:
-        raise not_found("branch", staff.branch_code)
-    if s.exec(select(Staff).where(Staff.employee_no == staff.employee_no)).first():
+def _insert_staff(s: Session, staff: dict) -> StaffView:
+    """Insert a member (values of `_new_staff`); returns its view."""
+    conn = s.connection()
+    if staff_store.branch_name(conn, staff["branch_code"]) is None:
+        raise not_found("branch", staff["branch_code"])
+    if staff_store.by_employee_no(conn, staff["employee_no"]) is not None:
         raise ConsoleError(
-            "DUPLICATE", f"employee {staff.employee_no} already exists", field="employee_no"
+            "DUPLICATE", f"employee {staff['employee_no']} already exists", field="employee_no"
         )
-    s.add(staff)
-    s.flush()
+    staff_id = staff_store.insert(conn, staff)
+    return StaffView(id=staff_id, employee_no=staff["employee_no"], name=staff["name"],
+                     branch_code=staff["branch_code"], role=staff["role"], active=True,
+                     locked=False, failed_sign_ins=0)
 
 
 def add_staff(
@@ -214,11 +222,11 @@ def add_staff(
     def work(s: Session) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "add staff")
-        _insert_staff(s, staff)
-        record(s, backend.store, now, event(actor, "staff.add", target=staff.employee_no,
-                                            detail={"role": staff.role,
-                                                    "branch": staff.branch_code}))
-        return _view(staff)
+        view = _insert_staff(s, staff)
+        record(s, backend.store, now, event(actor, "staff.add", target=view.employee_no,
+                                            detail={"role": view.role,
+                                                    "branch": view.branch_code}))
+        return view
 
     return backend.store.run(work)
 
@@ -233,14 +241,15 @@ def bootstrap_admin(
     branch_name = clean_text(branch_name, "branch_name", limit="branch_name")
 
     def work(s: Session) -> StaffView:
-        if s.exec(select(func.count()).select_from(Staff)).one() > 0:
+        conn = s.connection()
+        if staff_store.count(conn) > 0:
             raise ConsoleError("FORBIDDEN", "the store already has staff; an admin adds more")
-        if s.get(Branch, staff.branch_code) is None:
-            s.add(Branch(code=staff.branch_code, name=branch_name))
-        _insert_staff(s, staff)
+        if staff_store.branch_name(conn, staff["branch_code"]) is None:
+            staff_store.insert_branch(conn, staff["branch_code"], branch_name)
+        view = _insert_staff(s, staff)
         record(s, backend.store, now, NewEvent(SYSTEM, "cli", "staff.bootstrap_admin",
-                                               target=staff.employee_no))
-        return _view(staff)
+                                               target=view.employee_no))
+        return view
 
     return backend.store.run(work)
 
@@ -252,16 +261,13 @@ def unlock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clo
     def work(s: Session) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "unlock staff")
-        staff = s.exec(
-            select(Staff).where(Staff.employee_no == employee_no.strip()).with_for_update()
-        ).first()
+        conn = s.connection()
+        staff = staff_store.by_employee_no(conn, employee_no.strip(), lock=True)
         if staff is None:
             raise not_found("staff", employee_no)
-        staff.locked_at = None
-        staff.failed_sign_ins = 0
-        s.add(staff)
+        staff_store.set_sign_in_state(conn, staff.id, 0, None)
         record(s, backend.store, now, event(actor, "staff.unlock", target=staff.employee_no))
-        return _view(staff)
+        return replace(_view(staff), locked=False, failed_sign_ins=0)
 
     return backend.store.run(work)
 
@@ -274,10 +280,8 @@ def list_staff(
     def work(s: Session) -> list[StaffView]:
         current_staff(s, actor)
         require_role(actor, frozenset({Role.ADMIN, Role.MANAGER}), "list staff")
-        query = select(Staff).order_by(Staff.branch_code, Staff.employee_no)
         branch = actor.branch_code if actor.role is Role.MANAGER else branch_code
-        if branch:
-            query = query.where(Staff.branch_code == branch.upper())
-        return [_view(x) for x in s.exec(query)]
+        rows = staff_store.listed(s.connection(), branch.upper() if branch else None)
+        return [_view(x) for x in rows]
 
     return backend.store.run(work)

@@ -78,8 +78,9 @@ class RequestView:
     credential_id: int
     branch_code: str
     origin: str
-    maker: str | None  # employee number; None for channel requests
+    maker: str | None  # employee number (display); None for channel requests
     maker_name: str | None
+    maker_id: int | None  # the maker's staff id: who made it (authority.is_own_request)
     reason: str | None
     note: str | None
     created_at: datetime
@@ -160,6 +161,8 @@ class DelegationView:
     valid_until: datetime
     ended_at: datetime | None
     active: bool  # at the time of the call
+    state: str | None = None  # domain.authority.DelegationState at the time of the call
+    delegate_id: int | None = None  # the delegate's staff id (identity; `delegate` is display)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,32 @@ class LoginResult:
     result: str
     status: str
     failed_logins: int
+
+
+@dataclass(frozen=True)
+class SelfRevocationResult:
+    """The customer's own 간편인증 해지 from the channel (services/self_service.py)."""
+
+    credential_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class ChannelKeyView:
+    """A channel back-end's API key, without the key (only its creation shows it, once)."""
+
+    id: int
+    channel: str
+    name: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewChannelKey:
+    key: ChannelKeyView
+    secret: str  # shown once; the store keeps only its SHA-256
 
 
 @dataclass(frozen=True)
@@ -276,3 +305,4 @@ class PolicyChangeView:
     decider: str | None = None
     decided_at: datetime | None = None
     note: str | None = None
+    maker_id: int | None = None  # the maker's staff id (authority.is_own_request)

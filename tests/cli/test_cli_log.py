@@ -57,12 +57,12 @@ def test_a_walkthrough_logs_commands_and_the_store_but_no_personal_data(fresh_cl
 
 
 def test_an_unexpected_error_is_one_line_on_screen_and_a_trace_in_the_log(cli, monkeypatch):
-    from staff_console.services import customers
+    from staff_console.services import customer_view
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom for 900101-1234567")
 
-    monkeypatch.setattr(customers, "show_customer", broken)
+    monkeypatch.setattr(customer_view, "show_customer", broken)
     result = cli.run("customer", "show", "C001", "--as", "T001")
     assert result.exit_code == 1
     assert "error: UNEXPECTED: RuntimeError" in result.stderr

@@ -63,7 +63,7 @@ def _offending(modules: set[str], prefixes) -> list[str]:
 def test_reading_a_customer_loads_no_migrations_ui_or_demo(cli, args):
     code, modules = _loaded(cli, *args)
     assert code == 0
-    assert "staff_console.services.customers" in modules  # the probe did run the command
+    assert "staff_console.services.customer_view" in modules  # the probe did run the command
     assert _offending(modules, NEVER_FOR_A_CUSTOMER) == []
 
 
@@ -82,8 +82,14 @@ def test_the_entry_point_spares_the_exit_a_collection_of_everything_loaded(cli):
     assert doc["exit"] == 0 and doc["frozen"] > 10_000
 
 
-def test_the_import_help_names_the_services_header():
-    from staff_console.cli.customers import IMPORT_HEADER_HELP
-    from staff_console.services.customers import IMPORT_HEADER
+def test_the_cli_spells_the_services_constants_alike():
+    # Spelled out in the CLI so that a client loads no services: the same values.
+    from staff_console.cli.audit import AUDIT_PAGE_MAX
+    from staff_console.cli.customers import IMPORT_HEADER_HELP, SEARCH_PAGE_MAX
+    from staff_console.services.audit_trail import MAX_AUDIT_PAGE
+    from staff_console.services.customer_import import IMPORT_HEADER
+    from staff_console.services.customer_search import MAX_PAGE
 
     assert IMPORT_HEADER_HELP == ",".join(IMPORT_HEADER)
+    assert SEARCH_PAGE_MAX == MAX_PAGE
+    assert AUDIT_PAGE_MAX == MAX_AUDIT_PAGE

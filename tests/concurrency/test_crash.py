@@ -128,7 +128,7 @@ def test_kill_between_commit_and_seal_loses_no_event(world, db_url, tmp_path):
     assert waiting >= 2  # request.approved, credential.activated
     assert assert_chain_verifies(b) == events_before  # the chain itself is intact
     # The next use case of any terminal seals what was left (here: a search).
-    from staff_console.services.customers import search_customers
+    from staff_console.services.customer_search import search_customers
 
     search_customers(b, world.teller, "홍", clock=world.clock)
     assert scalar(engine, "SELECT count(*) FROM audit_outbox") == 0

@@ -1,5 +1,6 @@
-"""The roles of docs/postgresql-grants.sql are enough to run a terminal, and a terminal cannot
-rewrite the audit trail (no UPDATE or DELETE on audit_event)."""
+"""The role of docs/postgresql-grants.sql is enough to run the console server's use cases
+(terminals have no database role), and the server cannot rewrite the audit trail (no UPDATE or
+DELETE on audit_event)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import sqlalchemy as sa
 from helpers import register
 from race_helpers import assert_store_consistent, terminal_backend
 
-from staff_console.services.customers import search_customers, show_customer
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, request_revocation
 
@@ -31,7 +33,7 @@ def terminal_role(db_url):
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
         for statement in _statements(GRANTS.read_text()):
-            conn.exec_driver_sql(statement.replace("staff_console_terminal", f'"{role}"'))
+            conn.exec_driver_sql(statement.replace("staff_console_server", f'"{role}"'))
     url = sa.engine.make_url(db_url).set(username=role).render_as_string(hide_password=False)
     yield url
     with admin.connect() as conn:

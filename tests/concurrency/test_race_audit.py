@@ -16,7 +16,8 @@ from race_helpers import (
     unexpected,
 )
 
-from staff_console.services.customers import search_customers, show_customer
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request
 

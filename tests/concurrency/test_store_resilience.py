@@ -17,7 +17,7 @@ from sqlalchemy import event
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
 from staff_console.services.backend import Backend
-from staff_console.services.customers import search_customers
+from staff_console.services.customer_search import search_customers
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
 

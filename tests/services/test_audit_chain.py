@@ -19,7 +19,8 @@ from staff_console.services.audit_trail import (
     sign_off_access_review,
     verify_audit,
 )
-from staff_console.services.customers import import_customers, show_customer
+from staff_console.services.customer_import import import_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.delegations import end_delegation, grant_delegation
 from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login

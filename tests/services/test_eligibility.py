@@ -7,7 +7,7 @@ import pytest
 from helpers import register
 from svc_helpers import activate, execute, refused, request_row, row_counts, snapshot
 
-from staff_console.services.customers import show_customer
+from staff_console.services.customer_view import show_customer
 from staff_console.services.requests import approve_request
 
 # (customer, channel, extra intake arguments) -> expected refusal code and field

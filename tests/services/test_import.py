@@ -9,7 +9,9 @@ import pytest
 from helpers import CUSTOMERS_CSV
 from svc_helpers import activate, query, refused, row_counts, snapshot
 
-from staff_console.services.customers import import_customers, search_customers, show_customer
+from staff_console.services.customer_import import import_customers
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.requests import request_revocation
 
 HEADER = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos\n"

@@ -23,7 +23,7 @@ from staff_console.services.customer_import import (
     import_customers,
     import_customers_file,
 )
-from staff_console.services.customers import search_customers
+from staff_console.services.customer_search import search_customers
 from staff_console.store.engine import Store, make_engine
 
 HEADER = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos\n"

@@ -12,7 +12,7 @@ from svc_helpers import refused
 
 from staff_console.domain.clock import SEOUL
 from staff_console.services import audit_trail
-from staff_console.services.customers import search_customers
+from staff_console.services.customer_search import search_customers
 from staff_console.services.delegations import end_delegation, grant_delegation
 from staff_console.services.requests import (
     approve_request,

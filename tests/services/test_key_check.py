@@ -18,7 +18,8 @@ from staff_console.services import staff as staff_service
 from staff_console.services import store_identity
 from staff_console.services.audit_trail import anchor_audit, verify_audit
 from staff_console.services.backend import open_backend
-from staff_console.services.customers import import_customers, search_customers
+from staff_console.services.customer_import import import_customers
+from staff_console.services.customer_search import search_customers
 from staff_console.services.database import init_backend
 from staff_console.store.keyring import (
     Keyring,

@@ -15,7 +15,7 @@ from svc_helpers import (
     snapshot,
 )
 
-from staff_console.services.customers import show_customer
+from staff_console.services.customer_view import show_customer
 from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, request_revocation

@@ -15,7 +15,7 @@ from svc_helpers import (
     snapshot,
 )
 
-from staff_console.services.customers import show_customer
+from staff_console.services.customer_view import show_customer
 from staff_console.services.delegations import grant_delegation
 from staff_console.services.expiry import expire_due
 from staff_console.services.requests import (

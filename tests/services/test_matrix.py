@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from svc_helpers import activate, events_after, execute, last_seq, refused
 
-from staff_console.services.customers import service_matrix
+from staff_console.services.customer_view import service_matrix
 from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, request_revocation

@@ -20,7 +20,7 @@ from svc_helpers import (
 )
 
 from staff_console.services import requests as requests_service
-from staff_console.services.customers import show_customer
+from staff_console.services.customer_view import show_customer
 from staff_console.services.intake import record_login
 from staff_console.services.requests import approve_request, reject_request
 

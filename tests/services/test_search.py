@@ -12,7 +12,9 @@ from helpers import PASSWORD
 from svc_helpers import events_after, last_seq, refused, snapshot
 
 from staff_console.domain.hangul import chosung_key
-from staff_console.services.customers import import_customers, search_customers, show_customer
+from staff_console.services.customer_import import import_customers
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.staff import authenticate
 
 HEADER = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos\n"
@@ -223,7 +225,7 @@ def test_an_rrn_typed_into_the_search_box_is_not_logged_in_clear(world, q):
 
 
 def test_a_hangul_query_is_never_taken_for_a_customer_number():
-    from staff_console.services.customers import classify_query
+    from staff_console.domain.search import classify_query
 
     assert [kind for kind, _ in classify_query("ㅎㄱㄷ")] == ["chosung"]
     assert [kind for kind, _ in classify_query("홍길동")] == ["name"]
@@ -232,7 +234,7 @@ def test_a_hangul_query_is_never_taken_for_a_customer_number():
 
 def test_a_whole_id_number_finds_the_customer_through_its_keyed_hash(world):
     from staff_console.services.audit_trail import list_events
-    from staff_console.services.customers import search_customers
+    from staff_console.services.customer_search import search_customers
 
     page = search_customers(world.backend, world.teller, "900101-1234567", clock=world.clock)
     assert [i.customer_no for i in page.items] == ["C001"] and page.kinds[0] == "id_number"

@@ -1,7 +1,8 @@
 from helpers import register
 
 from staff_console.services.audit_trail import verify_audit
-from staff_console.services.customers import search_customers, show_customer
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.requests import approve_request, request_revocation
 
 

@@ -7,7 +7,8 @@ import pytest
 from helpers import PASSWORD, register
 from svc_helpers import events_after, execute, last_seq, query, refused, scalar, snapshot
 
-from staff_console.services.customers import search_customers, show_customer
+from staff_console.services.customer_search import search_customers
+from staff_console.services.customer_view import show_customer
 from staff_console.services.requests import (
     approve_request,
     list_approvals,

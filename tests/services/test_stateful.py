@@ -45,7 +45,7 @@ from staff_console.domain.states import (
 from staff_console.services import staff as staff_service
 from staff_console.services.audit_trail import verify_audit
 from staff_console.services.backend import Backend
-from staff_console.services.customers import import_customers
+from staff_console.services.customer_import import import_customers
 from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login, register_from_channel
 from staff_console.services.requests import (

@@ -17,7 +17,7 @@ from svc_helpers import events_after, execute, last_seq, refused, snapshot
 
 from staff_console.domain.errors import ConsoleError
 from staff_console.services.audit_trail import sign_off_access_review
-from staff_console.services.customers import search_customers
+from staff_console.services.customer_search import search_customers
 from staff_console.services.delegations import grant_delegation
 from staff_console.services.intake import record_login, register_from_channel
 from staff_console.services.requests import reject_request, request_revocation

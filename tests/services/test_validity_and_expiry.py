@@ -8,7 +8,7 @@ from datetime import date
 from helpers import utc
 from svc_helpers import activate, credential_row, events_after, last_seq
 
-from staff_console.services.customers import show_customer
+from staff_console.services.customer_view import show_customer
 from staff_console.services.expiry import expire_due, expiring_by_month, list_expiring
 
 

@@ -6,12 +6,12 @@ import pytest
 from textual.widgets import DataTable
 from ui_pilot import footer_keys, settle, sign_in, text_of
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
 from staff_console.i18n import t
 from staff_console.screens.approvals import ApprovalsScreen
 from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.modals import ConfirmModal
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.requests import approve_request, get_request
 from staff_console.services.staff import authenticate
 
@@ -57,7 +57,7 @@ async def test_teller_sees_no_approve_action_and_the_service_refuses(make_app, c
 
 
 def _pending(backend, clock, customer_no):
-    from staff_console.services.customers import show_customer
+    from staff_console.services.customer_view import show_customer
 
     manager = authenticate(backend, "M001", DEMO_PASSWORD, clock=clock)
     return show_customer(backend, manager, customer_no, clock=clock).pending

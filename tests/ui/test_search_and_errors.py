@@ -35,7 +35,7 @@ async def test_every_search_kind_finds_the_customer(make_app, cases, ui_backend)
         table = screen.query_one("#search-results", DataTable)
         box = screen.query_one("#search-input")
         # the account number comes from the customer view
-        from staff_console.services.customers import show_customer
+        from staff_console.services.customer_view import show_customer
 
         detail = show_customer(ui_backend, app.actor, hong, clock=app.clock)
         birth = detail.id_masked[:6]
