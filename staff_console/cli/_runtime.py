@@ -374,10 +374,45 @@ def one_line(exc: BaseException) -> str:
     return mask_numbers(line)[:300]
 
 
+LANGUAGE_ENV = "STAFF_CONSOLE_LANG"  # the `language` setting's variable (settings_sources)
+
+
+def cli_language() -> str:
+    """The language of the words a person reads: the `language` setting when given in the
+    environment (STAFF_CONSOLE_LANG), else the locale's (LC_ALL, LC_MESSAGES, LANG, the first
+    set: ko… is Korean, any other English), else Korean (the setting's default). Read from the
+    environment, not from the loaded settings: a usage error is answered before any settings
+    are read, and in the same language as every other refusal."""
+    chosen = os.environ.get(LANGUAGE_ENV, "").strip().lower()
+    if chosen in ("ko", "en"):
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return "ko" if value.lower().startswith("ko") else "en"
+    return "ko"
+
+
+def refusal_text(code: str, message: str) -> str:
+    """A refusal in the person's language: in Korean the catalog's words for the code
+    (`errors.CODE`, i18n) with the detail the code's own message gives (a field, a value, what
+    to do); in English the message itself, as scripts have always read it."""
+    if cli_language() != "ko":
+        return message
+    from ..i18n import set_language, t  # the catalog is read only when something is refused
+
+    set_language("ko")
+    text = t(f"errors.{code}", message)
+    return text if text == message else f"{text} ({message})"
+
+
 def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:
+    """`error: CODE: words` on stderr (the code and the prefix are the scripts' contract, the
+    words are the person's language); with --json the error document on stdout, its
+    `message` the code's own message in every language."""
     from ..domain.text import display_safe  # messages may quote what was typed
 
-    typer.echo(f"error: {code}: {display_safe(message)}", err=True)
+    typer.echo(f"error: {code}: {display_safe(refusal_text(code, message))}", err=True)
     if as_json:
         emit_json({"error": {"code": code, "message": message, "field": field_name}})
 

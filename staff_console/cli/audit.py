@@ -23,6 +23,7 @@ from ._runtime import (
     instant,
     jsonable,
     parse_day,
+    refusal_text,
     report_export,
     text,
 )
@@ -92,7 +93,8 @@ def audit_verify(
         _print_verdict(result, path)
     if not result.ok:
         where = f"event {result.first_bad_seq}" if result.first_bad_seq else "anchor file"
-        typer.echo(f"error: AUDIT_TAMPERED: {result.problem}: {where}", err=True)
+        typer.echo(f"error: AUDIT_TAMPERED: "
+                   f"{refusal_text('AUDIT_TAMPERED', f'{result.problem}: {where}')}", err=True)
         raise typer.Exit(TAMPERED_EXIT)
 
 

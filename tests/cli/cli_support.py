@@ -56,6 +56,8 @@ class Cli:
             "STAFF_CONSOLE_REQUEST_EXPIRY_DAYS": None,
             "STAFF_CONSOLE_IDLE_MINUTES": None,
             "COLUMNS": "200",
+            # Refusals in English (the CLI's language follows the locale): the tests read them.
+            "STAFF_CONSOLE_LANG": None, "LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8",
         }
         self.runner = CliRunner()
 
