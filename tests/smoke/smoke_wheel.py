@@ -2,9 +2,10 @@
 
 It imports the package as installed (never the checkout: run it with the working directory
 elsewhere and `python -I`), then does what a new branch PC does first: `db init --demo` in a
-temporary home, `customer show`, `matrix --customer`, `audit verify`, and the app started
-headless to its sign-in screen. Any file the code reads at run time that is missing from the
-wheel fails here. Exit 0 when all pass; the first failure otherwise.
+temporary home, `customer show`, `matrix --customer`, `audit verify`, the same `customer show`
+as a terminal of `staff-console serve` on that store (client mode: another home, no store, no
+key), and the app started headless to its sign-in screen. Any file the code reads at run time
+that is missing from the wheel fails here. Exit 0 when all pass; the first failure otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -49,9 +52,44 @@ def main() -> int:
     assert len(rows) == 17, f"the service matrix has {len(rows)} rows, not DOMAIN.md's 17"
     verdict = json.loads(cli("audit", "verify", "--json"))
     assert verdict["verdict"] == "intact", verdict
+    _client_mode(exe, env, home)
     asyncio.run(_app_to_sign_in(home))
     print(f"smoke: the wheel at {location.parent} works ({len(rows)} matrix rows)")
     return 0
+
+
+def _client_mode(exe: Path, env: dict[str, str], home: Path) -> None:
+    """`customer show` through `staff-console serve` on the demo store (loopback, plain http)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server_env = {k: v for k, v in env.items() if k != "STAFF_CONSOLE_PASSWORD"}
+    log = (home / "serve.out").open("wb")
+    server = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=server_env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (home / "serve.out").read_text()[-2000:]
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not listen within 60 s"
+                time.sleep(0.1)
+        terminal = home / "terminal"
+        client_env = {**env, "STAFF_CONSOLE_HOME": str(terminal),
+                      "STAFF_CONSOLE_SERVER": f"http://127.0.0.1:{port}"}
+        result = subprocess.run([str(exe), "customer", "show", "D0000001", "--as", "T001",
+                                 "--json"], env=client_env, capture_output=True, text=True,
+                                cwd=home, timeout=120)
+        assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+        assert json.loads(result.stdout)["customer_no"] == "D0000001", result.stdout
+        assert not (terminal / "staff_console.sqlite3").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
 
 
 async def _app_to_sign_in(home: Path) -> None:
