@@ -154,18 +154,35 @@ def channel_router() -> APIRouter:
         backend = backend_of(request)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip() if scheme.lower() == "bearer" else ""
-        caller = await run_in_threadpool(channel_keys.authenticate, backend, token)
-        limiter.take(caller.key_id)
-        chan = parse_channel(channel).value
-        if chan != caller.channel:
-            raise ConsoleError("FORBIDDEN", f"this key acts for the {caller.channel} channel only")
-        key = channel_api.check_idempotency_key(request.headers.get("idempotency-key"))
-        document, body = _parse(await _read_body(request), model)
-        digest = channel_api.call_hash(request.url.path, document)
+        try:
+            raw: bytes | ConsoleError = await _read_body(request)
+        except ConsoleError as exc:  # answered after the key is checked
+            raw = exc
+        parsed: list = []
+        chosen: list[str] = []
+
+        def admit(caller: channel_keys.ChannelCaller) -> None:
+            """Refusals that need the caller known first: an unauthenticated caller hears
+            AUTH_REQUIRED whatever it sent."""
+            limiter.take(caller.key_id)
+            chan = parse_channel(channel).value
+            chosen.append(chan)
+            if chan != caller.channel:
+                raise ConsoleError("FORBIDDEN",
+                                   f"this key acts for the {caller.channel} channel only")
+            if isinstance(raw, ConsoleError):
+                raise raw
+            parsed.extend(_parse(raw, model))
+
+        def digest() -> str:
+            return channel_api.call_hash(request.url.path, parsed[0])
+
+        # One hand-off to a worker thread per call: the key, its rate, the body, the use case.
         answer = await run_in_threadpool(
-            channel_api.run_idempotent, backend, caller, key, digest,
-            lambda then: run(backend, chan, body, then), clock=backend.clock, ok_status=200,
-            status_of=status_of, error_body=lambda e: error_body(e.code, e.message, e.field))
+            channel_api.run_idempotent, backend, token, request.headers.get("idempotency-key"),
+            digest, lambda then: run(backend, chosen[0], parsed[1], then), clock=backend.clock,
+            ok_status=200, status_of=status_of,
+            error_body=lambda e: error_body(e.code, e.message, e.field), admit=admit)
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..domain.clock import Clock
 from ..domain.errors import Category, ConsoleError, invalid
 from ..store import idempotency as answers
+from . import channel_keys
 from .backend import Backend
 from .channel_keys import ChannelCaller
 from .views import as_dict
@@ -64,16 +65,34 @@ def _replay(stored: answers.StoredAnswer, digest: str) -> ChannelAnswer:
 
 
 def run_idempotent(
-    backend: Backend, caller: ChannelCaller, idempotency_key: str, digest: str,
-    use_case: Callable[[Callable[[Session, Any], None]], Any], *, clock: Clock,
+    backend: Backend, presented_key: str | None, idempotency_key: str | None,
+    call_digest: Callable[[], str], use_case: Callable[[Callable[[Session, Any], None]], Any],
+    *, clock: Clock,
     ok_status: int, status_of: Callable[[str], int], error_body: Callable[[ConsoleError], dict],
+    admit: Callable[[ChannelCaller], None] = lambda caller: None,
 ) -> ChannelAnswer:
-    """Run `use_case(then)` once per (caller's key, `idempotency_key`); `then` is the use
-    case's same-transaction step. `status_of`/`error_body`: the server's HTTP answer to a
-    refusal, stored as it will be replayed."""
+    """Authenticate `presented_key`; let `admit(caller)` refuse the call (its channel, its
+    rate, its body); take the call's `call_digest()` (`call_hash`); then run `use_case(then)`
+    once per (key, `idempotency_key`), `then` being the use case's same-transaction step.
+    `status_of`/`error_body`: the server's HTTP answer to a refusal, stored as it will be
+    replayed. The key and an earlier answer are read in one go (one round trip per call of
+    the API besides the use case's own)."""
+    key_digest = channel_keys.presented_hash(presented_key)
+
+    def first_look(s: Session) -> tuple[ChannelCaller, answers.StoredAnswer | None]:
+        caller = channel_keys.caller_in(s, key_digest)
+        key = (idempotency_key or "").strip()
+        return caller, (answers.find_answer(s, caller.key_id, key) if key else None)
+
+    caller, earlier = backend.store.run(first_look, reads_only=True)
+    admit(caller)
+    key = check_idempotency_key(idempotency_key)
+    digest = call_digest()
+    if earlier is not None:
+        return _replay(earlier, digest)
 
     def find(s: Session) -> answers.StoredAnswer | None:
-        return answers.find_answer(s, caller.key_id, idempotency_key)
+        return answers.find_answer(s, caller.key_id, key)
 
     def stored_answer() -> ChannelAnswer:
         stored = backend.store.run(find, reads_only=True)
@@ -81,14 +100,9 @@ def run_idempotent(
             raise ConsoleError("STORE_UNAVAILABLE", "the first answer could not be read; retry")
         return _replay(stored, digest)
 
-    earlier = backend.store.run(find, reads_only=True)
-    if earlier is not None:
-        return _replay(earlier, digest)
-
     def save(s: Session, status: int, body: dict) -> None:
-        answers.save_answer(s, key_id=caller.key_id, idempotency_key=idempotency_key,
-                            body_hash=digest, status=status,
-                            response_json=json.dumps(body, ensure_ascii=False),
+        answers.save_answer(s, key_id=caller.key_id, idempotency_key=key, body_hash=digest,
+                            status=status, response_json=json.dumps(body, ensure_ascii=False),
                             now=clock.now())
 
     try:

@@ -100,18 +100,29 @@ def list_keys(backend: Backend, actor: Actor, *, clock: Clock) -> list[ChannelKe
     return backend.store.run(work, reads_only=True)
 
 
-def authenticate(backend: Backend, presented: str | None) -> ChannelCaller:
-    """The caller of a channel key, or AUTH_REQUIRED (no key, an unknown or revoked one: the
-    same answer, so a caller learns nothing about which keys exist)."""
+def _refused() -> ConsoleError:
+    # No key, an unknown or a revoked one: the same answer, so a caller learns nothing about
+    # which keys exist.
+    return ConsoleError("AUTH_REQUIRED", "a valid channel key is required")
+
+
+def presented_hash(presented: str | None) -> str:
+    """The SHA-256 a presented key is looked up by, or AUTH_REQUIRED if it cannot be a key."""
     text = (presented or "").strip()
     if not text.startswith(PREFIX) or len(text) > MAX_PRESENTED:
-        raise ConsoleError("AUTH_REQUIRED", "a valid channel key is required")
-    digest = key_hash(text)
+        raise _refused()
+    return key_hash(text)
 
-    def work(s: Session) -> keys_store.KeyRow | None:
-        return keys_store.key_by_hash(s, digest)
 
-    row = backend.store.run(work, reads_only=True)
+def caller_in(s: Session, digest: str) -> ChannelCaller:
+    """The caller of the key with SHA-256 `digest`, read in the caller's transaction."""
+    row = keys_store.key_by_hash(s, digest)
     if row is None or row.revoked_at is not None:
-        raise ConsoleError("AUTH_REQUIRED", "a valid channel key is required")
+        raise _refused()
     return ChannelCaller(key_id=row.id, channel=row.channel, name=row.name)
+
+
+def authenticate(backend: Backend, presented: str | None) -> ChannelCaller:
+    """The caller of a channel key, or AUTH_REQUIRED."""
+    digest = presented_hash(presented)
+    return backend.store.run(lambda s: caller_in(s, digest), reads_only=True)
