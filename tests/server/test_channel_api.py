@@ -4,19 +4,27 @@ The same calls through live server processes are in test_channel_live.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from helpers import World
+from helpers import CHEAP_ARGON2, PASSWORD, TEST_KEY, World
 
 from staff_console.api.local import LocalConsole
 from staff_console.domain.errors import ConsoleError
+from staff_console.domain.policy import Policy
 from staff_console.server import errors
 from staff_console.server.routes_channel import MAX_BODY, channel_router
-from staff_console.services import channel_keys
+from staff_console.services import channel_keys, event_feed, sessions
+from staff_console.services.backend import Backend
+from staff_console.store.engine import Store, make_engine
+from staff_console.store.keyring import Keyring
 
 REGISTRATION = {"customer_no": "C001", "device_id": "phone-1", "methods": ["pin", "pattern"],
                 "verified": ["id_card", "one_won", "phone"]}
@@ -217,3 +225,47 @@ def test_openapi_documents_the_channel_bodies(world, client):
     paths = schema.json()["paths"]
     body = paths["/v1/channel/{channel}/registrations"]["post"]["requestBody"]
     assert "verified" in body["content"]["application/json"]["schema"]["properties"]
+
+
+GRANTS = Path(__file__).resolve().parents[2] / "docs" / "postgresql-grants.sql"
+
+
+@pytest.mark.parametrize("db_url", ["pg"], indirect=True)
+def test_the_server_role_of_the_grants_runs_the_server(world, monkeypatch):
+    """docs/postgresql-grants.sql's role is enough for the server's own tables: sessions,
+    channel keys, idempotent answers, the event feed (the use cases: test_privileges.py)."""
+    admin_engine = sa.create_engine(world.backend.store.engine.url, isolation_level="AUTOCOMMIT")
+    role = f"sc_server_{uuid.uuid4().hex[:8]}"
+    statements = [s.strip() for s in "\n".join(
+        line for line in GRANTS.read_text().splitlines() if not line.lstrip().startswith("--")
+    ).split(";") if s.strip()]
+    with admin_engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        for statement in statements:
+            conn.exec_driver_sql(statement.replace("staff_console_server", f'"{role}"'))
+    url = world.backend.store.engine.url.set(username=role)
+    server = Backend(store=Store(make_engine(url.render_as_string(hide_password=False)),
+                                 Keyring(TEST_KEY)), policy=Policy(), **CHEAP_ARGON2)
+    try:
+        signed = sessions.sign_in(server, "M001", PASSWORD, terminal="t", client_address="a",
+                                  clock=world.clock)
+        sessions.resolve(server, signed.token, client_address="a", clock=world.clock,
+                         allow_locked=False, touch=True)
+        key = LocalConsole(server, world.admin).create_channel_key("mts").secret
+        client = _app(dataclasses.replace(world, backend=server), monkeypatch)
+        first = _post(client, "/v1/channel/mts/registrations", REGISTRATION, key, "g-1")
+        again = _post(client, "/v1/channel/mts/registrations", REGISTRATION, key, "g-1")
+        assert first.status_code == 200 and again.json() == first.json()
+        batch = event_feed.poll(server, 0, [sessions.token_hash(signed.token)],
+                                clock=world.clock)
+        assert batch.sessions and batch.head > 0
+        LocalConsole(server, world.admin).revoke_channel_key(1)
+        sessions.sign_out(server, signed.token, client_address="a", clock=world.clock)
+    finally:
+        server.store.dispose()
+        with admin_engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE usename = :r"), {"r": role})
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+        admin_engine.dispose()
