@@ -49,6 +49,19 @@ class DelegationState(StrEnum):
     EXPIRED = "expired"  # its period is over
 
 
+def delegation_state(
+    valid_from: datetime, valid_until: datetime, ended_at: datetime | None, instant: datetime
+) -> DelegationState:
+    """[from, until), unless ended early at or before the instant."""
+    if ended_at is not None and ended_at <= instant:
+        return DelegationState.ENDED
+    if valid_until <= instant:
+        return DelegationState.EXPIRED
+    if instant < valid_from:
+        return DelegationState.SCHEDULED
+    return DelegationState.ACTIVE
+
+
 @dataclass(frozen=True, slots=True)
 class DelegationWindow:
     id: int
@@ -59,14 +72,7 @@ class DelegationWindow:
     ended_at: datetime | None
 
     def state_at(self, instant: datetime) -> DelegationState:
-        """[from, until), unless ended early at or before the instant."""
-        if self.ended_at is not None and self.ended_at <= instant:
-            return DelegationState.ENDED
-        if self.valid_until <= instant:
-            return DelegationState.EXPIRED
-        if instant < self.valid_from:
-            return DelegationState.SCHEDULED
-        return DelegationState.ACTIVE
+        return delegation_state(self.valid_from, self.valid_until, self.ended_at, instant)
 
     def active_at(self, instant: datetime) -> bool:
         return self.state_at(instant) is DelegationState.ACTIVE

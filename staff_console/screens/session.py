@@ -16,6 +16,7 @@ from ..domain.authority import (
     Actor,
     DelegationWindow,
     Role,
+    is_own_request,
 )
 
 
@@ -33,7 +34,7 @@ class StaffSession:
         self.grants = [
             DelegationWindow(d.id, d.branch_code, self.actor.staff_id, d.valid_from,
                              d.valid_until, d.ended_at)
-            for d in views if d.delegate == self.actor.employee_no
+            for d in views if d.delegate_id == self.actor.staff_id
         ]
 
     def may_view_customers(self) -> bool:
@@ -67,7 +68,7 @@ class StaffSession:
 
     def authority_for(self, request, now: datetime) -> str | None:
         """`manager` or `delegate` if this person may decide the request now, else None."""
-        if request.maker is not None and request.maker == self.actor.employee_no:
+        if is_own_request(self.actor, request.maker_id):
             return None
         if self.role is Role.MANAGER and request.branch_code == self.actor.branch_code:
             return "manager"

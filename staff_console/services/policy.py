@@ -115,7 +115,7 @@ def set_policy(backend: Backend, actor: Actor, key: str, value: str, *,
             record(s, backend.store, now, event(actor, "policy.changed", target=rule.key,
                                                 detail=detail))
             return PolicyChangeView(None, rule.key, old, new, "applied", actor.employee_no,
-                                    now, None, actor.employee_no, now)
+                                    now, None, actor.employee_no, now, maker_id=actor.staff_id)
         # A pending change lives as long as a request does (the deadline as it is now).
         deadline = stored_value(RULES["request_expiry_days"],
                                 get_setting(s, RULES["request_expiry_days"].key))
@@ -248,4 +248,5 @@ def _view(change: dict, now: datetime) -> PolicyChangeView:
         created_at=datetime.fromisoformat(change["created_at"]), expires_at=expires,
         decider=change.get("decider"),
         decided_at=datetime.fromisoformat(decided) if decided else None, note=change.get("note"),
+        maker_id=change.get("maker_id"),
     )
