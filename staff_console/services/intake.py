@@ -42,6 +42,7 @@ from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
 from ..store import credentials as credential_store
 from ..store.audit import NewEvent
+from ..store.constraints import UQ_REQUEST_PENDING, violated_constraint
 from .backend import Backend
 from .common import (
     CHANNEL,
@@ -137,7 +138,7 @@ def register_from_channel(
     try:
         return backend.store.run(work)
     except IntegrityError as exc:  # the index caught a race the lock did not order
-        if "uq_request_pending" in str(exc) or "request.customer_id" in str(exc):
+        if violated_constraint(exc) == UQ_REQUEST_PENDING:
             raise ConsoleError(
                 "DUPLICATE_PENDING", f"a {chan.value} registration is already pending"
             ) from None

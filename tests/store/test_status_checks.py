@@ -10,6 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from staff_console.store.checks import ENUM_CHECKS, checks_of
+from staff_console.store.constraints import (
+    UQ_CREDENTIAL_CURRENT,
+    UQ_REQUEST_PENDING,
+    violated_constraint,
+)
 from staff_console.store.engine import make_engine
 
 
@@ -46,7 +51,7 @@ def test_a_credential_status_the_domain_does_not_know_is_refused(world) -> None:
             "'pin', :now, 0 FROM customer ORDER BY id LIMIT 1"), {"now": world.clock.now()})
     with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
         conn.execute(sa.text("UPDATE credential SET status = 'frozen' WHERE device_id = 'dev-ok'"))
-    assert "ck_credential_status" in str(refused.value)
+    assert violated_constraint(refused.value) == "ck_credential_status"
 
 
 @pytest.mark.parametrize("check", checks_of("request") + checks_of("staff"), ids=lambda c: c.name)
@@ -57,15 +62,12 @@ def test_each_request_and_staff_enum_column_refuses_an_unknown_value(world, chec
             conn.execute(sa.text(f"UPDATE staff SET {check.column} = 'zz'"))
         else:  # a request of the demo's shape, with one column wrong
             world_request(conn, world, **{check.column: "zz"})
-    assert check.name in str(refused.value)
+    assert violated_constraint(refused.value) == check.name
 
 
 def world_request(conn, world, **wrong) -> None:
     row = conn.execute(sa.text("SELECT id, branch_code FROM customer ORDER BY id LIMIT 1")).one()
-    cred = conn.execute(sa.text(
-        "INSERT INTO credential (customer_id, channel, status, device_id, biometrics, methods, "
-        "created_at, failed_logins) VALUES (:cid, 'mts', 'pending', 'dev-r', 'none', 'pin', "
-        ":now, 0) RETURNING id"), {"cid": row.id, "now": world.clock.now()}).scalar_one()
+    cred = world_credential(conn, world, "pending")
     values = {"kind": "revocation", "customer_id": row.id, "channel": "mts",
               "credential_id": cred, "branch_code": row.branch_code, "origin": "branch",
               "status": "pending", "reason": "lost_device", "authority": "manager",
@@ -73,3 +75,27 @@ def world_request(conn, world, **wrong) -> None:
     columns = ", ".join(values)
     conn.execute(sa.text(f"INSERT INTO request ({columns}) VALUES "
                          f"({', '.join(':' + c for c in values)})"), values)
+
+
+def world_credential(conn, world, status: str) -> int:
+    customer_id = conn.execute(sa.text("SELECT min(id) FROM customer")).scalar_one()
+    return conn.execute(sa.text(
+        "INSERT INTO credential (customer_id, channel, status, device_id, biometrics, methods, "
+        "created_at, failed_logins) VALUES (:cid, 'mts', :status, 'dev-r', 'none', 'pin', "
+        ":now, 0) RETURNING id"), {"cid": customer_id, "status": status,
+                                   "now": world.clock.now()}).scalar_one()
+
+
+def test_unique_violations_are_told_apart_by_the_constraints_name(world) -> None:
+    """Intake turns `uq_request_pending` into DUPLICATE_PENDING by this name, not by text."""
+    store = world.backend.store
+    with store.engine.begin() as conn:
+        world_request(conn, world)
+    with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
+        world_request(conn, world)
+    assert violated_constraint(refused.value) == UQ_REQUEST_PENDING
+    with store.engine.begin() as conn:
+        world_credential(conn, world, "active")
+    with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
+        world_credential(conn, world, "locked")
+    assert violated_constraint(refused.value) == UQ_CREDENTIAL_CURRENT
