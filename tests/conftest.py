@@ -29,6 +29,9 @@ PG_URL = os.environ.get("STAFF_CONSOLE_TEST_PG_URL")
 # A catalog key or field the code names and the catalog lacks fails the test (staff_console.i18n);
 # subprocesses (the CLI, servers) inherit it.
 os.environ.setdefault("STAFF_CONSOLE_I18N_STRICT", "1")
+# A catalog key or field the code names and the catalog lacks fails the test (staff_console.i18n);
+# subprocesses (the CLI, servers) inherit it.
+os.environ.setdefault("STAFF_CONSOLE_I18N_STRICT", "1")
 
 BACKENDS = ["sqlite"] + (["pg"] if PG_URL else [])
 

@@ -1,27 +1,88 @@
-"""The one catalog of user-facing strings.
+"""The one catalog of user-facing strings, for the app and the CLI.
 
-`t("search.title")` returns the string of the selected language; `t(key, **fmt)` formats it
-with `str.format`. The language is chosen once at start-up from `Settings.language` (`ko`, the
-default, or `en`). A key missing from the catalog returns the key itself (a test checks that
-both catalogs hold the same keys and that every key the UI uses exists).
+`t("search.title")` returns the text of the selected language; `t(key, **values)` formats it
+with `str.format` fields. A Korean particle after a field is written as its format spec:
+`{name:을}` gives 홍길동을 or 김철수를 (`domain.hangul.particle`: 을/를, 이/가, 은/는, 과/와,
+으로/로). The language is chosen at start-up from `Settings.language` (`ko`, the default, or
+`en`).
+
+The catalogs are gettext catalogs: `locale/<lang>/LC_MESSAGES/messages.po` is what translators
+edit (msgids are the keys), `messages.mo` is what runs, compiled with Babel
+(`pybabel compile -d staff_console/i18n/locale`) and read here with the standard library's
+gettext, when first needed: nothing heavier than a 20 kB file is read at start, and Babel is
+never imported at run time (docs/decisions.md). tests/test_catalogs.py fails on a stale `.mo`.
+
+A key missing from the catalog is a bug: with `STAFF_CONSOLE_I18N_STRICT=1` (the tests set it)
+`t` raises `MissingMessage`; otherwise a person sees the Korean text, or the key itself, and the
+log says which key was missing. The same holds for a field the caller did not pass.
 """
 
 from __future__ import annotations
 
-from . import en, ko
+import gettext
+import logging
+import os
+import string
+from collections.abc import Iterator, Mapping
 
-CATALOGS: dict[str, dict[str, str]] = {"ko": ko.MESSAGES, "en": en.MESSAGES}
+from ..domain.hangul import PARTICLES, with_particle
+
+LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
+STRICT_ENV = "STAFF_CONSOLE_I18N_STRICT"
+_LOCALE_DIR = os.path.join(os.path.dirname(__file__), "locale")
 
-_current: dict[str, str] = CATALOGS[DEFAULT_LANGUAGE]
+log = logging.getLogger(__name__)
+
+
+class MissingMessage(LookupError):
+    """A key or a field the catalog does not have (raised only in strict mode)."""
+
+
+def mo_path(language: str) -> str:
+    return os.path.join(_LOCALE_DIR, language, "LC_MESSAGES", "messages.mo")
+
+
+def _read(language: str) -> dict[str, str]:
+    with open(mo_path(language), "rb") as handle:
+        catalog = gettext.GNUTranslations(handle)
+    # GNUTranslations keeps msgid -> msgstr in `_catalog` (stable since Python 2); the entry
+    # under "" is the header.
+    return {k: v for k, v in catalog._catalog.items() if k and isinstance(k, str)}
+
+
+class _Catalogs(Mapping[str, Mapping[str, str]]):
+    """language -> its messages, each read when first asked for."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, language: str) -> dict[str, str]:
+        if language not in LANGUAGES:
+            raise KeyError(language)
+        if language not in self._loaded:
+            self._loaded[language] = _read(language)
+        return self._loaded[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+
+CATALOGS = _Catalogs()
 _language = DEFAULT_LANGUAGE
+
+
+def strict() -> bool:
+    return os.environ.get(STRICT_ENV, "") not in ("", "0")
 
 
 def set_language(language: str) -> str:
     """Select the catalog; an unknown language falls back to Korean. Returns the one chosen."""
-    global _current, _language
-    _language = language if language in CATALOGS else DEFAULT_LANGUAGE
-    _current = CATALOGS[_language]
+    global _language
+    _language = language if language in LANGUAGES else DEFAULT_LANGUAGE
     return _language
 
 
@@ -30,20 +91,66 @@ def language() -> str:
 
 
 def has(key: str) -> bool:
-    return key in _current
+    return key in CATALOGS[_language]
 
 
-def t(key: str, default: str | None = None, /, **fmt: object) -> str:
-    """The text for `key` in the selected language, formatted with `fmt`."""
-    text = _current.get(key)
-    if text is None:
-        text = default if default is not None else key
-    if fmt:
+class _Formatter(string.Formatter):
+    """str.format with particle specs ({name:을}); a missing field fails in strict mode and is
+    shown as its own placeholder otherwise."""
+
+    def get_value(self, key, args, kwargs):  # type: ignore[override]
         try:
-            return text.format(**fmt)
-        except (KeyError, IndexError, ValueError):
+            return super().get_value(key, args, kwargs)
+        except (KeyError, IndexError):
+            if strict():
+                raise MissingMessage(f"no value for the field {key!r}") from None
+            log.warning("i18n: no value for the field %r", key)
+            return _Verbatim("{" + str(key) + "}")
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec in PARTICLES:
+            return with_particle(format(value, ""), format_spec)
+        return format(value, format_spec)
+
+
+class _Verbatim(str):
+    def __format__(self, format_spec: str) -> str:
+        return str(self)
+
+
+_FORMATTER = _Formatter()
+
+
+def render(text: str, values: Mapping[str, object]) -> str:
+    """Format one catalog text with its values (particles included)."""
+    return _FORMATTER.vformat(text, (), values)
+
+
+def t(key: str, default: str | None = None, /, **values: object) -> str:
+    """The text for `key` in the selected language, formatted with `values`. `default` is for
+    callers translating an open family of codes (`t(f"action.{code}", code)`): it is returned,
+    formatted, when the key is missing."""
+    text = CATALOGS[_language].get(key)
+    if text is None:
+        text = default if default is not None else _missing(key)
+    if values:
+        try:
+            return render(text, values)
+        except MissingMessage:
+            raise
+        except (ValueError, TypeError, AttributeError) as exc:
+            if strict():
+                raise MissingMessage(f"{key}: {exc}") from exc
+            log.warning("i18n: %s cannot be formatted: %s", key, exc)
             return text
     return text
+
+
+def _missing(key: str) -> str:
+    if strict():
+        raise MissingMessage(f"no catalog entry {key!r} in {_language!r}")
+    log.warning("i18n: no catalog entry %r in %r", key, _language)
+    return CATALOGS[DEFAULT_LANGUAGE].get(key, key)
 
 
 def t_opt(prefix: str, value: str | None, empty: str = "-") -> str:
