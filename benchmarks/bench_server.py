@@ -418,7 +418,13 @@ def print_phase(title: str, figures: dict) -> None:
 
 def retry_storm(base: str, url: str, data: dict, retries: int = 100) -> dict:
     """`retries` concurrent calls of one registration with one Idempotency-Key."""
-    customer_no = data["customers"]["001"][-1]
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:  # one who may register on the web and has nothing pending
+        customer_no = conn.execute(sa.text(
+            "SELECT customer_no FROM customer c WHERE customer_type = 'individual' "
+            "AND nationality = 'domestic' AND online_trading AND NOT EXISTS (SELECT 1 FROM "
+            "request r WHERE r.customer_id = c.id AND r.channel = 'web' AND r.status = "
+            "'pending') ORDER BY customer_no DESC LIMIT 1")).scalar_one()
     device = f"storm-{uuid.uuid4().hex[:12]}"
     body = {"customer_no": customer_no, "device_id": device, "methods": ["pin"],
             "verified": ["id_card", "one_won", "phone"]}
@@ -426,17 +432,20 @@ def retry_storm(base: str, url: str, data: dict, retries: int = 100) -> dict:
     barrier = threading.Barrier(retries)
 
     def call(_i: int) -> tuple[int, str]:
+        from staff_console.domain.errors import ConsoleError
+
         client = ChannelClient(base, data["keys"])
         barrier.wait()
         try:
             return 200, json.dumps(client.post("web", "registrations", body, idem),
                                    sort_keys=True)
+        except ConsoleError as exc:  # a refusal is an answer too (counted apart)
+            return 409, exc.code
         except Exception as exc:  # noqa: BLE001 - counted as a different answer
             return 0, repr(exc)
 
     with ThreadPoolExecutor(max_workers=retries) as pool:
         answers = list(pool.map(call, range(retries)))
-    engine = sa.create_engine(url)
     with engine.connect() as conn:
         registrations = conn.execute(sa.text(
             "SELECT count(*) FROM request r JOIN credential c ON c.id = r.credential_id "

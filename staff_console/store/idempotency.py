@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
+from .constraints import violated_constraint
 from .types import UTCDateTime
 
 BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -66,7 +67,4 @@ def save_answer(db: Session | sa.Connection, *, key_id: int, idempotency_key: st
 
 def is_taken(exc: BaseException) -> bool:
     """The unique constraint on (channel key, Idempotency-Key) refused an insert."""
-    if not isinstance(exc, IntegrityError):
-        return False
-    text = str(exc)
-    return UNIQUE_NAME in text or "idempotency_record.channel_key_id" in text
+    return isinstance(exc, IntegrityError) and violated_constraint(exc) == UNIQUE_NAME
