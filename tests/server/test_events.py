@@ -135,3 +135,16 @@ def test_the_client_stops_for_a_dead_session(site):
     assert event.kind == "session.ended"
     stream.stop()
     assert stream.stopped_by in ("SESSION_ENDED", "AUTH_REQUIRED")
+
+
+def test_the_client_loads_no_database_code():
+    import subprocess
+    import sys
+
+    code = ("import sys, staff_console.api.events; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('sqlalchemy', 'sqlmodel', 'psycopg', 'fastapi', 'httpx') "
+            "or m.startswith(('staff_console.store', 'staff_console.services'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"
