@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 from helpers import PASSWORD
 
@@ -35,10 +36,10 @@ CLIENT_SERVICES = {"staff_console.services", "staff_console.services.views",
                    "staff_console.services.anchors"}
 
 
-def cli(site, home, *args, password: str = PASSWORD) -> dict:
+def cli(site, home, *args, password: str = PASSWORD, extra_env: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
     env.update(STAFF_CONSOLE_HOME=str(home), STAFF_CONSOLE_SERVER=site.url,
-               STAFF_CONSOLE_PASSWORD=password, COLUMNS="200")
+               STAFF_CONSOLE_PASSWORD=password, COLUMNS="200", **(extra_env or {}))
     proc = subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)], env=env,
                           capture_output=True, text=True, timeout=120)
     marker = proc.stdout.rindex("@@modules ")
@@ -52,8 +53,8 @@ def cli(site, home, *args, password: str = PASSWORD) -> dict:
     return doc
 
 
-def ok_json(site, home, *args) -> dict:
-    doc = cli(site, home, *args, "--json")
+def ok_json(site, home, *args, **kwargs) -> dict:
+    doc = cli(site, home, *args, "--json", **kwargs)
     assert doc["exit"] == 0, (args, doc["stderr"])
     assert "staff_console.api.remote" in doc["modules"]  # it did talk to the server
     return json.loads(doc["stdout"])
@@ -110,3 +111,60 @@ def test_sign_in_refusals_and_no_session_left_behind(site, tmp_path):
     ok_json(site, home, "staff", "list", "--as", "M001")
     ok_json(site, home, "delegate", "list", "--as", "M001")
     assert open_sessions(site) == before  # every command signed its session out
+
+
+def test_every_kind_of_staff_command_through_the_server(site, tmp_path):
+    home = tmp_path / "terminal"
+    assert {b["code"] for b in ok_json(site, home, "branch", "list", "--as", "A0001")["items"]} \
+        >= {"HQ", "001", "002"}
+    added = ok_json(site, home, "staff", "add", "--employee-no", "T009", "--name", "구창구",
+                    "--branch", "001", "--role", "teller", "--as", "A0001",
+                    extra_env={"STAFF_CONSOLE_NEW_PASSWORD": PASSWORD})
+    assert added["employee_no"] == "T009"
+    assert ok_json(site, home, "staff", "unlock", "T009", "--as", "A0001")["locked"] is False
+    csv_file = tmp_path / "more.csv"
+    csv_file.write_text("customer_no,name,id_number,phone,branch_code,online_trading,"
+                        "account_nos\nC900,나신규,900101-1234560,010-9000-9000,001,Y,\n",
+                        encoding="utf-8")
+    assert ok_json(site, home, "customer", "import", csv_file, "--as", "A0001")["imported"] == 1
+    assert ok_json(site, home, "expiring", "--within", "2000", "--as", "M001")["items"]
+    exported = ok_json(site, home, "expiring", "--within", "2000", "--csv", tmp_path / "exp.csv",
+                       "--as", "M001")
+    assert exported["rows"] >= 1 and (tmp_path / "exp.csv").exists()  # on the terminal
+
+    made = ok_json(site, home, "request", "revoke", "--customer", "C001", "--channel", "web",
+                   "--reason", "customer_request", "--as", "T001")
+    assert ok_json(site, home, "request", "show", made["request_id"], "--as", "T001")["id"] \
+        == made["request_id"]
+    assert made["request_id"] in [r["request_id"] for r in
+                                  ok_json(site, home, "requests", "--as", "T001")["items"]]
+    assert ok_json(site, home, "withdraw", made["request_id"], "--as", "T001")["status"] \
+        == "withdrawn"
+    again = ok_json(site, home, "request", "revoke", "--customer", "C001", "--channel", "web",
+                    "--reason", "customer_request", "--as", "T001")
+    assert ok_json(site, home, "reject", again["request_id"], "--note", "서류 미비",
+                   "--as", "M001")["status"] == "rejected"
+
+    now = datetime.now(UTC).replace(microsecond=0)  # a real store: its own clock
+    granted = ok_json(site, home, "delegate", "grant", "--to", "T002",
+                      "--from", (now - timedelta(hours=1)).isoformat(),
+                      "--until", (now + timedelta(days=1)).isoformat(), "--as", "M001")
+    assert granted["id"] in [d["id"] for d in
+                             ok_json(site, home, "delegate", "list", "--as", "M001")["items"]]
+    assert ok_json(site, home, "delegate", "end", granted["id"], "--as", "M001")["ended_at"]
+
+    assert ok_json(site, home, "audit", "list", "--as", "AU01", "--limit", "5")["items"]
+    month = ok_json(site, home, "audit", "list", "--as", "AU01", "--limit", "1")["items"][0]["at"][:7]
+    assert "items" in ok_json(site, home, "audit", "access-log", "--month", month, "--as", "AU01")
+    anchors = tmp_path / "anchors.txt"
+    ok_json(site, home, "audit", "anchor", "--out", anchors, "--as", "AU01")
+    signed = ok_json(site, home, "audit", "sign-off", "--month", month, "--anchor-out", anchors,
+                     "--as", "AU01")
+    assert signed["anchor_file"] == str(anchors)
+    verdict = ok_json(site, home, "audit", "verify", "--anchors", anchors, "--as", "AU01")
+    assert verdict["verdict"] == "intact" and verdict["anchors_checked"] == 2
+
+    assert ok_json(site, home, "policy", "show", "--as", "A0001")["items"]
+    assert "items" in ok_json(site, home, "policy", "pending", "--as", "A0001")
+    assert "credentials_expired" in ok_json(site, home, "expire", "--as", "A0001")
+    assert len(ok_json(site, home, "matrix", "--as", "T001")["items"]) == 17
