@@ -269,6 +269,9 @@ class LocalConsole:
     def unlock_staff(self, employee_no: str) -> StaffView:
         return staff.unlock_staff(self.backend, self._who(), employee_no, clock=self.backend.clock)
 
+    def lock_staff(self, employee_no: str) -> StaffView:
+        return staff.lock_staff(self.backend, self._who(), employee_no, clock=self.backend.clock)
+
     # -- the channel back-ends' API keys ------------------------------------------------------
     def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey:
         return channel_keys.create_key(self.backend, self._who(), channel, name,

@@ -346,6 +346,9 @@ class RemoteConsole:
     def unlock_staff(self, employee_no: str) -> StaffView:
         return self._call("unlock_staff", StaffView, employee_no=employee_no)
 
+    def lock_staff(self, employee_no: str) -> StaffView:
+        return self._call("lock_staff", StaffView, employee_no=employee_no)
+
     # -- the channel back-ends' API keys ------------------------------------------------------
     def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey:
         return self._call("create_channel_key", NewChannelKey, channel=channel, name=name)

@@ -13,6 +13,7 @@ from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
 from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
 from ..domain.text import clean_text
+from ..store import sessions as session_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent
 from .backend import Backend
@@ -268,6 +269,31 @@ def unlock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clo
         staff_store.set_sign_in_state(conn, staff.id, 0, None)
         record(s, backend.store, now, event(actor, "staff.unlock", target=staff.employee_no))
         return replace(_view(staff), locked=False, failed_sign_ins=0)
+
+    return backend.store.run(work)
+
+
+def lock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clock) -> StaffView:
+    """An admin's lock (an account suspected, a member gone): no sign-in until an admin unlocks
+    it, and every session of the member on the console server ends in the same transaction."""
+    now = clock.now()
+    employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
+
+    def work(s: Session) -> StaffView:
+        current_staff(s, actor)
+        require_role(actor, ADMIN_ONLY, "lock staff")
+        conn = s.connection()
+        staff = staff_store.by_employee_no(conn, employee_no.strip(), lock=True)
+        if staff is None:
+            raise not_found("staff", employee_no)
+        if staff.id == actor.staff_id:
+            raise ConsoleError("FORBIDDEN", "an admin cannot lock their own account")
+        staff_store.set_sign_in_state(conn, staff.id, staff.failed_sign_ins,
+                                      staff.locked_at or now)
+        ended = session_store.end_staff_sessions(conn, staff.id, now, "staff_locked")
+        record(s, backend.store, now, event(actor, "staff.locked", target=staff.employee_no,
+                                            detail={"by": "admin", "sessions_ended": ended}))
+        return replace(_view(staff), locked=True)
 
     return backend.store.run(work)
 

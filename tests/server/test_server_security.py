@@ -158,10 +158,18 @@ def test_an_admins_lock_or_deactivation_ends_the_members_sessions(site):
                                                              terminal="guess"))
     refused("SESSION_ENDED", lambda: console.search_customers("홍"))
     refused("SESSION_ENDED", lambda: other.unlock(PASSWORD))
-    site.signed_in("A0001").unlock_staff("T903")
-    again = site.signed_in("T903")
-    site.sql("UPDATE staff SET active = :no WHERE employee_no = 'T903'", no=False)
+    admin = site.signed_in("A0001")
+    admin.unlock_staff("T903")
+    again, elsewhere = site.signed_in("T903"), site.signed_in("T903")
+    assert admin.lock_staff("T903").locked  # an admin's lock ends them at once
     refused("SESSION_ENDED", lambda: again.search_customers("홍"))
+    refused("SESSION_ENDED", lambda: elsewhere.unlock(PASSWORD))
+    refused("AUTH_FAILED", lambda: site.signed_in("T903"))
+    refused("FORBIDDEN", lambda: site.signed_in("T001").lock_staff("T002"))
+    admin.unlock_staff("T903")
+    third = site.signed_in("T903")
+    site.sql("UPDATE staff SET active = :no WHERE employee_no = 'T903'", no=False)
+    refused("SESSION_ENDED", lambda: third.search_customers("홍"))
     refused("SESSION_ENDED", lambda: console.search_customers("홍"))  # ended stays ended
 
 

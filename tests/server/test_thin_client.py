@@ -91,3 +91,19 @@ def test_the_wire_round_trips_the_views():
     for hint, value in ((datetime, "2026-11-24T10:00:00"), (int, True), (RequestView, [])):
         with pytest.raises(ConsoleError):
             decode(hint, value)
+
+
+def test_both_consoles_answer_every_call_of_the_protocol_with_its_parameters():
+    import inspect
+
+    from staff_console.api import Console
+    from staff_console.api.local import LocalConsole
+
+    for name, member in vars(Console).items():
+        if name.startswith("_") or not callable(member):
+            continue
+        expected = list(inspect.signature(member).parameters.items())
+        for cls in (LocalConsole, RemoteConsole):
+            got = list(inspect.signature(getattr(cls, name)).parameters.items())
+            assert [(n, p.kind, p.default) for n, p in got] == \
+                   [(n, p.kind, p.default) for n, p in expected], (cls.__name__, name)
