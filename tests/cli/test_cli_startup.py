@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
@@ -93,3 +94,20 @@ def test_the_cli_spells_the_services_constants_alike():
     assert IMPORT_HEADER_HELP == ",".join(IMPORT_HEADER)
     assert SEARCH_PAGE_MAX == MAX_PAGE
     assert AUDIT_PAGE_MAX == MAX_AUDIT_PAGE
+
+
+def test_an_embedded_sign_in_uses_the_verification_started_early(cli, monkeypatch):
+    # The facade's sign-in (LocalConsole -> services) takes the result of the argon2
+    # verification the command started on a second core: one verification, on that thread.
+    from staff_console.services import passwords
+
+    threads: list[str] = []
+    verify = passwords._verify
+
+    def counted(stored_hash, password):
+        threads.append(threading.current_thread().name)
+        return verify(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "_verify", counted)
+    cli.ok("customer", "show", "C001", "--as", "T001")
+    assert threads == ["sign-in-verify"]
