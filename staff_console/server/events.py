@@ -59,10 +59,16 @@ class EventHub:
         self.after: int | None = None
         self._task: asyncio.Task | None = None
 
-    def add(self, listener: Listener) -> None:
+    async def add(self, listener: Listener) -> None:
+        """Listen from now on: when this returns, every later change reaches `listener` (the
+        starting point is read before the stream says `ready`)."""
         self.listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
+        if self.after is None:
+            head = await run_in_threadpool(event_feed.start_seq, self.backend)
+            if self.after is None:  # the poller may have started meanwhile: keep its
+                self.after = head
 
     def remove(self, listener: Listener) -> None:
         self.listeners.discard(listener)
@@ -91,7 +97,7 @@ class EventHub:
         self.after = batch.head
         for item in listeners:
             state = batch.sessions.get(item.token_hash)
-            if state is None or state.ended_at is not None:
+            if state is None or state.ended_at is not None or state.member_blocked:
                 item.queue.put_nowait(event_feed.Notice(event_feed.SESSION_ENDED, batch.head, {}))
                 continue
             if state.locked_at is not None and not item.locked:
@@ -127,9 +133,9 @@ def events_router() -> APIRouter:
         hub = _hub(request)
 
         async def stream() -> AsyncIterator[bytes]:
-            hub.add(listener)
             ends = time.monotonic() + MAX_STREAM_S
             try:
+                await hub.add(listener)
                 yield b"retry: 1000\n\n" + _frame("ready", None, {
                     "employee_no": listener.actor.employee_no})
                 while (left := ends - time.monotonic()) > 0:

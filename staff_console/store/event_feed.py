@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .sessions import STAFF_SESSION
-from .tables import AuditEvent, AuditHead, Delegation, Request
+from .tables import AuditEvent, AuditHead, Delegation, Request, Staff
 
 _EVENT = AuditEvent.__table__
 _HEAD = AuditHead.__table__
@@ -38,8 +38,13 @@ _REQUESTS = sa.select(
 _DELEGATES = sa.select(_DELEGATION.c.delegate_id, _DELEGATION.c.branch_code).where(
     _DELEGATION.c.ended_at.is_(None), _DELEGATION.c.valid_from <= _bp("now"),
     _DELEGATION.c.valid_until > _bp("now"))
-_SESSIONS = sa.select(STAFF_SESSION.c.token_hash, STAFF_SESSION.c.ended_at,
-                      STAFF_SESSION.c.locked_at).where(
+_STAFF = Staff.__table__
+# A session whose member was locked (failed sign-ins, an admin) or deactivated is over even
+# before its next call ends it: `member_blocked`.
+_SESSIONS = sa.select(
+    STAFF_SESSION.c.token_hash, STAFF_SESSION.c.ended_at, STAFF_SESSION.c.locked_at,
+    sa.or_(_STAFF.c.locked_at.is_not(None), _STAFF.c.active.is_not(True)).label("blocked"),
+).join(_STAFF, _STAFF.c.id == STAFF_SESSION.c.staff_id).where(
     STAFF_SESSION.c.token_hash.in_(_bp("hashes", expanding=True)))
 
 
@@ -62,6 +67,7 @@ class SessionState(NamedTuple):
     token_hash: str
     ended_at: datetime | None
     locked_at: datetime | None
+    member_blocked: bool
 
 
 def head_seq(db: Session) -> int:

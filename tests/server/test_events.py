@@ -148,3 +148,15 @@ def test_the_client_loads_no_database_code():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_a_member_locked_by_failed_sign_ins_is_told_at_once(site, listen):
+    from staff_console.domain.errors import ConsoleError
+
+    heard = listen(site.signed_in("T002"))
+    started = time.monotonic()
+    for _ in range(5):
+        with pytest.raises(ConsoleError):
+            site.remote().sign_in("T002", "wrong-password-1", terminal="attacker")
+    heard.next("session.ended")
+    assert time.monotonic() - started < WITHIN_S + 5 * 0.5  # the sign-ins' own time too
