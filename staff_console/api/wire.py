@@ -139,7 +139,7 @@ def _decode_type(hint: type, value: Any, field: str) -> Any:
             parsed = hint.fromisoformat(value)
         except ValueError:
             raise _bad(field, "an ISO-8601 text") from None
-        if hint is datetime and parsed.tzinfo is None:
+        if isinstance(parsed, datetime) and parsed.tzinfo is None:
             raise _bad(field, "a time with its UTC offset")
         return parsed
     if hint is Path:

@@ -9,9 +9,10 @@ Core statements on the caller's transaction (a `Session` from `Store.run` or a `
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
@@ -79,7 +80,7 @@ def insert_session(db: Session | sa.Connection, *, token_hash: str, staff_id: in
 
 def session_by_token(db: Session | sa.Connection, token_hash: str) -> SessionRow | None:
     row = db.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
-    return None if row is None else SessionRow(*row)
+    return None if row is None else SessionRow._make(row)
 
 
 def touch(db: Session | sa.Connection, session_id: int, now: datetime) -> None:
@@ -108,7 +109,8 @@ def end_session(db: Session | sa.Connection, session_id: int, now: datetime, rea
 def end_staff_sessions(db: Session | sa.Connection, staff_id: int, now: datetime,
                        reason: str) -> int:
     """End every open session of one staff member (sign-out, an admin's lock): how many."""
-    result = db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.staff_id == staff_id,
-                                                       STAFF_SESSION.c.ended_at.is_(None))
-                        .values(ended_at=now, end_reason=reason[:20]))
+    result = cast(CursorResult, db.execute(
+        sa.update(STAFF_SESSION).where(STAFF_SESSION.c.staff_id == staff_id,
+                                       STAFF_SESSION.c.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason[:20])))
     return int(result.rowcount or 0)
