@@ -92,7 +92,7 @@ class LocalConsole:
         return policy_service.current_policy(self.backend)
 
     def close(self) -> None:
-        self.backend.store.close()
+        self.backend.store.dispose()
 
     # -- customers ----------------------------------------------------------------------------
     def search_customers(self, query: str, *, limit: int = 50, offset: int = 0) -> SearchPage:
