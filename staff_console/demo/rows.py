@@ -138,7 +138,7 @@ class RowBuilder:
             "activated_at": timestamp(activated),
             "valid_until": valid and self.day_valid_iso[days_ago],
             "last_used_at": timestamp(last_used), "failed_logins": failed,
-            "ended_at": timestamp(ended), "end_reason": end_reason,
+            "ended_at": timestamp(ended), "end_reason": end_reason, "replaced_by": None,
         })
         return cred_id
 
@@ -149,7 +149,8 @@ class RowBuilder:
         base = credentials[0]["id"]
         old_row, new_row = credentials[old - base], credentials[new - base]
         old_row["ended_at"] = new_row["activated_at"]
-        old_row["end_reason"] = f"replaced by #{new}"
+        old_row["end_reason"] = "replaced"
+        old_row["replaced_by"] = new
 
     def request(self, out: Rows, cid: int, channel: Channel, cred_id: int, branch: str, *,
                 kind: str, maker: int | None, created: datetime, reason: str | None = None,

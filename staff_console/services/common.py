@@ -150,6 +150,7 @@ def credential_view(cred: CredentialRow, today: date) -> CredentialView:
         failed_logins=cred.failed_logins,
         ended_at=cred.ended_at,
         end_reason=cred.end_reason,
+        replaced_by=cred.replaced_by,
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ..domain.authority import READ_ROLES, Actor, Role, require_role
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
-from ..domain.states import CredentialStatus, RequestKind
+from ..domain.states import CredentialStatus, EndReason, RequestKind
 from ..store import credentials as credential_store
 from ..store import requests as request_store
 from ..store.audit import NewEvent
@@ -49,7 +49,7 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
             if req.kind == RequestKind.REGISTRATION.value:
                 cred = credential_store.by_id(conn, req.credential_id)
                 if cred.status == CredentialStatus.PENDING.value:
-                    events += lifecycle.reject_pending(s, cred, now, "request expired", SYSTEM,
+                    events += lifecycle.reject_pending(s, cred, now, EndReason.REQUEST_EXPIRED, SYSTEM,
                                                        "batch", customer_no)[0]
         record(s, backend.store, now, *events)
         return len(rows)
@@ -100,7 +100,7 @@ def _expiring(
     def work(s: Session) -> list[ExpiringItem]:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
-        rows = s.connection().execute(expiring_query(today, until, branch).limit(limit))
+        rows = credential_store.expiring_rows(s.connection(), today, until, branch, limit)
         items = [expiring_item(row, today) for row in rows]
         detail = {"within_days": within_days, "branch": branch, "count": len(items),
                   "customers": sorted({i.customer_no for i in items})[:200]}

@@ -39,12 +39,15 @@ def end_of_validity(valid_until: date) -> datetime:
     return seoul_midnight(valid_until + timedelta(days=1))
 
 
-def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason: str):
+def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason: EndReason,
+         replaced_by: int | None = None):
     """Move a credential to an end state; returns its row as it now is."""
     status = _checked(cred.status, target, cred.id)
-    credential_store.set_ended(s.connection(), cred.id, status, ended_at, reason)
+    credential_store.set_ended(s.connection(), cred.id, status, ended_at, reason.value,
+                               replaced_by)
     return credential_store.as_row(cred)._replace(status=status, ended_at=ended_at,
-                                               end_reason=reason)
+                                                  end_reason=reason.value,
+                                                  replaced_by=replaced_by)
 
 
 def close_moot_revocations(
@@ -77,7 +80,8 @@ def activate(
                          EndReason.EXPIRED)
             action = "credential.expired"
         else:
-            ended = _end(s, old, CredentialStatus.REPLACED, now, f"replaced by #{cred.id}")
+            ended = _end(s, old, CredentialStatus.REPLACED, now, EndReason.REPLACED,
+                         replaced_by=cred.id)
             action = "credential.replaced"
         events.append(NewEvent(actor, terminal, action, customer_no=customer_no,
                                target=f"credential:{old.id}",
@@ -117,18 +121,18 @@ def expire(
 def revoke(
     s: Session, cred, now: datetime, reason: str, actor: str, terminal: str, customer_no: str
 ) -> tuple[list[NewEvent], CredentialRow]:
-    revoked = _end(s, cred, CredentialStatus.REVOKED, now, reason)
+    revoked = _end(s, cred, CredentialStatus.REVOKED, now, EndReason.of_revocation(reason))
     return [NewEvent(actor, terminal, "credential.revoked", customer_no=customer_no,
                      target=f"credential:{cred.id}",
                      detail={"channel": cred.channel, "reason": reason})], revoked
 
 
 def reject_pending(
-    s: Session, cred, now: datetime, why: str, actor: str, terminal: str, customer_no: str
+    s: Session, cred, now: datetime, why: EndReason, actor: str, terminal: str, customer_no: str
 ) -> tuple[list[NewEvent], CredentialRow]:
     rejected = _end(s, cred, CredentialStatus.REJECTED, now, why)
     return [NewEvent(actor, terminal, "credential.rejected", customer_no=customer_no,
-                     target=f"credential:{cred.id}", detail={"why": why})], rejected
+                     target=f"credential:{cred.id}", detail={"why": why.value})], rejected
 
 
 def is_current(cred, today: date) -> bool:

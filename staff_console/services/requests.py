@@ -36,7 +36,13 @@ from ..domain.clock import Clock, seoul_date
 from ..domain.eligibility import check_customer_eligible
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import CustomerType, Nationality, mask_numbers
-from ..domain.states import RequestKind, RequestStatus, RevocationReason, current_credential
+from ..domain.states import (
+    EndReason,
+    RequestKind,
+    RequestStatus,
+    RevocationReason,
+    current_credential,
+)
 from ..domain.text import LIMITS, clean_text
 from ..store import credentials as credential_store
 from ..store import customers as customer_store
@@ -265,7 +271,7 @@ def _decide(
                                     "note": mask_numbers(text) if text else text})]
             if locked.kind == RequestKind.REGISTRATION.value:
                 more, cred = lifecycle.reject_pending(
-                    s, cred, now, "registration rejected", actor.employee_no, actor.terminal,
+                    s, cred, now, EndReason.REGISTRATION_REJECTED, actor.employee_no, actor.terminal,
                     customer.customer_no)
                 events += more
             req = _set_decision(s, locked, RequestStatus.REJECTED, now, actor.staff_id,

@@ -56,7 +56,8 @@ class CredentialView:
     last_used_at: datetime | None
     failed_logins: int
     ended_at: datetime | None
-    end_reason: str | None
+    end_reason: str | None  # domain.states.EndReason
+    replaced_by: int | None = None  # the credential that replaced it (end_reason "replaced")
 
 
 @dataclass(frozen=True)

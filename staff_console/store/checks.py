@@ -15,7 +15,13 @@ from ..domain.authority import Authority, Role
 from ..domain.channels import Biometrics, Channel
 from ..domain.eligibility import VerificationKind
 from ..domain.ids import CustomerType, Nationality
-from ..domain.states import CredentialStatus, RequestKind, RequestStatus, RevocationReason
+from ..domain.states import (
+    CredentialStatus,
+    EndReason,
+    RequestKind,
+    RequestStatus,
+    RevocationReason,
+)
 
 
 @dataclass(frozen=True)
@@ -54,5 +60,10 @@ ENUM_CHECKS: tuple[EnumCheck, ...] = (
 )
 
 
+# Added by migration 0007, after the old end-reason texts became codes.
+END_REASON_CHECK = EnumCheck("credential", "end_reason", EndReason)
+ALL_CHECKS: tuple[EnumCheck, ...] = (*ENUM_CHECKS, END_REASON_CHECK)
+
+
 def checks_of(table: str) -> list[EnumCheck]:
-    return [check for check in ENUM_CHECKS if check.table == table]
+    return [check for check in ALL_CHECKS if check.table == table]

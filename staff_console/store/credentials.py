@@ -41,6 +41,7 @@ class CredentialRow(NamedTuple):
     failed_logins: int
     ended_at: datetime | None
     end_reason: str | None
+    replaced_by: int | None
 
 
 def as_row(row, prefix: str = "") -> CredentialRow:
@@ -81,7 +82,8 @@ _CURRENT_OF_CHANNEL = sa.select(CREDENTIAL).where(
 ).order_by(CREDENTIAL.c.id).with_for_update()
 _INSERT = sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id)
 _END = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
-    status=_bp("new_status"), ended_at=_bp("new_ended_at"), end_reason=_bp("new_end_reason"))
+    status=_bp("new_status"), ended_at=_bp("new_ended_at"), end_reason=_bp("new_end_reason"),
+    replaced_by=_bp("new_replaced_by"))
 _ACTIVATE = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
     status=CredentialStatus.ACTIVE.value, activated_at=_bp("new_activated_at"),
     valid_until=_bp("new_valid_until"), failed_logins=0)
@@ -136,9 +138,10 @@ def insert(conn: Connection, values: dict) -> int:
 
 
 def set_ended(conn: Connection, credential_id: int, status: str, ended_at: datetime,
-              reason: str) -> None:
+              reason: str, replaced_by: int | None = None) -> None:
     conn.execute(_END, {"credential_id": credential_id, "new_status": status,
-                        "new_ended_at": ended_at, "new_end_reason": reason})
+                        "new_ended_at": ended_at, "new_end_reason": reason,
+                        "new_replaced_by": replaced_by})
 
 
 def set_active(conn: Connection, credential_id: int, activated_at: datetime,
@@ -179,7 +182,8 @@ def lock_due(conn: Connection, today: date, batch: int) -> list[Row]:
 
 
 def end_many(conn: Connection, changes: list[dict]) -> None:
-    """Several `set_ended` at once (credential_id, new_status, new_ended_at, new_end_reason)."""
+    """Several `set_ended` at once (credential_id, new_status, new_ended_at, new_end_reason,
+    new_replaced_by)."""
     if changes:
         conn.execute(_END, changes)
 
@@ -200,6 +204,12 @@ def expiring(today: date, until: date, branch: str | None) -> sa.Select:
     if branch:
         query = query.where(_CUSTOMER.c.branch_code == branch)
     return query.order_by(CREDENTIAL.c.valid_until, CREDENTIAL.c.id)
+
+
+def expiring_rows(conn: Connection, today: date, until: date, branch: str | None,
+                  limit: int) -> list[Row]:
+    """The first `limit` rows of `expiring`."""
+    return conn.execute(expiring(today, until, branch).limit(limit)).all()
 
 
 def expiring_by_day(conn: Connection, first: date, end: date,

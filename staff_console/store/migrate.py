@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
@@ -42,13 +44,15 @@ def upgrade(engine: Engine, keyring: Keyring) -> None:
     was tampered with, and sealing it would launder the tampering."""
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     try:
-        with engine.begin() as connection:
-            before = MigrationContext.configure(connection).get_current_revision()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            with Session(bind=connection) as session:
-                init_chain(session, keyring, seal_unkeyed=before is not None
-                           and before < HEAD_MAC_REVISION)
+        with engine.connect() as connection, _foreign_keys_checked_at_end(connection):
+            with connection.begin():
+                before = MigrationContext.configure(connection).get_current_revision()
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                with Session(bind=connection) as session:
+                    init_chain(session, keyring, seal_unkeyed=before is not None
+                               and before < HEAD_MAC_REVISION)
+                _check_foreign_keys(connection)
     except CommandError as exc:  # e.g. the store's revision is unknown: a newer program's
         raise ConsoleError("STORE_VERSION", f"the store's schema is not one this program knows "
                            f"({exc}); update the program") from None
@@ -58,3 +62,28 @@ def upgrade(engine: Engine, keyring: Keyring) -> None:
             raise
         raise known from None
     log.info("schema at %s", SCHEMA_HEAD)
+
+
+@contextmanager
+def _foreign_keys_checked_at_end(connection: Connection) -> Iterator[None]:
+    """SQLite changes a table's constraints by rebuilding it (Alembic's batch mode: copy, drop,
+    rename), and with foreign keys enforced dropping a table that others reference fails. So
+    they are off while migrating (the pragma works only outside a transaction, hence on the
+    driver's connection before BEGIN) and every reference is checked before commit instead
+    (`_check_foreign_keys`), as SQLite's documentation for schema changes describes."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration left broken references: {broken[:5]}")

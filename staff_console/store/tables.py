@@ -97,7 +97,11 @@ class Credential(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     failed_logins: int = 0
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    end_reason: str | None = Field(default=None, max_length=200)
+    end_reason: str | None = Field(default=None, max_length=200)  # domain.states.EndReason
+    # Its successor (end_reason "replaced"); deferred, as migration 0007 made it.
+    replaced_by: int | None = Field(default=None, sa_column=sa.Column(
+        "replaced_by", sa.Integer, sa.ForeignKey("credential.id", name="fk_credential_replaced_by",
+                                                 deferrable=True, initially="DEFERRED")))
 
 
 class Request(SQLModel, table=True):

@@ -53,8 +53,8 @@ class CredentialPanel(Static):
             if ended is not None:
                 # The latest ended one: e.g. "revoked · 2026-11-24 10:00 · lost device".
                 status = Text(fmt.status(ended.status), style=STATUS_STYLE.get(ended.status, ""))
-                status.append(f"  {fmt.when(ended.ended_at)}  {fmt.end_reason(ended.end_reason)}",
-                              style="dim")
+                reason = fmt.end_reason(ended.end_reason, ended.replaced_by)
+                status.append(f"  {fmt.when(ended.ended_at)}  {reason}", style="dim")
                 grid.add_row(t("panel.status"), status)
                 device = ended.device_model or ended.device_id
                 grid.add_row(device_label, fmt.plain(device, style="dim"))

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from rich.text import Text
 
 from ..domain.clock import SEOUL
+from ..domain.states import EndReason
 from ..domain.text import display_safe
 from ..i18n import t, t_opt
 
@@ -81,15 +82,15 @@ def evidence(kind_: str) -> str:
     return t_opt("evidence", kind_)
 
 
-def end_reason(value: str | None) -> str:
-    """`replaced by #12` and reason codes, in words."""
+def end_reason(value: str | None, replaced_by: int | None = None) -> str:
+    """An end reason (domain.states.EndReason) in words; a replacement names its successor."""
     if not value:
         return "-"
-    if value.startswith("replaced by #"):
-        return t("end.replaced_by", id=value.removeprefix("replaced by #"))
-    if value in ("registration rejected", "request expired"):
-        return t(f"end.{value.replace(' ', '_')}")
-    return t_opt("reason", value) if value != "expired" else t("status.expired")
+    if value == EndReason.REPLACED:
+        return t("end.replaced_by", id=replaced_by) if replaced_by else t("status.replaced")
+    if value in (EndReason.REGISTRATION_REJECTED, EndReason.REQUEST_EXPIRED):
+        return t(f"end.{value}")
+    return t_opt("reason", value) if value != EndReason.EXPIRED else t("status.expired")
 
 
 def origin(value: str | None) -> str:

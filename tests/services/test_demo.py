@@ -115,8 +115,10 @@ def test_first_customers_do_not_depend_on_n(backend):
 # The rows of seed 7 (2,000 customers, the clock of the tests, ciphertexts left out) as the demo
 # made them before it moved from services/demo.py to the demo package (tuples then, dicts now).
 # A change to the generator or its pools that moves this moves the README walkthrough and the
-# UI's data: update it only on purpose.
-ROWS_DIGEST = "efa30c0c3aa408318dc2aab41aef222979e28f1a6c354234f1e653c2c2158c60"
+# UI's data: update it only on purpose. (Moved once on purpose, by migration 0007: a replaced
+# credential's end_reason "replaced by #N" became "replaced" plus replaced_by N; with that one
+# change undone the rows gave the digest of before, efa30c0c...)
+ROWS_DIGEST = "483ad75e178b73e67da9c8d9cc3cfbd313f68b73ff3619c006cfdc8176a86df6"
 
 
 def test_the_generated_rows_are_those_of_before_the_split(backend):
@@ -240,7 +242,8 @@ def test_every_case_is_in_its_documented_state(backend, clock, demo):
     assert {h.channel for h in replaced} == {"mts", "web"}
     for old in replaced:
         new = c.mts if old.channel == "mts" else c.web
-        assert old.ended_at == new.activated_at and old.end_reason == f"replaced by #{new.id}"
+        assert old.ended_at == new.activated_at
+        assert (old.end_reason, old.replaced_by) == ("replaced", new.id)
 
     # The matrix gives each ineligible case its own reason.
     def reason(key):

@@ -48,7 +48,7 @@ def test_second_mts_registration_replaces_the_first_at_approval(world):
     old_view = next(h for h in detail.history if h.id == first.credential_id)
     assert old_view.status == "replaced"
     assert old_view.ended_at == approved_at
-    assert f"#{second.credential_id}" in old_view.end_reason
+    assert (old_view.end_reason, old_view.replaced_by) == ("replaced", second.credential_id)
     # one transaction: the decision, the replacement and the activation are one batch of events
     actions = [(e["action"], e["target"]) for e in events_after(b, seq)]
     assert ("request.approved", f"request:{second.request_id}") in actions
@@ -132,7 +132,7 @@ def test_reregistration_on_the_same_device_replaces(world):
     second = activate(world, "C001", "web", "chrome")
     old = credential_row(b, first.credential_id)
     assert old["status"] == "replaced"
-    assert f"#{second.credential_id}" in old["end_reason"]
+    assert (old["end_reason"], old["replaced_by"]) == ("replaced", second.credential_id)
     assert credential_row(b, second.credential_id)["status"] == "active"
     assert current_count(b, "C001", "web") == 1
 

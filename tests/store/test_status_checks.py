@@ -7,22 +7,26 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from helpers import TEST_KEY
 from sqlalchemy.exc import IntegrityError
 
-from staff_console.store.checks import ENUM_CHECKS, checks_of
+from staff_console.store.checks import ALL_CHECKS, checks_of
 from staff_console.store.constraints import (
     UQ_CREDENTIAL_CURRENT,
     UQ_REQUEST_PENDING,
     violated_constraint,
 )
 from staff_console.store.engine import make_engine
+from staff_console.store.keyring import Keyring
+from staff_console.store.migrate import alembic_config, upgrade
 
 
 def _constraints(engine) -> dict[str, str]:
     """Name -> condition text of every CHECK constraint, as the database reports it."""
     inspector = sa.inspect(engine)
     found = {}
-    for table in {check.table for check in ENUM_CHECKS}:
+    for table in {check.table for check in ALL_CHECKS}:
         for constraint in inspector.get_check_constraints(table):
             found[constraint["name"]] = constraint["sqltext"]
     return found
@@ -34,7 +38,7 @@ def test_every_enum_column_has_its_constraint_with_the_enums_values(db_url) -> N
         found = _constraints(engine)
     finally:
         engine.dispose()
-    for check in ENUM_CHECKS:
+    for check in ALL_CHECKS:
         assert check.name in found, check.name
         text = found[check.name]
         # Exactly the enum's values: a member added to the enum needs a migration.
@@ -99,3 +103,47 @@ def test_unique_violations_are_told_apart_by_the_constraints_name(world) -> None
     with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
         world_credential(conn, world, "locked")
     assert violated_constraint(refused.value) == UQ_CREDENTIAL_CURRENT
+
+
+def test_a_populated_store_upgrades_end_reasons_become_codes(tmp_path) -> None:
+    """From 0005 with rows (SQLite rebuilds tables that others reference: foreign keys are
+    checked at the end instead): "replaced by #N" becomes replaced + replaced_by N."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = make_engine(url)
+    config = alembic_config(url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+        conn.exec_driver_sql("INSERT INTO branch (code, name) VALUES ('001', 'x')")
+        conn.exec_driver_sql(
+            "INSERT INTO customer (id, customer_no, name, name_chosung, id_hash, id_cipher, "
+            "id_masked, customer_type, nationality, phone, phone_digits, phone_last4, "
+            "online_trading, branch_code, created_at) VALUES (1, 'D1', 'a', 'a', 'h', 'c', 'm', "
+            "'individual', 'domestic', 'p', 'pd', '1234', 1, '001', '2026-01-01 00:00:00')")
+        for cid, status, reason in [(1, "replaced", "'replaced by #2'"), (2, "active", "NULL"),
+                                    (3, "rejected", "'registration rejected'"),
+                                    (4, "rejected", "'request expired'"),
+                                    (5, "revoked", "'lost_device'")]:
+            conn.exec_driver_sql(
+                "INSERT INTO credential (id, customer_id, channel, status, device_id, "
+                "biometrics, methods, created_at, failed_logins, end_reason) VALUES "
+                f"({cid}, 1, 'mts', '{status}', 'd{cid}', 'none', 'pin', '2026-01-01 00:00:00', "
+                f"0, {reason})")
+        conn.exec_driver_sql(
+            "INSERT INTO request (id, kind, customer_id, channel, credential_id, branch_code, "
+            "origin, status, created_at, expires_at) VALUES (1, 'registration', 1, 'mts', 2, "
+            "'001', 'channel', 'approved', '2026-01-01 00:00:00', '2026-01-01 00:00:00')")
+    try:
+        upgrade(engine, Keyring(TEST_KEY))
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT id, end_reason, replaced_by FROM credential ORDER BY id").all()
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert [tuple(r) for r in rows] == [
+            (1, "replaced", 2), (2, None, None), (3, "registration_rejected", None),
+            (4, "request_expired", None), (5, "lost_device", None)]
+        with pytest.raises(IntegrityError) as refused, engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE credential SET end_reason = 'replaced by #2' WHERE id = 1")
+        assert violated_constraint(refused.value) == "ck_credential_end_reason"
+    finally:
+        engine.dispose()
