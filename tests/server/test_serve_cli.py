@@ -127,3 +127,22 @@ def test_tls_with_the_servers_ca_file_and_refused_without_it(fresh_site, tmp_pat
         console.sign_out()
     finally:
         _stop(process)
+
+
+@pytest.mark.parametrize("fresh_site", ["sqlite"], indirect=True)
+def test_several_workers_share_the_sessions_of_the_store(fresh_site):
+    port = free_port()
+    process = _serve(fresh_site, "--port", str(port), "--workers", "2")
+    try:
+        _wait_port(process, port)
+        url = f"http://127.0.0.1:{port}"
+        first = RemoteConsole(url)
+        first.sign_in("T001", PASSWORD, terminal="desk")
+        for _ in range(6):  # new connections, spread over the workers by the kernel
+            again = RemoteConsole(url)
+            again._token = first._token
+            assert again.search_customers("홍길동").items
+            again.close()
+        first.sign_out()
+    finally:
+        _stop(process)
