@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.authority import Actor, Role
 from ..domain.clock import Clock
@@ -35,14 +33,13 @@ from ..store.meta import (
     POLICY_PREFIX,
     get_setting,
     get_settings,
+    lock_counter,
     put_setting,
 )
-from ..store.tables import Setting
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import PolicyChangeView, PolicyEntry
 
-_SETTING = Setting.__table__
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
 
@@ -196,13 +193,7 @@ def _require(actor: Actor, roles: set[Role], what: str) -> None:
 
 def _lock(s: Session) -> int:
     """Lock the policy writers' row (created on first use); returns the last change id."""
-    dialect = s.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_SETTING)
-    s.execute(insert.values(key=POLICY_CHANGE_SEQ, value="0")
-              .on_conflict_do_nothing(index_elements=["key"]))
-    text = s.execute(sa.select(_SETTING.c.value).where(_SETTING.c.key == POLICY_CHANGE_SEQ)
-                     .with_for_update()).scalar_one()
-    return int(text)
+    return lock_counter(s.connection(), POLICY_CHANGE_SEQ)
 
 
 def _load(text: str) -> dict:

@@ -28,12 +28,13 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.authority import Actor, Role, require_role
 from ..domain.bounds import instant_within
 from ..domain.clock import Clock, SystemClock
 from ..domain.errors import ConsoleError, invalid
+from ..store import identity as identity_store
 from ..store.audit import NewEvent, append_events, canonical_event
 from ..store.clock import StoreClock
 from ..store.failures import classify
@@ -46,7 +47,6 @@ from ..store.keyring import (
     write_key_file,
 )
 from ..store.meta import KEY_CHECK, KEY_ID, STORE_ID, STORE_MODE, get_setting, put_setting
-from ..store.tables import AuditEvent, AuditHead, Customer, Setting
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,6 @@ MODE_CHECK = "store_mode_check"
 # stay verifiable), wrapped under the current key: JSON [{from, until, key}].
 AUDIT_KEY_HISTORY = "audit_key_history"
 
-_SETTING = Setting.__table__
-_CUSTOMER = Customer.__table__
-_EVENT = AuditEvent.__table__
-_HEAD = AuditHead.__table__
 _IDENTITY_KEYS = (STORE_ID, STORE_MODE, KEY_ID, KEY_CHECK, AUDIT_KEY_HISTORY, MODE_CHECK)
 REENCRYPT_BATCH = 1000
 
@@ -84,8 +80,7 @@ class StoreIdentity:
 def read_identity(conn: sa.Connection) -> StoreIdentity:
     """One statement. A store without a mode row (initialised before modes were recorded) is
     real: the safe side, since a fixed clock is then refused."""
-    rows = dict(conn.execute(sa.select(_SETTING.c.key, _SETTING.c.value)
-                             .where(_SETTING.c.key.in_(_IDENTITY_KEYS))).all())
+    rows = identity_store.settings(conn, _IDENTITY_KEYS)
     return StoreIdentity(rows.get(STORE_ID), TRAINING if rows.get(STORE_MODE) == TRAINING
                          else REAL, rows.get(KEY_ID), rows.get(KEY_CHECK),
                          rows.get(AUDIT_KEY_HISTORY), STORE_MODE in rows, rows.get(MODE_CHECK))
@@ -316,21 +311,19 @@ def _existing(engine: Engine) -> tuple[StoreIdentity, bool] | None:
             and not database.startswith("file:") and not Path(database).expanduser().exists():
         return None  # not even a file: do not let the driver create one before the checks
     with engine.connect() as conn:
-        if not sa.inspect(conn).has_table(_SETTING.name):
+        if not identity_store.has_schema(conn):
             return None
         identity = read_identity(conn)
-        has_data = conn.execute(sa.select(
-            sa.exists().where(_EVENT.c.seq > 0) | sa.exists().where(_CUSTOMER.c.id > 0))).scalar()
-    return identity, bool(has_data)
+        has_data = identity_store.has_data(conn)
+    return identity, has_data
 
 
 def _prove_key(engine: Engine, keyring: Keyring) -> None:
     """Refuse a key that does not open this store's data: the first audit event must hash under
     it and an ID number must decrypt under it (and hash to its lookup value)."""
     with engine.connect() as conn:
-        first = conn.execute(sa.select(_EVENT).where(_EVENT.c.seq == 1)).first()
-        customer = conn.execute(sa.select(_CUSTOMER.c.id_hash, _CUSTOMER.c.id_cipher)
-                                .order_by(_CUSTOMER.c.id).limit(1)).first()
+        first = identity_store.first_event(conn)
+        customer = identity_store.first_customer(conn)
     refused = ConsoleError("KEY_MISMATCH", "this terminal's master key does not open the "
                                            "store's data; restore the store's key from backup")
     if first is not None:
@@ -399,10 +392,8 @@ def rotate_key(backend, actor: Actor, *, key_file: Path, key_from_setting: bool,
             put_setting(conn, MODE_CHECK, _mode_mac(new, identity.store_id, identity.mode))
         new.with_history(history)
         # The head's MAC moves to the new key with the chain (store/audit.py checks it).
-        head_seq, head_hash = conn.execute(sa.select(_HEAD.c.seq, _HEAD.c.hash)
-                                           .where(_HEAD.c.id == 1)).one()
-        conn.execute(sa.update(_HEAD).where(_HEAD.c.id == 1).values(
-            mac=new.head_mac(head_seq, head_hash)))
+        head_seq, head_hash = identity_store.head(conn)
+        identity_store.set_head_mac(conn, new.head_mac(head_seq, head_hash))
         return {"old_key_id": old.key_id, "new_key_id": new.key_id, "customers": customers,
                 "chain_key_from": seq + 1}
 
@@ -418,12 +409,8 @@ def rotate_key(backend, actor: Actor, *, key_file: Path, key_from_setting: bool,
 
 def _reencrypt(conn: sa.Connection, old: Keyring, new: Keyring) -> int:
     last, total = 0, 0
-    update = sa.update(_CUSTOMER).where(_CUSTOMER.c.id == sa.bindparam("cid")).values(
-        id_hash=sa.bindparam("h"), id_cipher=sa.bindparam("c"))
     while True:
-        rows = conn.execute(sa.select(_CUSTOMER.c.id, _CUSTOMER.c.id_cipher)
-                            .where(_CUSTOMER.c.id > last).order_by(_CUSTOMER.c.id)
-                            .limit(REENCRYPT_BATCH)).all()
+        rows = identity_store.ciphers_after(conn, last, REENCRYPT_BATCH)
         if not rows:
             return total
         params = []
@@ -431,7 +418,7 @@ def _reencrypt(conn: sa.Connection, old: Keyring, new: Keyring) -> int:
             digits = old.decrypt_id(cipher)
             params.append({"cid": cid, "h": new.id_lookup_hash(digits),
                            "c": new.encrypt_id(digits)})
-        conn.execute(update, params)
+        identity_store.set_ids(conn, params)
         total += len(rows)
         last = rows[-1][0]
 

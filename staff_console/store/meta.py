@@ -8,6 +8,7 @@ owner module that reads and writes it through these two functions.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .tables import Setting
@@ -39,3 +40,12 @@ def put_setting(session: Session | sa.Connection, key: str, value: str) -> None:
     updated = session.execute(sa.update(_TABLE).where(_TABLE.c.key == key).values(value=value))
     if updated.rowcount == 0:
         session.execute(sa.insert(_TABLE).values(key=key, value=value))
+
+
+def lock_counter(conn: sa.Connection, key: str) -> int:
+    """Lock a counter setting (created as 0 on first use) for the rest of the transaction;
+    returns its value. Writers that take it run one at a time (services/policy.py)."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(_TABLE)
+    conn.execute(insert.values(key=key, value="0").on_conflict_do_nothing(index_elements=["key"]))
+    return int(conn.execute(sa.select(_TABLE.c.value).where(_TABLE.c.key == key)
+                            .with_for_update()).scalar_one())
