@@ -11,14 +11,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from helpers import CHEAP_ARGON2, CUSTOMERS_CSV, NOW, PASSWORD, TEST_KEY, World
+from helpers import CHEAP_ARGON2, NOW, TEST_KEY, World, build_world
 
-from staff_console.domain.authority import Actor
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.domain.policy import Policy
-from staff_console.services import staff as staff_service
 from staff_console.services.backend import Backend
-from staff_console.services.customer_import import import_customers
 from staff_console.store.audit import init_chain
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
@@ -26,9 +23,6 @@ from staff_console.store.migrate import upgrade
 from staff_console.store.tables import SQLModel
 
 PG_URL = os.environ.get("STAFF_CONSOLE_TEST_PG_URL")
-# A catalog key or field the code names and the catalog lacks fails the test (staff_console.i18n);
-# subprocesses (the CLI, servers) inherit it.
-os.environ.setdefault("STAFF_CONSOLE_I18N_STRICT", "1")
 # A catalog key or field the code names and the catalog lacks fails the test (staff_console.i18n);
 # subprocesses (the CLI, servers) inherit it.
 os.environ.setdefault("STAFF_CONSOLE_I18N_STRICT", "1")
@@ -106,35 +100,10 @@ def clock() -> FixedClock:
 
 
 
-def _sign_in(backend, clock, employee_no) -> Actor:
-    return staff_service.authenticate(backend, employee_no, PASSWORD, clock=clock)
-
-
 @pytest.fixture
 def world(backend, clock) -> World:
-    admin_view = staff_service.bootstrap_admin(
-        backend, employee_no="A0001", name="관리자", branch_code="HQ", branch_name="본사",
-        password=PASSWORD, clock=clock)
-    admin = _sign_in(backend, clock, admin_view.employee_no)
-    staff_service.add_branch(backend, admin, "001", "강남지점", clock=clock)
-    staff_service.add_branch(backend, admin, "002", "여의도지점", clock=clock)
-    for no, name, branch, role in [
-        ("M001", "김지점", "001", "manager"),
-        ("T001", "이창구", "001", "teller"),
-        ("T002", "박창구", "001", "teller"),
-        ("AU01", "최감사", "HQ", "auditor"),
-        ("M002", "정지점", "002", "manager"),
-        ("T201", "한창구", "002", "teller"),
-    ]:
-        staff_service.add_staff(backend, admin, employee_no=no, name=name, branch_code=branch,
-                                role=role, password=PASSWORD, clock=clock)
-    import_customers(backend, admin, CUSTOMERS_CSV, clock=clock)
-    return World(
-        backend=backend, clock=clock, admin=admin,
-        manager=_sign_in(backend, clock, "M001"), teller=_sign_in(backend, clock, "T001"),
-        teller2=_sign_in(backend, clock, "T002"), auditor=_sign_in(backend, clock, "AU01"),
-        manager2=_sign_in(backend, clock, "M002"), teller_b=_sign_in(backend, clock, "T201"),
-    )
+    """The test world (tests/helpers.py `build_world`)."""
+    return build_world(backend, clock)
 
 
 def pytest_collection_modifyitems(items):

@@ -1,4 +1,10 @@
-"""Test helpers importable from any test module (`from helpers import ...`)."""
+"""Test helpers importable from any test module (`from helpers import ...`).
+
+The one test world: ADMIN, BRANCHES, STAFF and CUSTOMERS_CSV say what it holds, `build_world`
+builds it through the services (the `world` fixture, the stateful test's template, the server
+tests); the CLI tests build the same world through the CLI (tests/cli/cli_support.py), from these
+same definitions.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,17 @@ C006,박민수,770707-1234567,010-6666-7777,001,N,52345678901
 C007,홍길순,910202-2234567,010-7777-5678,002,Y,62345678901
 """
 
+ADMIN = ("A0001", "관리자", "HQ", "본사")  # employee no, name, branch code, branch name
+BRANCHES = [("001", "강남지점"), ("002", "여의도지점")]
+STAFF = [  # employee no, name, branch, role
+    ("M001", "김지점", "001", "manager"),
+    ("T001", "이창구", "001", "teller"),
+    ("T002", "박창구", "001", "teller"),
+    ("AU01", "최감사", "HQ", "auditor"),
+    ("M002", "정지점", "002", "manager"),
+    ("T201", "한창구", "002", "teller"),
+]
+
 
 @dataclass
 class World:
@@ -37,9 +54,42 @@ class World:
     manager2: Actor  # 지점장 of 002
     teller_b: Actor  # 002
 
+    @property
+    def actors(self) -> dict[str, Actor]:
+        """Everyone signed in, by employee number."""
+        return {a.employee_no: a for a in (self.admin, self.manager, self.teller, self.teller2,
+                                           self.auditor, self.manager2, self.teller_b)}
+
     def at(self, iso: str) -> FixedClock:
         self.clock.instant = parse_instant(iso)
         return self.clock
+
+
+def build_world(backend: Backend, clock: FixedClock) -> World:
+    """ADMIN, BRANCHES, STAFF and the CUSTOMERS_CSV customers, through the services, on a
+    migrated empty store; everyone signed in."""
+    from staff_console.services import staff as staff_service
+    from staff_console.services.customer_import import import_customers
+
+    def sign_in(employee_no: str) -> Actor:
+        return staff_service.authenticate(backend, employee_no, PASSWORD, clock=clock)
+
+    admin_no, admin_name, hq, hq_name = ADMIN
+    staff_service.bootstrap_admin(backend, employee_no=admin_no, name=admin_name,
+                                  branch_code=hq, branch_name=hq_name, password=PASSWORD,
+                                  clock=clock)
+    admin = sign_in(admin_no)
+    for code, name in BRANCHES:
+        staff_service.add_branch(backend, admin, code, name, clock=clock)
+    for no, name, branch, role in STAFF:
+        staff_service.add_staff(backend, admin, employee_no=no, name=name, branch_code=branch,
+                                role=role, password=PASSWORD, clock=clock)
+    import_customers(backend, admin, CUSTOMERS_CSV, clock=clock)
+    return World(
+        backend=backend, clock=clock, admin=admin, manager=sign_in("M001"),
+        teller=sign_in("T001"), teller2=sign_in("T002"), auditor=sign_in("AU01"),
+        manager2=sign_in("M002"), teller_b=sign_in("T201"),
+    )
 
 
 def register(world: World, customer_no="C001", channel="mts", device_id="dev-1", **kwargs):

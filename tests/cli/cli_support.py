@@ -5,31 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from helpers import ADMIN, BRANCHES, CUSTOMERS_CSV, NOW, PASSWORD, STAFF
 from typer.testing import CliRunner, Result
 
 from staff_console.cli import app
 
-PASSWORD = "Branch-Desk-2417"  # passes the staff password rule (not a common password)
-NOW = "2026-11-24T10:00:00+09:00"
-
-CUSTOMERS_CSV = """customer_no,name,id_number,phone,branch_code,online_trading,account_nos
-C001,홍길동,900101-1234567,010-1234-5678,001,Y,12345678901;12345678902
-C002,김철수,850315-1234567,010-2222-3333,001,Y,22345678901
-C003,이영희,040229-4234567,010-3333-4444,002,Y,
-C004,Smith John,900101-5234567,010-4444-5555,001,Y,32345678901
-C005,주식회사 한빛,123-45-67890,010-5555-6666,001,Y,42345678901
-C006,박민수,770707-1234567,010-6666-7777,001,N,52345678901
-C007,홍길순,910202-2234567,010-7777-5678,002,Y,62345678901
-"""
-
-STAFF = [
-    ("M001", "김지점", "001", "manager"),
-    ("T001", "이창구", "001", "teller"),
-    ("T002", "박창구", "001", "teller"),
-    ("AU01", "최감사", "HQ", "auditor"),
-    ("M002", "정지점", "002", "manager"),
-    ("T201", "한창구", "002", "teller"),
-]
+__all__ = ["CUSTOMERS_CSV", "NOW", "PASSWORD", "STAFF", "SECRETS", "Cli", "build_world"]
 
 # What must never reach the screen: full ID numbers, phones (middle digits), the password.
 # (C001's phone is also the format example in error messages, so it is not on this list.)
@@ -108,15 +89,17 @@ class Cli:
 
 
 def build_world(cli: Cli, *, training: bool = True) -> None:
-    """Schema, the first admin, branches 001/002, six staff, seven customers: all through the CLI.
-    A training store (the tests run on a fixed clock, which only a training store accepts);
+    """The test world of tests/helpers.py (its ADMIN, BRANCHES, STAFF and customers), built
+    through the CLI: the same world the services' `build_world` makes. A training store (the
+    tests run on a fixed clock, which only a training store accepts);
     `training=False` with the fixed clock unset: a real store on the real clock."""
-    cli.ok("db", "init", *(["--training"] if training else []), "--admin", "A0001")
-    cli.ok("branch", "add", "001", "강남지점", "--as", "A0001")
-    cli.ok("branch", "add", "002", "여의도지점", "--as", "A0001")
+    admin = ADMIN[0]
+    cli.ok("db", "init", *(["--training"] if training else []), "--admin", admin)
+    for code, name in BRANCHES:
+        cli.ok("branch", "add", code, name, "--as", admin)
     for no, name, branch, role in STAFF:
         cli.ok("staff", "add", "--employee-no", no, "--name", name, "--branch", branch,
-               "--role", role, "--as", "A0001")
+               "--role", role, "--as", admin)
     csv_file = cli.root / "customers.csv"
     csv_file.write_text(CUSTOMERS_CSV, encoding="utf-8")
-    cli.ok("customer", "import", csv_file, "--as", "A0001")
+    cli.ok("customer", "import", csv_file, "--as", admin)

@@ -20,7 +20,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from helpers import CHEAP_ARGON2, CUSTOMERS_CSV, NOW, PASSWORD, TEST_KEY
+from helpers import CHEAP_ARGON2, NOW, TEST_KEY, build_world
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -42,10 +42,8 @@ from staff_console.domain.states import (
     CredentialStatus,
     RequestStatus,
 )
-from staff_console.services import staff as staff_service
 from staff_console.services.audit_trail import verify_audit
 from staff_console.services.backend import Backend
-from staff_console.services.customer_import import import_customers
 from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login, register_from_channel
 from staff_console.services.requests import (
@@ -87,19 +85,7 @@ def world_template(sqlite_template, tmp_path_factory):
     path = tmp_path_factory.mktemp("stateful") / "world.sqlite3"
     shutil.copy(sqlite_template, path)
     backend = _backend(path)
-    clock = FixedClock(parse_instant(NOW))
-    staff_service.bootstrap_admin(backend, employee_no="A0001", name="관리자", branch_code="HQ",
-                                  branch_name="본사", password=PASSWORD, clock=clock)
-    admin = staff_service.authenticate(backend, "A0001", PASSWORD, clock=clock)
-    staff_service.add_branch(backend, admin, "001", "강남지점", clock=clock)
-    staff_service.add_branch(backend, admin, "002", "여의도지점", clock=clock)
-    for no, branch, role in [("M001", "001", "manager"), ("T001", "001", "teller"),
-                             ("T002", "001", "teller"), ("AU01", "HQ", "auditor"),
-                             ("M002", "002", "manager"), ("T201", "002", "teller")]:
-        staff_service.add_staff(backend, admin, employee_no=no, name=no, branch_code=branch,
-                                role=role, password=PASSWORD, clock=clock)
-    import_customers(backend, admin, CUSTOMERS_CSV, clock=clock)
-    actors = {no: staff_service.authenticate(backend, no, PASSWORD, clock=clock) for no in STAFF}
+    actors = build_world(backend, FixedClock(parse_instant(NOW))).actors
     backend.store.dispose()
     with closing(sqlite3.connect(path)) as conn:  # fold the WAL into the file we copy
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
