@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -85,40 +86,60 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
             allow_locked: bool = False, touch: bool = True) -> tuple[Actor, Policy]:
     """The member a token acts for, or the refusal (see the module's docstring).
     `allow_locked`: unlock and sign-out take an idle-locked session. `touch`: the call is the
-    person's activity (an event stream's keep-alive is not)."""
+    person's activity (an event stream's keep-alive is not).
+
+    The session and the policy are read without a transaction block (`reads_only`: on
+    PostgreSQL no BEGIN/COMMIT round trips on every call); the rare write (touch, lock, end)
+    follows in a transaction of its own. Each write is guarded (`locked_at IS NULL`,
+    `ended_at IS NULL`), so a concurrent call's write is never undone."""
     now = clock.now()
     digest = token_hash(token)
 
-    def work(s: Session) -> tuple[Actor | None, Policy, ConsoleError | None]:
-        row = rows.session_by_token(s, digest)
-        policy = Policy.from_store(get_settings(s, POLICY_PREFIX))
-        if row is None or row.ended_at is not None:
-            return None, policy, _ended("the session has ended")
-        if row.client_address != client_address:
-            # Not ended: the rightful terminal keeps it; the copy is refused.
-            return None, policy, _ended("the session belongs to another terminal")
-        if not row.staff_active or row.staff_locked:
-            rows.end_staff_sessions(s, row.staff_id, now, "staff_locked")
-            return None, policy, _ended("the staff account was locked or deactivated")
-        if now - row.created_at >= timedelta(hours=policy.session_hours):
-            rows.end_session(s, row.id, now, "lifetime")
-            return None, policy, _ended(f"the session is older than {policy.session_hours} h")
-        locked = row.locked_at is not None
-        if not locked and now - row.last_seen_at >= timedelta(minutes=policy.idle_lock_minutes):
-            rows.lock(s, row.id, now)
-            locked = True
-        if locked and not allow_locked:
-            return None, policy, ConsoleError(
-                "SESSION_LOCKED", "the terminal is locked; enter your password to unlock it")
-        if touch and not locked and now - row.last_seen_at >= TOUCH_EVERY:
-            rows.touch(s, row.id, now)
-        return _actor(row), policy, None
+    def read(s: Session) -> tuple[rows.SessionRow | None, Policy]:
+        return (rows.session_by_token(s, digest),
+                Policy.from_store(get_settings(s, POLICY_PREFIX)))
 
-    actor, policy, error = backend.store.run(work)
+    row, policy = backend.store.run(read, reads_only=True)
+    actor, write, error = _verdict(row, policy, now, client_address=client_address,
+                                   allow_locked=allow_locked, touch=touch)
+    if write is not None:
+        backend.store.run(write)
     if error is not None:
         raise error
     assert actor is not None
     return actor, policy
+
+
+Write = Callable[[Session], object]
+
+
+def _verdict(row: rows.SessionRow | None, policy: Policy, now: datetime, *,
+             client_address: str, allow_locked: bool,
+             touch: bool) -> tuple[Actor | None, Write | None, ConsoleError | None]:
+    """What a call with this session gets: the actor or the refusal, and the write it needs."""
+    if row is None or row.ended_at is not None:
+        return None, None, _ended("the session has ended")
+    if row.client_address != client_address:
+        # Not ended: the rightful terminal keeps it; the copy is refused.
+        return None, None, _ended("the session belongs to another terminal")
+    if not row.staff_active or row.staff_locked:
+        staff_id = row.staff_id
+        return None, (lambda s: rows.end_staff_sessions(s, staff_id, now, "staff_locked")), \
+            _ended("the staff account was locked or deactivated")
+    session_id = row.id
+    if now - row.created_at >= timedelta(hours=policy.session_hours):
+        return None, (lambda s: rows.end_session(s, session_id, now, "lifetime")), \
+            _ended(f"the session is older than {policy.session_hours} h")
+    write: Write | None = None
+    locked = row.locked_at is not None
+    if not locked and now - row.last_seen_at >= timedelta(minutes=policy.idle_lock_minutes):
+        write, locked = (lambda s: rows.lock(s, session_id, now)), True
+    if locked and not allow_locked:
+        return None, write, ConsoleError(
+            "SESSION_LOCKED", "the terminal is locked; enter your password to unlock it")
+    if touch and not locked and now - row.last_seen_at >= TOUCH_EVERY:
+        write = lambda s: rows.touch(s, session_id, now)  # noqa: E731
+    return _actor(row), write, None
 
 
 def unlock(backend: Backend, token: str, password: str, *, client_address: str,
