@@ -356,11 +356,13 @@ def run_phase(mode: str, url: str, base: str | None, server_pids: list[int], dat
     go.set()
     measure_from = start.value + args.warmup
     time.sleep(max(0.0, measure_from - time.time()))
-    pg_pids = bench_load._backend_pids(url)
-    pg_from, server_from = bench_load._proc_cpu(pg_pids), bench_load._proc_cpu(server_pids)
+    pg_from = {pid: bench_load._proc_cpu([pid]) for pid in bench_load._backend_pids(url)}
+    server_from = bench_load._proc_cpu(server_pids)
     machine_from = bench_load._machine_cpu()
     time.sleep(max(0.0, measure_from + args.seconds - time.time()))
-    pg_cpu = bench_load._proc_cpu(pg_pids) - pg_from
+    # PostgreSQL backends started during the window (a pool growing) count from zero.
+    pg_cpu = sum(max(0.0, bench_load._proc_cpu([pid]) - pg_from.get(pid, 0.0))
+                 for pid in set(bench_load._backend_pids(url)) | set(pg_from))
     server_cpu = bench_load._proc_cpu(server_pids) - server_from
     machine_to = bench_load._machine_cpu()
     results = [out.get(timeout=300) for _ in procs]
