@@ -11,10 +11,11 @@ session token). Every write carries an `Idempotency-Key` (services/channel_api.p
 gets the first answer, with the header `Idempotent-Replayed: true`. The answer is the use
 case's result and nothing else about the customer.
 
-Limits, checked before the store is touched: a body over MAX_BODY bytes is PAYLOAD_TOO_LARGE;
-a body that is not the endpoint's JSON object is INVALID_INPUT naming the field; each key may
-make `rate` calls a second with bursts of `burst` (RATE_LIMITED, `Retry-After`). The rate is
-counted per server process (docs/deployment.md: with N processes a key gets up to N times it).
+Limits, checked once the key is known (a caller without a valid key hears AUTH_REQUIRED
+whatever it sent), before the use case: each key may make `rate` calls a second with bursts of
+`burst` (RATE_LIMITED), counted per server process (docs/deployment.md: with N processes a key
+gets up to N times it); a body over MAX_BODY bytes is PAYLOAD_TOO_LARGE; a body that is not the
+endpoint's JSON object is INVALID_INPUT naming the field.
 """
 
 from __future__ import annotations
