@@ -53,17 +53,15 @@ NEEDS_SEAL = "audit_needs_seal"
 SEAL_LATER = "audit_seal_later"
 
 
-def _head_value(column: sa.Column) -> sa.ScalarSelect:
-    return sa.select(column).where(_HEAD.c.id == 1).scalar_subquery()
-
-
 # The outbox insert, one statement for one event or many (insertmanyvalues batches them). Its
-# RETURNING reads the head with the ids (uncorrelated subqueries: evaluated once per statement).
-_HEAD_RETURNED = (_head_value(_HEAD.c.seq), _head_value(_HEAD.c.hash), _head_value(_HEAD.c.mac))
-_OUTBOX_INSERT = sa.insert(_OUTBOX).returning(_OUTBOX.c.id, *_HEAD_RETURNED)
+# RETURNING brings the head back with the ids: read once per statement (the CTE), as a snapshot.
+_HEAD_NOW = sa.select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.mac).where(_HEAD.c.id == 1).cte(
+    "head_now")
+_HEAD_RETURNED = tuple(sa.select(column).scalar_subquery() for column in _HEAD_NOW.c)
+_OUTBOX_INSERT = sa.insert(_OUTBOX).add_cte(_HEAD_NOW).returning(_OUTBOX.c.id, *_HEAD_RETURNED)
 # ... and, when the seal follows the commit at once, lets the commit skip the disk flush (a
 # transaction-local setting made inside the statement, so it holds in autocommit mode too).
-_OUTBOX_INSERT_ASYNC = sa.insert(_OUTBOX).returning(
+_OUTBOX_INSERT_ASYNC = sa.insert(_OUTBOX).add_cte(_HEAD_NOW).returning(
     _OUTBOX.c.id, *_HEAD_RETURNED, sa.func.set_config("synchronous_commit", "off", True))
 
 _STILL_WAITING = sa.select(sa.exists().where(_OUTBOX.c.id == sa.any_(
