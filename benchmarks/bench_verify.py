@@ -5,8 +5,8 @@
 
 1. Creates a fresh database (`--db`, dropped first) and migrates it (`store.migrate.upgrade`).
 2. Appends N events fast: generated in chunks of 50,000 with a realistic spread of actions,
-   actors, customers and details, chained with the keyring exactly as `store.audit` chains them
-   (the same canonical form and HMAC), written with PostgreSQL COPY, and the head moved to the
+   actors, customers and details, chained by the store's own `store.chain.link` (the same
+   canonical form and HMAC as every append), written with PostgreSQL COPY, and the head moved to the
    last event. (`--reuse` skips this and verifies what is there.)
 3. Runs `store.audit.verify_chain` in a fresh process, so that its peak RSS (VmHWM on Linux)
    is the verifier's own, and prints the time, the rate and the peak RSS, next to the
@@ -59,7 +59,7 @@ def create_database(admin_url: str, name: str) -> str:
 
 def _events(n: int, seed: int = 11):
     """(at, actor, terminal, action, category, customer_no, target, detail) tuples."""
-    from staff_console.store.audit import canonical_detail
+    from staff_console.store.chain import canonical_detail
 
     rng = random.Random(seed)
     names, cum, total = [], [], 0.0
@@ -90,7 +90,7 @@ def _events(n: int, seed: int = 11):
 
 def append_bulk(url: str, n: int) -> float:
     """Chain n events onto an empty chain and COPY them in; returns seconds."""
-    from staff_console.store.audit import canonical_event
+    from staff_console.store.chain import AT, link
     from staff_console.store.engine import make_engine
     from staff_console.store.keyring import GENESIS_HASH, Keyring
     from staff_console.store.migrate import upgrade
@@ -103,27 +103,23 @@ def append_bulk(url: str, n: int) -> float:
     try:
         conn = raw.driver_connection
         seq, prev = 0, GENESIS_HASH
-        batch: list[tuple] = []
+        chunk: list[tuple] = []
 
         def flush() -> None:
+            nonlocal seq, prev
+            rows, seq, prev = link(keyring, seq, prev, chunk)
             with conn.cursor() as cur, cur.copy(
                     "COPY audit_event (seq, at, actor, terminal, action, category, customer_no, "
                     "target, detail, prev_hash, hash) FROM STDIN") as copy:
-                for row in batch:
-                    copy.write_row(row)
-            batch.clear()
+                for row in rows:  # stored as naive UTC, as the UTCDateTime column type does
+                    copy.write_row((*row[:AT], row[AT].replace(tzinfo=None), *row[AT + 1:]))
+            chunk.clear()
 
-        for at, actor, terminal, action, category, customer_no, target, detail in _events(n):
-            seq += 1
-            digest = keyring.chain_hash(prev, canonical_event(
-                seq, at, actor, terminal, action, category, customer_no, target, detail))
-            # Stored as naive UTC, as the UTCDateTime column type does.
-            batch.append((seq, at.replace(tzinfo=None), actor, terminal, action, category,
-                          customer_no, target, detail, prev, digest))
-            prev = digest
-            if len(batch) >= CHUNK:
+        for fields in _events(n):
+            chunk.append(fields)
+            if len(chunk) >= CHUNK:
                 flush()
-        if batch:
+        if chunk:
             flush()
         with conn.cursor() as cur:
             cur.execute("UPDATE audit_head SET seq = %s, hash = %s, mac = %s WHERE id = 1",

@@ -14,13 +14,12 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from .audit_head import chain_here
-from .chain import NewEvent
+from .chain import AT, NewEvent
 from .keyring import Keyring
 from .tables import AuditEvent, AuditHead
 
 _EVENT = AuditEvent.__table__
 _HEAD = AuditHead.__table__
-_AT = [c.name for c in _EVENT.columns].index("at")
 
 
 class SqliteChain:
@@ -42,7 +41,7 @@ class SqliteChain:
         bind_at = _EVENT.c.at.type.bind_processor(conn.dialect) or (lambda v: v)
         stored: dict[datetime, object] = {}
         conn.exec_driver_sql(_insert_sql(conn.dialect), [
-            (*row[:_AT], stored.setdefault(row[_AT], bind_at(row[_AT])), *row[_AT + 1:])
+            (*row[:AT], stored.setdefault(row[AT], bind_at(row[AT])), *row[AT + 1:])
             for row in rows])
         conn.execute(sa.update(_HEAD).where(_HEAD.c.id == 1).values(seq=seq, hash=prev,
                                                                     mac=mac))

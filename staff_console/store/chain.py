@@ -43,7 +43,7 @@ class NewEvent:
 # against it): `link` returns rows as tuples in this order.
 CHAINED_FIELDS = ("seq", "at", "actor", "terminal", "action", "category", "customer_no",
                   "target", "detail", "prev_hash", "hash")
-SEQ, PREV, HASH = (CHAINED_FIELDS.index(n) for n in ("seq", "prev_hash", "hash"))
+SEQ, AT, PREV, HASH = (CHAINED_FIELDS.index(n) for n in ("seq", "at", "prev_hash", "hash"))
 
 # Built once (json.dumps would build an encoder per call; the output is the same).
 _DETAIL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"),
