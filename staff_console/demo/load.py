@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import time
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -56,7 +57,7 @@ class DemoSummary:
 
 
 def _read_csv(path: Traversable) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle:
         return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(handle)]
 
 

@@ -75,15 +75,17 @@ EVIDENCE_DETAIL = {
 
 def method_choices(channel: Channel, bio: Biometrics) -> tuple[str, ...]:
     """The plausible method sets of a device, each checked by the domain rule."""
+    sets: list[tuple[Method, ...]]
     if channel is Channel.WEB:
         sets = [(Method.PIN,)]
     else:
-        extra = {
+        extras: dict[Biometrics, list[tuple[Method, ...]]] = {
             Biometrics.NONE: [()],
             Biometrics.FINGERPRINT: [(Method.FINGERPRINT,), (Method.FINGERPRINT,), ()],
             Biometrics.FACE: [(Method.FACE,), (Method.FACE,), ()],
             Biometrics.BOTH: [(Method.FINGERPRINT,), (Method.FINGERPRINT, Method.FACE), (Method.FACE,)],
-        }[bio]
+        }
+        extra = extras[bio]
         sets = [(Method.PIN, *e) for e in extra] + [(Method.PIN, Method.PATTERN, *e) for e in extra]
     return tuple(format_methods(check_methods(channel, bio, s)) for s in sets)
 

@@ -46,9 +46,10 @@ def mo_path(language: str) -> str:
 def _read(language: str) -> dict[str, str]:
     with open(mo_path(language), "rb") as handle:
         catalog = gettext.GNUTranslations(handle)
-    # GNUTranslations keeps msgid -> msgstr in `_catalog` (stable since Python 2); the entry
-    # under "" is the header.
-    return {k: v for k, v in catalog._catalog.items() if k and isinstance(k, str)}
+    # GNUTranslations keeps msgid -> msgstr in `_catalog` (stable since Python 2, not in its
+    # stubs); the entry under "" is the header.
+    messages: dict[object, str] = catalog._catalog  # type: ignore[attr-defined]
+    return {k: v for k, v in messages.items() if k and isinstance(k, str)}
 
 
 class _Catalogs(Mapping[str, Mapping[str, str]]):

@@ -20,7 +20,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from .tables import Branch, Customer, Staff
 
@@ -92,7 +92,7 @@ def customer_count(s: Session) -> int:
 
 
 def existing_employee_numbers(s: Session, numbers: Sequence[str]) -> list[str]:
-    return sorted(s.exec(select(Staff.employee_no).where(Staff.employee_no.in_(numbers))))
+    return sorted(s.exec(select(Staff.employee_no).where(col(Staff.employee_no).in_(numbers))))
 
 
 def add_missing_branches(s: Session, branches: Iterable[tuple[str, str]]) -> None:
@@ -110,7 +110,8 @@ def add_staff(s: Session, members: Iterable[Row]) -> dict[str, int]:
     added = [Staff(**m) for m in members]
     s.add_all(added)
     s.flush()
-    return {m.employee_no: m.id for m in added}
+    ids = {m.employee_no: m.id for m in added}
+    return {number: staff_id for number, staff_id in ids.items() if staff_id is not None}
 
 
 # ---------------------------------------------------------------- the writers
