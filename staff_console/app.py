@@ -1,13 +1,16 @@
 """The Textual app: the shell every screen runs in.
 
 Start-up paints the sign-in screen first; the database layer (SQLAlchemy, the store, the
-services) is imported and opened afterwards in a thread worker. Every database call runs in a
-worker (see `screens/base.py`), and every refusal goes through `report_error`, the one place that
-turns a `ConsoleError` into a notification in the selected language.
+services) is imported and opened afterwards in a thread worker. The screens reach it through one
+typed facade, `app.api` (`staff_console.api.Console`; here `api.local.LocalConsole` over the
+opened backend), called in thread workers (see `screens/base.py`); every refusal goes through
+`report_error`, the one place that turns a `ConsoleError` into a notification in the selected
+language.
 
-The app holds the settings, the clock, the backend (once opened) and the signed-in session.
-Sections (search, 결재함, ...) come from `screens/registry.py`: each gets a function key, a
-command in the palette (Ctrl+P), and a screen installed on first use.
+The app holds the settings, the clock, the console (once the store is open) and the signed-in
+session. Sections (search, 결재함, ...) come from `screens/registry.py`: each is a Textual mode
+with a function key and a command in the palette (Ctrl+P); its screen is made on first use and
+forgotten at sign-out (the mode is removed and added again).
 """
 
 from __future__ import annotations
@@ -40,10 +43,13 @@ from .screens.signin import SignInScreen
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from .api import Console
+    from .domain.policy import Policy
     from .settings import Settings
 
 BACKEND_WAIT_SECONDS = 300.0
 
+SIGN_IN_MODE = "signin"  # the sign-in screen's mode; each section is a mode of its own
 # Actions that need a signed-in, unlocked session.
 SESSION_ACTIONS = frozenset({"command_palette", "lock", "sign_out", "section"})
 
@@ -69,14 +75,17 @@ class StaffConsoleApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "staff-console"
     COMMANDS = {NavigationCommands, CustomerCommands}
+    DEFAULT_MODE = SIGN_IN_MODE
+    MODES = {SIGN_IN_MODE: lambda: SignInScreen(id="signin"),
+             **{s.name: s.factory for s in SECTIONS}}
     BINDINGS = [
-        Binding("f1", "help", "keys.help"),
-        Binding("ctrl+p", "command_palette", "keys.palette", priority=True),
+        Binding("f1", "help", "keys.help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "keys.palette", priority=True, id="app.palette"),
         *[Binding(s.key, f"section('{s.name}')", f"keys.section.{s.name}",
-                  show=getattr(s, "footer", True)) for s in SECTIONS],
-        Binding("ctrl+l", "lock", "keys.lock", priority=True),
-        Binding("f10", "sign_out", "keys.sign_out"),
-        Binding("ctrl+q", "quit", "keys.quit", priority=True, show=False),
+                  show=s.footer, id=f"app.section.{s.name}") for s in SECTIONS],
+        Binding("ctrl+l", "lock", "keys.lock", priority=True, id="app.lock"),
+        Binding("f10", "sign_out", "keys.sign_out", id="app.sign_out"),
+        Binding("ctrl+q", "quit", "keys.quit", priority=True, show=False, id="app.quit"),
     ]
 
     def __init__(
@@ -85,6 +94,7 @@ class StaffConsoleApp(App):
         *,
         clock: Any = None,
         backend: Any = None,
+        console: Console | None = None,
         demo: bool = False,
         idle_seconds: float | None = None,
     ) -> None:
@@ -93,15 +103,26 @@ class StaffConsoleApp(App):
         translate_bindings(self)
         self.title = t("app.title")
         self.settings = settings
-        self.clock = clock or SystemClock()
+        # A backend passed in runs on its own clock (its owner chose it).
+        self.clock = clock or (backend.clock if backend is not None else SystemClock())
         # A fixed clock asked for; the store accepts it only if it is a training store
         # (checked when the app opens the store; a backend passed in was opened by its owner).
         self._requested_clock = clock
         self.training_mark: str | None = None
         self.demo = demo
         self.backend = backend
+        self._console = console
+        if console is None and backend is not None:
+            from .api.local import LocalConsole
+
+            self._console = LocalConsole(backend)
         self.terminal = _terminal()
         self.session: StaffSession | None = None
+        self.policy: Policy | None = None  # the store's, read at sign-in and when it changes
+        # Set while a sign-out is being recorded: the next sign-in waits for it (one console,
+        # one person at a time).
+        self.signed_out = threading.Event()
+        self.signed_out.set()
         self.locked = False
         self.demo_hint: str | None = None
         # The idle lock is the store's policy, read at each sign-in (`policy_changed`); until
@@ -113,19 +134,16 @@ class StaffConsoleApp(App):
         self._backend_ready = threading.Event()
         self._backend_error: BaseException | None = None
         self._owns_backend = False
-        if backend is not None:
+        if self._console is not None:
             self._backend_ready.set()
 
     # ------------------------------------------------------------------ start-up
-
-    def get_default_screen(self) -> SignInScreen:
-        return SignInScreen(id="signin")
 
     def on_ready(self) -> None:
         """The sign-in screen is painted: now open the database layer."""
         check = min(1.0, max(0.05, self.idle_seconds / 10))
         self.set_interval(check, self._check_idle, name="idle-lock")
-        if self.backend is None:
+        if self._console is None:
             self.run_worker(self._open_backend, name="backend", group="backend", thread=True,
                             exit_on_error=False)
         else:
@@ -135,6 +153,7 @@ class StaffConsoleApp(App):
         error: BaseException | None = None
         hint = None
         try:
+            from .api.local import LocalConsole
             from .services.backend import open_backend
             from .services.database import init_backend
 
@@ -154,6 +173,7 @@ class StaffConsoleApp(App):
             if self.demo:
                 hint = _prepare_demo(backend, self.clock)
             self.backend = backend
+            self._console = LocalConsole(backend)
         except Exception as exc:  # noqa: BLE001 - shown on the sign-in screen
             error = exc
             self._backend_error = exc
@@ -173,8 +193,16 @@ class StaffConsoleApp(App):
         if self._owns_backend and self.backend is not None:
             self.backend.store.dispose()
 
+    @property
+    def api(self) -> Console:
+        """The facade every screen calls. In a worker thread only: it waits for the store to
+        open (STORE_UNAVAILABLE, or the store's own refusal, if it did not)."""
+        self.wait_for_backend()
+        assert self._console is not None
+        return self._console
+
     def wait_for_backend(self):
-        """In a worker thread: the backend, once open."""
+        """In a worker thread: the backend, once open (None for a console given ready-made)."""
         if not self._backend_ready.wait(BACKEND_WAIT_SECONDS):
             raise ConsoleError("STORE_UNAVAILABLE", "the database did not open in time")
         if isinstance(self._backend_error, ConsoleError):  # KEY_MISMATCH, CLOCK_FIXED_REFUSED...
@@ -185,7 +213,7 @@ class StaffConsoleApp(App):
 
     @property
     def signin_screen(self) -> SignInScreen | None:
-        stack = self.screen_stack
+        stack = self.get_screen_stack(SIGN_IN_MODE) if self.is_running else self.screen_stack
         return stack[0] if stack and isinstance(stack[0], SignInScreen) else None
 
     @property
@@ -203,79 +231,69 @@ class StaffConsoleApp(App):
 
     # ------------------------------------------------------------------ session
 
-    def start_session(self, actor, delegations=()) -> None:
+    def start_session(self, actor, delegations=(), policy: Policy | None = None) -> None:
         """Signed in: open the first section this person may see."""
         self.session = StaffSession(actor)
         self.session.set_delegations(delegations)
         self.locked = False
         self._touch()
         self.refresh_bindings()
-        self.policy_changed()
+        if policy is not None:
+            self._apply_policy(policy)
+        else:
+            self.policy_changed()
         sections = visible_sections(self.session)
         self.open_section(sections[0].name)
 
     def open_section(self, name: str) -> None:
         if self.session is None or self.locked:
             return
-        entry = section(name)
-        if not entry.allowed(self.session):
+        if not section(name).allowed(self.session):
             return
-        if not self.is_screen_installed(name):
-            self.install_screen(entry.factory()(), name)
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        if len(self.screen_stack) == 1:
-            self.push_screen(name)
-        elif self.screen_stack[-1] is not self.get_screen(name):
-            self.switch_screen(name)
+        if self.current_mode == name:
+            while len(self.screen_stack) > 1:  # back to the section itself, as before
+                self.pop_screen()
+            return
+        if self.current_mode != SIGN_IN_MODE:
+            while len(self.screen_stack) > 1:  # leave the section as its own screen
+                self.pop_screen()
+        self.switch_mode(name)
 
     def open_customer(self, customer_no: str) -> None:
         if self.session is None or self.locked or not self.session.may_view_customers():
             return
         from .screens.customer import CustomerScreen
 
-        if len(self.screen_stack) == 1:
+        if self.current_mode == SIGN_IN_MODE:
             self.open_section(visible_sections(self.session)[0].name)
         self.push_screen(CustomerScreen(customer_no))
 
     def sign_out(self, *, reason: str = "sign_out") -> None:
-        session = self.session
-        if session is None:
+        if self.session is None:
             return
         self.session = None
         self.locked = False
-        actor = session.actor
-        clock = self.clock
-
-        def record() -> None:
-            try:
-                from .services.staff import sign_out
-
-                sign_out(self.wait_for_backend(), actor, clock=clock, reason=reason)
-            except Exception:  # noqa: BLE001 - signing out must not fail on the audit line
-                self.log.warning("sign-out event not recorded")
-
-        self.run_worker(record, name="sign-out", thread=True, exit_on_error=False)
-        while len(self.screen_stack) > 1:
-            self.pop_screen()
-        self.call_after_refresh(self._uninstall_sections)
+        self.signed_out.clear()
+        self.run_worker(lambda: self._record_sign_out(reason), name="sign-out", thread=True,
+                        exit_on_error=False)
+        # Forget the previous person's screens (and what they showed): each section's mode is
+        # removed with its stack and added again, fresh, for the next person.
+        self.switch_mode(SIGN_IN_MODE)
+        for entry in SECTIONS:
+            self.remove_mode(entry.name)
+            self.add_mode(entry.name, entry.factory)
         signin = self.signin_screen
         if signin is not None:
             signin.reset()
         self.refresh_bindings()
 
-    def _uninstall_sections(self, tries: int = 20) -> None:
-        """Forget the previous person's screens (and what they showed) once they are off the
-        stack."""
-        left = False
-        for entry in SECTIONS:
-            if self.is_screen_installed(entry.name):
-                try:
-                    self.uninstall_screen(entry.name)
-                except Exception:  # noqa: BLE001 - still on the stack while popping
-                    left = True
-        if left and tries > 0:
-            self.set_timer(0.05, lambda: self._uninstall_sections(tries - 1))
+    def _record_sign_out(self, reason: str) -> None:
+        try:
+            self.api.sign_out(reason=reason)
+        except Exception:  # noqa: BLE001 - signing out must not fail on the audit line
+            self.log.warning("sign-out event not recorded")
+        finally:
+            self.signed_out.set()
 
     # ------------------------------------------------------------------ idle lock
 
@@ -314,21 +332,55 @@ class StaffConsoleApp(App):
             self.policy_changed()
 
     def policy_changed(self) -> None:
-        """Re-read the store's policy (at sign-in, after an unlock, after an admin changed it
-        on the policy screen): the idle lock follows it, never the terminal's settings."""
-        if self._idle_fixed is not None:
-            return
+        """Re-read the store's policy (after an unlock, after an admin changed it on the
+        policy screen): the idle lock follows it, never the terminal's settings."""
 
         def read() -> None:
             try:
-                from .services.policy import current_policy
-
-                minutes = current_policy(self.wait_for_backend()).idle_lock_minutes
-                self.call_from_thread(setattr, self, "idle_seconds", minutes * 60.0)
+                policy = self.api.current_policy()
             except Exception:  # noqa: BLE001 - keep the last value; a store error shows elsewhere
                 self.log.warning("policy not read; the idle lock keeps its last value")
+                return
+            self.call_from_thread(self._apply_policy, policy)
 
         self.run_worker(read, name="policy", group="policy", thread=True, exit_on_error=False)
+
+    def _apply_policy(self, policy: Policy) -> None:
+        self.policy = policy
+        if self._idle_fixed is None:
+            self.idle_seconds = policy.idle_lock_minutes * 60.0
+
+    # ------------------------------------------------------------------ this terminal's files
+
+    def new_export_path(self, stem: str) -> Path:
+        """A new file name for an export under `<home>/exports/` (the console writes it)."""
+        from .services.exports import new_export_path
+        from .widgets.export_file import export_dir
+
+        return new_export_path(export_dir(self.settings.home), stem, self.now())
+
+    def anchor_file(self) -> Path | None:
+        """The audit anchor file of the `audit_anchor_path` setting, if set."""
+        from .services.anchors import default_anchor_path
+
+        return default_anchor_path(self.settings)
+
+    def read_anchors(self) -> list[str]:
+        """The anchor file's lines (none when it is not set or not there yet)."""
+        from .services.anchors import read_anchor_file
+
+        path = self.anchor_file()
+        return read_anchor_file(path) if path is not None and path.exists() else []
+
+    def append_anchor(self, line: str) -> bool:
+        """Append a signed head to the anchor file; False when none is set."""
+        from .services.anchors import append_anchor
+
+        path = self.anchor_file()
+        if path is None:
+            return False
+        append_anchor(path, line)
+        return True
 
     # ------------------------------------------------------------------ errors
 

@@ -8,36 +8,53 @@ Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pendi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceScreen
+from .base import ConsoleScreen
 from .modals import ConfirmModal, NoteModal
 
-
-def _load(ctx: ServiceContext):
-    approvals = ctx.call("requests.list_approvals")
-    mine = ctx.call("requests.list_my_requests")
-    delegations = ctx.call("delegations.list_delegations")
-    return approvals, mine, delegations
+if TYPE_CHECKING:
+    from ..services.views import DelegationView, RequestView
 
 
-class ApprovalsScreen(ServiceScreen):
+class ApprovalsScreen(ConsoleScreen):
     AUTO_FOCUS = "#inbox-table"
     BINDINGS = [
-        Binding("a", "approve", "keys.approve"),
-        Binding("x", "reject", "keys.reject"),
-        Binding("w", "withdraw", "keys.withdraw"),
-        Binding("ctrl+r", "reload", "keys.refresh"),
-        Binding("tab", "switch_tab", "keys.switch_tab", show=False),
+        Binding("a", "approve", "keys.approve", id="approvals.approve"),
+        Binding("x", "reject", "keys.reject", id="approvals.reject"),
+        Binding("w", "withdraw", "keys.withdraw", id="approvals.withdraw"),
+        Binding("ctrl+r", "reload", "keys.refresh", id="approvals.refresh"),
+        Binding("tab", "switch_tab", "keys.switch_tab", show=False, id="approvals.switch_tab"),
     ]
+
+    class Loaded(Message):
+        def __init__(self, approvals: list[RequestView], mine: list[RequestView],
+                     delegations: list[DelegationView]) -> None:
+            super().__init__()
+            self.approvals = approvals
+            self.mine = mine
+            self.delegations = delegations
+
+    class Done(Message):
+        """A decision or a withdrawal went through (`request`), or was refused (None): the
+        lists are read again either way."""
+
+        def __init__(self, request: RequestView | None, key: str) -> None:
+            super().__init__()
+            self.request = request
+            self.key = key
 
     def __init__(self) -> None:
         super().__init__()
@@ -82,10 +99,16 @@ class ApprovalsScreen(ServiceScreen):
             self.action_reload()
 
     def action_reload(self) -> None:
-        self.run_service(_load, token="load", loading=self.query_one("#approval-tabs"))
+        self.loading_while(self.load(), self.query_one("#approval-tabs"))
 
-    def done_load(self, result) -> None:
-        approvals, mine, delegations = result
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self) -> None:
+        console = self.api
+        self.post_answer(self.Loaded(console.list_approvals(), console.list_my_requests(),
+                                     console.list_delegations()))
+
+    def on_approvals_screen_loaded(self, message: Loaded) -> None:
+        approvals, mine, delegations = message.approvals, message.mine, message.delegations
         if self.session is not None:
             self.session.set_delegations(delegations)
         self.approvals = approvals
@@ -248,60 +271,57 @@ class ApprovalsScreen(ServiceScreen):
         which = "inbox" if tabs.active == "tab-inbox" else "mine"
         self.query_one(f"#{which}-table", DataTable).focus()
 
-    def action_approve(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_approve(self) -> None:
         r = self._current("inbox")
         if r is None:
             return
         question = t("approve.confirm", id=r.id, kind=fmt.kind(r.kind),
                      channel=fmt.channel(r.channel), name=r.customer_name)
+        if await self.app.push_screen_wait(ConfirmModal(question, title=t("approve.title"))):
+            self.loading_while(self.change(r.id, "approve"), self.query_one("#approval-tabs"))
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_service("requests.approve_request", r.id, token="decide",
-                                 loading=self.query_one("#approval-tabs"))
-
-        self.app.push_screen(ConfirmModal(question, title=t("approve.title")), confirmed)
-
-    def action_reject(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_reject(self) -> None:
         r = self._current("inbox")
         if r is None:
             return
+        note = await self.app.push_screen_wait(NoteModal(t("reject.title", id=r.id),
+                                                         t("reject.prompt"), required=True))
+        if note:
+            self.loading_while(self.change(r.id, "reject", note),
+                               self.query_one("#approval-tabs"))
 
-        def noted(note: str | None) -> None:
-            if note:
-                self.run_service("requests.reject_request", r.id, token="decide",
-                                 loading=self.query_one("#approval-tabs"), note=note)
-
-        self.app.push_screen(NoteModal(t("reject.title", id=r.id), t("reject.prompt"),
-                                       required=True), noted)
-
-    def done_decide(self, request) -> None:
-        key = "decide.approved" if request.status == "approved" else "decide.rejected"
-        self.notify(t(key, id=request.id, authority=fmt.authority(request.authority)))
-        self.action_reload()
-
-    def failed_decide(self, _error: BaseException) -> bool:
-        self.action_reload()
-        return False
-
-    def action_withdraw(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_withdraw(self) -> None:
         r = self._current("mine")
         if r is None or r.status != "pending":
             return
+        question = t("withdraw.confirm", id=r.id, kind=fmt.kind(r.kind), name=r.customer_name)
+        if await self.app.push_screen_wait(ConfirmModal(question, title=t("withdraw.title"))):
+            self.loading_while(self.change(r.id, "withdraw"), self.query_one("#approval-tabs"))
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_service("requests.withdraw_request", r.id, token="withdraw",
-                                 loading=self.query_one("#approval-tabs"))
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def change(self, request_id: int, what: str, note: str | None = None) -> None:
+        """`what`: approve, reject (with its note) or withdraw."""
+        console = self.api
+        try:
+            if what == "approve":
+                request = console.approve_request(request_id)
+            elif what == "reject":
+                request = console.reject_request(request_id, note=note or "")
+            else:
+                request = console.withdraw_request(request_id)
+        except Exception:
+            self.post_answer(self.Done(None, what))
+            raise
+        self.post_answer(self.Done(request, what))
 
-        self.app.push_screen(ConfirmModal(t("withdraw.confirm", id=r.id, kind=fmt.kind(r.kind),
-                                            name=r.customer_name),
-                                          title=t("withdraw.title")), confirmed)
-
-    def done_withdraw(self, request) -> None:
-        self.notify(t("withdraw.done", id=request.id))
+    def on_approvals_screen_done(self, message: Done) -> None:
+        request = message.request
+        if request is not None and message.key == "withdraw":
+            self.notify(t("withdraw.done", id=request.id))
+        elif request is not None:
+            key = "decide.approved" if request.status == "approved" else "decide.rejected"
+            self.notify(t(key, id=request.id, authority=fmt.authority(request.authority)))
         self.action_reload()
-
-    def failed_withdraw(self, _error: BaseException) -> bool:
-        self.action_reload()
-        return False

@@ -1,33 +1,39 @@
-"""The one mechanism for service calls, shared by every screen.
+"""What every screen shares: the typed console, its workers, the loading indicator, the one
+error handler.
 
-`self.run_service("customers.search_customers", query, token="search", loading=table)` runs
-`staff_console.services.customers.search_customers(backend, actor, query, clock=clock)` in a
-Textual thread worker and posts `ServiceDone` (or `ServiceFailed`) back to the screen. The
-screen handles it in `done_<token>(result)` (and optionally `failed_<token>(error) -> bool`,
-returning True when it dealt with the error itself); any other failure goes to the app's one
-error handler, which shows a notification. A newer call with the same token makes an older
-one stale: its result is dropped, so stale results never overwrite newer ones.
+A screen calls the facade (`staff_console.api.Console`, `self.api`) in a method decorated
+`@work(thread=True, exclusive=True, group=..., exit_on_error=False)` and posts the answer as a
+typed message of its own (`SearchScreen.Found(page)`) with `post_answer`, handled by an `on_...`
+method. A newer call of the same group cancels the older one, and a cancelled worker's answer is
+dropped, so stale results never overwrite newer ones. A call that raises ends its worker in the
+ERROR state: `on_worker_state_changed` below hands the error to the app's one error handler
+(`StaffConsoleApp.report_error`, a notification in people's words). A screen that reacts to a
+refusal in its own way catches the ConsoleError in the worker and posts a message for it.
 
-The target may also be a callable taking a `ServiceContext` (for a few calls in one worker).
-Service modules are imported inside the worker thread, never at import time of a screen.
+Dialog sequences run in async workers with `push_screen_wait`, one dialog after the other.
 """
 
 from __future__ import annotations
 
-import importlib
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.worker import Worker, get_current_worker
+from textual.widget import Widget
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..i18n import t
 
 if TYPE_CHECKING:
+    from ..api import Console
     from ..app import StaffConsoleApp
+    from .session import StaffSession
+
+# A call that answers quicker than this shows no loading indicator at all (no flicker, and no
+# mount/unmount of an indicator on every keystroke of a search).
+LOADING_DELAY = 0.15
+FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 
 def translate_bindings(node) -> None:
@@ -43,168 +49,100 @@ def translate_bindings(node) -> None:
         ]
 
 
-class ServiceDone(Message):
-    def __init__(self, token: str, seq: int, result: Any, elapsed: float) -> None:
-        super().__init__()
-        self.token = token
-        self.seq = seq
-        self.result = result
-        self.elapsed = elapsed
-
-
-class ServiceFailed(Message):
-    def __init__(self, token: str, seq: int, error: BaseException) -> None:
-        super().__init__()
-        self.token = token
-        self.seq = seq
-        self.error = error
-
-
-def resolve(name: str) -> Callable:
-    """`customers.search_customers` -> the function in staff_console.services.customers."""
-    module, _, fn = name.rpartition(".")
-    return getattr(importlib.import_module(f"staff_console.services.{module}"), fn)
-
-
-@dataclass
-class ServiceContext:
-    """What a composite call (a callable target) gets, in the worker thread."""
-
-    backend: Any
-    actor: Any
-    clock: Any
-
-    def call(self, name: str, *args, with_actor: bool = True, **kwargs):
-        fn = resolve(name)
-        lead = (self.backend, self.actor) if with_actor else (self.backend,)
-        return fn(*lead, *args, clock=self.clock, **kwargs)
-
-
-class ServiceMixin:
+class ConsoleCalls:
     """Mixed into Screen and ModalScreen below."""
 
-    _service_seq: dict[str, int]
-    _service_loading: dict[str, Any]
-    _service_started: dict[str, float]
-    # A call that answers quicker than this shows no loading indicator at all (no flicker, and
-    # no mount/unmount of an indicator on every keystroke of a search).
-    LOADING_DELAY = 0.15
+    _loading_for: dict[Widget, Worker]
 
     @property
     def staff_app(self) -> StaffConsoleApp:
         return self.app  # type: ignore[attr-defined,return-value]
 
-    def _init_service(self) -> None:
-        self._service_seq = {}
-        self._service_loading = {}
-        self._service_started = {}
-        self._service_timers: dict[str, Any] = {}
-        self.service_elapsed: dict[str, float] = {}  # seconds in the service, last call
+    @property
+    def api(self) -> Console:
+        """The signed-in person's console. In a worker thread only: it waits for the store
+        to open."""
+        return self.staff_app.api
+
+    def _init_calls(self) -> None:
+        self._loading_for = {}
         translate_bindings(self)
 
-    def run_service(
-        self,
-        target: str | Callable[[ServiceContext], Any],
-        *args: Any,
-        token: str,
-        loading: Any = None,
-        with_actor: bool = True,
-        **kwargs: Any,
-    ) -> Worker:
-        app = self.staff_app
-        seq = self._service_seq.get(token, 0) + 1
-        self._service_seq[token] = seq
-        self._service_started[token] = time.perf_counter()
-        if loading is not None:
-            previous = self._service_loading.get(token)
-            if previous is not None and previous is not loading:
-                previous.loading = False
-            self._service_loading[token] = loading
-            timer = self._service_timers.pop(token, None)
-            if timer is not None:
-                timer.stop()
-            if not loading.loading:
-                self._service_timers[token] = self.set_timer(  # type: ignore[attr-defined]
-                    self.LOADING_DELAY, lambda: self._show_loading(token, seq))
-        actor = app.actor
-        pump = self
+    def post_answer(self, message: Message) -> None:
+        """From a worker: post `message` to this node unless a newer call cancelled the
+        worker. The widgets waiting for it stop showing the loading indicator first (a loading
+        widget takes no focus)."""
+        worker = get_current_worker()
+        self.staff_app.call_from_thread(self._deliver, worker, message)
 
-        def job() -> None:
-            worker = get_current_worker()
-            started = time.perf_counter()
-            try:
-                backend = app.wait_for_backend()
-                clock = app.clock  # once the store is open: the clock it accepted
-                if callable(target):
-                    result = target(ServiceContext(backend, actor, clock))
-                else:
-                    lead = (backend, actor) if with_actor else (backend,)
-                    result = resolve(target)(*lead, *args, clock=clock, **kwargs)
-            except Exception as error:  # noqa: BLE001 - every failure goes to one handler
-                if not worker.is_cancelled:
-                    pump.post_message(ServiceFailed(token, seq, error))
-                return
-            if not worker.is_cancelled:
-                pump.post_message(ServiceDone(token, seq, result, time.perf_counter() - started))
-
-        return self.run_worker(  # type: ignore[attr-defined]
-            job, name=token, group=f"service:{token}", thread=True, exclusive=True,
-            exit_on_error=False,
-        )
-
-    def _show_loading(self, token: str, seq: int) -> None:
-        widget = self._service_loading.get(token)
-        if widget is not None and self._service_seq.get(token) == seq:
-            widget.loading = True
-
-    def service_busy(self, token: str) -> bool:
-        return token in self._service_loading
-
-    def _finish(self, token: str, seq: int) -> bool:
-        if self._service_seq.get(token) != seq:
-            return False  # stale: a newer call with this token was made since
-        timer = self._service_timers.pop(token, None)
-        if timer is not None:
-            timer.stop()
-        widget = self._service_loading.pop(token, None)
-        if widget is not None and widget.loading:
-            widget.loading = False
-        return True
-
-    def on_service_done(self, message: ServiceDone) -> None:
-        message.stop()
-        if not self._finish(message.token, message.seq):
+    def _deliver(self, worker: Worker, message: Message) -> None:
+        if worker.is_cancelled:
             return
-        self.service_elapsed[message.token] = message.elapsed
-        handler = getattr(self, f"done_{message.token}", None)
-        if handler is not None:
-            handler(message.result)
+        self._loaded(worker)
+        self.post_message(message)  # type: ignore[attr-defined]
 
-    def on_service_failed(self, message: ServiceFailed) -> None:
-        message.stop()
-        if not self._finish(message.token, message.seq):
+    def _loaded(self, worker: Worker) -> None:
+        for widget, waited_for in list(self._loading_for.items()):
+            if waited_for is worker:
+                del self._loading_for[widget]
+                widget.loading = False
+
+    def report_from_worker(self, error: BaseException) -> None:
+        """From a worker that carries on after a refusal: the one error handler, on the
+        app's thread."""
+        self.staff_app.call_from_thread(self.staff_app.report_error, error)
+
+    def report_export_failure(self, error: OSError) -> None:
+        """From an export worker: the file could not be written on this terminal."""
+        self.staff_app.call_from_thread(
+            self.staff_app.notify, t("export.failed", error=error.strerror or type(error).__name__),
+            severity="error", timeout=12)
+
+    def loading_while(self, worker: Worker, widget: Widget) -> Worker:
+        """`widget` shows the loading indicator while `worker` runs (after LOADING_DELAY)."""
+        self._loading_for[widget] = worker
+
+        def show() -> None:
+            if self._loading_for.get(widget) is worker and worker.state not in FINISHED:
+                widget.loading = True
+
+        self.set_timer(LOADING_DELAY, show)  # type: ignore[attr-defined]
+        return worker
+
+    def busy(self, worker: Worker | None) -> bool:
+        return worker is not None and worker.state not in FINISHED
+
+    def stop_loading(self, widget: Widget) -> None:
+        """Forget the call `widget` waits for (its answer is no longer wanted)."""
+        worker = self._loading_for.pop(widget, None)
+        if worker is not None:
+            worker.cancel()
+        widget.loading = False
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state not in FINISHED:
             return
-        handler = getattr(self, f"failed_{message.token}", None)
-        if handler is not None and handler(message.error):
-            return
-        self.staff_app.report_error(message.error)
+        event.stop()
+        self._loaded(event.worker)
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            self.staff_app.report_error(event.worker.error)
 
 
-class ServiceScreen(ServiceMixin, Screen):
+class ConsoleScreen(ConsoleCalls, Screen):
     """Base of every full screen of the console."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_service()
+        self._init_calls()
 
     @property
-    def session(self):
+    def session(self) -> StaffSession | None:
         return self.staff_app.session
 
 
-class ServiceModal(ServiceMixin, ModalScreen):
-    """Base of the dialogs (they may call services too)."""
+class ConsoleModal(ConsoleCalls, ModalScreen):
+    """Base of the dialogs."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._init_service()
+        self._init_calls()

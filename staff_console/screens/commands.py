@@ -56,15 +56,9 @@ class CustomerCommands(Provider):
         if session is None or app.locked or not session.may_view_customers() or not query:
             return
         await asyncio.sleep(PALETTE_DEBOUNCE)
-        if app.backend is None:
-            return
-        from ..services.customers import search_customers  # noqa: PLC0415 - after start-up
-
         try:
             page = await asyncio.to_thread(
-                search_customers, app.backend, session.actor, query, clock=app.clock,
-                limit=PALETTE_LIMIT,
-            )
+                lambda: app.api.search_customers(query, limit=PALETTE_LIMIT))
         except Exception:  # noqa: BLE001 - a partial query is not an error worth a message
             return
         for rank, item in enumerate(page.items):

@@ -7,42 +7,63 @@ a pending request of this customer when the signed-in person may decide it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Label, Static
 
+from ..domain.states import is_current
 from ..i18n import language, t
 from ..widgets import format as fmt
 from ..widgets.credential_panel import CredentialPanel
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceScreen
+from .base import ConsoleScreen
 from .modals import ConfirmModal, NoteModal, PickModal, RevokeModal
 
-CURRENT = ("active", "locked")
+if TYPE_CHECKING:
+    from ..services.views import CustomerDetail, DelegationView, RequestView, ServiceAnswerView
 
 
-def _load(customer_no: str):
-    def call(ctx: ServiceContext):
-        detail = ctx.call("customers.show_customer", customer_no)
-        matrix = ctx.call("customers.service_matrix", detail.customer_no)
-        delegations = ctx.call("delegations.list_delegations")
-        return detail, matrix, delegations
 
-    return call
-
-
-class CustomerScreen(ServiceScreen):
+class CustomerScreen(ConsoleScreen):
     AUTO_FOCUS = "#customer-body"  # arrows and PgUp/PgDn scroll it on a small terminal
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
     BINDINGS = [
-        Binding("escape", "back", "keys.back"),
-        Binding("r", "revoke", "keys.revoke"),
-        Binding("a", "approve", "keys.approve"),
-        Binding("x", "reject", "keys.reject"),
-        Binding("ctrl+r", "reload", "keys.refresh"),
+        Binding("escape", "back", "keys.back", id="customer.back"),
+        Binding("r", "revoke", "keys.revoke", id="customer.revoke"),
+        Binding("a", "approve", "keys.approve", id="customer.approve"),
+        Binding("x", "reject", "keys.reject", id="customer.reject"),
+        Binding("ctrl+r", "reload", "keys.refresh", id="customer.refresh"),
     ]
+
+    class Loaded(Message):
+        def __init__(self, detail: CustomerDetail, matrix: list[ServiceAnswerView],
+                     delegations: list[DelegationView]) -> None:
+            super().__init__()
+            self.detail = detail
+            self.matrix = matrix
+            self.delegations = delegations
+
+    class Unavailable(Message):
+        """The customer could not be shown (the notification says why)."""
+
+    class Requested(Message):
+        def __init__(self, request: RequestView) -> None:
+            super().__init__()
+            self.request = request
+
+    class Decided(Message):
+        def __init__(self, request: RequestView) -> None:
+            super().__init__()
+            self.request = request
+
+    class Stale(Message):
+        """A decision was refused: what is shown may be out of date."""
 
     def __init__(self, customer_no: str) -> None:
         super().__init__()
@@ -88,15 +109,24 @@ class CustomerScreen(ServiceScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.run_service(_load(self.customer_no), token="load",
-                         loading=self.query_one("#customer-body"))
+        self.loading_while(self.load(self.customer_no), self.query_one("#customer-body"))
 
-    def done_load(self, result) -> None:
-        detail, matrix, delegations = result
-        self.detail = detail
-        self.matrix = matrix
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, customer_no: str) -> None:
+        console = self.api
+        try:
+            detail = console.show_customer(customer_no)
+        except Exception:
+            self.post_answer(self.Unavailable())
+            raise
+        matrix = console.service_matrix(detail.customer_no)
+        self.post_answer(self.Loaded(detail, matrix, console.list_delegations()))
+
+    def on_customer_screen_loaded(self, message: Loaded) -> None:
+        detail = self.detail = message.detail
+        self.matrix = message.matrix
         if self.session is not None:
-            self.session.set_delegations(delegations)
+            self.session.set_delegations(message.delegations)
         self._show_header(detail)
         ended = {ch: next((c for c in detail.history if c.channel == ch
                            and c.status not in ("pending",)), None) for ch in ("mts", "web")}
@@ -105,12 +135,11 @@ class CustomerScreen(ServiceScreen):
             self.query_one(f"#panel-{channel}", CredentialPanel).show(
                 current, pending, ended=None if current else ended[channel])
         self._show_history(detail)
-        self._show_matrix(matrix)
+        self._show_matrix(message.matrix)
         self.refresh_bindings()
 
-    def failed_load(self, error: BaseException) -> bool:
+    def on_customer_screen_unavailable(self, _message: Unavailable) -> None:
         self.query_one("#customer-header", Static).update(t("customer.unavailable"))
-        return False
 
     def _show_header(self, d) -> None:
         head = Text()
@@ -136,7 +165,7 @@ class CustomerScreen(ServiceScreen):
             table.add_row(*fmt.cells(
                 fmt.channel(c.channel), fmt.status(c.status), c.device_model or c.device_id,
                 fmt.when(c.activated_at), fmt.day(c.valid_until), fmt.when(c.ended_at),
-                fmt.end_reason(c.end_reason)), key=str(c.id),
+                fmt.end_reason(c.end_reason, c.replaced_by)), key=str(c.id),
             )
         if not d.history:
             table.add_row(t("history.none"), "", "", "", "", "", "")
@@ -162,7 +191,7 @@ class CustomerScreen(ServiceScreen):
         if d is None:
             return []
         return [ch for ch, cred in (("mts", d.mts), ("web", d.web))
-                if cred is not None and cred.status in CURRENT]
+                if cred is not None and is_current(cred.status)]
 
     def decidable(self) -> list:
         session = self.session
@@ -190,82 +219,85 @@ class CustomerScreen(ServiceScreen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def action_revoke(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_revoke(self) -> None:
         channels = self._current_channels()
         if self.detail is None or not channels:
             return
         name = self.detail.name
+        answer = await self.app.push_screen_wait(RevokeModal(name, channels))
+        if not answer:
+            return
+        channel, reason, note = answer
+        question = t("revoke.confirm", name=name, channel=fmt.channel(channel),
+                     reason=fmt.reason(reason))
+        if await self.app.push_screen_wait(ConfirmModal(question,
+                                                        title=t("revoke.confirm_title"))):
+            self.loading_while(self.request_revocation(channel, reason, note),
+                               self.query_one("#customer-body"))
 
-        def chosen(answer) -> None:
-            if not answer:
-                return
-            channel, reason, note = answer
-            question = t("revoke.confirm", name=name, channel=fmt.channel(channel),
-                         reason=fmt.reason(reason))
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def request_revocation(self, channel: str, reason: str, note: str | None) -> None:
+        request = self.api.request_revocation(customer_no=self.customer_no,
+                                                  channel=channel, reason=reason, note=note)
+        self.post_answer(self.Requested(request))
 
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.run_service("requests.request_revocation", token="revoke",
-                                     loading=self.query_one("#customer-body"),
-                                     customer_no=self.customer_no, channel=channel,
-                                     reason=reason, note=note)
-
-            self.app.push_screen(ConfirmModal(question, title=t("revoke.confirm_title")),
-                                 confirmed)
-
-        self.app.push_screen(RevokeModal(name, channels), chosen)
-
-    def done_revoke(self, request) -> None:
+    def on_customer_screen_requested(self, message: Requested) -> None:
+        request = message.request
         self.notify(t("revoke.done", id=request.id, channel=fmt.channel(request.channel)),
                     title=t("revoke.done_title"))
         self.action_reload()
 
-    def _with_request(self, then) -> None:
+    async def _pick_request(self) -> RequestView | None:
+        """The pending request to decide: the only one, or the one picked from a list."""
         items = self.decidable()
-        if not items:
-            return
-        if len(items) == 1:
-            then(items[0])
-            return
+        if len(items) <= 1:
+            return items[0] if items else None
         by_id = {str(r.id): r for r in items}
         choices = [(str(r.id), t("pick.request", id=r.id, kind=fmt.kind(r.kind),
                                  channel=fmt.channel(r.channel),
                                  who=r.maker_name or fmt.origin(r.origin))) for r in items]
-        self.app.push_screen(PickModal(t("pick.title"), choices),
-                             lambda key: then(by_id[key]) if key in by_id else None)
+        key = await self.app.push_screen_wait(PickModal(t("pick.title"), choices))
+        return by_id.get(key) if key is not None else None
 
-    def action_approve(self) -> None:
-        def approve(request) -> None:
-            question = t("approve.confirm", id=request.id, kind=fmt.kind(request.kind),
-                         channel=fmt.channel(request.channel), name=request.customer_name)
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_approve(self) -> None:
+        request = await self._pick_request()
+        if request is None:
+            return
+        question = t("approve.confirm", id=request.id, kind=fmt.kind(request.kind),
+                     channel=fmt.channel(request.channel), name=request.customer_name)
+        if await self.app.push_screen_wait(ConfirmModal(question, title=t("approve.title"))):
+            self.loading_while(self.decide(request.id, approve=True, note=None),
+                               self.query_one("#customer-body"))
 
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.run_service("requests.approve_request", request.id, token="decide",
-                                     loading=self.query_one("#customer-body"))
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_reject(self) -> None:
+        request = await self._pick_request()
+        if request is None:
+            return
+        note = await self.app.push_screen_wait(
+            NoteModal(t("reject.title", id=request.id), t("reject.prompt"), required=True))
+        if note:
+            self.loading_while(self.decide(request.id, approve=False, note=note),
+                               self.query_one("#customer-body"))
 
-            self.app.push_screen(ConfirmModal(question, title=t("approve.title")), confirmed)
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def decide(self, request_id: int, *, approve: bool, note: str | None) -> None:
+        console = self.api
+        try:
+            request = (console.approve_request(request_id, note=note) if approve
+                       else console.reject_request(request_id, note=note or ""))
+        except Exception:
+            self.post_answer(self.Stale())
+            raise
+        self.post_answer(self.Decided(request))
 
-        self._with_request(approve)
-
-    def action_reject(self) -> None:
-        def reject(request) -> None:
-            def noted(note: str | None) -> None:
-                if note:
-                    self.run_service("requests.reject_request", request.id, token="decide",
-                                     loading=self.query_one("#customer-body"), note=note)
-
-            self.app.push_screen(
-                NoteModal(t("reject.title", id=request.id), t("reject.prompt"), required=True),
-                noted)
-
-        self._with_request(reject)
-
-    def done_decide(self, request) -> None:
+    def on_customer_screen_decided(self, message: Decided) -> None:
+        request = message.request
         key = "decide.approved" if request.status == "approved" else "decide.rejected"
         self.notify(t(key, id=request.id, authority=fmt.authority(request.authority)))
         self.action_reload()
 
-    def failed_decide(self, error: BaseException) -> bool:
+    def on_customer_screen_stale(self, _message: Stale) -> None:
         self.action_reload()
-        return False

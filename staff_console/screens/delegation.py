@@ -9,20 +9,27 @@ delegations granted to them, read-only; the services refuse the rest anyway.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..domain.authority import BRANCH_ROLES, delegation_state
 from ..domain.clock import SEOUL
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceScreen
+from .base import ConsoleScreen
 from .modals import ConfirmModal, FormModal
+
+if TYPE_CHECKING:
+    from ..services.views import DelegationView, StaffView
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 DEFAULT_DAYS = 7
@@ -43,23 +50,8 @@ def korea_time(instant: datetime) -> str:
 
 
 def state_of(d, now: datetime) -> str:
-    """active, scheduled, ended (early) or expired (its period is over)."""
-    if d.ended_at is not None and d.ended_at <= now:
-        return "ended"
-    if d.valid_until <= now:
-        return "expired"
-    if d.valid_from > now:
-        return "scheduled"
-    return "active"
-
-
-def _load(may_delegate: bool):
-    def call(ctx: ServiceContext):
-        delegations = ctx.call("delegations.list_delegations")
-        staff = ctx.call("staff.list_staff") if may_delegate else []
-        return delegations, staff
-
-    return call
+    """active, scheduled, ended (early) or expired (its period is over): the domain's rule."""
+    return delegation_state(d.valid_from, d.valid_until, d.ended_at, now).value
 
 
 class GrantModal(FormModal):
@@ -155,7 +147,7 @@ class GrantModal(FormModal):
             self._submit()
 
 
-class DelegationScreen(ServiceScreen):
+class DelegationScreen(ConsoleScreen):
     DEFAULT_CSS = """
     DelegationScreen #delegation-intro {
         padding: 1 1 0 1;
@@ -173,10 +165,28 @@ class DelegationScreen(ServiceScreen):
     """
     AUTO_FOCUS = "#delegation-table"
     BINDINGS = [
-        Binding("g", "grant", "keys.grant"),
-        Binding("x", "end", "keys.end_delegation"),
-        Binding("ctrl+r", "reload", "keys.refresh"),
+        Binding("g", "grant", "keys.grant", id="delegation.grant"),
+        Binding("x", "end", "keys.end_delegation", id="delegation.end"),
+        Binding("ctrl+r", "reload", "keys.refresh", id="delegation.refresh"),
     ]
+
+    class Loaded(Message):
+        def __init__(self, delegations: list[DelegationView], staff: list[StaffView]) -> None:
+            super().__init__()
+            self.delegations = delegations
+            self.staff = staff
+
+    class Granted(Message):
+        def __init__(self, delegation: DelegationView) -> None:
+            super().__init__()
+            self.delegation = delegation
+
+    class Ended(Message):
+        """A delegation ended early (`delegation`), or the end was refused (None)."""
+
+        def __init__(self, delegation: DelegationView | None) -> None:
+            super().__init__()
+            self.delegation = delegation
 
     def __init__(self) -> None:
         super().__init__()
@@ -219,16 +229,21 @@ class DelegationScreen(ServiceScreen):
             self.action_reload()
 
     def action_reload(self) -> None:
-        self.run_service(_load(self.may_delegate), token="load",
-                         loading=self.query_one("#delegation-table"))
+        self.loading_while(self.load(self.may_delegate), self.query_one("#delegation-table"))
 
-    def done_load(self, result) -> None:
-        delegations, staff = result
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self, may_delegate: bool) -> None:
+        console = self.api
+        delegations = console.list_delegations()
+        staff = console.list_staff() if may_delegate else []
+        self.post_answer(self.Loaded(delegations, staff))
+
+    def on_delegation_screen_loaded(self, message: Loaded) -> None:
         self.loaded = True
-        self.delegations = list(delegations)
-        self.staff = list(staff)
+        self.delegations = list(message.delegations)
+        self.staff = list(message.staff)
         if self.session is not None:
-            self.session.set_delegations(delegations)
+            self.session.set_delegations(message.delegations)
         self._fill()
         self.refresh_bindings()
 
@@ -284,58 +299,61 @@ class DelegationScreen(ServiceScreen):
     def _candidates(self) -> list:
         me = self.session.actor
         return [s for s in self.staff
-                if s.employee_no != me.employee_no and s.branch_code == me.branch_code
-                and s.role in ("teller", "manager") and s.active and not s.locked]
+                if s.id != me.staff_id and s.branch_code == me.branch_code
+                and s.role in BRANCH_ROLES and s.active and not s.locked]
 
-    def action_grant(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_grant(self) -> None:
         if not self.may_delegate or not self.loaded:
             return
         branch = self.session.actor.branch_code
+        answer = await self.app.push_screen_wait(GrantModal(self._candidates(),
+                                                            self.staff_app.now()))
+        if not answer:
+            return
+        employee_no, name, start, until = answer
+        question = t("delegation.confirm", name=name, employee_no=employee_no,
+                     start=korea_time(start), until=korea_time(until), branch=branch)
+        if await self.app.push_screen_wait(ConfirmModal(question,
+                                                        title=t("delegation.confirm_title"))):
+            self.loading_while(self.grant(employee_no, start, until),
+                               self.query_one("#delegation-table"))
 
-        def chosen(answer) -> None:
-            if not answer:
-                return
-            employee_no, name, start, until = answer
-            question = t("delegation.confirm", name=name, employee_no=employee_no,
-                         start=korea_time(start), until=korea_time(until), branch=branch)
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def grant(self, employee_no: str, start: datetime, until: datetime) -> None:
+        delegation = self.api.grant_delegation(delegate_employee_no=employee_no,
+                                                   valid_from=start, valid_until=until)
+        self.post_answer(self.Granted(delegation))
 
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.run_service("delegations.grant_delegation", token="grant",
-                                     loading=self.query_one("#delegation-table"),
-                                     delegate_employee_no=employee_no, valid_from=start,
-                                     valid_until=until)
-
-            self.app.push_screen(ConfirmModal(question, title=t("delegation.confirm_title")),
-                                 confirmed)
-
-        self.app.push_screen(GrantModal(self._candidates(), self.staff_app.now()), chosen)
-
-    def done_grant(self, d) -> None:
+    def on_delegation_screen_granted(self, message: Granted) -> None:
+        d = message.delegation
         self.notify(t("delegation.granted", name=d.delegate_name, employee_no=d.delegate,
                       id=d.id))
         self.action_reload()
 
     # ------------------------------------------------------------------ end early
 
-    def action_end(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_end(self) -> None:
         d = self._current()
         if not self.may_delegate or not self._endable(d):
             return
         question = t("delegation.end_confirm", id=d.id, name=d.delegate_name,
                      until=fmt.when(d.valid_until))
+        if await self.app.push_screen_wait(ConfirmModal(question,
+                                                        title=t("delegation.end_title"))):
+            self.loading_while(self.end(d.id), self.query_one("#delegation-table"))
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_service("delegations.end_delegation", d.id, token="end",
-                                 loading=self.query_one("#delegation-table"))
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def end(self, delegation_id: int) -> None:
+        try:
+            delegation = self.api.end_delegation(delegation_id)
+        except Exception:
+            self.post_answer(self.Ended(None))
+            raise
+        self.post_answer(self.Ended(delegation))
 
-        self.app.push_screen(ConfirmModal(question, title=t("delegation.end_title")), confirmed)
-
-    def done_end(self, d) -> None:
-        self.notify(t("delegation.ended", id=d.id))
+    def on_delegation_screen_ended(self, message: Ended) -> None:
+        if message.delegation is not None:
+            self.notify(t("delegation.ended", id=message.delegation.id))
         self.action_reload()
-
-    def failed_end(self, _error: BaseException) -> bool:
-        self.action_reload()
-        return False

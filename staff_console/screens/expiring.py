@@ -11,45 +11,31 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.days_bar import DANGER_DAYS
 from ..widgets.expiry_chart import ExpiryChart
-from ..widgets.export_file import export_dir
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceScreen, resolve
+from .base import ConsoleScreen
+
+if TYPE_CHECKING:
+    from ..services.views import ExpiringItem
 
 MAX_WITHIN = 3660
 LIST_LIMIT = 1000
 
 
-def _load(within: int, with_chart: bool):
-    def call(ctx: ServiceContext):
-        items = ctx.call("expiry.list_expiring", within_days=within, limit=LIST_LIMIT)
-        months = ctx.call("expiry.expiring_by_month", months=12) if with_chart else None
-        return within, items, months
-
-    return call
-
-
-def _export(within: int, home):
-    """Every credential of the window (not only the rows shown), through services/exports."""
-    def call(ctx: ServiceContext):
-        path = resolve("exports.new_export_path")(export_dir(home), "expiring", ctx.clock.now())
-        result = ctx.call("exports.export_expiring", path, within_days=within)
-        return Path(result.path), result.rows
-
-    return call
-
-
-class ExpiringScreen(ServiceScreen):
+class ExpiringScreen(ConsoleScreen):
     DEFAULT_CSS = """
     ExpiringScreen #expiring-controls {
         height: 3;
@@ -80,10 +66,29 @@ class ExpiringScreen(ServiceScreen):
     """
     AUTO_FOCUS = "#expiring-table"
     BINDINGS = [
-        Binding("e", "export", "keys.export"),
-        Binding("slash", "focus_within", "keys.within"),
-        Binding("ctrl+r", "reload", "keys.refresh"),
+        Binding("e", "export", "keys.export", id="expiring.export"),
+        Binding("slash", "focus_within", "keys.within", id="expiring.focus_within"),
+        Binding("ctrl+r", "reload", "keys.refresh", id="expiring.refresh"),
     ]
+
+    class Loaded(Message):
+        """The window's credentials, and the 12 months' counts when they were asked for."""
+
+        def __init__(self, within: int, items: list[ExpiringItem],
+                     months: list[tuple[str, int]] | None) -> None:
+            super().__init__()
+            self.within = within
+            self.items = items
+            self.months = months
+
+    class NotLoaded(Message):
+        """The read was refused (the notification says why): the chart stops waiting."""
+
+    class Exported(Message):
+        def __init__(self, path: Path, rows: int) -> None:
+            super().__init__()
+            self.path = path
+            self.rows = rows
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,8 +123,7 @@ class ExpiringScreen(ServiceScreen):
 
     def _default_within(self) -> int:
         # The store's policy (read at sign-in), never the terminal's settings.
-        value = getattr(getattr(self.staff_app.backend, "policy", None),
-                        "expiring_within_days", 30)
+        value = getattr(self.staff_app.policy, "expiring_within_days", 30)
         try:
             return min(max(int(value), 0), MAX_WITHIN)
         except (TypeError, ValueError):
@@ -133,22 +137,34 @@ class ExpiringScreen(ServiceScreen):
 
     def load(self, within: int, *, with_chart: bool) -> None:
         self.within = within
-        self.run_service(_load(within, with_chart), token="load",
-                         loading=self.query_one("#expiring-table"))
+        self.loading_while(self.read(within, with_chart), self.query_one("#expiring-table"))
         if with_chart:
             self.query_one("#expiring-chart").loading = True
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def read(self, within: int, with_chart: bool) -> None:
+        console = self.api
+        try:
+            items = console.list_expiring(within_days=within, limit=LIST_LIMIT)
+            months = console.expiring_by_month(months=12) if with_chart else None
+        except Exception:
+            self.post_answer(self.NotLoaded())
+            raise
+        self.post_answer(self.Loaded(within, items, months))
 
     def action_reload(self) -> None:
         within = self._within_input()
         if within is not None:
             self.load(within, with_chart=True)
 
-    def done_load(self, result) -> None:
-        within, items, months = result
-        self.items = list(items)
-        self._fill(within)
-        if months is not None:
-            self.months = list(months)
+    def on_expiring_screen_not_loaded(self, _message: NotLoaded) -> None:
+        self.query_one("#expiring-chart").loading = False
+
+    def on_expiring_screen_loaded(self, message: Loaded) -> None:
+        self.items = list(message.items)
+        self._fill(message.within)
+        if message.months is not None:
+            self.months = list(message.months)
             chart = self.query_one("#expiring-chart", ExpiryChart)
             chart.loading = False
             chart.show(self.months)
@@ -159,10 +175,6 @@ class ExpiringScreen(ServiceScreen):
             self._focus_table = False
             self.query_one("#expiring-table", DataTable).focus()
         self.refresh_bindings()
-
-    def failed_load(self, _error: BaseException) -> bool:
-        self.query_one("#expiring-chart").loading = False
-        return False
 
     def _fill(self, within: int) -> None:
         table = self.query_one("#expiring-table", DataTable)
@@ -235,17 +247,19 @@ class ExpiringScreen(ServiceScreen):
     def action_export(self) -> None:
         if not self.items or self.within is None:
             return
-        self.run_service(_export(self.within, self.staff_app.settings.home), token="export",
-                         loading=self.query_one("#expiring-table"))
+        self.loading_while(self.export(self.within), self.query_one("#expiring-table"))
 
-    def done_export(self, result) -> None:
-        path, count = result
-        self.notify(t("expiring.exported", count=count, path=str(path)),
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def export(self, within: int) -> None:
+        """Every credential of the window (not only the rows shown)."""
+        try:
+            path = self.staff_app.new_export_path("expiring")
+            result = self.api.export_expiring(path, within_days=within)
+        except OSError as error:  # the file, on this terminal: said as such
+            self.report_export_failure(error)
+            return
+        self.post_answer(self.Exported(Path(result.path), result.rows))
+
+    def on_expiring_screen_exported(self, message: Exported) -> None:
+        self.notify(t("expiring.exported", count=message.rows, path=str(message.path)),
                     title=t("export.title"), timeout=12)
-
-    def failed_export(self, error: BaseException) -> bool:
-        if isinstance(error, OSError):
-            self.notify(t("export.failed", error=error.strerror or type(error).__name__),
-                        severity="error", timeout=12)
-            return True
-        return False

@@ -11,13 +11,13 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ..i18n import CATALOGS, language, t
-from .base import ServiceModal
+from .base import ConsoleModal
 
 
-class HelpScreen(ServiceModal):
+class HelpScreen(ConsoleModal):
     BINDINGS = [
-        Binding("escape", "close", "keys.close"),
-        Binding("f1", "close", "keys.close", show=False),
+        Binding("escape", "close", "keys.close", id="help.close"),
+        Binding("f1", "close", "keys.close", show=False, id="help.close_f1"),
     ]
 
     def __init__(self, under: Screen) -> None:

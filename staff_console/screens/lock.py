@@ -6,26 +6,38 @@ Five wrong passwords lock the staff account (the service's rule) and sign the pe
 
 from __future__ import annotations
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.widgets import Footer, Input, Label, Static
 
+from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
-from .base import ServiceScreen
+from .base import ConsoleScreen
 
 
-class LockScreen(ServiceScreen):
+class LockScreen(ConsoleScreen):
     AUTO_FOCUS = "#lock-password"
     BINDINGS = [
-        Binding("f10", "leave", "keys.sign_out"),
-        Binding("f1", "app.help", "keys.help"),
+        Binding("f10", "leave", "keys.sign_out", id="lock.sign_out"),
+        Binding("f1", "app.help", "keys.help", id="lock.help"),
     ]
+
+    class Unlocked(Message):
+        pass
+
+    class Refused(Message):
+        def __init__(self, error: ConsoleError) -> None:
+            super().__init__()
+            self.error = error
 
     def __init__(self, *, idle: bool) -> None:
         super().__init__()
         self.idle = idle
+        self._unlocking = None
 
     def compose(self) -> ComposeResult:
         actor = self.staff_app.session.actor
@@ -44,27 +56,36 @@ class LockScreen(ServiceScreen):
         yield Footer(show_command_palette=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if not event.value or self.service_busy("unlock"):
+        if not event.value or self.busy(self._unlocking):
             return
-        self.run_service("staff.verify_actor_password", event.value, token="unlock",
-                         loading=self.query_one("#lock-password"))
+        self._unlocking = self.loading_while(self.unlock(event.value),
+                                             self.query_one("#lock-password"))
 
-    def done_unlock(self, _actor) -> None:
+    @work(thread=True, exclusive=True, group="unlock", exit_on_error=False)
+    def unlock(self, password: str) -> None:
+        try:
+            self.api.unlock(password)
+        except ConsoleError as error:
+            self.post_answer(self.Refused(error))
+            if error.code != "STAFF_LOCKED":
+                raise  # the notification (STAFF_LOCKED's is shown by the handler below)
+            return
+        self.post_answer(self.Unlocked())
+
+    def on_lock_screen_unlocked(self, _message: Unlocked) -> None:
         self.dismiss("unlocked")
 
-    def failed_unlock(self, error: BaseException) -> bool:
+    def on_lock_screen_refused(self, message: Refused) -> None:
+        error = message.error
         box = self.query_one("#lock-password", Input)
         box.value = ""
         box.focus()
-        code = getattr(error, "code", None)
-        if code in ("AUTH_FAILED", "STAFF_LOCKED"):
+        if error.code in ("AUTH_FAILED", "STAFF_LOCKED"):
             self.query_one("#lock-message", Static).update(
-                f"{t('errors.' + code)}\n{error.message}")  # type: ignore[attr-defined]
-        if code == "STAFF_LOCKED":
+                f"{t('errors.' + error.code)}\n{error.message}")
+        if error.code == "STAFF_LOCKED":
             self.staff_app.report_error(error)
             self.dismiss("sign_out")
-            return True
-        return False
 
     def action_leave(self) -> None:
         self.dismiss("sign_out")

@@ -8,18 +8,26 @@ customer-data access and the service records it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
+from ..domain.errors import ConsoleError
 from ..i18n import language, t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
-from .base import ServiceScreen
+from .base import ConsoleScreen
+
+if TYPE_CHECKING:
+    from ..services.views import ServiceAnswerView
 
 
-class MatrixScreen(ServiceScreen):
+class MatrixScreen(ConsoleScreen):
     DEFAULT_CSS = """
     MatrixScreen #matrix-customer {
         margin: 1 1 0 1;
@@ -37,10 +45,18 @@ class MatrixScreen(ServiceScreen):
     """
     AUTO_FOCUS = "#matrix-table"
     BINDINGS = [
-        Binding("slash", "focus_customer", "keys.customer_input"),
-        Binding("escape", "clear_customer", "keys.back", show=False),
-        Binding("ctrl+r", "reload", "keys.refresh"),
+        Binding("slash", "focus_customer", "keys.customer_input", id="matrix.focus_customer"),
+        Binding("escape", "clear_customer", "keys.back", show=False, id="matrix.clear_customer"),
+        Binding("ctrl+r", "reload", "keys.refresh", id="matrix.refresh"),
     ]
+
+    class Answered(Message):
+        def __init__(self, rows: list[ServiceAnswerView]) -> None:
+            super().__init__()
+            self.rows = rows
+
+    class Forgotten(Message):
+        """The customer asked for could not be shown: the plain matrix follows."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,26 +91,31 @@ class MatrixScreen(ServiceScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        table = self.query_one("#matrix-table", DataTable)
-        if self.customer_no:
-            self.run_service("customers.service_matrix", self.customer_no, token="matrix",
-                             loading=table)
-        else:
-            self.run_service("customers.service_matrix", token="matrix", loading=table)
+        self.loading_while(self.answer(self.customer_no),
+                           self.query_one("#matrix-table", DataTable))
 
-    def done_matrix(self, rows) -> None:
-        self.rows = list(rows)
+    @work(thread=True, exclusive=True, group="matrix", exit_on_error=False)
+    def answer(self, customer_no: str | None) -> None:
+        try:
+            rows = self.api.service_matrix(customer_no)
+        except ConsoleError as error:
+            if not customer_no:
+                raise
+            # An unknown customer: say why, and keep showing the plain matrix.
+            self.report_from_worker(error)
+            self.post_answer(self.Forgotten())
+            rows = self.api.service_matrix(None)
+        self.post_answer(self.Answered(rows))
+
+    def on_matrix_screen_answered(self, message: Answered) -> None:
+        self.rows = list(message.rows)
         self._fill()
         if self._focus_table:
             self._focus_table = False
             self.query_one("#matrix-table", DataTable).focus()
 
-    def failed_matrix(self, _error: BaseException) -> bool:
-        # An unknown customer: keep showing the plain matrix, say why in the notification.
-        if self.customer_no:
-            self.customer_no = None
-            self.action_reload()
-        return False
+    def on_matrix_screen_forgotten(self, _message: Forgotten) -> None:
+        self.customer_no = None
 
     def _fill(self) -> None:
         table = self.query_one("#matrix-table", DataTable)

@@ -10,18 +10,18 @@ from textual.widgets.option_list import Option
 
 from ..i18n import t
 from ..widgets import format as fmt
-from .base import ServiceModal
+from .base import ConsoleModal
 
 REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "other")
 
 
-class ConfirmModal(ServiceModal):
+class ConfirmModal(ConsoleModal):
     """Yes or no. `y`/Enter confirms, `n`/Esc cancels."""
 
     BINDINGS = [
-        Binding("y", "answer(True)", "keys.yes"),
-        Binding("n", "answer(False)", "keys.no"),
-        Binding("escape", "answer(False)", "keys.cancel"),
+        Binding("y", "answer(True)", "keys.yes", id="confirm.yes"),
+        Binding("n", "answer(False)", "keys.no", id="confirm.no"),
+        Binding("escape", "answer(False)", "keys.cancel", id="confirm.cancel"),
     ]
 
     def __init__(self, question: str, *, title: str | None = None) -> None:
@@ -48,11 +48,11 @@ class ConfirmModal(ServiceModal):
         self.dismiss(value)
 
 
-class FormModal(ServiceModal):
+class FormModal(ConsoleModal):
     """A dialog of inputs with OK and Cancel: Enter or OK submits (`_submit` checks the fields
     and dismisses with the result), Esc or Cancel dismisses with None."""
 
-    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "keys.cancel", id="form.cancel")]
 
     def _submit(self) -> None:
         raise NotImplementedError
@@ -155,10 +155,10 @@ class RevokeModal(FormModal):
 
 
 
-class PickModal(ServiceModal):
+class PickModal(ConsoleModal):
     """Choose one of several items (e.g. which pending request). Returns its id or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "keys.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "keys.cancel", id="pick.cancel")]
 
     def __init__(self, title: str, items: list[tuple[str, str]]) -> None:
         super().__init__()

@@ -11,20 +11,27 @@ them anyway.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Label, Static
 
+from ..domain.authority import is_own_request
 from ..domain.errors import ConsoleError
 from ..domain.policy import RULES, Rule
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
-from .base import ServiceContext, ServiceScreen
+from .base import ConsoleScreen
 from .modals import ConfirmModal, FormModal, NoteModal
+
+if TYPE_CHECKING:
+    from ..services.views import PolicyChangeView, PolicyEntry
 
 
 def shown(value) -> str:
@@ -44,10 +51,6 @@ def span(rule: Rule) -> str:
 def _cells(*values) -> list:
     """A DataTable row as literal Text: a str cell would be parsed as markup."""
     return [Text(v) if isinstance(v, str) else v for v in values]
-
-
-def _load(ctx: ServiceContext):
-    return ctx.call("policy.show_policy"), ctx.call("policy.list_changes")
 
 
 class PolicyValueModal(FormModal):
@@ -98,15 +101,30 @@ class PolicyValueModal(FormModal):
         self.dismiss(value)
 
 
-class PolicyScreen(ServiceScreen):
+class PolicyScreen(ConsoleScreen):
     CSS_PATH = Path(__file__).with_name("policy.tcss")
     AUTO_FOCUS = "#policy-table"
     BINDINGS = [
-        Binding("e", "change", "keys.policy_change"),
-        Binding("a", "approve", "keys.approve"),
-        Binding("x", "reject", "keys.reject"),
-        Binding("ctrl+r", "reload", "keys.refresh"),
+        Binding("e", "change", "keys.policy_change", id="policy.change"),
+        Binding("a", "approve", "keys.approve", id="policy.approve"),
+        Binding("x", "reject", "keys.reject", id="policy.reject"),
+        Binding("ctrl+r", "reload", "keys.refresh", id="policy.refresh"),
     ]
+
+    class Loaded(Message):
+        def __init__(self, entries: list[PolicyEntry], changes: list[PolicyChangeView]) -> None:
+            super().__init__()
+            self.entries = entries
+            self.changes = changes
+
+    class Done(Message):
+        """A change asked for, approved or rejected (`view`), or refused (None): the policy is
+        read again either way."""
+
+        def __init__(self, view: PolicyChangeView | None, key: str) -> None:
+            super().__init__()
+            self.view = view
+            self.key = key
 
     def __init__(self) -> None:
         super().__init__()
@@ -147,11 +165,15 @@ class PolicyScreen(ServiceScreen):
             self.action_reload()
 
     def action_reload(self) -> None:
-        self.run_service(_load, token="load", loading=self.query_one("#policy-table"))
+        self.loading_while(self.load(), self.query_one("#policy-table"))
 
-    def done_load(self, result) -> None:
-        entries, changes = result
-        self.entries, self.changes = list(entries), list(changes)
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load(self) -> None:
+        console = self.api
+        self.post_answer(self.Loaded(console.show_policy(), console.list_policy_changes()))
+
+    def on_policy_screen_loaded(self, message: Loaded) -> None:
+        self.entries, self.changes = list(message.entries), list(message.changes)
         self.loaded = True
         self._fill()
         self.refresh_bindings()
@@ -200,7 +222,7 @@ class PolicyScreen(ServiceScreen):
         return self.changes[row]
 
     def _mine(self, change) -> bool:
-        return self.session is not None and change.maker == self.session.actor.employee_no
+        return self.session is not None and is_own_request(self.session.actor, change.maker_id)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.session is None:
@@ -220,86 +242,77 @@ class PolicyScreen(ServiceScreen):
 
     # ------------------------------------------------------------------ change
 
-    def action_change(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_change(self) -> None:
         entry = self._entry()
         if entry is None:
             return
         rule = RULES[entry.key.removeprefix("policy.")]
+        value = await self.app.push_screen_wait(PolicyValueModal(rule, entry.value))
+        if value is None:
+            return
+        weakening = rule.is_weakening(entry.value, value)
+        question = t("policy.confirm_weaken" if weakening else "policy.confirm_apply",
+                     name=label(entry.key), old=shown(entry.value), new=shown(value))
+        if await self.app.push_screen_wait(ConfirmModal(question,
+                                                        title=t("policy.confirm_title"))):
+            self.loading_while(self.change("set", entry.key, rule.format(value)),
+                               self.query_one("#policy-table"))
 
-        def chosen(value) -> None:
-            if value is None:
-                return
-            weakening = rule.is_weakening(entry.value, value)
-            question = t("policy.confirm_weaken" if weakening else "policy.confirm_apply",
-                         name=label(entry.key), old=shown(entry.value), new=shown(value))
-
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.run_service("policy.set_policy", entry.key, rule.format(value),
-                                     token="set", loading=self.query_one("#policy-table"))
-
-            self.app.push_screen(ConfirmModal(question, title=t("policy.confirm_title")),
-                                 confirmed)
-
-        self.app.push_screen(PolicyValueModal(rule, entry.value), chosen)
-
-    def done_set(self, view) -> None:
-        if view.status == "pending":
-            self.notify(t("policy.requested", id=view.id, name=label(view.key)))
-        else:
-            self.notify(t("policy.applied", name=label(view.key), new=shown(view.new_value)))
-        self.staff_app.policy_changed()
-        self.action_reload()
-
-    def failed_set(self, _error: BaseException) -> bool:
-        self.action_reload()
-        return False
-
-    # ------------------------------------------------------------------ approve, reject
-
-    def action_approve(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_approve(self) -> None:
         change = self._change()
         if change is None or change.status != "pending" or self._mine(change):
             return
         question = t("policy.approve_confirm", id=change.id, name=label(change.key),
                      old=shown(change.old_value), new=shown(change.new_value),
                      maker=change.maker)
+        if await self.app.push_screen_wait(ConfirmModal(question,
+                                                        title=t("policy.approve_title"))):
+            self.loading_while(self.change("approve", change.id),
+                               self.query_one("#policy-pending"))
 
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_service("policy.approve_change", change.id, token="approve",
-                                 loading=self.query_one("#policy-pending"))
-
-        self.app.push_screen(ConfirmModal(question, title=t("policy.approve_title")), confirmed)
-
-    def done_approve(self, view) -> None:
-        self.notify(t("policy.approved", id=view.id, name=label(view.key),
-                      new=shown(view.new_value)))
-        self.staff_app.policy_changed()
-        self.action_reload()
-
-    def failed_approve(self, _error: BaseException) -> bool:
-        self.action_reload()
-        return False
-
-    def action_reject(self) -> None:
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_reject(self) -> None:
         change = self._change()
         if change is None:
             return
+        note = await self.app.push_screen_wait(NoteModal(t("policy.reject_title", id=change.id),
+                                                         t("policy.reject_prompt"),
+                                                         required=False))
+        if note is not None:
+            self.loading_while(self.change("reject", change.id, note or None),
+                               self.query_one("#policy-pending"))
 
-        def noted(note: str | None) -> None:
-            if note is None:
-                return
-            self.run_service("policy.reject_change", change.id, note=note or None,
-                             token="reject", loading=self.query_one("#policy-pending"))
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def change(self, what: str, target, value: str | None = None) -> None:
+        """`what`: set (`target` a key, `value` its text), approve or reject (`target` a change
+        id, `value` the note)."""
+        console = self.api
+        try:
+            if what == "set":
+                view = console.set_policy(target, value or "")
+            elif what == "approve":
+                view = console.approve_policy_change(target)
+            else:
+                view = console.reject_policy_change(target, note=value)
+        except Exception:
+            self.post_answer(self.Done(None, what))
+            raise
+        self.post_answer(self.Done(view, what))
 
-        self.app.push_screen(NoteModal(t("policy.reject_title", id=change.id),
-                                       t("policy.reject_prompt"), required=False), noted)
-
-    def done_reject(self, view) -> None:
-        self.notify(t("policy.rejected", id=view.id))
+    def on_policy_screen_done(self, message: Done) -> None:
+        view = message.view
+        if view is not None:
+            if message.key == "reject":
+                self.notify(t("policy.rejected", id=view.id))
+            elif message.key == "approve":
+                self.notify(t("policy.approved", id=view.id, name=label(view.key),
+                              new=shown(view.new_value)))
+            elif view.status == "pending":
+                self.notify(t("policy.requested", id=view.id, name=label(view.key)))
+            else:
+                self.notify(t("policy.applied", name=label(view.key), new=shown(view.new_value)))
+            if message.key != "reject":
+                self.staff_app.policy_changed()
         self.action_reload()
-
-    def failed_reject(self, _error: BaseException) -> bool:
-        self.action_reload()
-        return False

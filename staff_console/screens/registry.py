@@ -1,9 +1,10 @@
 """The sections of the console: one top-level screen each, reached by a function key, the
 command palette, and (for the first one a person may see) right after sign-in.
 
-To add a screen: write it under `screens/` as a `ServiceScreen` subclass, add a `Section` to
+To add a screen: write it under `screens/` as a `ConsoleScreen` subclass, add a `Section` to
 `SECTIONS` below, and add its catalog keys (`nav.<name>.title`, `nav.<name>.help`) to both
-catalogs. The app builds the key binding, the palette command and the Textual mode from it.
+catalogs. The app builds the key binding (id `app.section.<name>`), the palette command and the
+Textual mode from it.
 Screens are imported lazily (on first use), so the sign-in screen paints before any of them.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from textual.screen import Screen
 
 from ..domain.authority import Role
 from .session import StaffSession
@@ -53,9 +56,11 @@ class Section:
     def help_key(self) -> str:
         return f"nav.{self.name}.help"
 
-    def factory(self):
+    def factory(self) -> Screen:
+        """A new screen of the section (the mode's base): its module is imported on first
+        use, after the sign-in screen painted."""
         module, _, cls = self.screen.partition(":")
-        return getattr(importlib.import_module(module), cls)
+        return getattr(importlib.import_module(module), cls)()
 
 
 SECTIONS: list[Section] = [

@@ -8,16 +8,23 @@ phones. The search runs in an exclusive worker: a newer query makes older result
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Static
 
+from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
-from .base import ServiceScreen
+from .base import ConsoleScreen
+
+if TYPE_CHECKING:
+    from ..services.views import SearchPage
 
 DEBOUNCE_SECONDS = 0.12  # the issue's ceiling is 150 ms
 YES = Text("✓", style="green")
@@ -25,14 +32,25 @@ NO = Text("✗", style="red")
 PAGE_SIZE = 20
 
 
-class SearchScreen(ServiceScreen):
+class SearchScreen(ConsoleScreen):
     AUTO_FOCUS = "#search-input"
     BINDINGS = [
-        Binding("pagedown", "page(1)", "keys.next_page", priority=True),
-        Binding("pageup", "page(-1)", "keys.prev_page", priority=True),
-        Binding("slash", "focus_query", "keys.focus_query"),
-        Binding("down", "focus_results", "keys.results", show=False),
+        Binding("pagedown", "page(1)", "keys.next_page", priority=True, id="search.next_page"),
+        Binding("pageup", "page(-1)", "keys.prev_page", priority=True, id="search.prev_page"),
+        Binding("slash", "focus_query", "keys.focus_query", id="search.focus"),
+        Binding("down", "focus_results", "keys.results", show=False, id="search.results"),
     ]
+
+    class Found(Message):
+        """A page of results, and the seconds the console took for it."""
+
+        def __init__(self, page: SearchPage, elapsed: float) -> None:
+            super().__init__()
+            self.page = page
+            self.elapsed = elapsed
+
+    class Invalid(Message):
+        """Half-typed input the search does not accept (INVALID_INPUT)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,22 +117,27 @@ class SearchScreen(ServiceScreen):
         table = self.query_one("#search-results", DataTable)
         if not text:
             self.page = None
-            self._seq_bump()
+            self.stop_loading(table)  # a running search's answer is no longer wanted
             table.clear()
             self.query_one("#search-status", Static).update(t("search.status.idle"))
             return
         self.issued_at = time.perf_counter()
-        self.run_service("customers.search_customers", text, token="search", loading=table,
-                         limit=PAGE_SIZE, offset=offset)
+        self.loading_while(self.find(text, offset), table)
 
-    def _seq_bump(self) -> None:
-        """Make a running search stale (the input was cleared)."""
-        seq = self._service_seq.get("search", 0) + 1
-        self._service_seq["search"] = seq
-        self._finish("search", seq)
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def find(self, text: str, offset: int) -> None:
+        started = time.perf_counter()
+        try:
+            page = self.api.search_customers(text, limit=PAGE_SIZE, offset=offset)
+        except ConsoleError as error:
+            if error.code != "INVALID_INPUT":
+                raise
+            self.post_answer(self.Invalid())
+            return
+        self.post_answer(self.Found(page, time.perf_counter() - started))
 
-    def done_search(self, page) -> None:
-        self.page = page
+    def on_search_screen_found(self, message: Found) -> None:
+        page = self.page = message.page
         table = self.query_one("#search-results", DataTable)
         table.clear()
         for item in page.items:
@@ -138,16 +161,13 @@ class SearchScreen(ServiceScreen):
         self.refresh_bindings()  # PgDn/PgUp enabled or not
         if self.issued_at is not None:
             self.timings.append((page.query, time.perf_counter() - self.issued_at,
-                                 self.service_elapsed.get("search", 0.0)))
+                                 message.elapsed))
 
-    def failed_search(self, error: BaseException) -> bool:
-        if getattr(error, "code", None) == "INVALID_INPUT":
-            # Half-typed input: say so under the box, no notification per keystroke.
-            self.query_one("#search-results", DataTable).clear()
-            self.page = None
-            self.query_one("#search-status", Static).update(t("search.status.invalid"))
-            return True
-        return False
+    def on_search_screen_invalid(self, _message: Invalid) -> None:
+        # Half-typed input: say so under the box, no notification per keystroke.
+        self.query_one("#search-results", DataTable).clear()
+        self.page = None
+        self.query_one("#search-status", Static).update(t("search.status.invalid"))
 
     # ------------------------------------------------------------------ keys
 

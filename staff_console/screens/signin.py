@@ -6,32 +6,48 @@ sign-in itself waits (in its worker) until the backend is open.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
+from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
 
+from ..domain.errors import ConsoleError
 from ..i18n import t
-from .base import ServiceContext, ServiceScreen
+from .base import ConsoleScreen
+
+if TYPE_CHECKING:
+    from ..domain.authority import Actor
+    from ..domain.policy import Policy
+    from ..services.views import DelegationView
 
 
-def _sign_in(employee_no: str, password: str, terminal: str):
-    def call(ctx: ServiceContext):
-        actor = ctx.call("staff.authenticate", employee_no, password, with_actor=False,
-                         terminal=terminal)
-        ctx.actor = actor
-        delegations = ctx.call("delegations.list_delegations")
-        return actor, delegations
-
-    return call
-
-
-class SignInScreen(ServiceScreen):
+class SignInScreen(ConsoleScreen):
     AUTO_FOCUS = "#employee-no"
     BINDINGS = [
-        Binding("f1", "app.help", "keys.help"),
-        Binding("ctrl+q", "app.quit", "keys.quit"),
+        Binding("f1", "app.help", "keys.help", id="signin.help"),
+        Binding("ctrl+q", "app.quit", "keys.quit", id="signin.quit"),
     ]
+
+    class SignedIn(Message):
+        def __init__(self, actor: Actor, delegations: list[DelegationView],
+                     policy: Policy) -> None:
+            super().__init__()
+            self.actor = actor
+            self.delegations = delegations
+            self.policy = policy
+
+    class Refused(Message):
+        def __init__(self, error: ConsoleError) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._signing_in = None
 
     def compose(self) -> ComposeResult:
         with Center():
@@ -81,27 +97,38 @@ class SignInScreen(ServiceScreen):
         if not employee_no or not password.value:
             message.update(t("signin.required"))
             return
-        if self.service_busy("sign_in"):
+        if self.busy(self._signing_in):
             return
         message.update("")
-        self.run_service(_sign_in(employee_no, password.value, self.staff_app.terminal),
-                         token="sign_in", loading=self.query_one("#signin-button"))
+        self._signing_in = self.loading_while(
+            self.sign_in(employee_no, password.value, self.staff_app.terminal),
+            self.query_one("#signin-button"))
 
-    def done_sign_in(self, result) -> None:
-        actor, delegations = result
+    @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
+    def sign_in(self, employee_no: str, password: str, terminal: str) -> None:
+        self.staff_app.signed_out.wait()  # the previous person's sign-out is recorded first
+        try:
+            console = self.api
+            actor = console.sign_in(employee_no, password, terminal=terminal)
+        except ConsoleError as error:
+            self.post_answer(self.Refused(error))
+            raise  # and the notification
+        self.post_answer(self.SignedIn(actor, console.list_delegations(),
+                                       console.current_policy()))
+
+    def on_sign_in_screen_signed_in(self, message: SignedIn) -> None:
         self.query_one("#password", Input).value = ""
         self.query_one("#signin-message", Static).update("")
-        self.staff_app.start_session(actor, delegations)
+        self.staff_app.start_session(message.actor, message.delegations, message.policy)
 
-    def failed_sign_in(self, error: BaseException) -> bool:
+    def on_sign_in_screen_refused(self, message: Refused) -> None:
         password = self.query_one("#password", Input)
         password.value = ""
         password.focus()
-        code = getattr(error, "code", None)
+        code = message.error.code
         if code in ("AUTH_FAILED", "STAFF_LOCKED"):
-            message = self.query_one("#signin-message", Static)
-            message.update(f"{t('errors.' + code)}\n{error.message}")  # type: ignore[attr-defined]
-        return False  # the notification too
+            self.query_one("#signin-message", Static).update(
+                f"{t('errors.' + code)}\n{message.error.message}")
 
     def reset(self) -> None:
         employee = self.query_one("#employee-no", Input)

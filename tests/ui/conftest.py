@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from helpers import CHEAP_ARGON2, NOW, TEST_KEY
 
+from staff_console.demo.load import load_demo
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.domain.policy import Policy
 from staff_console.services.backend import Backend
-from staff_console.demo.load import load_demo
 from staff_console.settings import Settings
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
@@ -31,9 +31,10 @@ def pytest_pyfunc_call(pyfuncitem):
     return None
 
 
-def _backend(url: str) -> Backend:
+def _backend(url: str, clock=None) -> Backend:
+    """`clock`: the clock the use cases run on (the app's console acts on its backend's)."""
     return Backend(store=Store(make_engine(url), Keyring(TEST_KEY)), policy=Policy(),
-                   **CHEAP_ARGON2)
+                   clock=clock or FixedClock(parse_instant(NOW)), **CHEAP_ARGON2)
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +56,10 @@ def ui_clock() -> FixedClock:
 
 
 @pytest.fixture
-def ui_backend(tmp_path, demo_template) -> Backend:
+def ui_backend(tmp_path, demo_template, ui_clock) -> Backend:
     path = tmp_path / "store.sqlite3"
     shutil.copy(demo_template[0], path)
-    backend = _backend(f"sqlite:///{path}")
+    backend = _backend(f"sqlite:///{path}", ui_clock)
     yield backend
     backend.store.dispose()
 

@@ -10,18 +10,20 @@ from dataclasses import replace
 import pytest
 import sqlalchemy as sa
 from textual.widgets import DataTable, Input, TabbedContent
-from ui_pilot import footer_keys, notifications, settle, sign_in, text_of, type_text
+from ui_pilot import footer_keys, notifications, settle, sign_in, text_of, type_text, until
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
 from staff_console.i18n import t
-from staff_console.screens.audit import AuditScreen, problem_text
+from staff_console.screens.audit import AuditScreen
+from staff_console.screens.audit_access import AccessPane
+from staff_console.screens.audit_events import EventsPane, problem_text
 from staff_console.screens.modals import ConfirmModal, NoteModal
 from staff_console.services.audit_trail import (
     access_log,
     list_events,
     sign_off_access_review,
 )
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.staff import authenticate
 
 WIDE = (120, 40)
@@ -52,7 +54,7 @@ async def _browse(pilot, *queries: str) -> None:
         box = pilot.app.screen.query_one("#search-input", Input)
         box.value = ""
         await type_text(pilot, query)
-        await pilot.pause(0.2)
+        await until(pilot, lambda sent=query: pilot.app.screen.query_text == sent)
         await settle(pilot)
 
 
@@ -78,45 +80,47 @@ async def test_events_filters_and_verify_the_chain(make_app, ui_backend, ui_cloc
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AuditScreen)
-        seqs = [e.seq for e in screen.events]
+        seqs = [e.seq for e in screen.query_one(EventsPane).events]
         assert seqs == sorted(seqs, reverse=True) and len(seqs) >= 4
         table = screen.query_one("#audit-table", DataTable)
         assert table.row_count == len(seqs)
         assert app.focused is table
-        first = screen.events[0]
+        first = screen.query_one(EventsPane).events[0]
         assert f"#{first.seq}" in text_of(screen.query_one("#audit-detail"))
 
         # filter: staff and action prefix
         await pilot.press("slash")
         assert app.focused is screen.query_one("#filter-customer", Input)
         await _apply(pilot, screen, staff="M001", action="customer.search")
-        assert [e.action for e in screen.events] == ["customer.search", "customer.search"]
-        assert {e.actor for e in screen.events} == {"M001"}
+        events = screen.query_one(EventsPane).events
+        assert [e.action for e in events] == ["customer.search", "customer.search"]
+        assert {e.actor for e in events} == {"M001"}
         assert app.focused is table  # on to the results
         # a bad date is said, nothing changes
         await _apply(pilot, screen, **{"from": "2026-13-01"})
-        assert len(screen.events) == 2
+        assert len(screen.query_one(EventsPane).events) == 2
         assert any(t("audit.filter.from") in n for n in notifications(app))
         assert app.focused is screen.query_one("#filter-from", Input)
         await _apply(pilot, screen, **{"from": "2026-11-24", "to": "2026-11-24"})
-        assert len(screen.events) == 2
+        assert len(screen.query_one(EventsPane).events) == 2
         await _apply(pilot, screen, to="2026-11-23")
         assert any(t("audit.bad_range") in n for n in notifications(app))
         await _apply(pilot, screen, staff="", action="", to="", **{"from": ""})
-        assert len(screen.events) == len(seqs)
+        assert len(screen.query_one(EventsPane).events) == len(seqs)
 
         # verify
-        assert screen.check_action("verify", ()) is True
+        assert screen.query_one(EventsPane).check_action("verify", ()) is True
         table.focus()
         await pilot.press("v")
         await settle(pilot)
-        verdict = screen.verdict
+        verdict = screen.query_one(EventsPane).verdict
         assert verdict.ok and verdict.count >= len(seqs)
         shown = text_of(screen.query_one("#audit-verdict"))
         assert t("audit.verify_ok", count=verdict.count, when="2026-11-24 10:00") in shown
         assert any(t("audit.verify_title_ok") in n or "✓" in n for n in notifications(app))
-        assert screen.events[0].action == "audit.verified"  # the check is itself recorded
-        assert screen.events[0].detail["ok"] is True
+        events = screen.query_one(EventsPane).events
+        assert events[0].action == "audit.verified"  # the check is itself recorded
+        assert events[0].detail["ok"] is True
 
 
 async def test_verify_names_the_first_tampered_event(make_app, ui_backend, ui_clock):
@@ -135,7 +139,7 @@ async def test_verify_names_the_first_tampered_event(make_app, ui_backend, ui_cl
         screen = await _open(pilot, "AU01")
         await pilot.press("v")
         await settle(pilot)
-        verdict = screen.verdict
+        verdict = screen.query_one(EventsPane).verdict
         assert not verdict.ok and verdict.first_bad_seq == target
         shown = text_of(screen.query_one("#audit-verdict"))
         assert verdict.problem == "EDITED"
@@ -164,7 +168,7 @@ async def test_verify_shows_a_cut_head_by_its_code(make_app, ui_backend, ui_cloc
                          {"s": last - 2, "h": kept})
         await pilot.press("v")
         await settle(pilot)
-        verdict = screen.verdict
+        verdict = screen.query_one(EventsPane).verdict
         assert not verdict.ok and verdict.problem == "HEAD_MISMATCH"
         assert verdict.first_bad_seq == last - 1
         shown = text_of(screen.query_one("#audit-verdict"))
@@ -206,16 +210,16 @@ async def test_access_review_sign_off_is_an_audit_event(make_app, ui_backend, ui
         await pilot.press("f7")
         await settle(pilot)
         screen = app.screen
-        assert screen.check_action("sign_off", ()) is False  # events tab
+        assert t("keys.sign_off") not in footer_keys(screen)  # the events pane has the focus
         await pilot.press("ctrl+t")
         await settle(pilot)
         tabs = screen.query_one("#audit-tabs", TabbedContent)
         assert tabs.active == "tab-access"
         assert screen.query_one("#access-month", Input).value == "2026-11"
-        assert screen.access_month == "2026-11"
-        actions = {(e.actor, e.action) for e in screen.access}
+        assert screen.query_one(AccessPane).access_month == "2026-11"
+        actions = {(e.actor, e.action) for e in screen.query_one(AccessPane).access}
         assert ("T001", "customer.search") in actions
-        assert {e.category for e in screen.access} == {"access"}
+        assert {e.category for e in screen.query_one(AccessPane).access} == {"access"}
         assert t("audit.not_signed", month="2026-11") in text_of(
             screen.query_one("#access-signed"))
         assert t("keys.sign_off") in footer_keys(screen)
@@ -235,7 +239,7 @@ async def test_access_review_sign_off_is_an_audit_event(make_app, ui_backend, ui
         assert any("2026-11" in n and t("audit.signed_done", month="2026-11",
                                          seq="")[:5] in n for n in notifications(app))
         # the events tab shows the sign-off, then the review's reload of the access log
-        assert [e.action for e in screen.events[:2]] == ["access_log.view",
+        assert [e.action for e in screen.query_one(EventsPane).events[:2]] == ["access_log.view",
                                                          "access_log.signed_off"]
 
     manager = _actor(ui_backend, ui_clock)
@@ -261,8 +265,8 @@ async def test_export_writes_the_events_shown(make_app, tmp_path, ui_backend, ui
         screen.query_one("#filter-customer", Input).focus()
         await pilot.press("enter")
         await settle(pilot)
-        shown = [e.seq for e in screen.events]
-        assert shown and all(e.customer_no == "D0000001" for e in screen.events)
+        shown = [e.seq for e in screen.query_one(EventsPane).events]
+        assert shown and all(e.customer_no == "D0000001" for e in screen.query_one(EventsPane).events)
         await pilot.press("e")
         await settle(pilot)
         [path] = list((tmp_path / "exports").glob("audit-events-*.csv"))
@@ -305,9 +309,9 @@ async def test_a_teller_has_no_audit_section_and_the_services_refuse(
         app.push_screen(AuditScreen())
         await settle(pilot)
         screen = app.screen
-        assert screen.events == []
+        assert screen.query_one(EventsPane).events == []
         assert t("audit.not_allowed") in text_of(screen.query_one("#audit-status"))
-        assert screen.check_action("verify", ()) is False
+        assert screen.query_one(EventsPane).check_action("verify", ()) is False
         assert any(t("errors.FORBIDDEN") in n for n in notifications(app))
     teller = _actor(ui_backend, ui_clock, "T001")
     for call in (lambda: list_events(ui_backend, teller, clock=ui_clock),
@@ -323,17 +327,18 @@ async def test_an_admin_reads_and_verifies_but_has_no_access_review(make_app, ui
     app = _app(make_app)
     async with app.run_test(size=WIDE) as pilot:
         screen = await _open(pilot, "A0001")
-        assert screen.events
+        assert screen.query_one(EventsPane).events
         tabs = screen.query_one("#audit-tabs", TabbedContent)
         assert not tabs.get_tab("tab-access").display
-        assert screen.check_action("sign_off", ()) is False
+        assert screen.query_one(AccessPane).check_action("sign_off", ()) is False
         assert screen.check_action("switch_tab", ()) is False
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert tabs.active == "tab-events"
         await pilot.press("v")
         await settle(pilot)
-        assert screen.verdict is not None and screen.verdict.ok
+        verdict = screen.query_one(EventsPane).verdict
+        assert verdict is not None and verdict.ok
     admin = _actor(ui_backend, ui_clock, "A0001")
     with pytest.raises(ConsoleError) as refused:
         sign_off_access_review(ui_backend, admin, "2026-11", clock=ui_clock)
@@ -390,9 +395,9 @@ def test_snapshot_access_review_signed_off(snap_compare, make_app):
 
 
 async def test_pages_of_events(make_app, monkeypatch):
-    import staff_console.screens.audit as audit_screen
+    import staff_console.screens.audit_events as events_pane
 
-    monkeypatch.setattr(audit_screen, "PAGE", 2)
+    monkeypatch.setattr(events_pane, "PAGE", 2)
     app = _app(make_app)
     async with app.run_test(size=WIDE) as pilot:
         await sign_in(pilot, "M001")
@@ -400,20 +405,20 @@ async def test_pages_of_events(make_app, monkeypatch):
         await pilot.press("f7")
         await settle(pilot)
         screen = app.screen
-        first = [e.seq for e in screen.events]
-        assert len(first) == 2 and screen.has_more
-        assert screen.check_action("page", (-1,)) is None
+        first = [e.seq for e in screen.query_one(EventsPane).events]
+        assert len(first) == 2 and screen.query_one(EventsPane).has_more
+        assert screen.query_one(EventsPane).check_action("page", (-1,)) is None
         await pilot.press("pagedown")
         await settle(pilot)
-        second = [e.seq for e in screen.events]
+        second = [e.seq for e in screen.query_one(EventsPane).events]
         assert len(second) == 2 and max(second) < min(first)
-        assert second == [2, 1] and not screen.has_more  # the chain's first two events
+        assert second == [2, 1] and not screen.query_one(EventsPane).has_more  # the chain's first two events
         assert t("audit.status", count=2, first=2, last=1, page=2, more="") in text_of(
             screen.query_one("#audit-status"))
-        assert screen.check_action("page", (1,)) is None
+        assert screen.query_one(EventsPane).check_action("page", (1,)) is None
         await pilot.press("pageup")
         await settle(pilot)
-        assert [e.seq for e in screen.events] == first
+        assert [e.seq for e in screen.query_one(EventsPane).events] == first
 
 
 async def test_the_table_has_the_focus_after_a_slow_first_load(make_app, ui_backend, ui_clock,
@@ -440,11 +445,7 @@ async def test_the_table_has_the_focus_after_a_slow_first_load(make_app, ui_back
         await sign_in(pilot, "M001")  # starts on the search screen
         await pilot.press("f7")
         table = app.screen.query_one("#audit-table", DataTable)
-        for _ in range(100):
-            if table.loading:
-                break
-            await pilot.pause(0.05)
-        assert table.loading
+        await until(pilot, lambda: table.loading)
         tabs = app.screen.query_one(ContentTabs)
         app.set_focus(tabs)  # where the focus went in CI
         await pilot.pause()
@@ -501,7 +502,7 @@ async def test_the_app_signs_off_into_the_anchor_file_and_verifies_against_it(
         screen.query_one("#audit-table", DataTable).focus()
         await pilot.press("v")
         await settle(pilot)
-        verdict = screen.verdict
+        verdict = screen.query_one(EventsPane).verdict
         assert not verdict.ok and verdict.problem == "TRUNCATED"
         assert verdict.missing == (keep + 1, anchor["seq"])
         shown = text_of(screen.query_one("#audit-verdict"))

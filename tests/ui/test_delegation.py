@@ -8,12 +8,12 @@ import pytest
 from textual.widgets import DataTable
 from ui_pilot import settle, sign_in, text_of
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
 from staff_console.i18n import t
 from staff_console.screens.approvals import ApprovalsScreen
 from staff_console.screens.modals import ConfirmModal
 from staff_console.services.delegations import grant_delegation
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.intake import register_from_channel
 from staff_console.services.requests import approve_request, get_request
 from staff_console.services.staff import authenticate

@@ -11,6 +11,7 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, OptionList
 from ui_pilot import footer_keys, notifications, settle, sign_in, text_of, type_text
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.clock import SEOUL
 from staff_console.domain.errors import ConsoleError
 from staff_console.i18n import t
@@ -28,7 +29,6 @@ from staff_console.services.delegations import (
     grant_delegation,
     list_delegations,
 )
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.staff import authenticate
 
 WIDE = (120, 40)

@@ -10,12 +10,12 @@ import pytest
 from textual.widgets import DataTable, Input
 from ui_pilot import footer_keys, notifications, settle, sign_in, text_of
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
 from staff_console.i18n import t
 from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.expiring import ExpiringScreen
 from staff_console.services.audit_trail import list_events
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.expiry import list_expiring
 from staff_console.services.exports import EXPIRING_HEADER as EXPIRING_CSV_HEADER
 from staff_console.services.exports import export_expiring

@@ -6,10 +6,10 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input
 from ui_pilot import notifications, settle, sign_in, text_of, type_text
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.i18n import t
 from staff_console.screens.matrix import MatrixScreen
 from staff_console.services.audit_trail import list_events
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.staff import authenticate
 
 WIDE = (120, 40)

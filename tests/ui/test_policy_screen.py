@@ -7,12 +7,12 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input
 from ui_pilot import notifications, settle, sign_in
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.clock import FixedClock
 from staff_console.screens.modals import ConfirmModal
 from staff_console.screens.policy import PolicyScreen, PolicyValueModal
 from staff_console.screens.registry import visible_sections
 from staff_console.services import staff as staff_service
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.policy import current_policy
 
 WIDE = (140, 42)

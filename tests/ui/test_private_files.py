@@ -12,9 +12,9 @@ from helpers import NOW, TEST_KEY
 from ui_pilot import settle, sign_in
 
 from staff_console.app import StaffConsoleApp, demo_settings
+from staff_console.demo.load import load_demo
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.services.database import init_backend
-from staff_console.demo.load import load_demo
 from staff_console.settings import Settings
 from staff_console.store.keyring import encode_key
 

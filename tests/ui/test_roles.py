@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable
-from ui_pilot import footer_keys, settle, sign_in, text_of
+from ui_pilot import footer_keys, notifications, settle, sign_in, text_of
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
@@ -100,5 +100,5 @@ async def test_maker_withdraws_own_request_in_the_second_tab(make_app, cases):
         await pilot.press("y")
         await settle(pilot)
         after = next(r for r in screen.mine if r.id == mine[0].id)
-        assert after.status == "withdrawn"
+        assert after.status == "withdrawn", notifications(app)
         assert screen.check_action("withdraw", ()) is None  # shown disabled: nothing pending

@@ -117,16 +117,16 @@ async def test_a_refusal_shows_its_message(make_app, cases):
         assert any(n.severity == "error" and "DUPLICATE_PENDING" in n.title for n in note)
 
 
-async def test_unexpected_error_is_generic_and_shows_nothing_personal(make_app):
+async def test_unexpected_error_is_generic_and_shows_nothing_personal(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "T001")
 
-        def boom(_ctx):
+        def boom(*_args, **_kwargs):
             raise RuntimeError("900101-1234567 secret")
 
-        app.screen.run_service(boom, token="boom")
-        await settle(pilot)
+        monkeypatch.setattr(app.api, "search_customers", boom)
+        await search(pilot, "홍길동")
         messages = notifications(app)
         assert t("errors.UNEXPECTED") in messages
         assert not any("900101" in m or "secret" in m for m in messages)

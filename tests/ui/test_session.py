@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual.command import CommandPalette
 from ui_pilot import settle, sign_in, text_of, type_text
 
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.i18n import t
 from staff_console.screens.lock import LockScreen
 from staff_console.screens.search import SearchScreen
 from staff_console.screens.signin import SignInScreen
-from staff_console.demo import DEMO_PASSWORD
 
 
 async def test_nothing_is_reachable_before_sign_in(make_app):

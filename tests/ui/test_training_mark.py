@@ -10,10 +10,10 @@ from helpers import NOW, TEST_KEY
 from ui_pilot import notifications, settle, sign_in, text_of
 
 from staff_console.app import StaffConsoleApp
+from staff_console.demo.load import load_demo
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.i18n import t
 from staff_console.services.database import init_backend
-from staff_console.demo.load import load_demo
 from staff_console.settings import Settings
 from staff_console.store.keyring import encode_key
 from staff_console.widgets.session_bar import SessionBar

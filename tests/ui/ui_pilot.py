@@ -2,31 +2,48 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from staff_console.demo import DEMO_PASSWORD
 
+SETTLE_TIMEOUT = 30.0  # seconds: generous for a loaded CI machine, a hang still fails
 
-async def settle(pilot, rounds: int = 40) -> None:
-    """Wait until no worker runs and nothing shows a loading indicator."""
-    app = pilot.app
-    from textual.worker import WorkerCancelled
 
-    # Idle twice in a row: a worker's result may post a message (a highlighted row) that
-    # starts the next worker only after the first idle look.
-    idle = 0
-    for _ in range(rounds):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:  # a stale search, cancelled by a newer one
-            pass
+def _busy(app) -> list[str]:
+    """What still runs: workers (a dialog sequence waiting for its dialog is not busy: the
+    dialog is on screen, waiting for keys) and widgets showing the loading indicator."""
+    running = [f"worker {w.name or w.group}" for w in app.workers
+               if w.is_running and w.group != "dialog"]
+    loading = [f"loading {w!r}" for w in app.screen.query("*") if getattr(w, "loading", False)]
+    return running + loading
+
+
+async def settle(pilot, timeout: float = SETTLE_TIMEOUT) -> None:
+    """Wait until no worker runs, nothing shows a loading indicator and the messages are
+    handled, twice in a row (a worker's answer may start the next call). Fails on timeout,
+    naming what was still busy."""
+    await until(pilot, lambda: not _busy(pilot.app), timeout=timeout, twice=True,
+                what=lambda: ", ".join(_busy(pilot.app)))
+
+
+async def until(pilot, condition, *, timeout: float = SETTLE_TIMEOUT, twice: bool = False,
+                what=lambda: "") -> None:
+    """Wait (handling messages) until `condition()` holds; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    held = 0
+    while True:
         await pilot.pause()
-        busy = any(getattr(w, "loading", False) for w in app.screen.query("*"))
-        if not busy and not any(w.is_running for w in app.workers):
-            idle += 1
-            if idle >= 2:
+        if condition():
+            held += 1
+            if held >= (2 if twice else 1):
                 return
         else:
-            idle = 0
-        await pilot.pause(0.02)
+            held = 0
+        if loop.time() > deadline:
+            raise AssertionError(f"the UI did not settle within {timeout:g} s: {what()}")
+        await pilot.wait_for_scheduled_animations()
+        await asyncio.sleep(0.005)  # let worker threads run
 
 
 async def type_text(pilot, text: str) -> None:
@@ -43,9 +60,11 @@ async def sign_in(pilot, employee_no: str, password: str = DEMO_PASSWORD) -> Non
 
 
 async def search(pilot, query: str) -> None:
-    """Type a query and wait past the debounce for the results."""
+    """Type a query, wait for the debounce to send it, then for the results."""
     await type_text(pilot, query)
-    await pilot.pause(0.2)
+    screen = pilot.app.screen
+    await until(pilot, lambda: screen.query_text == query.strip(),
+                what=lambda: f"the search for {query!r} was not sent")
     await settle(pilot)
 
 
