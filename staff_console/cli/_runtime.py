@@ -32,6 +32,7 @@ from ..domain.bounds import day_out_of_range, day_within, instant_within
 from ..domain.clock import SEOUL, Clock, FixedClock, parse_instant
 from ..domain.errors import ConsoleError, invalid
 from ..files import private_dir
+from ..i18n import set_language, t
 
 # The store, the services and Rich are imported where they are used, not here: every command
 # imports this module, and a command pays only for what it uses (`customer show` loads no
@@ -158,7 +159,8 @@ class Env:
         if password is None:
             from ..domain.text import display_safe  # the number is checked only at sign-in
 
-            password = typer.prompt(f"{display_safe(employee_no)} 비밀번호 (password)",
+            password = typer.prompt(t("cli.prompt.password",
+                                      employee_no=display_safe(employee_no)),
                                     hide_input=True, err=True)
         return password
 
@@ -237,6 +239,7 @@ _CURRENT: ContextVar[Env | None] = ContextVar("staff_console_cli_env", default=N
 
 def start(db: str | None, now_text: str | None, server: str | None = None) -> Env:
     """Called by the root callback at the start of each invocation."""
+    set_language(cli_language())  # the catalog itself is read when the first words are
     current = Env(db=db, now_text=now_text, server=server)
     _CURRENT.set(current)
     return current
@@ -279,10 +282,11 @@ def safe_url(url: str) -> str:
         return "(unparseable URL)"
 
 
-def new_password(label: str = "new staff member") -> str:
+def new_password() -> str:
+    """The new staff member's password: $STAFF_CONSOLE_NEW_PASSWORD or a hidden prompt."""
     value = os.environ.get(NEW_PASSWORD_ENV)
     if value is None:
-        value = typer.prompt(f"비밀번호 for the {label} (password)", hide_input=True,
+        value = typer.prompt(t("cli.prompt.new_password"), hide_input=True,
                              confirmation_prompt=True, err=True)
     return value
 
@@ -346,7 +350,7 @@ def day(value: date | None) -> str:
 def yes_no(value: bool | None) -> str:
     if value is None:
         return "-"
-    return "예 (yes)" if value else "아니오 (no)"
+    return t("cli.yes") if value else t("cli.no")
 
 
 def text(value) -> str:
@@ -360,7 +364,7 @@ def report_export(result, as_json: bool) -> None:
     if as_json:
         emit_json(jsonable(result))
     else:
-        console().print(f"내보냄 (exported): {result.rows} rows → {result.path}")
+        console().print(t("cli.exported", rows=result.rows, path=result.path))
 
 
 def one_line(exc: BaseException) -> str:
@@ -399,11 +403,9 @@ def refusal_text(code: str, message: str) -> str:
     to do); in English the message itself, as scripts have always read it."""
     if cli_language() != "ko":
         return message
-    from ..i18n import set_language, t  # the catalog is read only when something is refused
-
-    set_language("ko")
-    text = t(f"errors.{code}", message)
-    return text if text == message else f"{text} ({message})"
+    set_language("ko")  # a usage error comes before the root callback
+    words = t(f"errors.{code}", message)
+    return words if words == message else f"{words} ({message})"
 
 
 def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from ..domain.errors import invalid
+from ..i18n import t
 from ._runtime import (
     PASSWORD_ENV,
     AsOpt,
@@ -38,7 +39,7 @@ staff_app = typer.Typer(no_args_is_help=True, help="Staff accounts (admin).")
 def _admin_password() -> str:
     value = os.environ.get(PASSWORD_ENV)
     if value is None:
-        value = typer.prompt("첫 관리자 비밀번호 (first admin password)", hide_input=True,
+        value = typer.prompt(t("cli.prompt.first_admin"), hide_input=True,
                              confirmation_prompt=True, err=True)
     return value
 
@@ -107,11 +108,11 @@ def db_init(
         emit_json(result)
         return
     out = console()
-    out.print(f"데이터베이스 준비됨 (schema ready): {result['db']}")
-    mode = "훈련 (training)" if identity.training else "실제 (real)"
-    out.print(f"저장소 (store): {mode} · 키 ID (key id) {identity.key_id}")
+    out.print(t("cli.db.ready", db=result["db"]))
+    out.print(t("cli.db.store_training", key_id=identity.key_id) if identity.training
+              else t("cli.db.store_real", key_id=identity.key_id))
     if result["admin"]:
-        out.print(f"첫 관리자 (first admin): {admin} · 지점 (branch) {admin_branch.upper()}")
+        out.print(t("cli.db.first_admin", admin=admin, branch=admin_branch.upper()))
     if demo_loader is not None:
         _print_demo(out, result["demo"])
 
@@ -133,10 +134,9 @@ def db_rotate_key(as_: AsOpt, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json(result)
         return
-    console().print(f"키 교체됨 (key rotated): {result['old_key_id']} -> {result['new_key_id']} · "
-                    f"고객 (customers) {result['customers']:,} · "
-                    f"새 키는 {settings.key_file}, 이전 키는 {settings.key_file.name}.old "
-                    f"(back up the new key now)")
+    console().print(t("cli.db.key_rotated", old=result["old_key_id"], new=result["new_key_id"],
+                      customers=f"{result['customers']:,}", key_file=settings.key_file,
+                      old_file=f"{settings.key_file.name}.old"))
 
 
 def _print_demo(out, summary: dict) -> None:
@@ -145,14 +145,13 @@ def _print_demo(out, summary: dict) -> None:
     counts = " · ".join(f"{key} {summary[key]:,}" for key in (
         "customers", "credentials", "requests", "staff", "branches", "accounts")
         if isinstance(summary.get(key), int))
-    out.print(f"데모 데이터 (demo data): {counts} (seed {summary.get('seed')})")
+    out.print(t("cli.demo.data", counts=counts, seed=summary.get("seed")))
     if summary.get("password"):
         # A published training constant (docs), not a real secret: the trainer needs it.
-        out.print(f"데모 직원 비밀번호, 데모 전용 (demo staff password, demo only): "
-                  f"{summary['password']}")
+        out.print(t("cli.demo.password", password=summary["password"]))
     cases = summary.get("cases") or {}
     if cases:
-        table = Table("교육 사례 Case", "고객번호 Customer", title="교육용 고객 (trainer cases)")
+        table = Table(t("cli.col.case"), t("cli.col.customer"), title=t("cli.demo.cases_title"))
         for key, customer_no in cases.items():
             table.add_row(key, customer_no)
         out.print(table)
@@ -180,7 +179,7 @@ def branch_add(
     if as_json:
         emit_json(jsonable(view))
     else:
-        console().print(f"지점 추가됨 (branch added): {view.code} {view.name}")
+        console().print(t("cli.branch.added", code=view.code, name=view.name))
 
 
 @branch_app.command("list")
@@ -193,7 +192,7 @@ def branch_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
-    table = Table("코드 Code", "지점명 Name")
+    table = Table(t("cli.col.code"), t("cli.col.branch_name"))
     for v in views:
         table.add_row(v.code, v.name)
     console().print(table)
@@ -217,8 +216,8 @@ def staff_add(
     if as_json:
         emit_json(jsonable(view))
     else:
-        console().print(f"직원 추가됨 (staff added): {view.employee_no} {view.name} · "
-                        f"{view.branch_code} · {view.role}")
+        console().print(t("cli.staff.added", employee_no=view.employee_no, name=view.name,
+                          branch=view.branch_code, role=view.role))
 
 
 @staff_app.command("unlock")
@@ -233,7 +232,7 @@ def staff_unlock(
     if as_json:
         emit_json(jsonable(view))
     else:
-        console().print(f"잠금 해제됨 (unlocked): {view.employee_no} {view.name}")
+        console().print(t("cli.staff.unlocked", employee_no=view.employee_no, name=view.name))
 
 
 @staff_app.command("list")
@@ -251,7 +250,8 @@ def staff_list(
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
-    table = Table("사번 Emp no", "이름 Name", "지점 Branch", "역할 Role", "활성 Active", "잠김 Locked")
+    table = Table(t("cli.col.employee_no"), t("cli.col.name"), t("cli.col.branch"),
+                  t("cli.col.role"), t("cli.col.active"), t("cli.col.locked"))
     for v in views:
         table.add_row(v.employee_no, v.name, v.branch_code, v.role, yes_no(v.active),
                       yes_no(v.locked))

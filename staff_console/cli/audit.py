@@ -12,6 +12,7 @@ import typer
 
 from ..domain.bounds import MAX_INT64
 from ..domain.errors import invalid
+from ..i18n import t
 from ._runtime import (
     AsOpt,
     CsvOpt,
@@ -101,26 +102,21 @@ def audit_verify(
 def _print_verdict(result, path: Path | None) -> None:
     out = console()
     if result.ok:
-        out.print(f"감사기록 정상 (audit trail intact): {result.count} events, "
-                  f"{result.anchors_checked} anchors checked")
+        out.print(t("cli.audit.intact", events=result.count, anchors=result.anchors_checked))
     else:
-        out.print(f"감사기록 변조 감지 (audit trail TAMPERED): {result.problem}"
-                  + (f" at event {result.first_bad_seq}" if result.first_bad_seq else "")
-                  + f"; {result.count} events verified before it")
+        out.print(t("cli.audit.tampered_at", problem=result.problem, seq=result.first_bad_seq,
+                    events=result.count) if result.first_bad_seq
+                  else t("cli.audit.tampered", problem=result.problem, events=result.count))
         if result.missing:
             first, last = result.missing
-            out.print(f"잃은 기록 (missing events): {first}-{last}")
+            out.print(t("cli.audit.missing", first=first, last=last))
     for number, fault in result.bad_anchors:
-        out.print(f"믿을 수 없는 앵커 (anchor not trusted): {path} line {number}: {fault}")
+        out.print(t("cli.audit.bad_anchor", path=path, line=number, fault=fault))
     # What the check cannot see (docs/decisions.md): say it every time.
     if result.unanchored_after:
-        out.print(f"앵커 확인 범위 (anchored through event {result.unanchored_after}): a cut "
-                  "after it, with the head re-signed by someone holding the key or an old "
-                  "head row put back, is not detectable without a newer anchor")
+        out.print(t("cli.audit.anchored_through", seq=result.unanchored_after))
     else:
-        out.print("앵커 없음 (no anchors): a cut of the newest events, with the head re-signed "
-                  "by someone holding the key or an old head row put back, is not detectable; "
-                  "keep anchors apart (`audit anchor`)")
+        out.print(t("cli.audit.no_anchors"))
 
 
 @audit_app.command("anchor")
@@ -140,24 +136,25 @@ def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> No
     if as_json:
         emit_json({**jsonable(view), "file": str(path)})
     else:
-        console().print(f"앵커 기록됨 (anchor written): event #{view.seq} · {view.hash[:16]}… "
-                        f"→ {path}")
+        console().print(t("cli.audit.anchor_written", seq=view.seq, hash=view.hash[:16],
+                          path=path))
 
 
 def _print_page(page: "AuditPage", title: str) -> None:
     from rich.table import Table
 
-    table = Table("#", "시각 At", "직원 Actor", "단말 Terminal", "행위 Action", "구분 Category",
-                  "고객 Customer", "대상 Target", "내용 Detail", title=title)
+    table = Table(t("cli.col.seq"), t("cli.col.at"), t("cli.col.actor"), t("cli.col.terminal"),
+                  t("cli.col.action"), t("cli.col.category"), t("cli.col.customer"),
+                  t("cli.col.target"), t("cli.col.detail"), title=title)
     for ev in page.items:
         table.add_row(str(ev.seq), instant(ev.at), ev.actor, ev.terminal, ev.action, ev.category,
                       text(ev.customer_no), text(ev.target), _detail(ev))
     out = console()
     out.print(table)
     if not page.items:
-        out.print("없음 (none)")
+        out.print(t("cli.none"))
     elif page.has_more:
-        out.print(f"더 있음 (more): --before {page.items[-1].seq}")
+        out.print(t("cli.more_before", seq=page.items[-1].seq))
 
 
 def _detail(ev: "AuditEventView") -> str:
@@ -198,7 +195,7 @@ def audit_list(
     if as_json:
         emit_json(jsonable(page))
     else:
-        _print_page(page, "감사기록 (audit trail)")
+        _print_page(page, t("cli.audit.trail_title"))
 
 
 @audit_app.command("access-log")
@@ -224,7 +221,7 @@ def audit_access_log(
     if as_json:
         emit_json({"month": month, **jsonable(page)})
     else:
-        _print_page(page, f"접속기록 (access log) {month}")
+        _print_page(page, t("cli.audit.access_log_title", month=month))
 
 
 @audit_app.command("sign-off")
@@ -252,6 +249,7 @@ def audit_sign_off(
     if as_json:
         emit_json({**jsonable(view), "anchor_file": str(path) if path is not None else None})
     else:
-        console().print(f"검토 확인됨 (review signed off): {month} · event #{view.seq} · "
-                        f"{instant(view.at)} · signed head #{view.detail['head_seq']}"
-                        + (f" → {path}" if path is not None else ""))
+        signed = {"month": month, "seq": view.seq, "at": instant(view.at),
+                  "head": view.detail["head_seq"]}
+        console().print(t("cli.audit.signed_off_file", path=path, **signed) if path is not None
+                        else t("cli.audit.signed_off", **signed))

@@ -11,6 +11,7 @@ import typer
 
 from ..domain.bounds import MAX_INT64, offset_within
 from ..domain.errors import invalid
+from ..i18n import t
 from ._runtime import (
     AsOpt,
     CsvOpt,
@@ -61,7 +62,7 @@ def customer_import(
     if as_json:
         emit_json(jsonable(result))
     else:
-        console().print(f"고객 {result.imported}명 등록됨 (customers imported): {result.imported}")
+        console().print(t("cli.customer.imported", count=result.imported))
 
 
 @customer_app.command("search")
@@ -92,28 +93,30 @@ def customer_search(
         emit_json(doc)
         return
     out = console()
-    table = Table("고객번호 Customer", "이름 Name", "주민번호 ID", "구분 Type", "국적 Nationality",
-                  "휴대폰 Phone", "지점 Branch", "온라인거래 Online",
-                  title=f"검색 (search): {', '.join(result.kinds)} · page {page}")
+    table = Table(t("cli.col.customer"), t("cli.col.name"), t("cli.col.id_number"),
+                  t("cli.col.customer_type"), t("cli.col.nationality"), t("cli.col.phone"),
+                  t("cli.col.branch"), t("cli.col.online"),
+                  title=t("cli.customer.search_title", kinds=", ".join(result.kinds), page=page))
     for c in result.items:
         table.add_row(c.customer_no, c.name, c.id_masked, c.customer_type, c.nationality,
                       c.phone_masked, c.branch_code, yes_no(c.online_trading))
     out.print(table)
     if not result.items:
-        out.print("결과 없음 (no customers found)")
+        out.print(t("cli.customer.none_found"))
     elif result.has_more:
-        out.print(f"더 있음 (more): --page {page + 1}")
+        out.print(t("cli.more_page", page=page + 1))
 
 
 def _credential_lines(label: str, cred: "CredentialView | None") -> list[str]:
     if cred is None:
-        return [f"{label}: 미등록 (not registered)"]
+        return [t("cli.customer.not_registered", label=label)]
     return [
-        f"{label}: #{cred.id} {cred.status} · 기기 (device) {cred.device_id}"
-        f" {text(cred.device_model)}",
-        f"    방식 (methods) {','.join(cred.methods)} · 등록 (activated) {instant(cred.activated_at)}",
-        f"    유효기간 (valid until) {day(cred.valid_until)} · 남은 일수 (days left) "
-        f"{text(cred.days_left)} · 최근 사용 (last used) {instant(cred.last_used_at)}",
+        t("cli.customer.credential", label=label, id=cred.id, status=cred.status,
+          device=f"{cred.device_id} {text(cred.device_model)}"),
+        t("cli.customer.credential_methods", methods=",".join(cred.methods),
+          activated=instant(cred.activated_at)),
+        t("cli.customer.credential_validity", valid_until=day(cred.valid_until),
+          days_left=text(cred.days_left), last_used=instant(cred.last_used_at)),
     ]
 
 
@@ -122,23 +125,28 @@ def print_detail(d: "CustomerDetail") -> None:
 
     out = console()
     out.print(f"{d.customer_no} {d.name}")
-    out.print(f"  주민번호 (ID) {d.id_masked} · {d.customer_type} · {d.nationality}")
-    out.print(f"  지점 (branch) {d.branch_code} {d.branch_name} · 휴대폰 (phone) {d.phone_masked}")
-    out.print(f"  온라인거래신청 (online trading) {yes_no(d.online_trading)} · "
-              f"계좌 (accounts) {', '.join(d.accounts) or '-'}")
-    for line in _credential_lines("  MTS", d.mts) + _credential_lines("  모바일웹 (web)", d.web):
+    out.print(t("cli.customer.identity", id_number=d.id_masked, customer_type=d.customer_type,
+                nationality=d.nationality))
+    out.print(t("cli.customer.branch_phone", branch=d.branch_code, branch_name=d.branch_name,
+                phone=d.phone_masked))
+    out.print(t("cli.customer.online_accounts", online=yes_no(d.online_trading),
+                accounts=", ".join(d.accounts) or "-"))
+    for line in (_credential_lines("  MTS", d.mts)
+                 + _credential_lines(t("cli.customer.web"), d.web)):
         out.print(line)
     if d.pending:
-        table = Table("요청 Request", "종류 Kind", "채널 Channel", "요청자 Maker", "접수 Created",
-                      "기한 Expires", title="대기 중 요청 (pending requests)")
+        table = Table(t("cli.col.request"), t("cli.col.kind"), t("cli.col.channel"),
+                      t("cli.col.maker"), t("cli.col.created"), t("cli.col.expires"),
+                      title=t("cli.customer.pending_title"))
         for r in d.pending:
             table.add_row(str(r.id), r.kind, r.channel, text(r.maker), instant(r.created_at),
                           instant(r.expires_at))
         out.print(table)
     if d.history:
-        table = Table("ID", "채널 Channel", "상태 Status", "기기 Device", "등록 Activated",
-                      "유효기간 Valid until", "종료 Ended", "사유 Reason",
-                      title="인증 이력 (credential history)")
+        table = Table(t("cli.col.id"), t("cli.col.channel"), t("cli.col.status"),
+                      t("cli.col.device"), t("cli.col.activated"), t("cli.col.valid_until"),
+                      t("cli.col.ended"), t("cli.col.reason"),
+                      title=t("cli.customer.history_title"))
         for c in d.history:
             table.add_row(str(c.id), c.channel, c.status, c.device_id, instant(c.activated_at),
                           day(c.valid_until), instant(c.ended_at), text(c.end_reason))
@@ -179,10 +187,12 @@ def matrix(
         emit_json({"customer_no": customer.strip().upper() if customer else None,
                    "items": [jsonable(a) for a in answers]})
         return
-    columns = ["분류 Group", "업무 Service", "온라인거래 필요 Online", "확인 Verification"]
+    columns = [t("cli.col.group"), t("cli.col.service"), t("cli.col.online_needed"),
+               t("cli.col.verification")]
     if customer is not None:
-        columns += ["가능 Available", "사유 Reason"]
-    title = "모바일웹 업무 (mobile-web services)" + (f" · {customer}" if customer else "")
+        columns += [t("cli.col.available"), t("cli.col.reason")]
+    title = (t("cli.matrix.title_customer", customer=customer) if customer
+             else t("cli.matrix.title"))
     table = Table(*columns, title=title)
     for a in answers:
         row = [a.group, f"{a.name} ({a.name_en})", "Y" if a.online_trading else "N", a.verification]
@@ -204,8 +214,8 @@ def expire(
     if as_json:
         emit_json(jsonable(result))
     else:
-        console().print(f"만료 처리 (expired): 인증 (credentials) {result.credentials_expired} · "
-                        f"요청 (requests) {result.requests_expired}")
+        console().print(t("cli.expired", credentials=result.credentials_expired,
+                          requests=result.requests_expired))
 
 
 @handled
@@ -233,13 +243,14 @@ def expiring(
     if as_json:
         emit_json({"within_days": days, "items": [jsonable(i) for i in items]})
         return
-    table = Table("인증 Credential", "고객번호 Customer", "이름 Name", "지점 Branch", "채널 Channel",
-                  "기기 Device", "유효기간 Valid until", "남은 일수 Days left",
-                  title=f"만료 예정 (expiring within {days} days)")
+    table = Table(t("cli.col.credential"), t("cli.col.customer"), t("cli.col.name"),
+                  t("cli.col.branch"), t("cli.col.channel"), t("cli.col.device"),
+                  t("cli.col.valid_until"), t("cli.col.days_left"),
+                  title=t("cli.expiring.title", days=days))
     for i in items:
         table.add_row(str(i.credential_id), i.customer_no, i.customer_name, i.branch_code, i.channel,
                       text(i.device_model), day(i.valid_until), str(i.days_left))
     out = console()
     out.print(table)
     if not items:
-        out.print("없음 (none)")
+        out.print(t("cli.none"))

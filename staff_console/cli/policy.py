@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ..i18n import t
 from ._runtime import AsOpt, JsonOpt, console, emit_json, env, handled, instant, jsonable, text
 
 if TYPE_CHECKING:
@@ -32,13 +33,23 @@ def _emit_change(view: "PolicyChangeView", as_json: bool) -> None:
         emit_json(jsonable(view))
         return
     out = console()
-    head = {"applied": "적용됨 (applied)", "pending": "두 번째 관리자 승인 대기 (awaiting a second "
-            "admin)", "approved": "승인·적용됨 (approved and applied)",
-            "rejected": "반려됨 (rejected)"}.get(view.status, view.status)
-    out.print(f"{view.key}: {_value(view.old_value)} -> {_value(view.new_value)} · {head}")
+    out.print(t("cli.policy.change", key=view.key, old=_value(view.old_value),
+                new=_value(view.new_value), state=_state(view.status)))
     if view.id is not None:
-        out.print(f"  변경 (change) #{view.id} · 요청자 (maker) {view.maker} · "
-                  f"기한 (expires) {instant(view.expires_at)}")
+        out.print(t("cli.policy.change_id", id=view.id, maker=view.maker,
+                    expires=instant(view.expires_at)))
+
+
+def _state(status: str) -> str:
+    if status == "applied":
+        return t("cli.policy.applied")
+    if status == "pending":
+        return t("cli.policy.pending")
+    if status == "approved":
+        return t("cli.policy.approved")
+    if status == "rejected":
+        return t("cli.policy.rejected")
+    return status
 
 
 def _emit_changes(views: "list[PolicyChangeView]", as_json: bool) -> None:
@@ -47,15 +58,16 @@ def _emit_changes(views: "list[PolicyChangeView]", as_json: bool) -> None:
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
-    table = Table("ID", "키 Key", "현재 Old", "변경 New", "요청자 Maker", "요청 Created",
-                  "기한 Expires", "상태 Status", title="정책 변경 대기 (pending policy changes)")
+    table = Table(t("cli.col.id"), t("cli.col.key"), t("cli.col.old"), t("cli.col.new"),
+                  t("cli.col.maker"), t("cli.col.created"), t("cli.col.expires"),
+                  t("cli.col.status"), title=t("cli.policy.pending_title"))
     for v in views:
         table.add_row(str(v.id), v.key, _value(v.old_value), _value(v.new_value), v.maker,
                       instant(v.created_at), instant(v.expires_at), v.status)
     out = console()
     out.print(table)
     if not views:
-        out.print("없음 (none)")
+        out.print(t("cli.none"))
 
 
 @policy_app.command("show")
@@ -69,8 +81,8 @@ def policy_show(as_: AsOpt, as_json: JsonOpt = False) -> None:
         emit_json({"items": [jsonable(x) for x in entries],
                    "policy": {x.key: x.value for x in entries}})
         return
-    table = Table("키 Key", "값 Value", "기본 Default", "범위 Range", "약화 시 2인 승인 Weakening",
-                  title="정책 (policy)")
+    table = Table(t("cli.col.key"), t("cli.col.value"), t("cli.col.default"),
+                  t("cli.col.range"), t("cli.col.weakening"), title=t("cli.policy.title"))
     for x in entries:
         span = f"{x.low}..{x.high}" if x.low is not None else "on/off"
         weaker = {"off": "off", "higher": "longer"}.get(x.weaker or "", "-")
@@ -117,4 +129,4 @@ def policy_reject(
     view = env().console(as_).reject_policy_change(change_id, note=note)
     _emit_change(view, as_json)
     if not as_json and view.note:
-        console().print(f"  메모 (note) {text(view.note)}")
+        console().print(t("cli.policy.note", note=text(view.note)))

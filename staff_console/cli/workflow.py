@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..domain.bounds import MAX_ROW_ID
+from ..i18n import t
 from ._runtime import (
     AsOpt,
     JsonOpt,
@@ -52,43 +53,47 @@ def print_request(view: "RequestView", headline: str | None = None) -> None:
     out = console()
     if headline:
         out.print(headline)
-    out.print(f"요청 (request) #{view.id} · {view.kind} · {view.status} · 지점 (branch) "
-              f"{view.branch_code} · {view.origin}")
-    out.print(f"  고객 (customer) {view.customer_no} {view.customer_name} · 채널 (channel) "
-              f"{view.channel} · 인증 (credential) #{view.credential_id}")
+    out.print(t("cli.request.head", id=view.id, kind=view.kind, status=view.status,
+                branch=view.branch_code, origin=view.origin))
+    out.print(t("cli.request.customer", customer=view.customer_no, name=view.customer_name,
+                channel=view.channel, credential=view.credential_id))
     if view.maker:
-        out.print(f"  요청자 (maker) {view.maker} {text(view.maker_name)}")
+        out.print(t("cli.request.maker", maker=view.maker, name=text(view.maker_name)))
     if view.reason or view.note:
-        out.print(f"  사유 (reason) {text(view.reason)} · 메모 (note) {text(view.note)}")
-    out.print(f"  접수 (created) {instant(view.created_at)} · 기한 (expires) {instant(view.expires_at)}")
+        out.print(t("cli.request.reason", reason=text(view.reason), note=text(view.note)))
+    out.print(t("cli.request.times", created=instant(view.created_at),
+                expires=instant(view.expires_at)))
     if view.decided_at:
-        out.print(f"  처리 (decided) {instant(view.decided_at)} by {text(view.decider)} "
-                  f"{text(view.decider_name)} · 권한 (authority) {text(view.authority)}"
-                  + (f" (delegation #{view.delegation_id})" if view.delegation_id else ""))
+        decided = {"at": instant(view.decided_at), "decider": text(view.decider),
+                   "name": text(view.decider_name), "authority": text(view.authority)}
+        out.print(t("cli.request.decided_delegation", delegation=view.delegation_id, **decided)
+                  if view.delegation_id else t("cli.request.decided", **decided))
         if view.decision_note:
-            out.print(f"  처리 메모 (decision note) {view.decision_note}")
+            out.print(t("cli.request.decision_note", note=view.decision_note))
     for ev in view.evidence:
-        out.print(f"  실명확인 (verification) {ev.kind}: {'통과 (passed)' if ev.passed else '실패 (failed)'}"
-                  f" · {instant(ev.verified_at)} · {ev.detail}")
+        shown = {"kind": ev.kind, "at": instant(ev.verified_at), "detail": ev.detail}
+        out.print(t("cli.request.evidence_passed", **shown) if ev.passed
+                  else t("cli.request.evidence_failed", **shown))
     cred = view.credential
     if cred is not None:
-        out.print(f"  인증 (credential) {cred.status} · 기기 (device) {cred.device_id} "
-                  f"{text(cred.device_model)} · 방식 (methods) {','.join(cred.methods)} · "
-                  f"유효기간 (valid until) {day(cred.valid_until)}")
+        out.print(t("cli.request.credential", status=cred.status,
+                    device=f"{cred.device_id} {text(cred.device_model)}",
+                    methods=",".join(cred.methods), valid_until=day(cred.valid_until)))
 
 
 def print_requests(views: "list[RequestView]", title: str) -> None:
     from rich.table import Table
 
     out = console()
-    table = Table("ID", "종류 Kind", "상태 Status", "고객 Customer", "이름 Name", "채널 Channel",
-                  "지점 Branch", "요청자 Maker", "접수 Created", "기한 Expires", title=title)
+    table = Table(t("cli.col.id"), t("cli.col.kind"), t("cli.col.status"), t("cli.col.customer"),
+                  t("cli.col.name"), t("cli.col.channel"), t("cli.col.branch"),
+                  t("cli.col.maker"), t("cli.col.created"), t("cli.col.expires"), title=title)
     for v in views:
         table.add_row(str(v.id), v.kind, v.status, v.customer_no, v.customer_name, v.channel,
                       v.branch_code, text(v.maker), instant(v.created_at), instant(v.expires_at))
     out.print(table)
     if not views:
-        out.print("없음 (none)")
+        out.print(t("cli.none"))
 
 
 def _signed_in(con: "StaffConsole") -> str:
@@ -132,8 +137,8 @@ def intake_register(
     if as_json:
         emit_json(jsonable(result))
     else:
-        console().print(f"등록 요청 접수 (registration received): 요청 (request) #{result.request_id}"
-                        f" · 인증 (credential) #{result.credential_id} · {result.status}")
+        console().print(t("cli.intake.registered", request=result.request_id,
+                          credential=result.credential_id, status=result.status))
 
 
 @intake_app.command("login")
@@ -156,9 +161,9 @@ def intake_login(
     if as_json:
         emit_json(jsonable(outcome))
     else:
-        console().print(f"로그인 기록 (login recorded): 인증 (credential) #{outcome.credential_id} · "
-                        f"{outcome.result} · {outcome.status} · 연속 실패 (failures) "
-                        f"{outcome.failed_logins}")
+        console().print(t("cli.intake.login", credential=outcome.credential_id,
+                          result=outcome.result, status=outcome.status,
+                          failures=outcome.failed_logins))
 
 
 # ---------------------------------------------------------------- requests
@@ -177,7 +182,7 @@ def request_revoke(
     """Ask to revoke (해지) the customer's current credential on a channel."""
     view = env().console(as_).request_revocation(customer_no=customer, channel=channel,
                                                  reason=reason, note=note)
-    _emit_request(view, as_json, "해지 요청 접수 (revocation requested)")
+    _emit_request(view, as_json, t("cli.request.revocation_requested"))
 
 
 @request_app.command("show")
@@ -204,7 +209,7 @@ def requests(
     if as_json:
         emit_json({"items": [request_doc(v) for v in views]})
     else:
-        print_requests(views, f"내 요청 (my requests) · {_signed_in(con)}")
+        print_requests(views, t("cli.requests.mine_title", employee_no=_signed_in(con)))
 
 
 @handled
@@ -215,7 +220,7 @@ def approvals(as_: AsOpt, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json({"items": [request_doc(v) for v in views]})
     else:
-        print_requests(views, f"결재 대기 (awaiting decision) · {_signed_in(con)}")
+        print_requests(views, t("cli.requests.approvals_title", employee_no=_signed_in(con)))
 
 
 @handled
@@ -227,7 +232,7 @@ def approve(
 ) -> None:
     """Approve a pending request (branch manager or active delegate; never the maker)."""
     view = env().console(as_).approve_request(request_id, note=note)
-    _emit_request(view, as_json, "승인됨 (approved)")
+    _emit_request(view, as_json, t("cli.request.approved"))
 
 
 @handled
@@ -240,7 +245,7 @@ def reject(
 ) -> None:
     """Reject a pending request; a note is required."""
     view = env().console(as_).reject_request(request_id, note=note or "")
-    _emit_request(view, as_json, "반려됨 (rejected)")
+    _emit_request(view, as_json, t("cli.request.rejected"))
 
 
 @handled
@@ -251,7 +256,7 @@ def withdraw(
 ) -> None:
     """The maker takes back its own pending request."""
     view = env().console(as_).withdraw_request(request_id)
-    _emit_request(view, as_json, "철회됨 (withdrawn)")
+    _emit_request(view, as_json, t("cli.request.withdrawn"))
 
 
 # ---------------------------------------------------------------- delegations
@@ -262,8 +267,9 @@ def _emit_delegations(views: "list[DelegationView]", as_json: bool, title: str) 
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
-    table = Table("ID", "지점 Branch", "위임자 Grantor", "대행자 Delegate", "시작 From",
-                  "종료 Until", "조기종료 Ended", "유효 Active", title=title)
+    table = Table(t("cli.col.id"), t("cli.col.branch"), t("cli.col.grantor"),
+                  t("cli.col.delegate"), t("cli.col.from"), t("cli.col.until"),
+                  t("cli.col.ended_early"), t("cli.col.valid_now"), title=title)
     for v in views:
         table.add_row(str(v.id), v.branch_code, f"{v.grantor} {v.grantor_name}",
                       f"{v.delegate} {v.delegate_name}", instant(v.valid_from),
@@ -271,7 +277,7 @@ def _emit_delegations(views: "list[DelegationView]", as_json: bool, title: str) 
     out = console()
     out.print(table)
     if not views:
-        out.print("없음 (none)")
+        out.print(t("cli.none"))
 
 
 @delegate_app.command("grant")
@@ -293,7 +299,7 @@ def delegate_grant(
     if as_json:
         emit_json(jsonable(view))
     else:
-        _emit_delegations([view], False, "직무대행 지정됨 (delegation granted)")
+        _emit_delegations([view], False, t("cli.delegation.granted"))
 
 
 @delegate_app.command("end")
@@ -308,7 +314,7 @@ def delegate_end(
     if as_json:
         emit_json(jsonable(view))
     else:
-        _emit_delegations([view], False, "직무대행 종료됨 (delegation ended)")
+        _emit_delegations([view], False, t("cli.delegation.ended"))
 
 
 @delegate_app.command("list")
@@ -317,4 +323,4 @@ def delegate_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     """Managers: the branch's delegations; others: those granted to me."""
     con = env().console(as_)
     _emit_delegations(con.list_delegations(), as_json,
-                      f"직무대행 (delegations) · {_signed_in(con)}")
+                      t("cli.delegation.list_title", employee_no=_signed_in(con)))
