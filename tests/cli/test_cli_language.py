@@ -56,3 +56,14 @@ def test_usage_and_input_errors_in_korean_and_english(cli):
     limit = cli.fail(2, "INVALID_INPUT", "customer", "search", "홍", "--limit", "51",
                      "--as", "T001", env=KOREAN)
     assert "입력값을 확인하세요." in limit.stderr and "limit" in limit.stderr
+
+
+def test_the_words_of_a_command_are_in_one_language(cli):
+    korean = cli.ok("customer", "show", "C001", "--as", "T001", env=KOREAN).stdout
+    assert "주민번호" in korean and "온라인거래신청" in korean
+    assert "online trading" not in korean and "branch" not in korean
+    english = cli.ok("customer", "show", "C001", "--as", "T001").stdout
+    assert "online trading" in english and "branch 001" in english
+    assert "주민번호" not in english and "휴대폰" not in english
+    table = cli.ok("customer", "search", "홍", "--as", "T001", env=KOREAN).stdout
+    assert "고객번호" in table and "Customer" not in table
