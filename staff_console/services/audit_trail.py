@@ -9,7 +9,7 @@ from sqlmodel import Session
 from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
 from ..domain.bounds import day_within, positive_id
 from ..domain.clock import Clock, seoul_midnight
-from ..domain.errors import ConsoleError, invalid
+from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
 from ..domain.text import clean_text
 from ..store import audit_query
@@ -228,8 +228,14 @@ def signoff_anchor(backend: Backend, signoff: AuditEventView) -> AnchorView:
 
     def work(s: Session) -> AnchorView:
         store_id = audit_query.store_id(s.connection())
-        seq, digest = signoff.detail["head_seq"], signoff.detail["head_hash"]
-        anchor = make_anchor(backend.store.keyring, store_id, seq, digest, signoff.at,
+        # The head comes from the sign-off as the chain holds it, never from the caller: a
+        # console server signs with the store key only what the trail itself says.
+        row = audit_query.event_at(s.connection(), signoff.seq)
+        if row is None or row.action != "access_log.signed_off":
+            raise not_found("sign-off", signoff.seq)
+        recorded = _view(row)
+        seq, digest = recorded.detail["head_seq"], recorded.detail["head_hash"]
+        anchor = make_anchor(backend.store.keyring, store_id, seq, digest, recorded.at,
                              kind="sign-off")
         return AnchorView(anchor.line, store_id, seq, digest, anchor.at, anchor.kind)
 

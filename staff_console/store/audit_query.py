@@ -76,6 +76,12 @@ def last_event(conn: sa.Connection) -> sa.Row:
                         .order_by(_EVENT.c.seq.desc()).limit(1)).one()
 
 
+def event_at(conn: sa.Connection, seq: int) -> sa.Row | None:
+    """The chained event with this seq (listed columns), or None."""
+    return conn.execute(sa.select(*(_EVENT.c[name] for name in LISTED))
+                        .where(_EVENT.c.seq == seq)).first()
+
+
 def store_id(conn: sa.Connection) -> str:
     """The store's id; AUDIT_TAMPERED if it was deleted (written once, at `db init`)."""
     found = get_setting(conn, STORE_ID)

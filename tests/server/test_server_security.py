@@ -221,3 +221,16 @@ def test_the_fixed_clock_is_refused_by_a_real_stores_server(site):
     with pytest.raises(ConsoleError) as caught, TestClient(app):
         pass
     assert caught.value.code == "CLOCK_FIXED_REFUSED"
+
+
+def test_the_server_signs_a_sign_offs_anchor_only_for_the_head_the_trail_recorded(site):
+    from dataclasses import replace
+
+    auditor = site.signed_in("AU01")
+    month = datetime.now(UTC).strftime("%Y-%m")
+    signoff = auditor.sign_off_access_review(month, note="검토")
+    forged = replace(signoff, detail={**signoff.detail, "head_seq": 1, "head_hash": "0" * 64})
+    anchor = auditor.signoff_anchor(forged)
+    assert (anchor.seq, anchor.hash) == (signoff.detail["head_seq"],
+                                         signoff.detail["head_hash"])
+    refused("NOT_FOUND", lambda: auditor.signoff_anchor(replace(signoff, seq=1)))
