@@ -30,6 +30,7 @@ from ..domain.authority import Actor, Role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError
 from ..domain.policy import Policy
+from ..domain.text import clean_text
 from ..store import sessions as rows
 from ..store.meta import POLICY_PREFIX, get_settings
 from . import staff
@@ -68,7 +69,9 @@ def _actor(row: rows.SessionRow) -> Actor:
 
 def sign_in(backend: Backend, employee_no: str, password: str, *, terminal: str,
             client_address: str, clock: Clock) -> SignedIn:
-    """The staff sign-in (services/staff.py: the lock, the audit trail), then a new session."""
+    """The staff sign-in (services/staff.py: the lock, the audit trail), then a new session.
+    The terminal's name comes from the client: it reaches the trail only as clean text."""
+    terminal = clean_text(terminal, "terminal", limit=64) or "terminal"
     actor = staff.authenticate(backend, employee_no, password, clock=clock, terminal=terminal)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = clock.now()

@@ -234,3 +234,9 @@ def test_the_server_signs_a_sign_offs_anchor_only_for_the_head_the_trail_recorde
     assert (anchor.seq, anchor.hash) == (signoff.detail["head_seq"],
                                          signoff.detail["head_hash"])
     refused("NOT_FOUND", lambda: auditor.signoff_anchor(replace(signoff, seq=1)))
+
+
+def test_a_terminal_name_with_control_characters_is_refused(site):
+    error = refused("INVALID_INPUT", lambda: site.remote().sign_in(
+        "T001", PASSWORD, terminal="desk\x1b[2J"))
+    assert error.field == "terminal"
