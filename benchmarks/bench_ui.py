@@ -117,8 +117,8 @@ KEY = bytes(range(32))
 
 
 def _build_demo(path: Path, customers: int) -> str:
-    from staff_console.domain.clock import SystemClock
     from staff_console.demo.load import load_demo
+    from staff_console.domain.clock import SystemClock
     from staff_console.store.engine import make_engine
     from staff_console.store.keyring import Keyring
     from staff_console.store.migrate import upgrade
@@ -187,18 +187,17 @@ async def _search_run(url: str, key: bytes, count: int, home: Path) -> dict:
     from textual.widgets import Input
 
     from staff_console.app import StaffConsoleApp
+    from staff_console.demo import DEMO_PASSWORD
     from staff_console.domain.clock import SystemClock
     from staff_console.screens.search import DEBOUNCE_SECONDS, SearchScreen
-    from staff_console.demo import DEMO_PASSWORD
-    from staff_console.services.staff import authenticate
     from staff_console.settings import Settings
 
     backend = _backend(url, key)
     queries = _queries(backend, count)
     clock = SystemClock()
-    actor = authenticate(backend, "T001", DEMO_PASSWORD, clock=clock, terminal="bench")
     app = StaffConsoleApp(Settings(home=home, db_url=url), clock=clock, backend=backend,
                           idle_seconds=3600)
+    actor = app.api.sign_in("T001", DEMO_PASSWORD, terminal="bench")  # the app's console
     async with app.run_test(size=(120, 40)) as pilot:
         app.start_session(actor, [])
         await pilot.pause()

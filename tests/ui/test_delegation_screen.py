@@ -163,8 +163,7 @@ async def test_a_teller_has_no_delegation_section_and_the_service_refuses(
         await settle(pilot)
         assert CommandPalette.is_open(app)
         await type_text(pilot, t("nav.delegation.title"))
-        await pilot.pause(0.2)
-        await settle(pilot)
+        await settle(pilot)  # the palette's search is a worker: settle waits for it
         palette = app.screen
         shown = [str(o.prompt) for o in palette.query_one(OptionList).options]
         assert not any(t("nav.delegation.title") in s for s in shown)

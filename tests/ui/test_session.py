@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.command import CommandPalette
-from ui_pilot import settle, sign_in, text_of, type_text
+from ui_pilot import settle, sign_in, text_of, type_text, until
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.i18n import t
@@ -79,10 +79,7 @@ async def test_idle_lock_after_the_configured_time(make_app):
         await pilot.press("k")  # any key is activity: the idle clock starts again
         assert app.idle_for() < 1.0 and not app.locked
         app.idle_seconds = 0.3
-        for _ in range(100):  # the lock comes by itself, checked every 50 ms
-            await pilot.pause(0.05)
-            if app.locked:
-                break
+        await until(pilot, lambda: app.locked)  # by itself, checked every 50 ms
         await settle(pilot)
         assert isinstance(app.screen, LockScreen) and app.screen.idle
         app.idle_seconds = 3600

@@ -111,8 +111,7 @@ async def test_the_command_palette_shows_a_hostile_name_as_text(make_app, ui_bac
         await pilot.press("ctrl+p")
         await settle(pilot)
         await type_text(pilot, hong)
-        await pilot.pause(0.3)
-        await settle(pilot)
+        await settle(pilot)  # the palette's search is a worker: settle waits for it
         shown = "\n".join(text_of(w) for w in app.screen.query("OptionList"))
         _no_raw(shown)
         assert "[b]홍\\x1b[2J\\u202e" in shown

@@ -71,7 +71,6 @@ async def test_teller_requests_manager_approves_panel_shows_revoked(make_app, ca
         table.focus()
         table.move_cursor(row=ids.index(request_id))
         await settle(pilot)
-        await pilot.pause(0.05)
         detail = text_of(inbox.query_one("#inbox-detail"))
         assert "박창구" in detail  # the maker
         assert t("authority.manager") in detail
@@ -86,8 +85,7 @@ async def test_teller_requests_manager_approves_panel_shows_revoked(make_app, ca
         await pilot.press("ctrl+p")
         await settle(pilot)
         await type_text(pilot, hong)
-        await pilot.pause(0.3)
-        await settle(pilot)
+        await settle(pilot)  # the palette's search is a worker: settle waits for it
         await pilot.press("enter")
         await settle(pilot)
         customer = app.screen
