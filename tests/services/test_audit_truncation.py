@@ -420,9 +420,15 @@ def _migrate(b, step: str, revision: str) -> None:
     from staff_console.store.migrate import alembic_config
 
     config = alembic_config(b.store.engine.url.render_as_string(hide_password=False))
-    with b.store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        getattr(command, step)(config, revision)
+    with b.store.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # a batch rebuild drops referenced tables: as store.migrate.upgrade does
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with connection.begin():
+            config.attributes["connection"] = connection
+            getattr(command, step)(config, revision)
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     b.store.engine.dispose()  # no connection keeps the old table layout
 
 
