@@ -99,9 +99,11 @@ class RemoteConsole:
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         with self._lock:
-            # A kept-alive connection the server closed in between fails at once: one new
-            # connection is tried. Only then is the server unreachable.
+            # A kept-alive connection the server closed while it idled fails at once: one new
+            # connection is tried. Only a reused connection is retried: on a fresh one the
+            # server may have acted before failing, and a call must not run twice.
             for attempt in (1, 2):
+                reused = self._connection is not None
                 try:
                     connection = self._connect()
                     connection.request(method, self._prefix + path,
@@ -117,7 +119,7 @@ class RemoteConsole:
                     self._drop()
                     retry = isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError
                                        | BrokenPipeError | http.client.CannotSendRequest)
-                    if attempt == 2 or not retry:
+                    if attempt == 2 or not retry or not reused:
                         raise ConsoleError("SERVER_UNAVAILABLE", "the console server at "
                                            f"{self.url} cannot be reached ({exc})") from None
         return self._answer(response.status, payload)

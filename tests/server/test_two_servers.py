@@ -80,3 +80,13 @@ def test_the_chain_verifies_after_both_servers_wrote_it(pair: Site):
     auditor = pair.signed_in("AU01", pair.urls[1])
     verdict = auditor.verify_audit()
     assert verdict.ok and verdict.problem is None, verdict
+
+
+def test_a_kept_alive_connection_closed_meanwhile_is_replaced_once(pair: Site):
+    import socket
+
+    console = pair.signed_in("T001")
+    assert console._connection is not None
+    console._connection.sock.shutdown(socket.SHUT_RDWR)  # as an idle timeout would
+    assert console.search_customers("홍길동").items
+    console.sign_out(reason="command_end")
