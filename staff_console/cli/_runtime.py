@@ -330,7 +330,8 @@ def emit_json(doc) -> None:
     typer.echo(safe_json(doc, indent=2, default=str))
 
 
-def jsonable(view) -> dict | list:
+def jsonable(view) -> dict:
+    """A view (a services.views dataclass) as a JSON-ready dict."""
     from ..services.views import as_dict
 
     return as_dict(view)

@@ -91,7 +91,7 @@ def db_init(
     result: dict = {"db": safe_url(e.settings().db_url), "schema": "ok",
                     "mode": identity.mode, "store_id": identity.store_id,
                     "key_id": identity.key_id, "admin": None, "demo": None}
-    if admin is not None:
+    if admin is not None and password is not None:  # the password was asked with --admin
         view = staff_service.bootstrap_admin(
             backend, employee_no=admin, name=admin_name, branch_code=admin_branch,
             branch_name=admin_branch_name, password=password, clock=clock)
