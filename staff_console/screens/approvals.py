@@ -8,6 +8,7 @@ Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pendi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Group
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 
 class ApprovalsScreen(ConsoleScreen):
+    CSS_PATH = Path(__file__).with_name("approvals.tcss")
     AUTO_FOCUS = "#inbox-table"
     BINDINGS = [
         Binding("a", "approve", "keys.approve", id="approvals.approve"),

@@ -7,6 +7,7 @@ a pending request of this customer when the signed-in person may decide it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 
 class CustomerScreen(ConsoleScreen):
+    CSS_PATH = Path(__file__).with_name("customer.tcss")
     AUTO_FOCUS = "#customer-body"  # arrows and PgUp/PgDn scroll it on a small terminal
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
     BINDINGS = [

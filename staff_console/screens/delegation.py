@@ -9,6 +9,7 @@ delegations granted to them, read-only; the services refuse the rest anyway.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -26,7 +27,7 @@ from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
-from .modals import ConfirmModal, FormModal
+from .modals import MODALS_TCSS, ConfirmModal, FormModal
 
 if TYPE_CHECKING:
     from ..services.views import DelegationView, StaffView
@@ -58,16 +59,7 @@ class GrantModal(FormModal):
     """The delegate (staff of the branch), from and until in Korea time. Returns
     `(employee_no, name, valid_from, valid_until)` or None."""
 
-    DEFAULT_CSS = """
-    GrantModal {
-        align: center middle;
-    }
-    GrantModal #grant-delegate {
-        height: auto;
-        max-height: 8;
-        margin-bottom: 1;
-    }
-    """
+    CSS_PATH = [MODALS_TCSS, Path(__file__).with_name("delegation.tcss")]
 
     def __init__(self, candidates: list, now: datetime) -> None:
         super().__init__()
@@ -148,21 +140,7 @@ class GrantModal(FormModal):
 
 
 class DelegationScreen(ConsoleScreen):
-    DEFAULT_CSS = """
-    DelegationScreen #delegation-intro {
-        padding: 1 1 0 1;
-        height: auto;
-    }
-    DelegationScreen #delegation-table {
-        height: 1fr;
-        margin: 1 1 0 1;
-    }
-    DelegationScreen #delegation-status {
-        padding: 0 1;
-        height: 1;
-        color: $text-muted;
-    }
-    """
+    CSS_PATH = Path(__file__).with_name("delegation.tcss")
     AUTO_FOCUS = "#delegation-table"
     BINDINGS = [
         Binding("g", "grant", "keys.grant", id="delegation.grant"),

@@ -36,34 +36,7 @@ LIST_LIMIT = 1000
 
 
 class ExpiringScreen(ConsoleScreen):
-    DEFAULT_CSS = """
-    ExpiringScreen #expiring-controls {
-        height: 3;
-        margin: 1 1 0 1;
-    }
-    ExpiringScreen #expiring-controls Label {
-        padding: 1 1 0 0;
-    }
-    ExpiringScreen #expiring-within {
-        width: 12;
-    }
-    ExpiringScreen #expiring-status {
-        padding: 1 0 0 2;
-        width: 1fr;
-        color: $text-muted;
-    }
-    ExpiringScreen #expiring-table {
-        height: 1fr;
-        margin: 0 1;
-    }
-    ExpiringScreen #expiring-chart-box {
-        height: 15;
-        margin: 0 1;
-        border: round $secondary;
-        border-title-style: bold;
-        border-subtitle-color: $text-muted;
-    }
-    """
+    CSS_PATH = Path(__file__).with_name("expiring.tcss")
     AUTO_FOCUS = "#expiring-table"
     BINDINGS = [
         Binding("e", "export", "keys.export", id="expiring.export"),

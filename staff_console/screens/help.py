@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +17,7 @@ from .base import ConsoleModal
 
 
 class HelpScreen(ConsoleModal):
+    CSS_PATH = Path(__file__).with_name("help.tcss")
     BINDINGS = [
         Binding("escape", "close", "keys.close", id="help.close"),
         Binding("f1", "close", "keys.close", show=False, id="help.close_f1"),

@@ -6,6 +6,8 @@ Five wrong passwords lock the staff account (the service's rule) and sign the pe
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +22,7 @@ from .base import ConsoleScreen
 
 
 class LockScreen(ConsoleScreen):
+    CSS_PATH = Path(__file__).with_name("lock.tcss")
     AUTO_FOCUS = "#lock-password"
     BINDINGS = [
         Binding("f10", "leave", "keys.sign_out", id="lock.sign_out"),

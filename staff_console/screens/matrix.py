@@ -8,6 +8,7 @@ customer-data access and the service records it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -28,21 +29,7 @@ if TYPE_CHECKING:
 
 
 class MatrixScreen(ConsoleScreen):
-    DEFAULT_CSS = """
-    MatrixScreen #matrix-customer {
-        margin: 1 1 0 1;
-        width: 50;
-    }
-    MatrixScreen #matrix-status {
-        padding: 0 2;
-        height: 1;
-        color: $text-muted;
-    }
-    MatrixScreen #matrix-table {
-        height: 1fr;
-        margin: 0 1;
-    }
-    """
+    CSS_PATH = Path(__file__).with_name("matrix.tcss")
     AUTO_FOCUS = "#matrix-table"
     BINDINGS = [
         Binding("slash", "focus_customer", "keys.customer_input", id="matrix.focus_customer"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,12 +14,14 @@ from ..i18n import t
 from ..widgets import format as fmt
 from .base import ConsoleModal
 
+MODALS_TCSS = Path(__file__).with_name("modals.tcss")  # every dialog's box
 REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "other")
 
 
 class ConfirmModal(ConsoleModal):
     """Yes or no. `y`/Enter confirms, `n`/Esc cancels."""
 
+    CSS_PATH = MODALS_TCSS
     BINDINGS = [
         Binding("y", "answer(True)", "keys.yes", id="confirm.yes"),
         Binding("n", "answer(False)", "keys.no", id="confirm.no"),
@@ -52,6 +56,7 @@ class FormModal(ConsoleModal):
     """A dialog of inputs with OK and Cancel: Enter or OK submits (`_submit` checks the fields
     and dismisses with the result), Esc or Cancel dismisses with None."""
 
+    CSS_PATH = MODALS_TCSS
     BINDINGS = [Binding("escape", "cancel", "keys.cancel", id="form.cancel")]
 
     def _submit(self) -> None:
@@ -158,6 +163,7 @@ class RevokeModal(FormModal):
 class PickModal(ConsoleModal):
     """Choose one of several items (e.g. which pending request). Returns its id or None."""
 
+    CSS_PATH = MODALS_TCSS
     BINDINGS = [Binding("escape", "cancel", "keys.cancel", id="pick.cancel")]
 
     def __init__(self, title: str, items: list[tuple[str, str]]) -> None:

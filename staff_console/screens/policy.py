@@ -28,7 +28,7 @@ from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
-from .modals import ConfirmModal, FormModal, NoteModal
+from .modals import MODALS_TCSS, ConfirmModal, FormModal, NoteModal
 
 if TYPE_CHECKING:
     from ..services.views import PolicyChangeView, PolicyEntry
@@ -56,14 +56,7 @@ def _cells(*values) -> list:
 class PolicyValueModal(FormModal):
     """A new value for one key, parsed by the key's rule. Returns the value's text or None."""
 
-    DEFAULT_CSS = """
-    PolicyValueModal {
-        align: center middle;
-    }
-    PolicyValueModal #policy-value {
-        width: 20;
-    }
-    """
+    CSS_PATH = [MODALS_TCSS, Path(__file__).with_name("policy.tcss")]
 
     def __init__(self, rule: Rule, current) -> None:
         super().__init__()

@@ -8,6 +8,7 @@ phones. The search runs in an exclusive worker: a newer query makes older result
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -33,6 +34,7 @@ PAGE_SIZE = 20
 
 
 class SearchScreen(ConsoleScreen):
+    CSS_PATH = Path(__file__).with_name("search.tcss")
     AUTO_FOCUS = "#search-input"
     BINDINGS = [
         Binding("pagedown", "page(1)", "keys.next_page", priority=True, id="search.next_page"),

@@ -6,6 +6,7 @@ sign-in itself waits (in its worker) until the backend is open.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 
 class SignInScreen(ConsoleScreen):
+    CSS_PATH = Path(__file__).with_name("signin.tcss")
     AUTO_FOCUS = "#employee-no"
     BINDINGS = [
         Binding("f1", "app.help", "keys.help", id="signin.help"),
