@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from helpers import register
 
 from staff_console.domain.errors import ConsoleError
+from staff_console.domain.states import CURRENT_VALUES
 from staff_console.services.requests import approve_request
 
 TABLES = (
@@ -91,7 +92,7 @@ def credentials_of(backend, customer_no: str, channel: str | None = None) -> lis
 
 def current_count(backend, customer_no: str, channel: str) -> int:
     return sum(1 for c in credentials_of(backend, customer_no, channel)
-               if c["status"] in ("active", "locked"))
+               if c["status"] in CURRENT_VALUES)
 
 
 def activate(world, customer_no="C001", channel="mts", device_id="dev-1", *, approver=None,

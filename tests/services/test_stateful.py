@@ -6,6 +6,9 @@ Invariants:
 - no current credential for a corporation, a foreigner or a customer without online trading;
 - at most one pending request per customer, channel and kind;
 - every credential and request status change is an allowed transition (domain.states);
+- whoever decided a request did not make it, and held the authority at decided_at: the manager
+  of the request's branch, or the delegate of a delegation of that branch whose window covered
+  decided_at and had not been ended by then (delegations are granted and ended by the steps);
 - a step that succeeds appends at least one audit event; a refused step (ConsoleError) changes
   nothing at all; the audit chain verifies after every step.
 """
@@ -17,6 +20,7 @@ import sqlite3
 import tempfile
 from collections import Counter
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,17 +37,20 @@ from hypothesis.stateful import (
 )
 from svc_helpers import audit_count, query, snapshot
 
+from staff_console.domain.authority import delegation_state
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
 from staff_console.domain.states import (
     CREDENTIAL_TRANSITIONS,
+    CURRENT_VALUES,
     REQUEST_TRANSITIONS,
     CredentialStatus,
     RequestStatus,
 )
 from staff_console.services.audit_trail import verify_audit
 from staff_console.services.backend import Backend
+from staff_console.services.delegations import end_delegation, grant_delegation
 from staff_console.services.expiry import expire_due
 from staff_console.services.intake import record_login, register_from_channel
 from staff_console.services.requests import (
@@ -69,8 +76,20 @@ CHANNELS = st.sampled_from(["mts", "web"])
 PICK = st.integers(0, 1000)
 # Most often the manager of the request's branch; anyone else is refused (or is a delegate, or
 # the maker who withdraws).
-DECIDERS = st.one_of(st.just("branch manager"), st.sampled_from(STAFF))
+DECIDERS = st.one_of(st.just("branch manager"), st.just("a delegate"), st.sampled_from(STAFF))
 MAKERS = st.sampled_from(["T001", "T002", "M001", "T201", "M002"])
+# Delegations: mostly a teller of the granting manager's branch (the valid case), sometimes
+# someone the rules refuse; windows that start in the past or the future, short or long.
+GRANTS = st.tuples(st.sampled_from(["M001", "M001", "M002", "T001"]),
+                   st.sampled_from(["T001", "T002", "T001", "T201", "AU01", "M001"]),
+                   st.integers(-24, 12), st.integers(1, 24 * 4))
+
+
+def _instant(value) -> datetime:
+    """A stored instant as read by raw SQL (SQLite gives text), in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _backend(path: Path) -> Backend:
@@ -104,6 +123,7 @@ class ConsoleMachine(RuleBasedStateMachine):
         self.backend = _backend(path)
         self.clock = FixedClock(parse_instant(NOW))
         self.requests: list[int] = []
+        self.delegations: list[tuple[int, str]] = []  # (id, granting manager)
         self.cred_status: dict[int, str] = {}
         self.req_status: dict[int, str] = {}
 
@@ -114,7 +134,11 @@ class ConsoleMachine(RuleBasedStateMachine):
     # ------------------------------------------------------------------ the step wrapper
 
     def attempt(self, label: str, work) -> bool:
-        """Run one use case. Success appends audit events; a refusal changes nothing."""
+        """Run one use case. Success appends audit events; a refusal changes nothing.
+        A second passes first, as it does between two people's actions: two steps never share
+        an instant, so "in force at decided_at" has one answer (a delegation ended at the very
+        instant of a decision made before the end would read as ended)."""
+        self.clock.advance(seconds=1)
         before = snapshot(self.backend)
         events_before = len(before["audit_event"])
         try:
@@ -151,9 +175,13 @@ class ConsoleMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ rules
 
-    @initialize()
-    def start(self) -> None:
+    @initialize(length_hours=st.sampled_from([6, 24 * 7, 24 * 30, 24 * 366]))
+    def start(self, length_hours) -> None:
+        """Every example starts with M001 delegating to T002 from an hour ago, for a while, and
+        T002 approving a registration under it (so every example has a delegate's decision)."""
         self.observe()
+        self.delegate(("M001", "T002", -1, length_hours))
+        self.register_and_approve("C002", "mts", "dev-a", "a delegate")
 
     @rule(customer=SOME_CUSTOMER, channel=CHANNELS, device=st.sampled_from(DEVICES),
           verified=st.sampled_from([FULL, FULL, FULL, "id_card,phone"]))
@@ -168,14 +196,15 @@ class ConsoleMachine(RuleBasedStateMachine):
         self.attempt("intake", work)
 
     @rule(customer=st.sampled_from(ELIGIBLE), channel=CHANNELS,
-          device=st.sampled_from(DEVICES))
-    def register_and_approve(self, customer, channel, device):
-        """The common path: the channel registers and the branch manager approves at once."""
+          device=st.sampled_from(DEVICES), who=st.sampled_from(["branch manager", "a delegate"]))
+    def register_and_approve(self, customer, channel, device, who):
+        """The common path: the channel registers and the branch manager (or the branch's
+        newest delegate, in its window or not) approves at once."""
         before = len(self.requests)
         self.intake(customer, channel, device, FULL)
         if len(self.requests) > before:
             self.observe()  # the invariants hold between the two calls too
-            self.run_decision(self.requests[-1], "approve", "branch manager")
+            self.run_decision(self.requests[-1], "approve", who)
 
     @precondition(lambda self: self.requests)
     @rule(n=PICK, action=st.sampled_from(["approve", "approve", "approve", "reject", "withdraw"]),
@@ -184,10 +213,16 @@ class ConsoleMachine(RuleBasedStateMachine):
         self.run_decision(self.pick_request(n), action, who)
 
     def run_decision(self, req: int, action: str, who: str) -> None:
-        if who == "branch manager":
+        if who in ("branch manager", "a delegate"):
             branch = query(self.backend, "SELECT branch_code FROM request WHERE id = :i",
                            i=req)[0]["branch_code"]
-            who = {"001": "M001", "002": "M002"}[branch]
+            delegates = query(self.backend, "SELECT s.employee_no FROM delegation d JOIN staff s "
+                              "ON s.id = d.delegate_id WHERE d.branch_code = :b "
+                              "ORDER BY d.id DESC", b=branch)
+            if who == "a delegate" and delegates:  # the newest one, whether in its window or not
+                who = delegates[0]["employee_no"]
+            else:
+                who = {"001": "M001", "002": "M002"}[branch]
         actor = self.actors[who]
         if action == "approve":
             work = lambda: approve_request(self.backend, actor, req, clock=self.clock)  # noqa: E731
@@ -219,6 +254,28 @@ class ConsoleMachine(RuleBasedStateMachine):
                 self.backend, customer_no=customer, channel=channel, device_id=device,
                 result=result, clock=self.clock))
 
+    @rule(grant=GRANTS)
+    def delegate(self, grant):
+        grantor, delegate, start_hours, length_hours = grant
+        start = self.clock.now() + timedelta(hours=start_hours)
+
+        def work():
+            view = grant_delegation(
+                self.backend, self.actors[grantor], delegate_employee_no=delegate,
+                valid_from=start, valid_until=start + timedelta(hours=length_hours),
+                clock=self.clock)
+            self.delegations.append((view.id, grantor))
+
+        self.attempt("delegate", work)
+
+    @precondition(lambda self: self.delegations)
+    @rule(n=PICK, who=st.sampled_from(["grantor", "grantor", "M002", "T001"]))
+    def end_delegation(self, n, who):
+        delegation_id, grantor = self.delegations[n % len(self.delegations)]
+        actor = self.actors[grantor if who == "grantor" else who]
+        self.attempt("end_delegation", lambda: end_delegation(
+            self.backend, actor, delegation_id, clock=self.clock))
+
     @rule(days=st.sampled_from([1, 3, 8, 30, 400, 700]), hours=st.integers(0, 23))
     def advance(self, days, hours):
         self.clock.advance(days=days, hours=hours)
@@ -243,7 +300,7 @@ class ConsoleMachine(RuleBasedStateMachine):
                          "ON cu.id = cr.customer_id")
         current: dict[tuple, int] = {}
         for c in creds:
-            if c["status"] in ("active", "locked"):
+            if c["status"] in CURRENT_VALUES:
                 key = (c["customer_no"], c["channel"])
                 current[key] = current.get(key, 0) + 1
                 assert c["customer_no"] not in INELIGIBLE, c
@@ -273,9 +330,36 @@ class ConsoleMachine(RuleBasedStateMachine):
                     f"request {r['id']}: {old} -> {r['status']}")
             self.req_status[r["id"]] = r["status"]
         assert all(n <= 1 for n in pending.values()), pending
+        self.check_deciders()
 
         verdict = verify_audit(b, clock=self.clock)
         assert verdict.ok, verdict
+
+
+    def check_deciders(self) -> None:
+        """Four eyes, and the authority each decision names was held at decided_at."""
+        staff = {s["id"]: s for s in query(self.backend,
+                                           "SELECT id, role, branch_code FROM staff")}
+        windows = {d["id"]: d for d in query(self.backend, "SELECT * FROM delegation")}
+        decided = query(self.backend, "SELECT * FROM request WHERE status IN "
+                                      "('approved', 'rejected')")
+        for r in decided:
+            decider = r["decider_staff_id"]
+            assert decider is not None and r["decided_at"] is not None, r
+            assert decider != r["maker_staff_id"], f"request {r['id']}: decided by its maker"
+            if r["authority"] == "manager":
+                assert staff[decider]["role"] == "manager", r
+                assert staff[decider]["branch_code"] == r["branch_code"], r
+                assert r["delegation_id"] is None, r
+            else:
+                assert r["authority"] == "delegate", r
+                d = windows[r["delegation_id"]]
+                assert (d["delegate_id"], d["branch_code"]) == (decider, r["branch_code"]), r
+                state = delegation_state(_instant(d["valid_from"]), _instant(d["valid_until"]),
+                                         d["ended_at"] and _instant(d["ended_at"]),
+                                         _instant(r["decided_at"]))
+                assert state.value == "active", (r, d, state)
+            OUTCOMES[f"decided as {r['authority']}"] += 1
 
 
 def test_random_sequences_keep_the_invariants(world_template):
@@ -291,3 +375,4 @@ def test_random_sequences_keep_the_invariants(world_template):
     )
     # not vacuous: the sequences did register and approve (OUTCOMES tallies every outcome)
     assert OUTCOMES["intake: ok"] and OUTCOMES["approve: ok"], OUTCOMES
+    assert OUTCOMES["delegate: ok"] and OUTCOMES["decided as delegate"], OUTCOMES
