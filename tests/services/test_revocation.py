@@ -16,6 +16,7 @@ from svc_helpers import (
     snapshot,
 )
 
+from staff_console.domain.states import RevocationReason
 from staff_console.services.backend import Backend
 from staff_console.services.customer_view import show_customer
 from staff_console.services.expiry import expire_due
@@ -27,7 +28,7 @@ from staff_console.services.requests import (
     request_revocation,
 )
 
-REASONS = ["lost_device", "customer_request", "incident", "death", "other"]
+REASONS = [reason.value for reason in RevocationReason]
 
 
 def _revoke(world, reason="lost_device", note=None, maker=None, customer="C001", channel="mts"):

@@ -38,6 +38,7 @@ from hypothesis.stateful import (
 from svc_helpers import audit_count, query, snapshot
 
 from staff_console.domain.authority import delegation_state
+from staff_console.domain.channels import Channel
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
@@ -47,6 +48,7 @@ from staff_console.domain.states import (
     REQUEST_TRANSITIONS,
     CredentialStatus,
     RequestStatus,
+    RevocationReason,
 )
 from staff_console.services.audit_trail import verify_audit
 from staff_console.services.backend import Backend
@@ -72,7 +74,7 @@ DEVICES = ["dev-a", "dev-b"]
 # Mostly customers who can register, so that sequences get far; sometimes one who cannot.
 SOME_CUSTOMER = st.one_of(st.sampled_from(ELIGIBLE), st.sampled_from(CUSTOMERS))
 FULL = "id_card,one_won,phone"
-CHANNELS = st.sampled_from(["mts", "web"])
+CHANNELS = st.sampled_from([channel.value for channel in Channel])
 PICK = st.integers(0, 1000)
 # Most often the manager of the request's branch; anyone else is refused (or is a delegate, or
 # the maker who withdraws).
@@ -234,7 +236,7 @@ class ConsoleMachine(RuleBasedStateMachine):
         self.attempt(action, work)
 
     @rule(n=PICK, customer=SOME_CUSTOMER, channel=CHANNELS, who=MAKERS,
-          reason=st.sampled_from(["lost_device", "customer_request", "incident", "death"]))
+          reason=st.sampled_from([r.value for r in RevocationReason if r is not r.OTHER]))
     def revoke_request(self, n, customer, channel, who, reason):
         customer, channel, _ = self.target(n, customer, channel, "")
 
