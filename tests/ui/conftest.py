@@ -1,5 +1,6 @@
-"""UI fixtures: the demo data (300 customers, seed 7) on a temporary SQLite file, a fixed clock
-(2026-11-24T10:00:00+09:00), and a factory for the app with that backend injected."""
+"""UI fixtures: the demo data (300 customers, seed 7; the trainer cases only for snapshot tests)
+on a temporary SQLite file, a fixed clock (2026-11-24T10:00:00+09:00), and a factory for the app
+with that backend injected."""
 
 from __future__ import annotations
 
@@ -37,17 +38,35 @@ def _backend(url: str, clock=None) -> Backend:
                    clock=clock or FixedClock(parse_instant(NOW)), **CHEAP_ARGON2)
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory) -> tuple[Path, dict]:
-    path = tmp_path_factory.mktemp("ui-demo") / "demo.sqlite3"
+def _template(path: Path, **demo) -> tuple[Path, dict]:
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade(engine, Keyring(TEST_KEY))
     engine.dispose()
     backend = _backend(url)
-    summary = load_demo(backend, customers=300, seed=7, clock=FixedClock(parse_instant(NOW)))
+    summary = load_demo(backend, seed=7, clock=FixedClock(parse_instant(NOW)), **demo)
     backend.store.dispose()
     return path, summary.cases
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory) -> tuple[Path, dict]:
+    """The demo of 300 customers: the trainer cases and 287 generated ones."""
+    return _template(tmp_path_factory.mktemp("ui-demo") / "demo.sqlite3", customers=300)
+
+
+@pytest.fixture(scope="session")
+def cases_template(tmp_path_factory) -> tuple[Path, dict]:
+    """The trainer cases only: what a snapshot shows does not move with the generator."""
+    return _template(tmp_path_factory.mktemp("ui-cases") / "cases.sqlite3", cases_only=True)
+
+
+@pytest.fixture
+def world(request) -> tuple[Path, dict]:
+    """The store a test starts from: a snapshot test (one using `snap_compare`) gets the
+    trainer cases only, every other test the 300-customer demo."""
+    name = "cases_template" if "snap_compare" in request.fixturenames else "demo_template"
+    return request.getfixturevalue(name)
 
 
 @pytest.fixture
@@ -56,17 +75,17 @@ def ui_clock() -> FixedClock:
 
 
 @pytest.fixture
-def ui_backend(tmp_path, demo_template, ui_clock) -> Backend:
+def ui_backend(tmp_path, world, ui_clock) -> Backend:
     path = tmp_path / "store.sqlite3"
-    shutil.copy(demo_template[0], path)
+    shutil.copy(world[0], path)
     backend = _backend(f"sqlite:///{path}", ui_clock)
     yield backend
     backend.store.dispose()
 
 
 @pytest.fixture
-def cases(demo_template) -> dict[str, str]:
-    return demo_template[1]
+def cases(world) -> dict[str, str]:
+    return world[1]
 
 
 @pytest.fixture

@@ -66,7 +66,7 @@ def test_signin_screen(snap_compare, make_app):
 
 def test_search_with_results(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=WIDE,
-                        run_before=_then(_as("T001"), _search("김")))
+                        run_before=_then(_as("T001"), _search("ㅎ")))
 
 
 def test_customer_screen_manager_with_pending_revocation(snap_compare, make_app, cases):
