@@ -32,7 +32,7 @@ from ..domain.bounds import day_out_of_range, day_within, instant_within
 from ..domain.clock import SEOUL, Clock, FixedClock, parse_instant
 from ..domain.errors import ConsoleError, invalid
 from ..files import private_dir
-from ..i18n import set_language, t
+from ..i18n import set_language, t, t_opt
 
 # The store, the services and Rich are imported where they are used, not here: every command
 # imports this module, and a command pays only for what it uses (`customer show` loads no
@@ -346,6 +346,15 @@ def instant(value: datetime | None) -> str:
 
 def day(value: date | None) -> str:
     return value.isoformat() if value else "-"
+
+
+def label(prefix: str, value: str | None) -> str:
+    """A code shown to a person (a status, a kind, a channel ...): in Korean the catalog's word
+    for it (`t_opt`: `status.active` -> 사용중); in English the code itself, the word the
+    options and the JSON use (active, lost_device, mts)."""
+    if value is None or value == "":
+        return "-"
+    return t_opt(prefix, value) if cli_language() == "ko" else value
 
 
 def yes_no(value: bool | None) -> str:

@@ -24,6 +24,7 @@ from ._runtime import (
     env,
     handled,
     jsonable,
+    label,
     new_password,
     safe_url,
     yes_no,
@@ -217,7 +218,7 @@ def staff_add(
         emit_json(jsonable(view))
     else:
         console().print(t("cli.staff.added", employee_no=view.employee_no, name=view.name,
-                          branch=view.branch_code, role=view.role))
+                          branch=view.branch_code, role=label("role", view.role)))
 
 
 @staff_app.command("unlock")
@@ -253,6 +254,6 @@ def staff_list(
     table = Table(t("cli.col.employee_no"), t("cli.col.name"), t("cli.col.branch"),
                   t("cli.col.role"), t("cli.col.active"), t("cli.col.locked"))
     for v in views:
-        table.add_row(v.employee_no, v.name, v.branch_code, v.role, yes_no(v.active),
+        table.add_row(v.employee_no, v.name, v.branch_code, label("role", v.role), yes_no(v.active),
                       yes_no(v.locked))
     console().print(table)

@@ -16,6 +16,7 @@ from ._runtime import (
     AsOpt,
     CsvOpt,
     JsonOpt,
+    cli_language,
     console,
     day,
     emit_json,
@@ -23,6 +24,7 @@ from ._runtime import (
     handled,
     instant,
     jsonable,
+    label,
     report_export,
     text,
     yes_no,
@@ -96,9 +98,12 @@ def customer_search(
     table = Table(t("cli.col.customer"), t("cli.col.name"), t("cli.col.id_number"),
                   t("cli.col.customer_type"), t("cli.col.nationality"), t("cli.col.phone"),
                   t("cli.col.branch"), t("cli.col.online"),
-                  title=t("cli.customer.search_title", kinds=", ".join(result.kinds), page=page))
+                  title=t("cli.customer.search_title",
+                          kinds=", ".join(label("search.kind", k) for k in result.kinds),
+                          page=page))
     for c in result.items:
-        table.add_row(c.customer_no, c.name, c.id_masked, c.customer_type, c.nationality,
+        table.add_row(c.customer_no, c.name, c.id_masked, label("customer_type", c.customer_type),
+                      label("nationality", c.nationality),
                       c.phone_masked, c.branch_code, yes_no(c.online_trading))
     out.print(table)
     if not result.items:
@@ -107,13 +112,17 @@ def customer_search(
         out.print(t("cli.more_page", page=page + 1))
 
 
-def _credential_lines(label: str, cred: "CredentialView | None") -> list[str]:
+def _methods(methods) -> str:
+    return ",".join(label("method", m) for m in methods)
+
+
+def _credential_lines(heading: str, cred: "CredentialView | None") -> list[str]:
     if cred is None:
-        return [t("cli.customer.not_registered", label=label)]
+        return [t("cli.customer.not_registered", label=heading)]
     return [
-        t("cli.customer.credential", label=label, id=cred.id, status=cred.status,
+        t("cli.customer.credential", label=heading, id=cred.id, status=label("status", cred.status),
           device=f"{cred.device_id} {text(cred.device_model)}"),
-        t("cli.customer.credential_methods", methods=",".join(cred.methods),
+        t("cli.customer.credential_methods", methods=_methods(cred.methods),
           activated=instant(cred.activated_at)),
         t("cli.customer.credential_validity", valid_until=day(cred.valid_until),
           days_left=text(cred.days_left), last_used=instant(cred.last_used_at)),
@@ -125,8 +134,9 @@ def print_detail(d: "CustomerDetail") -> None:
 
     out = console()
     out.print(f"{d.customer_no} {d.name}")
-    out.print(t("cli.customer.identity", id_number=d.id_masked, customer_type=d.customer_type,
-                nationality=d.nationality))
+    out.print(t("cli.customer.identity", id_number=d.id_masked,
+                customer_type=label("customer_type", d.customer_type),
+                nationality=label("nationality", d.nationality)))
     out.print(t("cli.customer.branch_phone", branch=d.branch_code, branch_name=d.branch_name,
                 phone=d.phone_masked))
     out.print(t("cli.customer.online_accounts", online=yes_no(d.online_trading),
@@ -139,7 +149,8 @@ def print_detail(d: "CustomerDetail") -> None:
                       t("cli.col.maker"), t("cli.col.created"), t("cli.col.expires"),
                       title=t("cli.customer.pending_title"))
         for r in d.pending:
-            table.add_row(str(r.id), r.kind, r.channel, text(r.maker), instant(r.created_at),
+            table.add_row(str(r.id), label("kind", r.kind), label("channel", r.channel),
+                          text(r.maker), instant(r.created_at),
                           instant(r.expires_at))
         out.print(table)
     if d.history:
@@ -148,7 +159,8 @@ def print_detail(d: "CustomerDetail") -> None:
                       t("cli.col.ended"), t("cli.col.reason"),
                       title=t("cli.customer.history_title"))
         for c in d.history:
-            table.add_row(str(c.id), c.channel, c.status, c.device_id, instant(c.activated_at),
+            table.add_row(str(c.id), label("channel", c.channel), label("status", c.status),
+                          c.device_id, instant(c.activated_at),
                           day(c.valid_until), instant(c.ended_at), text(c.end_reason))
         out.print(table)
 
@@ -194,8 +206,10 @@ def matrix(
     title = (t("cli.matrix.title_customer", customer=customer) if customer
              else t("cli.matrix.title"))
     table = Table(*columns, title=title)
+    korean = cli_language() == "ko"
     for a in answers:
-        row = [a.group, f"{a.name} ({a.name_en})", "Y" if a.online_trading else "N", a.verification]
+        row = [a.group if korean else a.group_en, f"{a.name} ({a.name_en})",
+               "Y" if a.online_trading else "N", label("matrix.verification", a.verification)]
         if customer is not None:
             row += ["O" if a.available else "X", text(a.reason_code)]
         table.add_row(*row)
@@ -248,7 +262,8 @@ def expiring(
                   t("cli.col.valid_until"), t("cli.col.days_left"),
                   title=t("cli.expiring.title", days=days))
     for i in items:
-        table.add_row(str(i.credential_id), i.customer_no, i.customer_name, i.branch_code, i.channel,
+        table.add_row(str(i.credential_id), i.customer_no, i.customer_name, i.branch_code,
+                      label("channel", i.channel),
                       text(i.device_model), day(i.valid_until), str(i.days_left))
     out = console()
     out.print(table)

@@ -23,6 +23,7 @@ from ._runtime import (
     handled,
     instant,
     jsonable,
+    label,
     parse_when,
     text,
     yes_no,
@@ -53,32 +54,36 @@ def print_request(view: "RequestView", headline: str | None = None) -> None:
     out = console()
     if headline:
         out.print(headline)
-    out.print(t("cli.request.head", id=view.id, kind=view.kind, status=view.status,
-                branch=view.branch_code, origin=view.origin))
+    out.print(t("cli.request.head", id=view.id, kind=label("kind", view.kind),
+                status=label("request_status", view.status), branch=view.branch_code,
+                origin=label("origin", view.origin)))
     out.print(t("cli.request.customer", customer=view.customer_no, name=view.customer_name,
-                channel=view.channel, credential=view.credential_id))
+                channel=label("channel", view.channel), credential=view.credential_id))
     if view.maker:
         out.print(t("cli.request.maker", maker=view.maker, name=text(view.maker_name)))
     if view.reason or view.note:
-        out.print(t("cli.request.reason", reason=text(view.reason), note=text(view.note)))
+        out.print(t("cli.request.reason", reason=label("reason", view.reason),
+                    note=text(view.note)))
     out.print(t("cli.request.times", created=instant(view.created_at),
                 expires=instant(view.expires_at)))
     if view.decided_at:
         decided = {"at": instant(view.decided_at), "decider": text(view.decider),
-                   "name": text(view.decider_name), "authority": text(view.authority)}
+                   "name": text(view.decider_name), "authority": label("authority", view.authority)}
         out.print(t("cli.request.decided_delegation", delegation=view.delegation_id, **decided)
                   if view.delegation_id else t("cli.request.decided", **decided))
         if view.decision_note:
             out.print(t("cli.request.decision_note", note=view.decision_note))
     for ev in view.evidence:
-        shown = {"kind": ev.kind, "at": instant(ev.verified_at), "detail": ev.detail}
+        shown = {"kind": label("evidence", ev.kind), "at": instant(ev.verified_at),
+                 "detail": ev.detail}
         out.print(t("cli.request.evidence_passed", **shown) if ev.passed
                   else t("cli.request.evidence_failed", **shown))
     cred = view.credential
     if cred is not None:
-        out.print(t("cli.request.credential", status=cred.status,
+        out.print(t("cli.request.credential", status=label("status", cred.status),
                     device=f"{cred.device_id} {text(cred.device_model)}",
-                    methods=",".join(cred.methods), valid_until=day(cred.valid_until)))
+                    methods=",".join(label("method", m) for m in cred.methods),
+                    valid_until=day(cred.valid_until)))
 
 
 def print_requests(views: "list[RequestView]", title: str) -> None:
@@ -89,7 +94,8 @@ def print_requests(views: "list[RequestView]", title: str) -> None:
                   t("cli.col.name"), t("cli.col.channel"), t("cli.col.branch"),
                   t("cli.col.maker"), t("cli.col.created"), t("cli.col.expires"), title=title)
     for v in views:
-        table.add_row(str(v.id), v.kind, v.status, v.customer_no, v.customer_name, v.channel,
+        table.add_row(str(v.id), label("kind", v.kind), label("request_status", v.status),
+                      v.customer_no, v.customer_name, label("channel", v.channel),
                       v.branch_code, text(v.maker), instant(v.created_at), instant(v.expires_at))
     out.print(table)
     if not views:
@@ -138,7 +144,8 @@ def intake_register(
         emit_json(jsonable(result))
     else:
         console().print(t("cli.intake.registered", request=result.request_id,
-                          credential=result.credential_id, status=result.status))
+                          credential=result.credential_id,
+                          status=label("request_status", result.status)))
 
 
 @intake_app.command("login")
@@ -162,7 +169,7 @@ def intake_login(
         emit_json(jsonable(outcome))
     else:
         console().print(t("cli.intake.login", credential=outcome.credential_id,
-                          result=outcome.result, status=outcome.status,
+                          result=outcome.result, status=label("status", outcome.status),
                           failures=outcome.failed_logins))
 
 
