@@ -16,17 +16,29 @@ import inspect
 import tempfile
 import typing
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ..api import Console, wire
 from ..api.local import LocalConsole
 from ..domain.errors import invalid
 from ..services import sessions
-from .deps import Caller, backend_of, client_address, console, quiet_console, session_caller
+from .deps import (
+    Caller,
+    Credentials,
+    backend_of,
+    client_address,
+    console,
+    credentials,
+    quiet_console,
+    session_caller,
+)
 
 # The session's own calls (routes under /v1/session, or none: `close` is the client's).
 SESSION_CALLS = frozenset({"sign_in", "unlock", "sign_out", "close"})
@@ -40,20 +52,37 @@ CALLS = tuple(name for name, member in vars(Console).items()
 Payload = Annotated[dict[str, Any] | None, Body()]
 
 
+@dataclass(frozen=True)
+class _Parameter:
+    name: str
+    hint: Any
+    required: bool
+
+
+@cache
+def _parameters(method: Callable) -> tuple[_Parameter, ...]:
+    """A method's keyword parameters with their type hints (read once per method: resolving
+    the hints' text on every call cost more than the call's own statement)."""
+    hints = typing.get_type_hints(method)
+    return tuple(_Parameter(name, hints[name], parameter.default is inspect.Parameter.empty)
+                 for name, parameter in inspect.signature(method).parameters.items()
+                 if name != "self")
+
+
 def _arguments(method: Callable, payload: dict[str, Any] | None, *,
                skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """`payload`'s keys as the method's keyword arguments, each decoded by its type hint;
     INVALID_INPUT naming an unknown, missing or mistyped one."""
     payload = dict(payload or {})
-    hints = typing.get_type_hints(method)
     arguments: dict[str, Any] = {}
-    for name, parameter in inspect.signature(method).parameters.items():
-        if name == "self" or name in skip:
+    for parameter in _parameters(method):
+        if parameter.name in skip:
             continue
-        if name in payload:
-            arguments[name] = wire.decode(hints[name], payload.pop(name), name)
-        elif parameter.default is inspect.Parameter.empty:
-            raise invalid(name, "is required")
+        if parameter.name in payload:
+            arguments[parameter.name] = wire.decode(parameter.hint,
+                                                    payload.pop(parameter.name), parameter.name)
+        elif parameter.required:
+            raise invalid(parameter.name, "is required")
     if payload:
         raise invalid(sorted(payload)[0], "no such argument")
     return arguments
@@ -66,8 +95,15 @@ def _answer(value: Any) -> JSONResponse:
 def _call_route(name: str) -> Callable:
     method = getattr(LocalConsole, name)
 
-    def call(payload: Payload = None, me: LocalConsole = Depends(console)) -> JSONResponse:
+    def work(caller: Credentials, payload: dict[str, Any] | None) -> JSONResponse:
+        me = caller.open()  # the session first: nothing is decoded for a refused caller
         return _answer(getattr(me, name)(**_arguments(method, payload)))
+
+    async def call(payload: Payload = None,
+                   caller: Credentials = Depends(credentials)) -> JSONResponse:
+        # One worker thread for the session check and the use case (the body is parsed on
+        # the event loop): a thread hop per call, not one per dependency.
+        return await run_in_threadpool(work, caller, payload)
 
     call.__name__ = name
     return call
