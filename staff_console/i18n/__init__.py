@@ -26,6 +26,7 @@ import string
 from collections.abc import Iterator, Mapping
 
 from ..domain.hangul import PARTICLES, with_particle
+from ..domain.lockout import MAX_FAILED_ATTEMPTS
 
 LANGUAGES = ("ko", "en")
 DEFAULT_LANGUAGE = "ko"
@@ -127,6 +128,15 @@ def render(text: str, values: Mapping[str, object]) -> str:
     return _FORMATTER.vformat(text, (), values)
 
 
+# The rules a text names ("locked after {max_failures} failed logins"): their values come from
+# the domain, never typed into a catalog, and are there for every text that names them.
+RULE_VALUES: dict[str, object] = {"max_failures": MAX_FAILED_ATTEMPTS}
+
+
+def _rule_values(text: str) -> dict[str, object]:
+    return {name: value for name, value in RULE_VALUES.items() if "{" + name in text}
+
+
 def t(key: str, default: str | None = None, /, **values: object) -> str:
     """The text for `key` in the selected language, formatted with `values`. `default` is for
     callers translating an open family of codes (`t(f"action.{code}", code)`): it is returned,
@@ -134,6 +144,7 @@ def t(key: str, default: str | None = None, /, **values: object) -> str:
     text = CATALOGS[_language].get(key)
     if text is None:
         text = default if default is not None else _missing(key)
+    values = {**_rule_values(text), **values}
     if values:
         try:
             return render(text, values)

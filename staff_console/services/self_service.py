@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from ..domain.channels import parse_channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import ConsoleError
+from ..domain.lockout import MAX_FAILED_ATTEMPTS
 from ..domain.states import CURRENT, CredentialStatus, RequestKind, RevocationReason
 from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
@@ -63,7 +64,8 @@ def revoke_own_credential(
             raise ConsoleError("CREDENTIAL_EXPIRED", "the credential is past its last valid day")
         if cred.status == CredentialStatus.LOCKED.value:
             raise ConsoleError(
-                "CREDENTIAL_LOCKED", "locked after 5 failed logins; the customer registers again")
+                "CREDENTIAL_LOCKED",
+                f"locked after {MAX_FAILED_ATTEMPTS} failed logins; the customer registers again")
         if cred.last_used_at is None or not now - LOGIN_WINDOW <= cred.last_used_at <= now:
             raise ConsoleError(
                 "AUTH_REQUIRED", "a simple login on this credential must come first "
