@@ -118,6 +118,7 @@ class EventStream:
         if not token:
             self._emit(Event("session.ended", None, {"code": "AUTH_REQUIRED"}))
             return "AUTH_REQUIRED"
+        connection: http.client.HTTPConnection
         if self._context is not None:
             connection = http.client.HTTPSConnection(self._host, self._port,
                                                      timeout=self._connect_timeout,
@@ -141,7 +142,9 @@ class EventStream:
             raise http.client.HTTPException(f"event stream answered {response.status}")
         if connection.sock is not None:
             connection.sock.settimeout(READ_TIMEOUT_S)
-        kind, seq, data_lines = "message", None, []
+        kind: str = "message"
+        seq: int | None = None
+        data_lines: list[str] = []
         while not self._stop.is_set():
             raw = response.readline(65536)
             if not raw:

@@ -128,6 +128,7 @@ def events_router() -> APIRouter:
                 response_class=StreamingResponse)
     async def events(request: Request) -> StreamingResponse:
         console = await run_in_threadpool(quiet_console, request)  # refused: its code
+        assert console.actor is not None  # a live session's console acts as its member
         listener = Listener(actor=console.actor, token_hash=sessions.token_hash(
             bearer_token(request)))
         hub = _hub(request)

@@ -52,7 +52,7 @@ def create_key(backend: Backend, actor: Actor, channel: str, name: str | None = 
     """A new key for `channel` (admin). The answer holds the key: the only time it is shown."""
     require_role(actor, _ADMIN, "create channel keys")
     chan = parse_channel(channel)
-    label = clean_text(name or f"{chan.value} back-end", "name", limit=60)
+    label = clean_text(name or f"{chan.value} back-end", "name", limit=60) or chan.value
     secret = f"{PREFIX}{chan.value}_{secrets.token_urlsafe(32)}"
     now = clock.now()
 

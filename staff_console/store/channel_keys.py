@@ -8,7 +8,7 @@ Core statements on the caller's transaction (a `Session` from `Store.run` or a `
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -75,4 +75,5 @@ def all_keys(db: Session | sa.Connection) -> list[KeyRow]:
 
 def revoke_key(db: Session | sa.Connection, key_id: int, now: datetime) -> bool:
     """True if this call revoked it (False: already revoked, or no such key)."""
-    return bool(db.execute(_REVOKE, {"key_id": key_id, "now": now}).rowcount)
+    result = cast("sa.CursorResult[Any]", db.execute(_REVOKE, {"key_id": key_id, "now": now}))
+    return bool(result.rowcount)
