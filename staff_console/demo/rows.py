@@ -13,6 +13,7 @@ from ..domain.clock import seoul_date, seoul_midnight
 from ..domain.eligibility import VerificationKind
 from ..domain.hangul import chosung_key
 from ..domain.ids import mask_id_number, mask_phone
+from ..domain.states import CURRENT_VALUES
 from ..domain.validity import last_valid_day
 from ..services.backend import Backend
 from ..store.bulk import BULK_TABLES, timestamp
@@ -121,7 +122,7 @@ class RowBuilder:
             valid = self.day_valid[days_ago]
             valid_end = self.day_valid_end[days_ago]
             span = max(int((min(self.now, valid_end) - activated).total_seconds()), 2)
-            if status in ("active", "locked"):
+            if status in CURRENT_VALUES:
                 last_used = activated + timedelta(seconds=rng.randrange(span))
             elif status == "expired":
                 ended, end_reason = valid_end, "expired"
