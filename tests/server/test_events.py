@@ -160,3 +160,47 @@ def test_a_member_locked_by_failed_sign_ins_is_told_at_once(site, listen):
             site.remote().sign_in("T002", "wrong-password-1", terminal="attacker")
     heard.next("session.ended")
     assert time.monotonic() - started < WITHIN_S + 5 * 0.5  # the sign-ins' own time too
+
+
+def test_the_client_reconnects_when_a_stream_ends_and_after_an_outage():
+    """Against a stand-in server: each stream says `ready` and ends (as a server's does after
+    its lifetime); the client reconnects. A refused connection is one `disconnected`, then
+    the client goes on trying."""
+    import http.server
+    import socketserver
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the stdlib's name
+            assert self.headers["Authorization"] == "Bearer t0k"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            self.wfile.write(b'retry: 100\n\nevent: ready\ndata: {"n": 1}\n\n')
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    events: queue.Queue[Event] = queue.Queue()
+    stream = EventStream(url, token=lambda: "t0k", on_event=events.put).start()
+    try:
+        kinds = [events.get(timeout=5).kind for _ in range(3)]
+        assert kinds == ["ready"] * 3
+        server.shutdown()
+        server.server_close()
+        deadline = time.monotonic() + 5
+        seen = []
+        while time.monotonic() < deadline and "disconnected" not in seen:
+            try:
+                seen.append(events.get(timeout=0.5).kind)
+            except queue.Empty:
+                pass
+        assert "disconnected" in seen
+        assert stream.running  # it keeps trying
+    finally:
+        stream.stop()
+    assert not stream.running
