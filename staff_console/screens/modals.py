@@ -36,7 +36,8 @@ class ConfirmModal(ConsoleModal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
-            yield Static(fmt.plain(self.question), classes="dialog-body")  # may quote data
+            # May quote data (escaped); the catalog's questions have lines of their own.
+            yield Static(fmt.plain(self.question, multiline=True), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(t("confirm.yes"), id="yes", variant="primary")
                 yield Button(t("confirm.no"), id="no")

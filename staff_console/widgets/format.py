@@ -21,9 +21,10 @@ def safe(value: object) -> str:
     return display_safe(value)
 
 
-def plain(value: object, style: str = "") -> Text:
-    """A literal Text for a widget: no markup, escapes for control characters."""
-    return Text(display_safe("" if value is None else value), style=style)
+def plain(value: object, style: str = "", *, multiline: bool = False) -> Text:
+    """A literal Text for a widget: no markup, escapes for control characters (`multiline`
+    keeps line feeds: a dialog's question of several lines)."""
+    return Text(display_safe("" if value is None else value, multiline=multiline), style=style)
 
 
 def cells(*values: object) -> list:
