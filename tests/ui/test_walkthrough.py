@@ -48,6 +48,8 @@ async def test_teller_requests_manager_approves_panel_shows_revoked(make_app, ca
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ConfirmModal)
+        question = text_of(app.screen.query_one(".dialog-body"))
+        assert "\\n" not in question and "계속할까요?" in question  # two lines, no escape
         await pilot.press("y")
         await settle(pilot)
         assert app.screen is customer
