@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from staff_console.domain.authority import Actor
-from staff_console.domain.clock import FixedClock, parse_instant
+from staff_console.domain.clock import Clock, FixedClock, parse_instant
 from staff_console.services.backend import Backend
 
 TEST_KEY = bytes(range(32))
@@ -65,9 +65,10 @@ class World:
         return self.clock
 
 
-def build_world(backend: Backend, clock: FixedClock) -> World:
+def build_world(backend: Backend, clock: FixedClock | Clock) -> World:
     """ADMIN, BRANCHES, STAFF and the CUSTOMERS_CSV customers, through the services, on a
-    migrated empty store; everyone signed in."""
+    migrated empty store; everyone signed in. (The live server's world runs on its store's own
+    clock: then `World.at` is not for it.)"""
     from staff_console.services import staff as staff_service
     from staff_console.services.customer_import import import_customers
 

@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from helpers import CUSTOMERS_CSV, PASSWORD, TEST_KEY
+from helpers import PASSWORD, TEST_KEY, build_world
 
 from staff_console.api.local import LocalConsole
 from staff_console.api.remote import RemoteConsole
-from staff_console.services import staff as staff_service
 from staff_console.services.backend import Backend, open_backend
-from staff_console.services.customer_import import import_customers
 from staff_console.services.database import init_backend
 from staff_console.services.intake import register_from_channel
 from staff_console.services.requests import approve_request
@@ -147,23 +145,8 @@ def _build_world(settings: Settings) -> None:
     backend = init_backend(settings, mode="real")
     clock = backend.clock
     try:
-        staff_service.bootstrap_admin(backend, employee_no="A0001", name="관리자",
-                                      branch_code="HQ", branch_name="본사", password=PASSWORD,
-                                      clock=clock)
-        admin = staff_service.authenticate(backend, "A0001", PASSWORD, clock=clock)
-        staff_service.add_branch(backend, admin, "001", "강남지점", clock=clock)
-        staff_service.add_branch(backend, admin, "002", "여의도지점", clock=clock)
-        for no, name, branch, role in [
-            ("M001", "김지점", "001", "manager"), ("T001", "이창구", "001", "teller"),
-            ("T002", "박창구", "001", "teller"), ("AU01", "최감사", "HQ", "auditor"),
-            ("M002", "정지점", "002", "manager"), ("T201", "한창구", "002", "teller"),
-        ]:
-            staff_service.add_staff(backend, admin, employee_no=no, name=name,
-                                    branch_code=branch, role=role, password=PASSWORD,
-                                    clock=clock)
-        import_customers(backend, admin, CUSTOMERS_CSV, clock=clock)
-        managers = {"001": staff_service.authenticate(backend, "M001", PASSWORD, clock=clock),
-                    "002": staff_service.authenticate(backend, "M002", PASSWORD, clock=clock)}
+        world = build_world(backend, clock)  # the one test world (tests/helpers.py)
+        managers = {"001": world.manager, "002": world.manager2}
         for customer_no, channel, branch in [("C001", "mts", "001"), ("C001", "web", "001"),
                                              ("C002", "mts", "001"), ("C003", "mts", "002")]:
             made = register_from_channel(
