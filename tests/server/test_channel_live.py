@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from staff_console.domain.errors import ConsoleError
+
 BODY = {"customer_no": "C007", "device_id": "C007-web-1", "methods": ["pin"],
         "verified": ["id_card", "one_won", "phone"]}
 
@@ -86,3 +88,22 @@ def test_readyz_says_when_the_store_is_gone(fresh_site):
     assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
     assert alive.status_code == 200
     assert httpx.get(f"{url}/readyz").status_code == 200
+
+
+def test_an_admin_manages_keys_through_the_server(site):
+    admin = site.signed_in("A0001")
+    created = admin.create_channel_key("mts", name="mts-remote")
+    assert created.secret.startswith("sck_mts_") and created.key.created_by == "A0001"
+    call = {"Authorization": f"Bearer {created.secret}", "Idempotency-Key": "remote-1"}
+    body = {"customer_no": "C002", "device_id": "C002-mts", "result": "ok"}
+    assert httpx.post(f"{site.url}/v1/channel/mts/logins", json=body,
+                      headers=call).status_code == 200
+    assert created.key.id in [k.id for k in admin.list_channel_keys()]
+    assert admin.revoke_channel_key(created.key.id).revoked_at is not None
+    refused = httpx.post(f"{site.url}/v1/channel/mts/logins", json=body,
+                         headers={**call, "Idempotency-Key": "remote-2"})
+    assert refused.status_code == 401
+    teller = site.signed_in("T001")
+    with pytest.raises(ConsoleError) as info:
+        teller.list_channel_keys()
+    assert info.value.code == "FORBIDDEN"
