@@ -37,7 +37,13 @@ from ..domain.eligibility import (
 from ..domain.errors import ConsoleError, invalid
 from ..domain.ids import CustomerType, Nationality, mask_phone
 from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
-from ..domain.states import CredentialStatus, RequestKind, RequestStatus, is_current
+from ..domain.states import (
+    CredentialStatus,
+    RequestKind,
+    RequestStatus,
+    is_current,
+    transition,
+)
 from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
 from ..store import credentials as credential_store
@@ -192,7 +198,9 @@ def record_login(
         else:
             failure = after_failure(cred.failed_logins)
             failures, locking = failure.failures, failure.locks
-            status = CredentialStatus.LOCKED.value if locking else cred.status
+            # active -> locked through the transition guard, as every state change
+            status = (transition(cred.status, CredentialStatus.LOCKED).value if locking
+                      else cred.status)
             credential_store.login_failed(s.connection(), cred.id, failures, lock=locking)
             events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",
                                customer_no=customer.customer_no, target=target,
