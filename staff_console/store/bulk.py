@@ -78,7 +78,7 @@ def prepare(chunk: dict[str, list[Row]], *, copy_text: bool) -> Batch:
     unknown = set(chunk) - set(COLUMNS)
     if unknown:
         raise ValueError(f"not a bulk table: {sorted(unknown)}")
-    rows = {t: [_ROW_OF[t](row) for row in chunk.get(t, ())] for t in BULK_TABLES}
+    rows = {t: list(map(_ROW_OF[t], chunk.get(t, ()))) for t in BULK_TABLES}
     counts = {t: len(r) for t, r in rows.items()}
     if copy_text:
         return Batch({}, {t: _copy_text(r, len(COLUMNS[t])) for t, r in rows.items() if r}, counts)
@@ -158,14 +158,48 @@ def is_postgres(s: Session) -> bool:
     return s.get_bind().dialect.name == "postgresql"
 
 
+def _self_references(cur) -> dict[str, list[int]]:
+    """Per bulk table, the positions (in COLUMNS) of the columns with a foreign key into the
+    same table (credential.replaced_by)."""
+    found: dict[str, list[int]] = {}
+    for table, columns in COLUMNS.items():
+        for row in cur.execute(f'PRAGMA foreign_key_list("{table}")').fetchall():
+            parent, child_column = row[2], row[3]
+            if parent == table and child_column in columns:
+                found.setdefault(table, []).append(columns.index(child_column))
+    return found
+
+
+def _without_self_references(rows: list[tuple], positions: list[int], ids: list[tuple]) -> list[tuple]:
+    """The rows with their self-references set aside in `ids` as (value, position, row id),
+    written afterwards by `_set_self_references`. A deferred foreign key that is unresolved
+    while rows are inserted makes SQLite scan the whole table for every later row (the scan
+    runs only while a violation is outstanding): the load would be quadratic."""
+    out = rows
+    for position in positions:
+        if any(row[position] is not None for row in out):
+            ids.extend((row[position], position, row[0]) for row in out if row[position] is not None)
+            out = [row[:position] + (None,) + row[position + 1:] for row in out]
+    return out
+
+
+def _set_self_references(cur, table: str, ids: list[tuple]) -> None:
+    columns = COLUMNS[table]
+    for position in sorted({p for _v, p, _id in ids}):
+        cur.executemany(f'UPDATE "{table}" SET "{columns[position]}" = ? WHERE "{columns[0]}" = ?',
+                        [(value, row_id) for value, p, row_id in ids if p == position])
+
+
 def _load_sqlite(raw, batches: Iterator[Batch]) -> dict[str, int]:
     """executemany, with the secondary indexes dropped meanwhile and re-created from their
-    stored SQL (the migration's own statements)."""
+    stored SQL (the migration's own statements); self-references written after the rows."""
     cur = raw.cursor()
     names = ", ".join(f"'{t}'" for t in BULK_TABLES)
     indexes = cur.execute(
         f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
         f"AND tbl_name IN ({names}) ORDER BY name").fetchall()
+    self_references = _self_references(cur)
+    deferred: dict[str, list[tuple]] = {table: [] for table in self_references}
     cache = cur.execute("PRAGMA cache_size").fetchone()[0]
     threads = cur.execute("PRAGMA threads").fetchone()[0]
     cur.execute("PRAGMA cache_size = -262144")  # 256 MiB while loading and indexing
@@ -179,8 +213,12 @@ def _load_sqlite(raw, batches: Iterator[Batch]) -> dict[str, int]:
         }
         for batch in spent.batches(batches):
             for table, rows in batch.rows.items():
+                if table in self_references:
+                    rows = _without_self_references(rows, self_references[table], deferred[table])
                 if rows:
                     cur.executemany(statements[table], rows)
+        for table, ids in deferred.items():
+            _set_self_references(cur, table, ids)
         spent.lap("insert")
         # The generators are done: let SQLite sort for CREATE INDEX on the free cores too.
         cur.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
