@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -17,11 +18,13 @@ BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 class Branch(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     code: str = Field(primary_key=True, max_length=10)
     name: str
 
 
 class Staff(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     id: int | None = Field(default=None, primary_key=True)
     employee_no: str = Field(unique=True, max_length=20)
     name: str
@@ -35,6 +38,7 @@ class Staff(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     __table_args__ = (
         sa.Index("ix_customer_name", "name", "customer_no"),
         sa.Index("ix_customer_chosung", "name_chosung", "name", "customer_no"),
@@ -62,11 +66,13 @@ class Customer(SQLModel, table=True):
 
 
 class Account(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     account_no: str = Field(primary_key=True, max_length=20)
     customer_id: int = Field(foreign_key="customer.id", index=True)
 
 
 class Credential(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     __table_args__ = (
         # At most one current (active or locked) credential per customer and channel,
         # enforced by the database whatever the interleaving of transactions.
@@ -105,6 +111,7 @@ class Credential(SQLModel, table=True):
 
 
 class Request(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     __table_args__ = (
         # One pending request per customer, channel and kind: concurrent intakes end in one
         # pending request and a DUPLICATE_PENDING refusal, enforced by the database.
@@ -144,6 +151,7 @@ class Request(SQLModel, table=True):
 
 
 class Verification(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     kind: str = Field(max_length=10)
@@ -153,6 +161,7 @@ class Verification(SQLModel, table=True):
 
 
 class Delegation(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     __table_args__ = (sa.Index("ix_delegation_delegate", "delegate_id", "branch_code"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -168,6 +177,8 @@ class Delegation(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     """Append-only, hash-chained: `hash` = HMAC(prev_hash, this event's canonical form)."""
+
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
 
     __tablename__ = "audit_event"
     __table_args__ = (
@@ -198,6 +209,8 @@ class AuditOutbox(SQLModel, table=True):
     sealer thread, store/sealer.py). A row stays longer only if its terminal died in between,
     until the next seal by any terminal, or a reader of the trail, picks it up."""
 
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
+
     __tablename__ = "audit_outbox"
 
     id: int | None = Field(default=None, primary_key=True,
@@ -215,6 +228,8 @@ class AuditOutbox(SQLModel, table=True):
 class AuditHead(SQLModel, table=True):
     """One row: the chain's tip. Appenders lock it, which makes the chain a single line."""
 
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
+
     __tablename__ = "audit_head"
     id: int = Field(default=1, primary_key=True)
     seq: int = Field(default=0, sa_type=BIG_INTEGER)
@@ -224,5 +239,6 @@ class AuditHead(SQLModel, table=True):
 
 
 class Setting(SQLModel, table=True):
+    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
     key: str = Field(primary_key=True, max_length=60)
     value: str
