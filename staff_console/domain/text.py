@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal, overload
 
 from .errors import invalid
 
@@ -75,6 +76,20 @@ def refused_reason(ch: str) -> str | None:
 
 def code_point(ch: str) -> str:
     return f"U+{ord(ch):04X}"
+
+
+@overload
+def clean_text(
+    value: str | None, field: str, *, limit: str | int, required: Literal[True] = True,
+    multiline: bool = False, paste: bool = False,
+) -> str: ...
+
+
+@overload
+def clean_text(
+    value: str | None, field: str, *, limit: str | int, required: bool,
+    multiline: bool = False, paste: bool = False,
+) -> str | None: ...
 
 
 def clean_text(
