@@ -71,10 +71,11 @@ def configure(home: Path, level: str = "INFO", *,
     directory cannot hold it (then the file is skipped silently: the CLI's output is a
     contract, and a terminal must work with a read-only home)."""
     handlers: list[logging.Handler] = list(extra)
-    path: Path | None = home / LOG_FILE
+    file = home / LOG_FILE
+    path: Path | None = file
     try:
         private_dir(home)
-        handlers.insert(0, _PrivateRotatingFileHandler(path, maxBytes=MAX_BYTES,
+        handlers.insert(0, _PrivateRotatingFileHandler(file, maxBytes=MAX_BYTES,
                                                        backupCount=BACKUPS, encoding="utf-8"))
     except OSError:  # a read-only home, or a link where the log should be
         path = None

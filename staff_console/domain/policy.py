@@ -52,6 +52,7 @@ class Rule:
         if not (word.isascii() and word.isdigit()) or len(word) > 6:
             raise invalid(self.key, f"must be a whole number from {self.low} to {self.high}")
         number = int(word)
+        assert self.low is not None and self.high is not None, f"{self.key}: a number's bounds"
         if not self.low <= number <= self.high:
             raise invalid(self.key, f"must be from {self.low} to {self.high}")
         return number

@@ -100,7 +100,7 @@ class _Formatter(string.Formatter):
     """str.format with particle specs ({name:을}); a missing field fails in strict mode and is
     shown as its own placeholder otherwise."""
 
-    def get_value(self, key, args, kwargs):  # type: ignore[override]
+    def get_value(self, key, args, kwargs):
         try:
             return super().get_value(key, args, kwargs)
         except (KeyError, IndexError):

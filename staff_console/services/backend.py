@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib.resources.abc import Traversable
-from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from ..data import SERVICE_MATRIX, resource
 from ..domain.clock import Clock, SystemClock
@@ -15,13 +16,17 @@ from ..settings import Settings
 from ..store.engine import Store, make_engine
 from ..store.failures import check_schema
 from ..store.keyring import Keyring
-from .store_identity import open_checked
+from .store_identity import StoreIdentity, open_checked
+
+_MATRICES: dict[str, tuple[ServiceRow, ...]] = {}  # read once per file
 
 
-@lru_cache(maxsize=4)
 def load_matrix(path: Traversable = resource(SERVICE_MATRIX)) -> tuple[ServiceRow, ...]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return parse_matrix(handle)
+    key = str(path)
+    if key not in _MATRICES:
+        with io.TextIOWrapper(path.open("rb"), encoding="utf-8", newline="") as handle:
+            _MATRICES[key] = parse_matrix(handle)
+    return _MATRICES[key]
 
 
 @dataclass
@@ -37,7 +42,7 @@ class Backend:
     # The clock the use cases run on, chosen when the store was opened (services/store_identity):
     # a fixed clock only on a training store, else the store's own clock.
     clock: Clock = field(default_factory=SystemClock)
-    identity: Any = None  # store_identity.StoreIdentity once opened through open_backend
+    identity: StoreIdentity | None = None  # once opened through open_backend
 
     @property
     def training(self) -> bool:
@@ -67,8 +72,8 @@ def open_backend(settings: Settings, *, clock: Clock | None = None, pool_size: i
                        background_seal=background_seal)
 
 
-def backend_for(settings: Settings, engine, keyring: Keyring, clock: Clock, identity, *,
-                background_seal: bool = False) -> Backend:
+def backend_for(settings: Settings, engine: Engine, keyring: Keyring, clock: Clock,
+                identity: StoreIdentity | None, *, background_seal: bool = False) -> Backend:
     store = Store(engine, keyring, background_seal=background_seal)
     # No policy from the terminal's settings: the store holds it (services/policy.py).
     return Backend(

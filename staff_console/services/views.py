@@ -18,7 +18,7 @@ def as_dict(view) -> dict:
             return [convert(v) for v in value]
         return value
 
-    return convert(asdict(view) if is_dataclass(view) else view)
+    return convert(asdict(view) if is_dataclass(view) and not isinstance(view, type) else view)
 
 
 @dataclass(frozen=True)
