@@ -21,7 +21,8 @@ from typing import Annotated
 import typer
 
 from . import admin, audit, channel, customers, policy, serve, workflow
-from ._runtime import ConsoleGroup, env, handled, start
+from ._runtime import env, handled, start
+from ._usage import ConsoleGroup
 
 app = typer.Typer(
     cls=ConsoleGroup,

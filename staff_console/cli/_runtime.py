@@ -1,4 +1,5 @@
-"""What every command shares: the invocation context, sign-in, output and error handling.
+"""What every command shares: the invocation context, sign-in and error handling (what a
+person reads: `_output.py`; Click's usage errors: `_usage.py`).
 
 The CLI is thin: it turns arguments into calls of the typed facade (`api.Console`) and views
 into text or JSON. `Env.console` is the one way to it: in embedded mode a `LocalConsole` over the
@@ -17,7 +18,6 @@ import functools
 import logging
 import os
 import socket
-import sys
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,20 +26,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from typer.core import TyperGroup
 
 from ..domain.bounds import day_out_of_range, day_within, instant_within
-from ..domain.clock import SEOUL, Clock, FixedClock, parse_instant
+from ..domain.clock import Clock, FixedClock, parse_instant
 from ..domain.errors import ConsoleError, invalid
 from ..files import private_dir
-from ..i18n import set_language, t, t_opt
+from ..i18n import set_language, t
+from ._output import cli_language, one_line, report_error
 
 # The store, the services and Rich are imported where they are used, not here: every command
 # imports this module, and a command pays only for what it uses (`customer show` loads no
 # migrations, no demo generator, no UI). tests/cli/test_cli_startup.py keeps it so.
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from ..api import Console as StaffConsole
     from ..domain.authority import Actor
     from ..services.backend import Backend
@@ -313,122 +311,6 @@ def parse_when(text: str, field_name: str) -> datetime:
     return instant_within(value, field_name)
 
 
-# ---------------------------------------------------------------- output
-
-def console() -> Console:
-    """Rich on stdout; no markup parsing (names are data), wide when not a terminal."""
-    from ._safe import safe_console  # every printed string through domain.text.display_safe
-
-    tty = sys.stdout.isatty()
-    return safe_console(markup=False, highlight=False, emoji=False, width=None if tty else 200,
-                        soft_wrap=not tty)
-
-
-def emit_json(doc) -> None:
-    from ._safe import safe_json
-
-    typer.echo(safe_json(doc, indent=2, default=str))
-
-
-def jsonable(view) -> dict:
-    """A view (a services.views dataclass) as a JSON-ready dict."""
-    from ..services.views import as_dict
-
-    return as_dict(view)
-
-
-def instant(value: datetime | None) -> str:
-    """An instant in Korea time with its offset."""
-    if value is None:
-        return "-"
-    return value.astimezone(SEOUL).isoformat(sep=" ", timespec="minutes")
-
-
-def day(value: date | None) -> str:
-    return value.isoformat() if value else "-"
-
-
-def label(prefix: str, value: str | None) -> str:
-    """A code shown to a person (a status, a kind, a channel ...): in Korean the catalog's word
-    for it (`t_opt`: `status.active` -> 사용중); in English the code itself, the word the
-    options and the JSON use (active, lost_device, mts)."""
-    if value is None or value == "":
-        return "-"
-    return t_opt(prefix, value) if cli_language() == "ko" else value
-
-
-def yes_no(value: bool | None) -> str:
-    if value is None:
-        return "-"
-    return t("cli.yes") if value else t("cli.no")
-
-
-def text(value) -> str:
-    from ..domain.text import display_safe
-
-    return "-" if value is None or value == "" else display_safe(value)
-
-
-def report_export(result, as_json: bool) -> None:
-    """What a `--csv` export prints: the file and its row count."""
-    if as_json:
-        emit_json(jsonable(result))
-    else:
-        console().print(t("cli.exported", rows=result.rows, path=result.path))
-
-
-def one_line(exc: BaseException) -> str:
-    """An unexpected error in one line; a number in it that could be an ID number or a phone
-    is masked (an exception's text may quote data)."""
-    from ..domain.ids import mask_numbers
-
-    message = str(exc).strip().splitlines()
-    first = message[0] if message else ""
-    line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return mask_numbers(line)[:300]
-
-
-LANGUAGE_ENV = "STAFF_CONSOLE_LANG"  # the `language` setting's variable (settings_sources)
-
-
-def cli_language() -> str:
-    """The language of the words a person reads: the `language` setting when given in the
-    environment (STAFF_CONSOLE_LANG), else the locale's (LC_ALL, LC_MESSAGES, LANG, the first
-    set: ko… is Korean, any other English), else Korean (the setting's default). Read from the
-    environment, not from the loaded settings: a usage error is answered before any settings
-    are read, and in the same language as every other refusal."""
-    chosen = os.environ.get(LANGUAGE_ENV, "").strip().lower()
-    if chosen in ("ko", "en"):
-        return chosen
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "").strip()
-        if value:
-            return "ko" if value.lower().startswith("ko") else "en"
-    return "ko"
-
-
-def refusal_text(code: str, message: str) -> str:
-    """A refusal in the person's language: in Korean the catalog's words for the code
-    (`errors.CODE`, i18n) with the detail the code's own message gives (a field, a value, what
-    to do); in English the message itself, as scripts have always read it."""
-    if cli_language() != "ko":
-        return message
-    set_language("ko")  # a usage error comes before the root callback
-    words = t(f"errors.{code}", message)
-    return words if words == message else f"{words} ({message})"
-
-
-def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:
-    """`error: CODE: words` on stderr (the code and the prefix are the scripts' contract, the
-    words are the person's language); with --json the error document on stdout, its
-    `message` the code's own message in every language."""
-    from ..domain.text import display_safe  # messages may quote what was typed
-
-    typer.echo(f"error: {code}: {display_safe(refusal_text(code, message))}", err=True)
-    if as_json:
-        emit_json({"error": {"code": code, "message": message, "field": field_name}})
-
-
 # Typer's own control flow (exit, abort, usage errors) goes on to Typer.
 _PASS_THROUGH = (typer.Exit, typer.Abort) + (
     (typer.TyperException,) if hasattr(typer, "TyperException") else ())
@@ -469,53 +351,3 @@ def handled(fn):
                      (time.monotonic() - started) * 1000)
 
     return wrapper
-
-
-# ---------------------------------------------------------------- Click's own usage errors
-
-def _click_exceptions():
-    try:
-        from typer._click import exceptions  # Typer 0.2x carries its own copy of Click
-    except ImportError:  # pragma: no cover - older Typer, on Click itself
-        from click import exceptions
-    return exceptions
-
-
-def _usage_field(exc) -> str | None:
-    """The option or argument a usage error is about, named like `invalid()` names fields."""
-    param = getattr(exc, "param", None)
-    if param is not None:
-        longs = [opt for opt in getattr(param, "opts", ()) if opt.startswith("--")]
-        return longs[0][2:] if longs else param.name
-    option = getattr(exc, "option_name", None)
-    return option.lstrip("-") if option else None
-
-
-class ConsoleGroup(TyperGroup):
-    """The root command. Click's own usage errors (a value that is not a number or out of its
-    range, an unknown option or command, a missing argument) answer like every other refusal:
-    `error: INVALID_INPUT: message` on stderr, the JSON error with --json, exit 2. Help (also
-    the help a group prints when called without a command), --help and the exit codes of the
-    commands are Click's as before."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        argv = list(sys.argv[1:] if args is None else args)
-        click_exc = _click_exceptions()
-        try:
-            result = super().main(argv, prog_name, complete_var, False, **extra)
-        except getattr(click_exc, "NoArgsIsHelpError", ()) as exc:  # Click >= 8.2
-            exc.show()
-            sys.exit(exc.exit_code)
-        except click_exc.ClickException as exc:  # UsageError, BadParameter, NoSuchOption ...
-            # Click quotes what was typed: report_error shows it escaped (display_safe).
-            report_error("INVALID_INPUT", exc.format_message(), _usage_field(exc),
-                         "--json" in argv)
-            sys.exit(2)
-        except typer.Abort:  # Ctrl+C or end of input at a prompt, as Click reports it
-            typer.echo("Aborted!", err=True)
-            sys.exit(1)
-        # Not standalone, Click returns an exit code (from Exit, --help) instead of exiting.
-        sys.exit(result if isinstance(result, int) else 0)

@@ -15,20 +15,8 @@ import typer
 
 from ..domain.errors import invalid
 from ..i18n import t
-from ._runtime import (
-    PASSWORD_ENV,
-    AsOpt,
-    JsonOpt,
-    console,
-    emit_json,
-    env,
-    handled,
-    jsonable,
-    label,
-    new_password,
-    safe_url,
-    yes_no,
-)
+from ._output import console, emit_json, jsonable, label, yes_no
+from ._runtime import PASSWORD_ENV, AsOpt, JsonOpt, env, handled, new_password, safe_url
 
 MAX_DEMO_CUSTOMERS = 1_000_000
 
@@ -89,6 +77,7 @@ def db_init(
     backend = e.backend(create=True, mode="training" if demo or training else None)
     clock = backend.clock
     identity = backend.identity
+    assert identity is not None  # a store opened by db init has read its identity
     result: dict = {"db": safe_url(e.settings().db_url), "schema": "ok",
                     "mode": identity.mode, "store_id": identity.store_id,
                     "key_id": identity.key_id, "admin": None, "demo": None}

@@ -13,21 +13,8 @@ import typer
 from ..domain.bounds import MAX_INT64
 from ..domain.errors import invalid
 from ..i18n import t
-from ._runtime import (
-    AsOpt,
-    CsvOpt,
-    JsonOpt,
-    console,
-    emit_json,
-    env,
-    handled,
-    instant,
-    jsonable,
-    parse_day,
-    refusal_text,
-    report_export,
-    text,
-)
+from ._output import console, emit_json, instant, jsonable, refusal_text, report_export, text
+from ._runtime import AsOpt, CsvOpt, JsonOpt, env, handled, parse_day
 
 if TYPE_CHECKING:
     from ..services.views import AuditEventView, AuditPage

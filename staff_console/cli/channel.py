@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ._runtime import AsOpt, JsonOpt, console, emit_json, env, handled, instant, jsonable
+from ._output import console, emit_json, instant, jsonable
+from ._runtime import AsOpt, JsonOpt, env, handled
 
 channel_app = typer.Typer(no_args_is_help=True, help="The channel back-ends (MTS, mobile web).")
 key_app = typer.Typer(no_args_is_help=True, help="Their API keys (admin).")

@@ -12,16 +12,11 @@ import typer
 from ..domain.bounds import MAX_INT64, offset_within
 from ..domain.errors import invalid
 from ..i18n import t
-from ._runtime import (
-    AsOpt,
-    CsvOpt,
-    JsonOpt,
+from ._output import (
     cli_language,
     console,
     day,
     emit_json,
-    env,
-    handled,
     instant,
     jsonable,
     label,
@@ -29,6 +24,7 @@ from ._runtime import (
     text,
     yes_no,
 )
+from ._runtime import AsOpt, CsvOpt, JsonOpt, env, handled
 
 if TYPE_CHECKING:
     from ..services.views import CredentialView, CustomerDetail

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..i18n import t
-from ._runtime import AsOpt, JsonOpt, console, emit_json, env, handled, instant, jsonable, text
+from ._output import console, emit_json, instant, jsonable, text
+from ._runtime import AsOpt, JsonOpt, env, handled
 
 if TYPE_CHECKING:
     from ..services.views import PolicyChangeView

@@ -13,21 +13,8 @@ import typer
 
 from ..domain.bounds import MAX_ROW_ID
 from ..i18n import t
-from ._runtime import (
-    AsOpt,
-    JsonOpt,
-    console,
-    day,
-    emit_json,
-    env,
-    handled,
-    instant,
-    jsonable,
-    label,
-    parse_when,
-    text,
-    yes_no,
-)
+from ._output import console, day, emit_json, instant, jsonable, label, text, yes_no
+from ._runtime import AsOpt, JsonOpt, env, handled, parse_when
 
 if TYPE_CHECKING:
     from ..api import Console as StaffConsole

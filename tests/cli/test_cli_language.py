@@ -9,7 +9,7 @@ import json
 import pytest
 from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
 
-from staff_console.cli._runtime import cli_language
+from staff_console.cli._output import cli_language
 
 KOREAN = {"LANG": "ko_KR.UTF-8"}
 
