@@ -48,6 +48,7 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
                                    target=f"request:{req.id}", detail={"kind": req.kind}))
             if req.kind == RequestKind.REGISTRATION.value:
                 cred = credential_store.by_id(conn, req.credential_id)
+                assert cred is not None  # a request's credential (a foreign key)
                 if cred.status == CredentialStatus.PENDING.value:
                     events += lifecycle.reject_pending(s, cred, now, EndReason.REQUEST_EXPIRED, SYSTEM,
                                                        "batch", customer_no)[0]

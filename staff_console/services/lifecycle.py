@@ -75,7 +75,7 @@ def activate(
     previous = credential_store.lock_current_of_channel(s.connection(), cred.customer_id,
                                                         cred.channel)
     for old in previous:
-        if is_past_validity(old.valid_until, today):
+        if old.valid_until is not None and is_past_validity(old.valid_until, today):
             ended = _end(s, old, CredentialStatus.EXPIRED, end_of_validity(old.valid_until),
                          EndReason.EXPIRED)
             action = "credential.expired"

@@ -259,6 +259,7 @@ def initialise(engine: Engine, *, mode: str | None, key_text: str | None, key_fi
                 created, key = False, load_key(None, key_file)
                 if key is None:
                     raise _missing_key(key_file) from None
+        assert key is not None  # made above, or the store's key was given
         keyring = Keyring(key)
         try:
             upgrade(engine, keyring)  # the schema, the store id, the chain's genesis head

@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.trail import AnchorFault, ChainProblem
 from .audit_head import chain_here, read_head
@@ -188,7 +188,8 @@ def _verify(session: Session, keyring: Keyring, anchors: Sequence[Anchor], batch
     head = read_head(conn)
     head_ok = head is not None and (legacy_head or head_is_sound(keyring, head))
     # A head that fails its MAC says nothing about where the chain ends: read every event.
-    verdict = walk(keyring, head, head_ok, _stream(conn, batch, head[0] if head_ok else None),
+    verdict = walk(keyring, head, head_ok,
+                   _stream(conn, batch, head[0] if head_ok and head is not None else None),
                    anchors)
     if not verdict.ok:
         return verdict

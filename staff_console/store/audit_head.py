@@ -16,15 +16,15 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session
 
 from .chain import SEQ, NewEvent, checked_head, event_fields, link
 from .keyring import Keyring
 from .tables import AuditHead
 
 _HEAD = AuditHead.__table__
-_HEAD_KEY = sa.inspect(AuditHead).identity_key_from_primary_key([1])
+_HEAD_KEY = sa.inspect(AuditHead).identity_key_from_primary_key((1,))
 HEAD = sa.select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.mac).where(_HEAD.c.id == 1)
 
 # Writes the chained rows (CHAINED_FIELDS order) and moves the tip: the strategy's own way.

@@ -33,7 +33,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from .chain import HASH, PREV, SEQ, NewEvent, checked_head, event_fields, link
 from .keyring import Keyring

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from .audit_head import chain_here
 from .chain import AT, NewEvent

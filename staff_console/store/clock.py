@@ -89,6 +89,7 @@ class StoreClock:
                 log.warning("store clock not read again; counting from the last reading")
                 self._retry_at = self._monotonic() + RETRY_SECONDS
             return self.now_without_sync()
+        assert base is not None  # not due: it was read before
         return base + timedelta(seconds=elapsed)
 
     def now_without_sync(self) -> datetime:

@@ -209,7 +209,7 @@ def expiring(today: date, until: date, branch: str | None) -> sa.Select:
 def expiring_rows(conn: Connection, today: date, until: date, branch: str | None,
                   limit: int) -> list[Row]:
     """The first `limit` rows of `expiring`."""
-    return conn.execute(expiring(today, until, branch).limit(limit)).all()
+    return list(conn.execute(expiring(today, until, branch).limit(limit)))
 
 
 def expiring_by_day(conn: Connection, first: date, end: date,

@@ -66,7 +66,7 @@ def set_head_mac(conn: Connection, mac: str) -> None:
 
 def ciphers_after(conn: Connection, after: int, batch: int) -> list[Row]:
     """(id, id_cipher) of up to `batch` customers with an id above `after`, by id."""
-    return conn.execute(_CIPHERS_AFTER, {"after": after, "batch": batch}).all()
+    return list(conn.execute(_CIPHERS_AFTER, {"after": after, "batch": batch}))
 
 
 def set_ids(conn: Connection, changes: list[dict]) -> None:

@@ -7,6 +7,8 @@ owner module that reads and writes it through these two functions.
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -38,7 +40,7 @@ def get_settings(session: Session | sa.Connection, prefix: str) -> dict[str, str
 def put_setting(session: Session | sa.Connection, key: str, value: str) -> None:
     """Insert or replace one setting (inside the caller's transaction)."""
     updated = session.execute(sa.update(_TABLE).where(_TABLE.c.key == key).values(value=value))
-    if updated.rowcount == 0:
+    if cast(sa.CursorResult, updated).rowcount == 0:  # an UPDATE's result has a row count
         session.execute(sa.insert(_TABLE).values(key=key, value=value))
 
 

@@ -75,6 +75,7 @@ def _foreign_keys_checked_at_end(connection: Connection) -> Iterator[None]:
         yield
         return
     raw = connection.connection.driver_connection
+    assert raw is not None  # a live connection
     raw.execute("PRAGMA foreign_keys=OFF")
     try:
         yield
