@@ -122,7 +122,13 @@ class RemoteConsole:
                     if attempt == 2 or not retry or not reused:
                         raise ConsoleError("SERVER_UNAVAILABLE", "the console server at "
                                            f"{self.url} cannot be reached ({exc})") from None
-        return self._answer(response.status, payload)
+        try:
+            return self._answer(response.status, payload)
+        except ConsoleError as exc:
+            if exc.code == "SESSION_ENDED":  # the token opens nothing any more: forget it
+                self._token = None
+                self._actor = None
+            raise
 
     @staticmethod
     def _answer(status: int, payload: bytes) -> Any:

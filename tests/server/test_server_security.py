@@ -115,6 +115,8 @@ def test_sign_out_ends_every_session_of_the_member(site):
     status, body = raw(site.url, "/v1/staff/search_customers", {"query": "홍"}, token=token)
     assert (status, body["code"]) == (401, "SESSION_ENDED")
     refused("SESSION_ENDED", lambda: second.search_customers("홍"))
+    assert second.actor is None  # the client forgets a token that opens nothing
+    refused("AUTH_REQUIRED", lambda: second.search_customers("홍"))
 
 
 def test_a_commands_own_end_leaves_the_members_other_sessions(site):
@@ -145,13 +147,16 @@ def test_a_session_ends_after_its_absolute_lifetime(site):
     old = datetime.now(UTC) - timedelta(hours=10, minutes=1)  # the policy's 10 hours
     site.sql("UPDATE staff_session SET created_at = :t WHERE staff_id = "
              "(SELECT id FROM staff WHERE employee_no = 'T902')", t=old.replace(tzinfo=None))
+    token = console._token
     refused("SESSION_ENDED", lambda: console.search_customers("홍"))
-    refused("SESSION_ENDED", lambda: console.unlock(PASSWORD))
+    status, body = raw(site.url, "/v1/session/unlock", {"password": PASSWORD}, token=token)
+    assert (status, body["code"]) == (401, "SESSION_ENDED")
 
 
 def test_an_admins_lock_or_deactivation_ends_the_members_sessions(site):
     new_staff(site, "T903")
     console, other = site.signed_in("T903"), site.signed_in("T903")
+    first_token = console._token
     # Five failed sign-ins (anyone's guesses) lock the account: every session ends.
     for _ in range(5):
         refused("AUTH_FAILED", lambda: site.remote().sign_in("T903", "wrong-Password-1",
@@ -170,7 +175,9 @@ def test_an_admins_lock_or_deactivation_ends_the_members_sessions(site):
     third = site.signed_in("T903")
     site.sql("UPDATE staff SET active = :no WHERE employee_no = 'T903'", no=False)
     refused("SESSION_ENDED", lambda: third.search_customers("홍"))
-    refused("SESSION_ENDED", lambda: console.search_customers("홍"))  # ended stays ended
+    status, body = raw(site.url, "/v1/staff/search_customers", {"query": "홍"},
+                       token=first_token)
+    assert (status, body["code"]) == (401, "SESSION_ENDED")  # ended stays ended
 
 
 def test_a_token_is_bound_to_the_address_that_signed_in(site):
