@@ -391,6 +391,9 @@ def run_phase(mode: str, url: str, base: str | None, server_pids: list[int], dat
                    "postgres": round(pg_cpu / n * 1000, 2)},
                "machine_busy": round((machine_to[0] - machine_from[0])
                                      / max(1e-9, machine_to[1] - machine_from[1]), 3),
+               # What this benchmark itself used of the machine (the rest: other work).
+               "benchmark_share": round((sum(r["cpu"] for r in results) + server_cpu + pg_cpu)
+                                        / max(1e-9, machine_to[1] - machine_from[1]), 3),
                "refills": sum(r["refills"] for r in results)}
     for kind in MIX:
         values = sorted(by_kind.get(kind, []))
@@ -413,7 +416,8 @@ def print_phase(title: str, figures: dict) -> None:
           f"{figures['p99_ms']:>9}")
     cpu = figures["cpu_ms_per_op"]
     print(f"CPU ms per operation: terminals {cpu['terminals']}, server {cpu['server']}, "
-          f"PostgreSQL {cpu['postgres']}; machine {figures['machine_busy']:.0%} busy")
+          f"PostgreSQL {cpu['postgres']}; machine {figures['machine_busy']:.0%} busy, of which "
+          f"this benchmark {figures['benchmark_share']:.0%}")
 
 
 # ---------------------------------------------------------------- the extra checks
