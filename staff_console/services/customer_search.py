@@ -5,6 +5,7 @@ query (numbers masked), and which customers it showed."""
 
 from __future__ import annotations
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ..domain.authority import READ_ROLES, Actor, require_role
@@ -61,7 +62,7 @@ def search_customers(
                    params) for kind, params in kinds]
 
     def work(s: Session) -> SearchPage:
-        found: dict[str, object] = {}
+        found: dict[str, Row] = {}
         for c in customer_store.search(s.connection(), conditions, by_chosung=by_chosung,
                                        want=offset + limit + 1, staff_id=actor.staff_id):
             found.setdefault(c.customer_no, c)  # a customer found by two kinds comes twice

@@ -114,12 +114,11 @@ def register_from_channel(
             "biometrics": bio.value, "methods": methods_text, "key_fingerprint": key_fingerprint,
             "created_at": now, "failed_logins": 0,
         })
-        req = new_request(
+        req = insert_request(s, new_request(
             kind=RequestKind.REGISTRATION, customer=customer, channel=chan.value,
             credential_id=cred_id, branch_code=customer.branch_code, origin="channel",
             maker_staff_id=None, now=now, expiry_days=expiry_days,
-        )
-        req = insert_request(s, req)
+        ))
         credential_store.insert_evidence(conn, [
             {"request_id": req.id, "kind": item.kind.value, "passed": True, "verified_at": now,
              "detail": _EVIDENCE_DETAIL.get(item.kind)

@@ -161,7 +161,7 @@ def approve_locked(
     s: Session, req, customer, actor_no: str, terminal: str, now: datetime,
     authority: Authority, delegation_id: int | None, note: str | None, today,
     decider_id: int | None = None, cred: CredentialRow | None = None,
-) -> tuple[list[NewEvent], RequestRow, object]:
+) -> tuple[list[NewEvent], RequestRow, CredentialRow]:
     """The approval step of a decision: approve a pending request whose customer the caller
     has locked (a decision, or a request that needs no checker: then right after it was made);
     returns the events, and the request's and its credential's rows as they now are. `cred`:
@@ -169,6 +169,7 @@ def approve_locked(
     request)."""
     if cred is None:
         cred = credential_store.by_id(s.connection(), req.credential_id, lock=True)
+        assert cred is not None  # a request's credential (a foreign key)
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
@@ -224,6 +225,7 @@ def _lock_for_decision(s: Session, actor: Actor, request_id: int,
     if customer is None:
         raise not_found("request", request_id)
     found = request_store.lock_with_credential(conn, request_id)
+    assert found is not None  # its customer was found by it
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
     if now >= found.expires_at:

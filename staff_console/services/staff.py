@@ -78,7 +78,8 @@ def authenticate(
         staff = staff_store.by_employee_no(conn, employee_no, lock=True)
         known = staff is not None and staff.active
         # One verification on every path, before any branch (the timing must not tell).
-        matches = verify_password(staff.password_hash if known else dummy, password)
+        matches = verify_password(staff.password_hash if staff is not None and known else dummy,
+                                  password)
         if not known:
             # Not a staff number: maybe a person's number typed in the wrong field.
             record(s, backend.store, now, NewEvent(mask_numbers(employee_no)[:20] or "?",
@@ -86,6 +87,7 @@ def authenticate(
                                                     "staff.sign_in_failed",
                                                     detail={"why": "unknown"}))
             return None, ConsoleError("AUTH_FAILED", SIGN_IN_FAILED)
+        assert staff is not None  # known
         if staff.locked_at is not None:
             # Still a failed sign-in, and recorded as one: attempts on a locked account are
             # what a reviewer of the trail needs to see.
@@ -115,6 +117,7 @@ def authenticate(
     actor, error = backend.store.run(work)
     if error is not None:
         raise error
+    assert actor is not None  # no refusal: signed in
     return actor
 
 
