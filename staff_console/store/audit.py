@@ -200,7 +200,10 @@ def _verify(session: Session, keyring: Keyring, anchors: Sequence[Anchor], batch
     return beyond_head(verdict, *(now if now is not None else (None, None)))
 
 
-_STREAM = sa.select(*(_EVENT.c[name] for name in CHAINED_FIELDS)).where(
+# `at` read as the plain naive UTC the column stores (the UTCDateTime wrapper's per-row call
+# would double the time spent reading: 1M events are read in the check).
+_STREAM = sa.select(*(sa.type_coerce(_EVENT.c.at, sa.DateTime()).label("at") if name == "at"
+                      else _EVENT.c[name] for name in CHAINED_FIELDS)).where(
     _EVENT.c.seq > sa.bindparam("last"), _EVENT.c.seq <= sa.bindparam("upto")).order_by(
     _EVENT.c.seq).limit(sa.bindparam("batch", type_=sa.Integer))
 
@@ -216,5 +219,5 @@ def _stream(conn: sa.Connection, batch: int, upto: int | None) -> Iterator[tuple
         if not rows:
             return
         for row in rows:
-            yield (row[0], row[1].isoformat(), *row[2:])
+            yield (row[0], row[1].isoformat() + "+00:00", *row[2:])
         last = rows[-1][0]
