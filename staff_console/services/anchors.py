@@ -1,5 +1,5 @@
-"""The anchor file: signed lines kept outside the store (store/audit.py `make_anchor`), read by
-`audit verify` and appended to by `audit anchor` and the monthly sign-off (CLI and app).
+"""The anchor file: signed lines kept outside the store (store/chain_anchors.py `make_anchor`),
+read by `audit verify` and appended to by `audit anchor` and the monthly sign-off (CLI and app).
 
 The file is meant to live apart from the store (a write-once share, a file shipped to syslog);
 its default place is the `audit_anchor_path` setting. Appending creates it owner-only (0600);

@@ -29,8 +29,8 @@ Concurrency design (the same on both databases, chosen for correctness first, th
   `uq_request_pending` (one pending request per customer, channel and kind) make the database
   refuse a second row whatever the interleaving; `audit_event.seq` is the primary key.
 * The audit chain: the single `audit_head` row is locked to extend it; on PostgreSQL outside
-  the use case's transaction, in batches (store/audit.py explains the outbox and the seal,
-  store/sealer.py the console's background sealer).
+  the use case's transaction, in batches (store/audit_postgres.py explains the outbox and the
+  seal, store/sealer.py the console's background sealer).
 * SQLite (one terminal, the demo, or a few terminals sharing one file): WAL, `BEGIN IMMEDIATE`
   for every transaction (nearly every use case writes the audit trail, and taking the write
   lock up front avoids the deadlock of two readers upgrading), and a busy timeout so that

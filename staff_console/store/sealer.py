@@ -1,7 +1,7 @@
 """Chaining the audit outbox in the background, for a process with many use cases a second.
 
-Why (PostgreSQL): sealing right after every commit (store/audit.py) costs each use case a
-second transaction of four round trips and a synchronous commit, and under load the seals are
+Why (PostgreSQL): sealing right after every commit (store/audit_postgres.py) costs each use case
+a second transaction of four round trips and a synchronous commit, and under load the seals are
 small: in the load benchmark two use cases in three ran a seal of under two events, and the
 seals were more than half of the database's CPU. Here the use case commits durably by itself
 and returns; this process's sealer thread wakes, lingers a few milliseconds so that more events
