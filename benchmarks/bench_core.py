@@ -53,6 +53,7 @@ KINDS = (
     ("name_prefix", "one syllable, e.g. 김 (first page only)"),
     ("chosung", "초성 of a full name, e.g. ㅎㄱㄷ"),
     ("chosung_short", "one 초성, e.g. ㄱ"),
+    ("name_latin", "Latin surname in lower case, e.g. smith"),
     ("customer_no", "customer number"),
     ("account", "account number"),
     ("phone", "full phone 010-1234-5678"),
@@ -121,12 +122,15 @@ def draw_queries(backend: Backend, runs: int, seed: int) -> dict[str, list[str]]
                 "c.birth_yymmdd, c.customer_type, c.nationality ORDER BY c.id")).all()
     rng.shuffle(rows)
     korean = [r for r in rows if r.customer_type == "individual" and r.nationality == "domestic"]
+    foreign = [r for r in rows if r.nationality == "foreign" and r.name.isascii()]
     pick = (lambda pool: [pool[k % len(pool)] for k in range(runs)])  # noqa: E731
     return {
         "name_full": [r.name for r in pick(korean)],
         "name_prefix": [r.name[0] for r in pick(korean)],
         "chosung": [r.name_chosung for r in pick(korean)],
         "chosung_short": [r.name_chosung[0] for r in pick(korean)],
+        # Foreigners' names are stored upper-case; staff type them in any case.
+        "name_latin": [r.name.split()[0].lower() for r in pick(foreign or rows)],
         "customer_no": [r.customer_no for r in pick(rows)],
         "account": [r[9] for r in pick(rows)],
         "phone": [r.phone for r in pick(rows)],

@@ -2,12 +2,16 @@
 on the word before them.
 
 `ㅎㄱㄷ` finds 홍길동: every Hangul syllable is reduced to its initial consonant; other
-characters are kept as they are (lower-cased), so the key of a mixed name is still searchable.
+characters are kept as they are (lower-cased), so the key of a mixed name is still searchable,
+and the key of a Latin name is the name case-folded (`SMITH JOHN` -> `smithjohn`).
+`search_form` is what a typed query means: NFC, conjoining jamo as the compatibility jamo a
+keyboard types, and the compound finals an IME composes (ㄳ) as their two initials (ㄱㅅ).
 `with_particle("홍길동", "을")` is 홍길동을, `with_particle("#2", "을")` is #2를 (이, read aloud).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 _SYLLABLE_FIRST = 0xAC00
@@ -16,6 +20,14 @@ _PER_INITIAL = 21 * 28  # medial vowels x finals
 
 INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 _INITIAL_SET = frozenset(INITIALS)
+
+
+# The compound final consonants a Korean IME composes from two typed initials (ㄱ then ㅅ shows
+# ㄳ): in a 초성 query they stand for those two initials.
+COMPOUND_FINALS = {"ㄳ": "ㄱㅅ", "ㄵ": "ㄴㅈ", "ㄶ": "ㄴㅎ", "ㄺ": "ㄹㄱ", "ㄻ": "ㄹㅁ", "ㄼ": "ㄹㅂ",
+                   "ㄽ": "ㄹㅅ", "ㄾ": "ㄹㅌ", "ㄿ": "ㄹㅍ", "ㅀ": "ㄹㅎ", "ㅄ": "ㅂㅅ"}
+_LEADING_JAMO = 0x1100  # conjoining initials ᄀ..ᄒ, in the order of INITIALS
+_TRAILING_JAMO = 0x11A8  # conjoining finals ᆨ..ᇂ, in the order of FINALS[1:]
 
 
 def is_syllable(ch: str) -> bool:
@@ -37,14 +49,34 @@ def _to_initial() -> dict[int, str]:
     """Every syllable to its initial, for str.translate: a key at C speed (an import of a
     million customers computes one per row). The same mapping as `initial_of`, built from it
     when first needed (not at every command's start)."""
-    return {code: initial_of(chr(code)) for code in range(_SYLLABLE_FIRST, _SYLLABLE_LAST + 1)}
+    table = {code: initial_of(chr(code)) for code in range(_SYLLABLE_FIRST, _SYLLABLE_LAST + 1)}
+    table.update({ord(compound): pair for compound, pair in COMPOUND_FINALS.items()})
+    return table
+
+
+@cache
+def _to_typed_jamo() -> dict[int, str]:
+    """Conjoining jamo left alone by NFC (an initial without its vowel, from an NFD paste) to
+    the compatibility jamo a keyboard types, compound finals to their two initials."""
+    table = {_LEADING_JAMO + i: initial for i, initial in enumerate(INITIALS)}
+    table.update({_TRAILING_JAMO + i: final for i, final in enumerate(FINALS[1:])})
+    return {code: COMPOUND_FINALS.get(jamo, jamo) for code, jamo in table.items()} | {
+        ord(compound): pair for compound, pair in COMPOUND_FINALS.items()}
+
+
+def search_form(text: str) -> str:
+    """What a typed or pasted query means: NFC (a name pasted from macOS arrives decomposed),
+    stray conjoining jamo as typed jamo, compound finals as their two initials (ㄳ = ㄱㅅ)."""
+    return unicodedata.normalize("NFC", text).translate(_to_typed_jamo())
 
 
 def chosung_key(name: str) -> str:
-    """The 초성 key of a name: `홍길동` -> `ㅎㄱㄷ`. Spaces are dropped; other characters are
-    lower-cased one by one (`initial_of`), here in one pass."""
+    """The 초성 key of a name: `홍길동` -> `ㅎㄱㄷ`. Spaces are dropped; a compound final jamo
+    counts as its two initials (ㄳ -> ㄱㅅ); other characters are lower-cased one by one
+    (`initial_of`), here in one pass."""
     if "Σ" in name:  # the one letter str.lower() treats by context (a final sigma)
-        return "".join(initial_of(ch) for ch in name if not ch.isspace())
+        return "".join(COMPOUND_FINALS.get(ch) or initial_of(ch)
+                       for ch in name if not ch.isspace())
     return "".join(name.translate(_to_initial()).lower().split())
 
 

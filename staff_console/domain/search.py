@@ -5,6 +5,11 @@ A query is classified into the kinds it can mean, each with the values its condi
 birth date (YYMMDD), a whole phone, an account; letters: a name prefix or 초성 initials
 (mixed 홍ㄱ: syllables in place, initials for any syllable); a customer number; and a whole
 resident or business number, found through its keyed hash (the store computes the hash).
+
+The query is read as typed (hangul.search_form: NFC, ㄳ as ㄱㅅ). A name of Hangul syllables
+is a prefix of the stored name; a name with any other letter (SMITH, 김 John) is a prefix of
+the name's 초성 key, which is case-folded and has no spaces (`smith j` finds SMITH JOHN), with
+the syllables pinned in place by a pattern over the name without its spaces.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from .errors import ConsoleError
-from .hangul import chosung_key, has_hangul, has_initials, is_initial
+from .hangul import chosung_key, has_hangul, has_initials, is_syllable, search_form
 from .ids import parse_id_number
 
 
@@ -22,7 +27,7 @@ class SearchKind(StrEnum):
     PHONE = "phone"
     ACCOUNT = "account"
     CHOSUNG = "chosung"  # with a `pattern` when syllables are mixed in
-    NAME = "name"
+    NAME = "name"  # by `low`/`high` over the name, or `key_low`/`key_high` over its 초성 key
     CUSTOMER_NO = "customer_no"
     ID_NUMBER = "id_number"
 
@@ -40,10 +45,22 @@ def _compact(text: str) -> str:
     return text.replace("-", "").replace(" ", "")
 
 
+def _key_params(text: str, low: str = "low", high: str = "high") -> dict[str, str]:
+    """A prefix of the 초성 key, and when the query holds syllables a pattern that pins them in
+    place over the name without its spaces (other characters: the key already matched them)."""
+    key = chosung_key(text)
+    params = {low: key, high: next_prefix(key)}
+    letters = "".join(text.split())
+    if any(is_syllable(ch) for ch in letters):
+        params["pattern"] = "".join(
+            like_escape(ch) if is_syllable(ch) else "_" for ch in letters) + "%"
+    return params
+
+
 def classify_query(query: str) -> list[tuple[str, dict[str, str]]]:
     """Which search kinds a query can mean, each with the values of its condition.
     Prefixes come as ranges [low, high), so they walk an index."""
-    text = " ".join(query.split())
+    text = " ".join(search_form(query).split())
     compact = _compact(text)
     kinds: list[tuple[str, dict[str, str]]] = []
     if compact.isascii() and compact.isdigit():
@@ -56,14 +73,11 @@ def classify_query(query: str) -> list[tuple[str, dict[str, str]]]:
         if 6 <= len(compact) <= 20:
             kinds.append((SearchKind.ACCOUNT, {"value": compact}))
     if has_initials(text):
-        key = chosung_key(text)
-        params = {"low": key, "high": next_prefix(key)}
-        letters = text.replace(" ", "")
-        if any(not is_initial(ch) for ch in letters):
-            params["pattern"] = "".join(
-                "_" if is_initial(ch) else like_escape(ch) for ch in letters) + "%"
-        kinds.append((SearchKind.CHOSUNG, params))
-    elif has_hangul(text) or any(ch.isalpha() for ch in text):
+        kinds.append((SearchKind.CHOSUNG, _key_params(text)))
+    elif any(ch.isalpha() and not is_syllable(ch) for ch in text):
+        # Latin (or any other) letters: stored in any case, compared case-folded by the key.
+        kinds.append((SearchKind.NAME, _key_params(text, "key_low", "key_high")))
+    elif has_hangul(text):
         kinds.append((SearchKind.NAME, {"low": text, "high": next_prefix(text)}))
     # Customer numbers are ASCII letters, digits and dashes (domain.ids.normalize_customer_no).
     if compact and compact.isascii() and compact.isalnum() and len(compact) <= 20:

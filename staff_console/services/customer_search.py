@@ -32,6 +32,14 @@ def _id_number_kind(backend: Backend, query: str) -> list[tuple[str, dict]]:
     return [("id_number", {"value": backend.store.keyring.id_lookup_hash(digits)})]
 
 
+def _condition(kind: str, params: dict) -> str:
+    """The store's condition for a kind: over the 초성 key a name has its own, and syllables
+    mixed in (홍ㄱ, 김 john) add their pattern."""
+    if kind == "name" and "key_low" in params:
+        kind = "name_key"
+    return kind + "_mixed" if "pattern" in params else kind
+
+
 def _summary(c) -> CustomerSummary:
     """The summary of a row of the search (store/customers.py `search`)."""
     return CustomerSummary(
@@ -56,10 +64,9 @@ def search_customers(
     kinds = _id_number_kind(backend, query) + classify_query(query)
     if not kinds:
         raise invalid("query", "is not a name, 초성, number, phone or birth date")
-    by_chosung = any(kind == "chosung" for kind, _ in kinds)
-    # The store's condition for each kind: a 초성 query with syllables mixed in has its own.
-    conditions = [("chosung_mixed" if kind == "chosung" and "pattern" in params else kind,
-                   params) for kind, params in kinds]
+    # Over the 초성 key (a 초성 query, a name with Latin letters): ordered by the key first.
+    by_chosung = any(kind == "chosung" or "key_low" in params for kind, params in kinds)
+    conditions = [(_condition(kind, params), params) for kind, params in kinds]
 
     def work(s: Session) -> SearchPage:
         found: dict[str, Row] = {}

@@ -31,6 +31,16 @@ def found(world, q, **kw):
     ("홍", ["C001", "C007"]),
     ("김철수", ["C002"]),
     ("Smith", ["C004"]),
+    ("smith", ["C004"]),  # Latin names in any case (issue 15)
+    ("SMITH J", ["C004"]),
+    ("sMiTh JoHn", ["C004"]),
+    ("smithj", ["C004"]),  # the key has no spaces
+    ("smyth", []),
+    ("ㅎㄳ", ["C007"]),  # ㄳ as typed by an IME = ㄱㅅ
+    ("ㅎㄱㅅ", ["C007"]),
+    ("\u1112\u1100", ["C001", "C007"]),  # conjoining jamo (NFD) = ㅎㄱ
+    ("\u1112\u1169\u11bc\u1100\u1175\u11af", ["C001", "C007"]),  # 홍길 pasted in NFD
+    ("주식회사한ㅂ", ["C005"]),  # stored with a space: a 초성 query ignores spaces
     ("ㅎㄱ", ["C001", "C007"]),  # 초성
     ("ㅎㄱㄷ", ["C001"]),
     ("ㅎㄱㅅ", ["C007"]),
