@@ -205,11 +205,11 @@ def beyond_head(verdict: ChainVerdict, head_now: int | None, last_seq: int | Non
     moves the head with its events, so nothing legitimate lies beyond the head."""
     if not verdict.ok:
         return verdict
-    fields = {"anchors_checked": verdict.anchors_checked,
-              "unanchored_after": verdict.unanchored_after}
+    checked, unanchored = verdict.anchors_checked, verdict.unanchored_after
     if head_now is None:  # deleted while we read
         return ChainVerdict(False, verdict.count, verdict.count + 1, ChainProblem.HEAD_MISSING,
-                            **fields)
+                            anchors_checked=checked, unanchored_after=unanchored)
     if last_seq is not None and last_seq > head_now:
-        return ChainVerdict(False, verdict.count, head_now + 1, ChainProblem.INSERTED, **fields)
+        return ChainVerdict(False, verdict.count, head_now + 1, ChainProblem.INSERTED,
+                            anchors_checked=checked, unanchored_after=unanchored)
     return verdict

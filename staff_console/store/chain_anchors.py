@@ -44,10 +44,11 @@ def _anchor_body(fields: dict) -> bytes:
 def make_anchor(keyring: Keyring, store_id: str, seq: int, digest: str, at: datetime,
                 kind: str = "anchor") -> Anchor:
     """One signed anchor line (JSON, one line, ASCII) for event `seq` with hash `digest`."""
+    at_text = at.astimezone(UTC).isoformat(timespec="seconds")
     fields = {"v": ANCHOR_VERSION, "kind": kind, "store": store_id, "seq": seq, "hash": digest,
-              "at": at.astimezone(UTC).isoformat(timespec="seconds")}
+              "at": at_text}
     line = _anchor_body({**fields, "mac": keyring.anchor_mac(_anchor_body(fields))}).decode()
-    return Anchor(store_id, seq, digest, fields["at"], kind, line)
+    return Anchor(store_id, seq, digest, at_text, kind, line)
 
 
 def read_anchors(keyring: Keyring, store_id: str | None, lines: Iterable[str],
@@ -64,6 +65,7 @@ def read_anchors(keyring: Keyring, store_id: str | None, lines: Iterable[str],
         if anchor is not None:
             good.append(anchor)
         else:
+            assert fault is not None  # no anchor: its fault is named
             bad.append((number, fault))
     return good, bad
 
@@ -89,4 +91,4 @@ def _read_anchor(keyring: Keyring, store_id: str | None, text: str,
         return AnchorFault.MAC, None
     if fields["store"] != store_id:
         return AnchorFault.STORE, None
-    return None, Anchor(store_id, seq, digest, fields["at"], fields["kind"], text)
+    return None, Anchor(fields["store"], seq, digest, fields["at"], fields["kind"], text)

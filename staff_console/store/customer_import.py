@@ -16,9 +16,9 @@ back to the pool), so no TEMP table or connection setting outlives the import.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -178,6 +178,7 @@ class ImportStage:
 
     @property
     def _raw(self):
+        assert self._conn is not None  # inside the import's connection
         return self._conn.connection.driver_connection
 
     @contextmanager
@@ -264,6 +265,7 @@ class ImportStage:
             sub = statement.subquery()
             count_of = sa.select(sa.func.count()).select_from(sub)
             first_of = sa.select(sub).order_by(sub.c.line, sub.c.seq).limit(first)
+            rows: Sequence[Any]
             if session is not None:
                 conn = session.connection()
                 count = conn.execute(count_of).scalar_one()
@@ -297,7 +299,7 @@ class ImportStage:
         conn.execute(_INSERT_CUSTOMERS, {"now": now})
         conn.execute(_INSERT_ACCOUNTS)
 
-    def staged_pages(self, session: Session, size: int) -> Iterator[list]:
+    def staged_pages(self, session: Session, size: int) -> Iterator[Sequence[sa.Row]]:
         """The staged customers (line, customer_no, accounts) in file order, `size` at a
         time (a page per statement: memory stays flat however long the file)."""
         conn = session.connection()

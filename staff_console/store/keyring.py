@@ -116,8 +116,9 @@ class Keyring:
     def chain_epochs(self) -> list[tuple[int, Callable[[str, bytes], str]]]:
         """(first seq, hash function) in seq order, for verifying the whole chain: the keys of
         earlier epochs, then this key from the end of the last one."""
-        out = [(first, ring.chain_hash)
-               for (first, _end, _key), ring in zip(self._history, self._previous, strict=True)]
+        out: list[tuple[int, Callable[[str, bytes], str]]] = [
+            (first, ring.chain_hash)
+            for (first, _end, _key), ring in zip(self._history, self._previous, strict=True)]
         out.append((self.chain_from, self.chain_hash))
         return out
 

@@ -26,10 +26,13 @@ overrides `rollback` (docs/decisions.md, issue 13). No SQLAlchemy internals are 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def rollback_keeping_prepared(dbapi_connection: Any) -> None:
@@ -55,7 +58,7 @@ def _ended_healthy(pgconn: Any) -> bool:
 
 
 @cache
-def _connection_class() -> type:
+def _connection_class() -> type[psycopg.Connection]:
     import psycopg
 
     class KeepPreparedConnection(psycopg.Connection):
