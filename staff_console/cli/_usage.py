@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
 import typer
 from typer.core import TyperGroup
@@ -10,12 +12,11 @@ from typer.core import TyperGroup
 from ._output import report_error
 
 
-def _click_exceptions():
-    try:
-        from typer._click import exceptions  # Typer 0.2x carries its own copy of Click
+def _click_exceptions() -> ModuleType:
+    try:  # Typer 0.2x carries its own copy of Click
+        return importlib.import_module("typer._click.exceptions")
     except ImportError:  # pragma: no cover - older Typer, on Click itself
-        from click import exceptions
-    return exceptions
+        return importlib.import_module("click.exceptions")
 
 
 def _usage_field(exc) -> str | None:
@@ -35,8 +36,9 @@ class ConsoleGroup(TyperGroup):
     the help a group prints when called without a command), --help and the exit codes of the
     commands are Click's as before."""
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
+    # Click's parameters, without repeating its overloads on standalone_mode (hence the ignore).
+    def main(self, args=None, prog_name=None, complete_var=None,  # type: ignore[override]
+             standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         argv = list(sys.argv[1:] if args is None else args)
