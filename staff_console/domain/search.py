@@ -9,7 +9,7 @@ resident or business number, found through its keyed hash (the store computes th
 The query is read as typed (hangul.search_form: NFC, ㄳ as ㄱㅅ). A name of Hangul syllables
 is a prefix of the stored name; a name with any other letter (SMITH, 김 John) is a prefix of
 the name's 초성 key, which is case-folded and has no spaces (`smith j` finds SMITH JOHN), with
-the syllables pinned in place by a pattern over the name without its spaces.
+the syllables pinned in place by a pattern over the name.
 """
 
 from __future__ import annotations
@@ -46,14 +46,15 @@ def _compact(text: str) -> str:
 
 
 def _key_params(text: str, low: str = "low", high: str = "high") -> dict[str, str]:
-    """A prefix of the 초성 key, and when the query holds syllables a pattern that pins them in
-    place over the name without its spaces (other characters: the key already matched them)."""
+    """A prefix of the 초성 key, and when the query holds syllables a pattern over the name that
+    pins them in place (other characters: the key already matched them; a typed space stands
+    for any run, none included). A plain LIKE on the name: the key's index holds the name."""
     key = chosung_key(text)
     params = {low: key, high: next_prefix(key)}
-    letters = "".join(text.split())
-    if any(is_syllable(ch) for ch in letters):
+    if any(is_syllable(ch) for ch in text):
         params["pattern"] = "".join(
-            like_escape(ch) if is_syllable(ch) else "_" for ch in letters) + "%"
+            "%" if ch == " " else like_escape(ch) if is_syllable(ch) else "_" for ch in text
+        ) + "%"
     return params
 
 

@@ -74,7 +74,6 @@ def lock_of_request(conn: Connection, request_id: int, staff_id: int) -> Row | N
 
 # Each search kind's condition, with bind parameters (services/customer_search.py classifies a
 # query into kinds and their parameters).
-_NAME_UNSPACED = sa.func.replace(_C.name, " ", "")
 SEARCH_WHERE = {
     "phone_last4": _C.phone_last4 == _bp("value"),
     "birth_date": _C.birth_yymmdd == _bp("value"),
@@ -83,16 +82,15 @@ SEARCH_WHERE = {
         sa.select(ACCOUNT.c.customer_id).where(ACCOUNT.c.account_no == _bp("value"))),
     # Prefixes as ranges [low, high): they walk the (C-collated) indexes.
     "chosung": sa.and_(_C.name_chosung >= _bp("low"), _C.name_chosung < _bp("high")),
-    # Mixed (홍ㄱ): syllables must match in place (in the name without its spaces, as the key
-    # has none), initials stand for any syllable.
+    # Mixed (홍ㄱ): syllables must match in place, initials stand for any syllable.
     "chosung_mixed": sa.and_(_C.name_chosung >= _bp("low"), _C.name_chosung < _bp("high"),
-                             _NAME_UNSPACED.like(_bp("pattern"), escape="\\")),
+                             _C.name.like(_bp("pattern"), escape="\\")),
     "name": sa.and_(_C.name >= _bp("low"), _C.name < _bp("high")),
     # A name with Latin letters, case-insensitively: a prefix of the (case-folded) 초성 key.
     "name_key": sa.and_(_C.name_chosung >= _bp("key_low"), _C.name_chosung < _bp("key_high")),
     "name_key_mixed": sa.and_(_C.name_chosung >= _bp("key_low"),
                               _C.name_chosung < _bp("key_high"),
-                              _NAME_UNSPACED.like(_bp("pattern"), escape="\\")),
+                              _C.name.like(_bp("pattern"), escape="\\")),
     "customer_no": _C.customer_no == _bp("value"),
     "id_number": _C.id_hash == _bp("value"),
 }

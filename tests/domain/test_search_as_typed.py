@@ -31,7 +31,7 @@ def _like(pattern: str, text: str) -> bool:
 def finds(query: str, name: str) -> bool:
     """Whether any kind of `query` holds for a customer stored with `name` (NFC, as imported),
     its key computed at import (chosung_key)."""
-    key, unspaced = chosung_key(name), name.replace(" ", "")
+    key = chosung_key(name)
     for kind, params in classify_query(query):
         if kind == SearchKind.NAME and "low" in params:
             if params["low"] <= name < params["high"]:
@@ -39,7 +39,7 @@ def finds(query: str, name: str) -> bool:
         elif kind in (SearchKind.NAME, SearchKind.CHOSUNG):
             low, high = (params["key_low"], params["key_high"]) if "key_low" in params else (
                 params["low"], params["high"])
-            if low <= key < high and _like(params.get("pattern", "%"), unspaced):
+            if low <= key < high and _like(params.get("pattern", "%"), name):
                 return True
     return False
 

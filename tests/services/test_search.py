@@ -40,7 +40,8 @@ def found(world, q, **kw):
     ("ㅎㄱㅅ", ["C007"]),
     ("\u1112\u1100", ["C001", "C007"]),  # conjoining jamo (NFD) = ㅎㄱ
     ("\u1112\u1169\u11bc\u1100\u1175\u11af", ["C001", "C007"]),  # 홍길 pasted in NFD
-    ("주식회사한ㅂ", ["C005"]),  # stored with a space: a 초성 query ignores spaces
+    ("주식회사 한ㅂ", ["C005"]),  # syllables in place around a space
+    ("홍 ㄱ", ["C001", "C007"]),
     ("ㅎㄱ", ["C001", "C007"]),  # 초성
     ("ㅎㄱㄷ", ["C001"]),
     ("ㅎㄱㅅ", ["C007"]),
