@@ -78,6 +78,10 @@ def test_import_refusals(cli, tmp_path):
         ("C003", ["C003"], "customer_no"),
         ("c003", ["C003"], "customer_no"),
         ("22345678901", ["C002"], "account"),
+        ("smith j", ["C004"], "name"),  # Latin names in any case (issue 15)
+        ("SMITH", ["C004"], "name"),
+        ("ㅎㄳ", ["C007"], "chosung"),  # ㄳ as an IME composes it = ㄱㅅ
+        ("\u1112\u1169\u11bc\u1100\u1175\u11af", ["C001", "C007"], "name"),  # 홍길 in NFD
     ],
 )
 def test_search_kinds(cli, query, expected, kind):
