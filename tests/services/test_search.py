@@ -4,6 +4,7 @@ masked output, and an access-log event for every search and every view."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from dataclasses import asdict
 
 import pytest
@@ -217,6 +218,22 @@ def test_admins_do_not_read_customers(world):
     with refused("FORBIDDEN"):
         show_customer(b, world.admin, "C001", clock=c)
     assert snapshot(b) == everything
+
+
+def test_names_are_stored_nfc_and_found_however_typed(world):
+    """A file exported on a Mac carries names in NFD and Latin names in any case: the import
+    stores them NFC, and each is found typed either way (issue 15, item 8)."""
+    nfd = unicodedata.normalize("NFD", "강순자")
+    import_customers(world.backend, world.admin, HEADER
+                     + f"N001,{nfd},860101-1000001,010-5000-0001,001,Y,\n"
+                     + "N002,o'Brien Anne,860101-5000002,010-5000-0002,001,Y,\n",
+                     clock=world.clock)
+    [item] = search_customers(world.backend, world.teller, "N001", clock=world.clock).items
+    assert item.name == "강순자" == unicodedata.normalize("NFC", item.name)
+    for q in ("강순자", nfd, "ㄱㅅㅈ", "ㄳㅈ", "강ㅅㅈ", unicodedata.normalize("NFD", "강ㅅ")):
+        assert found(world, q) == ["N001"], q
+    for q in ("O'BRIEN", "o'brien a", "O'Brien Anne"):
+        assert found(world, q) == ["N002"], q
 
 
 def test_an_unknown_customer_is_not_found(world):
