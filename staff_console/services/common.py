@@ -155,6 +155,7 @@ def credential_view(cred: CredentialRow, today: date) -> CredentialView:
 
 
 def customer_summary(c) -> CustomerSummary:
+    """The summary of a customer row (every column, or the search's summary columns)."""
     return CustomerSummary(
         customer_no=c.customer_no,
         name=c.name,

@@ -12,13 +12,13 @@ from ..domain.authority import READ_ROLES, Actor, require_role
 from ..domain.bounds import offset_within
 from ..domain.clock import Clock
 from ..domain.errors import invalid
-from ..domain.ids import mask_numbers, mask_phone
+from ..domain.ids import mask_numbers
 from ..domain.search import classify_query, id_number_digits
 from ..domain.text import clean_text
 from ..store import customers as customer_store
 from .backend import Backend
-from .common import event, record, require_standing
-from .views import CustomerSummary, SearchPage
+from .common import customer_summary, event, record, require_standing
+from .views import SearchPage
 
 MAX_PAGE = 50
 
@@ -38,16 +38,6 @@ def _condition(kind: str, params: dict) -> str:
     if kind == "name" and "key_low" in params:
         kind = "name_key"
     return kind + "_mixed" if "pattern" in params else kind
-
-
-def _summary(c) -> CustomerSummary:
-    """The summary of a row of the search (store/customers.py `search`)."""
-    return CustomerSummary(
-        customer_no=c.customer_no, name=c.name, id_masked=c.id_masked,
-        customer_type=c.customer_type, nationality=c.nationality,
-        phone_masked=mask_phone(c.phone), branch_code=c.branch_code,
-        online_trading=c.online_trading,
-    )
 
 
 def search_customers(
@@ -86,7 +76,7 @@ def search_customers(
             detail={"query": mask_numbers(query), "kinds": [k for k, _ in kinds],
                     "results": [c.customer_no for c in page]}))
         return SearchPage(
-            query=query, kinds=[k for k, _ in kinds], items=[_summary(c) for c in page],
+            query=query, kinds=[k for k, _ in kinds], items=[customer_summary(c) for c in page],
             offset=offset, limit=limit, has_more=len(rows) > offset + limit,
         )
 
