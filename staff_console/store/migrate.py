@@ -52,7 +52,8 @@ def upgrade(engine: Engine, keyring: Keyring) -> None:
                 with Session(bind=connection) as session:
                     init_chain(session, keyring, seal_unkeyed=before is not None
                                and before < HEAD_MAC_REVISION)
-                _check_foreign_keys(connection)
+                if MigrationContext.configure(connection).get_current_revision() != before:
+                    _check_foreign_keys(connection)  # only after a migration: a full scan
     except CommandError as exc:  # e.g. the store's revision is unknown: a newer program's
         raise ConsoleError("STORE_VERSION", f"the store's schema is not one this program knows "
                            f"({exc}); update the program") from None
