@@ -7,6 +7,7 @@ to the database: nothing runs on the driver's cursor behind SQLAlchemy's back)."
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -133,3 +134,17 @@ def test_the_views_of_a_long_list_carry_what_the_per_row_reads_gave(world):
                for v in approvals)
     mine = list_my_requests(world.backend, world.teller, clock=world.clock)
     assert {v.id for v in mine} == {v.id for v in revocations}
+
+
+def test_the_statements_are_compiled_once(world, caplog):
+    # SQLAlchemy's compiled cache (issue 13: no private execution path, caching stays on): the
+    # engine's log says "[cached since ...]" for a statement found there, "[generated in ...]"
+    # for one compiled now, "[raw sql]" for PostgreSQL's own (exec_driver_sql).
+    _add_rows(world, 0, 3)
+    for call in _lists(world).values():
+        call()
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine.Engine")
+    for call in _lists(world).values():
+        call()
+    compiled = [r.getMessage() for r in caplog.records if r.getMessage().startswith("[")]
+    assert compiled and not [m for m in compiled if m.startswith("[generated")], compiled
