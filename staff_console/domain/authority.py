@@ -49,6 +49,10 @@ class DelegationState(StrEnum):
     EXPIRED = "expired"  # its period is over
 
 
+# A delegation not yet over may be ended early (by the branch manager).
+ENDABLE = frozenset({DelegationState.ACTIVE, DelegationState.SCHEDULED})
+
+
 def delegation_state(
     valid_from: datetime, valid_until: datetime, ended_at: datetime | None, instant: datetime
 ) -> DelegationState:
@@ -79,7 +83,7 @@ class DelegationWindow:
 
     def can_end_at(self, instant: datetime) -> bool:
         """Ending early is for a delegation not yet over (active or scheduled)."""
-        return self.state_at(instant) in (DelegationState.ACTIVE, DelegationState.SCHEDULED)
+        return self.state_at(instant) in ENDABLE
 
 
 def require_role(actor: Actor, roles: frozenset[Role], what: str) -> None:
