@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
 from ..domain.bounds import day_within, positive_id

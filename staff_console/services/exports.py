@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ..domain.authority import AUDIT_ROLES, READ_ROLES, Actor, require_role
 from ..domain.clock import SEOUL, Clock, seoul_date
@@ -125,7 +125,7 @@ def export_expiring(
         require_role(actor, READ_ROLES, "export customer data")
         count, customers = 0, set()
         query = expiry.expiring_query(today, until, branch).execution_options(yield_per=_BATCH)
-        for row in s.exec(query):
+        for row in s.connection().execute(query):
             i = expiry.expiring_item(row, today)
             writer.writerow(_row([i.customer_no, i.customer_name, i.branch_code, i.channel,
                                   i.device_model or "", i.valid_until.isoformat(), i.days_left,
