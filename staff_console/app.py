@@ -480,8 +480,7 @@ def demo_accounts() -> str:
 
     from .data import DEMO_STAFF, resource
 
-    with resource(DEMO_STAFF).open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = list(csv.DictReader(resource(DEMO_STAFF).read_text(encoding="utf-8").splitlines()))
     # The first branch's manager, its delegate-to-be and a teller: the walkthrough's people.
     shown = []
     for role in ("manager", "teller"):

@@ -83,7 +83,7 @@ class ApprovalsScreen(ConsoleScreen):
         yield Footer(show_command_palette=False)
 
     def _table(self, which: str) -> DataTable:
-        table = DataTable(id=f"{which}-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id=f"{which}-table", cursor_type="row", zebra_stripes=True)
         columns = ["id", "created", "kind", "channel", "customer"]
         if which == "inbox":
             columns += ["maker", "evidence", "authority", "expires"]

@@ -123,7 +123,8 @@ class AccessPane(ConsoleCalls, Vertical):
             self.notify(t("audit.bad_month"), severity="warning")
             box.focus()
             return
-        scope = "all" if self.session.role is Role.AUDITOR else self.session.actor.branch_code
+        member = self.member
+        scope = "all" if member.role is Role.AUDITOR else member.actor.branch_code
         self.loading_while(self.read(month, scope), self.query_one("#access-table", DataTable))
 
     @work(thread=True, exclusive=True, group="access", exit_on_error=False)
@@ -146,7 +147,7 @@ class AccessPane(ConsoleCalls, Vertical):
             table.add_row(*fmt.cells(str(e.seq), fmt.when(e.at), e.actor, e.terminal,
                                      t(f"action.{e.action}", e.action), e.customer_no or "-",
                                      _summary(e.detail)), key=str(e.seq))
-        actor = self.session.actor
+        actor = self.member.actor
         scope = (t("audit.access_scope.all") if actor.role is Role.AUDITOR
                  else t("audit.access_scope.branch", branch=actor.branch_code))
         status = self.query_one("#access-status", Static)

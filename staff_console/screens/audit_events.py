@@ -36,8 +36,8 @@ PAGE = 100
 FILTERS = ("customer", "staff", "action", "from", "to")
 
 
-def audit_table(table_id: str, columns) -> DataTable:
-    table = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+def audit_table(table_id: str, columns) -> DataTable[Text]:
+    table: DataTable[Text] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
     for key, width in columns:
         label = t("audit.detail") if key == "detail" else t(f"audit.col.{key}")
         table.add_column(label, key=key, width=width)
@@ -343,7 +343,7 @@ class EventsPane(ConsoleCalls, Vertical):
                 return False
             return True if self.events else None
         if action == "page":
-            step = int(parameters[0]) if parameters else 1
+            step = int(str(parameters[0])) if parameters else 1
             ok = self.has_more if step > 0 else len(self.pages) > 1
             return True if ok else None
         return True

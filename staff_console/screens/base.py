@@ -56,13 +56,21 @@ class ConsoleCalls:
 
     @property
     def staff_app(self) -> StaffConsoleApp:
-        return self.app  # type: ignore[attr-defined,return-value]
+        return self.app  # type: ignore[attr-defined]
 
     @property
     def api(self) -> Console:
         """The signed-in person's console. In a worker thread only: it waits for the store
         to open."""
         return self.staff_app.api
+
+    @property
+    def member(self) -> StaffSession:
+        """The signed-in person's session (a screen below the sign-in always has one)."""
+        session = self.staff_app.session
+        if session is None:
+            raise RuntimeError("no one is signed in")
+        return session
 
     def _init_calls(self) -> None:
         self._loading_for = {}

@@ -7,7 +7,9 @@ a search when the query changes, and the short sleep first makes that a debounce
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape as escape_markup
@@ -16,12 +18,15 @@ from ..i18n import t
 from ..widgets import format as fmt
 from .registry import visible_sections
 
+if TYPE_CHECKING:
+    from ..app import StaffConsoleApp
+
 PALETTE_DEBOUNCE = 0.12
 PALETTE_LIMIT = 8
 
 
-def _commands(app) -> list[tuple[str, object, str]]:
-    items: list[tuple[str, object, str]] = []
+def _commands(app: StaffConsoleApp) -> list[tuple[str, Callable[[], object], str]]:
+    items: list[tuple[str, Callable[[], object], str]] = []
     if app.session is None or app.locked:
         return items
     for entry in visible_sections(app.session):
@@ -33,14 +38,18 @@ def _commands(app) -> list[tuple[str, object, str]]:
     return items
 
 
+def staff_app(provider: Provider) -> StaffConsoleApp:
+    return cast("StaffConsoleApp", provider.app)
+
+
 class NavigationCommands(Provider):
     async def discover(self) -> Hits:
-        for name, command, help_text in _commands(self.app):
+        for name, command, help_text in _commands(staff_app(self)):
             yield DiscoveryHit(name, command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, command, help_text in _commands(self.app):
+        for name, command, help_text in _commands(staff_app(self)):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), command, help=help_text)
@@ -50,7 +59,7 @@ class CustomerCommands(Provider):
     """Typing a name, 초성, customer number... lists matching customers; choosing one opens it."""
 
     async def search(self, query: str) -> Hits:
-        app = self.app
+        app = staff_app(self)
         session = app.session
         query = query.strip()
         if session is None or app.locked or not session.may_view_customers() or not query:

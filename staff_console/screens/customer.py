@@ -70,8 +70,8 @@ class CustomerScreen(ConsoleScreen):
     def __init__(self, customer_no: str) -> None:
         super().__init__()
         self.customer_no = customer_no
-        self.detail = None
-        self.matrix = None
+        self.detail: CustomerDetail | None = None
+        self.matrix: list[ServiceAnswerView] | None = None
 
     @property
     def help_title(self) -> str:
@@ -91,7 +91,7 @@ class CustomerScreen(ConsoleScreen):
             with Horizontal(id="customer-lower"):
                 with Vertical(id="history-box"):
                     yield Label(t("customer.history"), classes="section-label")
-                    history = DataTable(id="history", show_cursor=False, zebra_stripes=True)
+                    history: DataTable[Text] = DataTable(id="history", show_cursor=False, zebra_stripes=True)
                     for key, width in (("channel", 8), ("status", 10), ("device", 20),
                                        ("activated", 16), ("until", 10), ("ended", 16),
                                        ("why", 18)):
@@ -99,7 +99,7 @@ class CustomerScreen(ConsoleScreen):
                     yield history
                 with Vertical(id="matrix-box"):
                     yield Label(t("customer.matrix"), classes="section-label")
-                    matrix = DataTable(id="matrix", show_cursor=False, zebra_stripes=True)
+                    matrix: DataTable[Text] = DataTable(id="matrix", show_cursor=False, zebra_stripes=True)
                     matrix.add_column(t("matrix.group"), key="group", width=12)
                     matrix.add_column(t("matrix.service"), key="service", width=24)
                     matrix.add_column(t("matrix.available"), key="available", width=4)

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..domain.authority import BRANCH_ROLES, delegation_state
+from ..domain.authority import BRANCH_ROLES, ENDABLE, delegation_state
 from ..domain.clock import SEOUL
 from ..i18n import t
 from ..widgets import format as fmt
@@ -187,7 +187,7 @@ class DelegationScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield SessionBar(t("nav.delegation.title"))
         yield Static("", id="delegation-intro")
-        table = DataTable(id="delegation-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="delegation-table", cursor_type="row", zebra_stripes=True)
         for key, width in (("id", 5), ("delegate", 18), ("grantor", 18), ("from", 16),
                            ("until", 16), ("ended", 16), ("state", 12)):
             table.add_column(t(f"delegation.col.{key}"), key=key, width=width)
@@ -196,7 +196,7 @@ class DelegationScreen(ConsoleScreen):
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        session = self.session
+        session = self.member
         intro = (t("delegation.intro_manager", branch=session.actor.branch_code)
                  if self.may_delegate else t("delegation.intro_readonly"))
         self.query_one("#delegation-intro", Static).update(intro)
@@ -256,7 +256,8 @@ class DelegationScreen(ConsoleScreen):
         return self.delegations[row]
 
     def _endable(self, d) -> bool:
-        return d is not None and state_of(d, self.staff_app.now()) in ("active", "scheduled")
+        return d is not None and delegation_state(
+            d.valid_from, d.valid_until, d.ended_at, self.staff_app.now()) in ENDABLE
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
@@ -275,7 +276,7 @@ class DelegationScreen(ConsoleScreen):
     # ------------------------------------------------------------------ grant
 
     def _candidates(self) -> list:
-        me = self.session.actor
+        me = self.member.actor
         return [s for s in self.staff
                 if s.id != me.staff_id and s.branch_code == me.branch_code
                 and s.role in BRANCH_ROLES and s.active and not s.locked]
@@ -284,7 +285,7 @@ class DelegationScreen(ConsoleScreen):
     async def action_grant(self) -> None:
         if not self.may_delegate or not self.loaded:
             return
-        branch = self.session.actor.branch_code
+        branch = self.member.actor.branch_code
         answer = await self.app.push_screen_wait(GrantModal(self._candidates(),
                                                             self.staff_app.now()))
         if not answer:

@@ -85,7 +85,7 @@ class ExpiringScreen(ConsoleScreen):
             yield Input(str(self._default_within()), id="expiring-within", type="integer",
                         max_length=4)
             yield Static("", id="expiring-status")
-        table = DataTable(id="expiring-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="expiring-table", cursor_type="row", zebra_stripes=True)
         for key, width in (("customer_no", 10), ("name", 14), ("branch", 6), ("channel", 8),
                            ("device", 28), ("until", 13), ("days", 9)):
             table.add_column(t(f"expiring.col.{key}"), key=key, width=width)

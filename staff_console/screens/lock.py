@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Footer, Input, Label, Static
+from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
 from ..i18n import t
@@ -40,10 +41,10 @@ class LockScreen(ConsoleScreen):
     def __init__(self, *, idle: bool) -> None:
         super().__init__()
         self.idle = idle
-        self._unlocking = None
+        self._unlocking: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
-        actor = self.staff_app.session.actor
+        actor = self.member.actor
         minutes = self.staff_app.idle_seconds / 60
         reason = (t("lock.idle", minutes=f"{minutes:g}") if self.idle else t("lock.manual"))
         with Center():

@@ -21,7 +21,7 @@ REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "o
 class ConfirmModal(ConsoleModal):
     """Yes or no. `y`/Enter confirms, `n`/Esc cancels."""
 
-    CSS_PATH = MODALS_TCSS
+    CSS_PATH = [MODALS_TCSS]
     BINDINGS = [
         Binding("y", "answer(True)", "keys.yes", id="confirm.yes"),
         Binding("n", "answer(False)", "keys.no", id="confirm.no"),
@@ -57,7 +57,7 @@ class FormModal(ConsoleModal):
     """A dialog of inputs with OK and Cancel: Enter or OK submits (`_submit` checks the fields
     and dismisses with the result), Esc or Cancel dismisses with None."""
 
-    CSS_PATH = MODALS_TCSS
+    CSS_PATH = [MODALS_TCSS]
     BINDINGS = [Binding("escape", "cancel", "keys.cancel", id="form.cancel")]
 
     def _submit(self) -> None:
@@ -164,7 +164,7 @@ class RevokeModal(FormModal):
 class PickModal(ConsoleModal):
     """Choose one of several items (e.g. which pending request). Returns its id or None."""
 
-    CSS_PATH = MODALS_TCSS
+    CSS_PATH = [MODALS_TCSS]
     BINDINGS = [Binding("escape", "cancel", "keys.cancel", id="pick.cancel")]
 
     def __init__(self, title: str, items: list[tuple[str, str]]) -> None:

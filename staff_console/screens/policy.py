@@ -136,13 +136,13 @@ class PolicyScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield SessionBar(t("nav.policy.title"))
         yield Static(t("policy.intro"), id="policy-intro")
-        table = DataTable(id="policy-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="policy-table", cursor_type="row", zebra_stripes=True)
         for key, width in (("name", 30), ("value", 8), ("default", 8), ("range", 10),
                            ("weaker", 30)):
             table.add_column(t(f"policy.col.{key}"), key=key, width=width)
         yield table
         yield Static(t("policy.pending_title"), id="policy-pending-title")
-        pending = DataTable(id="policy-pending", cursor_type="row", zebra_stripes=True)
+        pending: DataTable[Text] = DataTable(id="policy-pending", cursor_type="row", zebra_stripes=True)
         for key, width in (("id", 5), ("name", 30), ("change", 14), ("maker", 8),
                            ("expires", 16), ("status", 10)):
             pending.add_column(t(f"policy.pcol.{key}"), key=key, width=width)

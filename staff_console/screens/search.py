@@ -16,6 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from ..domain.errors import ConsoleError
@@ -58,8 +59,8 @@ class SearchScreen(ConsoleScreen):
         super().__init__()
         self.query_text = ""
         self.result_offset = 0
-        self.page = None
-        self._debounce = None
+        self.page: SearchPage | None = None
+        self._debounce: Timer | None = None
         self.issued_at: float | None = None
         # (query, seconds from the query being issued to the table updated, of which in the
         # service): the benchmark reads these.
@@ -77,7 +78,7 @@ class SearchScreen(ConsoleScreen):
         yield SessionBar(t("nav.search.title"))
         yield Input(placeholder=t("search.placeholder"), id="search-input", max_length=40)
         yield Static(t("search.status.idle"), id="search-status")
-        table = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
         table.add_column(t("col.customer_no"), key="no", width=10)
         table.add_column(t("col.name"), key="name", width=16)
         table.add_column(t("col.id"), key="id", width=16)
@@ -187,7 +188,7 @@ class SearchScreen(ConsoleScreen):
             page = self.page
             if page is None:
                 return None
-            step = int(parameters[0]) if parameters else 1
+            step = int(str(parameters[0])) if parameters else 1
             ok = page.has_more if step > 0 else page.offset > 0
             return True if ok else None
         return True

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Static
+from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
 from ..i18n import t
@@ -49,7 +50,7 @@ class SignInScreen(ConsoleScreen):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._signing_in = None
+        self._signing_in: Worker[None] | None = None
 
     def compose(self) -> ComposeResult:
         with Center():

@@ -47,6 +47,6 @@ class SessionBar(Static):
             right.append(fmt.safe(f"{actor.name} ({actor.employee_no}) · "
                                   f"{fmt.role(actor.role.value)} · "
                                   f"{t('bar.branch', branch=actor.branch_code)}"))
-            right.append(f" · {fmt.day(app.today())}")
+            right.append(f" · {fmt.day(app.today())}")  # type: ignore[attr-defined]
         grid.add_row(left, right)
         self.update(grid)

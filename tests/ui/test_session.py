@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.command import CommandPalette
-from ui_pilot import settle, sign_in, text_of, type_text, until
+from ui_pilot import search, settle, sign_in, text_of, type_text, until
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.i18n import t
@@ -98,9 +98,14 @@ async def test_sign_out_from_the_lock_screen(make_app):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "T001")
+        before = app.screen
+        await search(pilot, "홍길동")
         await pilot.press("ctrl+l")
         await settle(pilot)
         await pilot.press("f10")
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen) and app.session is None
-        assert not app.is_screen_installed("search")
+        # the previous person's screens are forgotten: the next one starts afresh
+        await sign_in(pilot, "T002")
+        assert isinstance(app.screen, SearchScreen) and app.screen is not before
+        assert app.screen.query_text == "" and app.screen.page is None

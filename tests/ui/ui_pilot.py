@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 
+from textual.screen import ModalScreen
+
 from staff_console.demo import DEMO_PASSWORD
 
 SETTLE_TIMEOUT = 30.0  # seconds: generous for a loaded CI machine, a hang still fails
 
 
 def _busy(app) -> list[str]:
-    """What still runs: workers (a dialog sequence waiting for its dialog is not busy: the
-    dialog is on screen, waiting for keys) and widgets showing the loading indicator."""
+    """What still runs: workers (a dialog sequence is not busy while its dialog is on screen,
+    waiting for keys; once the dialog is answered it is, until it has made its call) and
+    widgets showing the loading indicator."""
+    waiting = isinstance(app.screen, ModalScreen)
     running = [f"worker {w.name or w.group}" for w in app.workers
-               if w.is_running and w.group != "dialog"]
+               if w.is_running and not (w.group == "dialog" and waiting)]
     loading = [f"loading {w!r}" for w in app.screen.query("*") if getattr(w, "loading", False)]
     return running + loading
 
