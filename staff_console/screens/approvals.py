@@ -8,6 +8,7 @@ Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pendi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,10 +54,9 @@ class ApprovalsScreen(ConsoleScreen):
         """A decision or a withdrawal went through (`request`), or was refused (None): the
         lists are read again either way."""
 
-        def __init__(self, request: RequestView | None, key: str) -> None:
+        def __init__(self, request: RequestView | None) -> None:
             super().__init__()
             self.request = request
-            self.key = key
 
     def __init__(self) -> None:
         super().__init__()
@@ -281,7 +281,7 @@ class ApprovalsScreen(ConsoleScreen):
         question = t("approve.confirm", id=r.id, kind=fmt.kind(r.kind),
                      channel=fmt.channel(r.channel), name=r.customer_name)
         if await self.app.push_screen_wait(ConfirmModal(question, title=t("approve.title"))):
-            self.loading_while(self.change(r.id, "approve"), self.query_one("#approval-tabs"))
+            self.loading_while(self.approve(r.id), self.query_one("#approval-tabs"))
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_reject(self) -> None:
@@ -291,8 +291,7 @@ class ApprovalsScreen(ConsoleScreen):
         note = await self.app.push_screen_wait(NoteModal(t("reject.title", id=r.id),
                                                          t("reject.prompt"), required=True))
         if note:
-            self.loading_while(self.change(r.id, "reject", note),
-                               self.query_one("#approval-tabs"))
+            self.loading_while(self.reject(r.id, note), self.query_one("#approval-tabs"))
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_withdraw(self) -> None:
@@ -301,27 +300,33 @@ class ApprovalsScreen(ConsoleScreen):
             return
         question = t("withdraw.confirm", id=r.id, kind=fmt.kind(r.kind), name=r.customer_name)
         if await self.app.push_screen_wait(ConfirmModal(question, title=t("withdraw.title"))):
-            self.loading_while(self.change(r.id, "withdraw"), self.query_one("#approval-tabs"))
+            self.loading_while(self.withdraw(r.id), self.query_one("#approval-tabs"))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
-    def change(self, request_id: int, what: str, note: str | None = None) -> None:
-        """`what`: approve, reject (with its note) or withdraw."""
-        console = self.api
+    def approve(self, request_id: int) -> None:
+        self._answer(lambda: self.api.approve_request(request_id))
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def reject(self, request_id: int, note: str) -> None:
+        self._answer(lambda: self.api.reject_request(request_id, note=note))
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def withdraw(self, request_id: int) -> None:
+        self._answer(lambda: self.api.withdraw_request(request_id))
+
+    def _answer(self, call: Callable[[], RequestView]) -> None:
+        """In a worker: the request after `call`, or None (then re-raised: the notification)
+        when it was refused; the lists are read again either way."""
         try:
-            if what == "approve":
-                request = console.approve_request(request_id)
-            elif what == "reject":
-                request = console.reject_request(request_id, note=note or "")
-            else:
-                request = console.withdraw_request(request_id)
+            request = call()
         except Exception:
-            self.post_answer(self.Done(None, what))
+            self.post_answer(self.Done(None))
             raise
-        self.post_answer(self.Done(request, what))
+        self.post_answer(self.Done(request))
 
     def on_approvals_screen_done(self, message: Done) -> None:
         request = message.request
-        if request is not None and message.key == "withdraw":
+        if request is not None and request.status == "withdrawn":
             self.notify(t("withdraw.done", id=request.id))
         elif request is not None:
             key = "decide.approved" if request.status == "approved" else "decide.rejected"

@@ -10,6 +10,7 @@ them anyway.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,13 +112,12 @@ class PolicyScreen(ConsoleScreen):
             self.changes = changes
 
     class Done(Message):
-        """A change asked for, approved or rejected (`view`), or refused (None): the policy is
-        read again either way."""
+        """A change asked for, applied, approved or rejected (`view`), or refused (None): the
+        policy is read again either way."""
 
-        def __init__(self, view: PolicyChangeView | None, key: str) -> None:
+        def __init__(self, view: PolicyChangeView | None) -> None:
             super().__init__()
             self.view = view
-            self.key = key
 
     def __init__(self) -> None:
         super().__init__()
@@ -249,7 +249,7 @@ class PolicyScreen(ConsoleScreen):
                      name=label(entry.key), old=shown(entry.value), new=shown(value))
         if await self.app.push_screen_wait(ConfirmModal(question,
                                                         title=t("policy.confirm_title"))):
-            self.loading_while(self.change("set", entry.key, rule.format(value)),
+            self.loading_while(self.set_value(entry.key, rule.format(value)),
                                self.query_one("#policy-table"))
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
@@ -262,7 +262,7 @@ class PolicyScreen(ConsoleScreen):
                      maker=change.maker)
         if await self.app.push_screen_wait(ConfirmModal(question,
                                                         title=t("policy.approve_title"))):
-            self.loading_while(self.change("approve", change.id),
+            self.loading_while(self.approve(change.id),
                                self.query_one("#policy-pending"))
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
@@ -274,38 +274,43 @@ class PolicyScreen(ConsoleScreen):
                                                          t("policy.reject_prompt"),
                                                          required=False))
         if note is not None:
-            self.loading_while(self.change("reject", change.id, note or None),
+            self.loading_while(self.reject(change.id, note or None),
                                self.query_one("#policy-pending"))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
-    def change(self, what: str, target, value: str | None = None) -> None:
-        """`what`: set (`target` a key, `value` its text), approve or reject (`target` a change
-        id, `value` the note)."""
-        console = self.api
+    def set_value(self, key: str, value: str) -> None:
+        self._answer(lambda: self.api.set_policy(key, value))
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def approve(self, change_id: int) -> None:
+        self._answer(lambda: self.api.approve_policy_change(change_id))
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def reject(self, change_id: int, note: str | None) -> None:
+        self._answer(lambda: self.api.reject_policy_change(change_id, note=note))
+
+    def _answer(self, call: Callable[[], PolicyChangeView]) -> None:
+        """In a worker: the change after `call`, or None (then re-raised: the notification)
+        when it was refused; the policy is read again either way."""
         try:
-            if what == "set":
-                view = console.set_policy(target, value or "")
-            elif what == "approve":
-                view = console.approve_policy_change(target)
-            else:
-                view = console.reject_policy_change(target, note=value)
+            view = call()
         except Exception:
-            self.post_answer(self.Done(None, what))
+            self.post_answer(self.Done(None))
             raise
-        self.post_answer(self.Done(view, what))
+        self.post_answer(self.Done(view))
 
     def on_policy_screen_done(self, message: Done) -> None:
         view = message.view
         if view is not None:
-            if message.key == "reject":
+            if view.status == "rejected":
                 self.notify(t("policy.rejected", id=view.id))
-            elif message.key == "approve":
+            elif view.status == "approved":
                 self.notify(t("policy.approved", id=view.id, name=label(view.key),
                               new=shown(view.new_value)))
             elif view.status == "pending":
                 self.notify(t("policy.requested", id=view.id, name=label(view.key)))
             else:
                 self.notify(t("policy.applied", name=label(view.key), new=shown(view.new_value)))
-            if message.key != "reject":
+            if view.status != "rejected":
                 self.staff_app.policy_changed()
         self.action_reload()
