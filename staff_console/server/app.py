@@ -24,6 +24,7 @@ from .events import events_router
 from .health import health_router
 from .limits import BodyLimit
 from .routes_channel import channel_router
+from .staff_calls import StaffCalls
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app.include_router(channel_router())
     app.include_router(events_router())
     app.include_router(health_router())
+    # The generic staff calls skip the router (server/staff_calls.py); the last added is the
+    # outermost, so BodyLimit counts every body first.
+    app.add_middleware(StaffCalls)
     app.add_middleware(BodyLimit)
     return app
 

@@ -1,0 +1,107 @@
+"""The generic staff calls (`POST /v1/staff/<call>`, routes_staff.CALLS) served by a pure ASGI
+middleware in front of FastAPI's router: the same session check, argument decoding, answers and
+refusals as the routes in routes_staff.py, without the router's walk over every route, the
+dependency solver, FastAPI's own middleware layers and the response's extra copies. Measured
+with benchmarks/bench_server_call.py: those layers cost the server more CPU than the call itself
+(docs/decisions.md, "The server's cost per call").
+
+Anything else (another method or path, the session, exports, imports, channels, events) goes
+on to FastAPI unchanged; so do the routes' OpenAPI descriptions. BodyLimit stays outside this
+middleware, so a body is limited before it is read here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from anyio import to_thread
+from starlette.responses import JSONResponse
+
+from ..api import wire
+from ..api.local import LocalConsole
+from ..domain.errors import ConsoleError
+from . import errors
+from .deps import MAX_TOKEN_CHARS, Credentials
+from .routes_staff import CALLS, _arguments
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "/v1/staff/"
+_METHODS = {name: getattr(LocalConsole, name) for name in CALLS}
+
+
+def _token(headers: list[tuple[bytes, bytes]]) -> str:
+    """The bearer token of `Authorization` (deps.bearer_token's rule on raw headers)."""
+    header = ""
+    for name, value in headers:
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            break
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_CHARS:
+        raise ConsoleError("AUTH_REQUIRED", "sign in first (no session token)")
+    return token
+
+
+def _payload(body: bytes) -> dict[str, Any] | None:
+    """The JSON object of the body (none: no arguments), or INVALID_INPUT."""
+    if not body:
+        return None
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ConsoleError("INVALID_INPUT", "body: the request body is not JSON",
+                           field="body") from None
+    if payload is not None and not isinstance(payload, dict):
+        raise ConsoleError("INVALID_INPUT", "body: must be a JSON object", field="body")
+    return payload
+
+
+def _work(caller: Credentials, name: str, payload: dict[str, Any] | None) -> Any:
+    me = caller.open()  # the session first: nothing is decoded for a refused caller
+    return wire.encode(getattr(me, name)(**_arguments(_METHODS[name], payload)))
+
+
+class StaffCalls:
+    """Pure ASGI middleware: answers the generic staff calls, passes on everything else."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        name = path[len(_PREFIX):] if path.startswith(_PREFIX) else ""
+        if name not in _METHODS or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body = await _body(receive)  # BodyLimit's refusal passes through, as it does FastAPI
+        try:
+            payload = _payload(body)  # as FastAPI's route: a malformed body is refused first
+            client = scope.get("client")
+            caller = Credentials(scope["app"].state.backend, _token(scope["headers"]),
+                                 client[0] if client else "unknown")
+            # One worker thread for the session check and the use case.
+            response = JSONResponse(await to_thread.run_sync(_work, caller, name, payload))
+        except ConsoleError as exc:
+            response = errors.refusal(exc)
+        except Exception as exc:  # noqa: BLE001  (no trace reaches a person: errors.install)
+            log.error("unexpected failure on POST %s", path, exc_info=exc)
+            response = JSONResponse(errors.error_body(
+                errors.UNEXPECTED, "the server failed; the failure is in its log"),
+                status_code=500)
+        await response(scope, receive, send)
+
+
+async def _body(receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
