@@ -29,10 +29,10 @@ from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.message import Message
 
-from .domain.clock import SEOUL, FixedClock, SystemClock, seoul_date
+from .app_start import demo_hint, demo_settings, prepare_demo, training_mark
+from .domain.clock import FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
 from .domain.policy import DEFAULT_IDLE_LOCK_MINUTES
-from .files import private_dir
 from .i18n import language, set_language, t
 from .screens.base import translate_bindings
 from .screens.commands import CustomerCommands, NavigationCommands
@@ -171,7 +171,7 @@ class StaffConsoleApp(App):
             self.clock = backend.clock
             self.training_mark = training_mark(backend)
             if self.demo:
-                hint = _prepare_demo(backend, self.clock)
+                hint = prepare_demo(backend, self.clock)
             self.backend = backend
             self._console = LocalConsole(backend)
         except Exception as exc:  # noqa: BLE001 - shown on the sign-in screen
@@ -439,69 +439,6 @@ class StaffConsoleApp(App):
         if not CommandPalette.is_open(self):
             self.push_screen(CommandPalette(id="--command-palette",
                                             placeholder=t("palette.placeholder")))
-
-
-def training_mark(backend) -> str | None:
-    """The permanent mark of a training store (every screen's top line): 훈련 / TRAINING, and
-    the fixed date and time when the clock is fixed."""
-    if not getattr(backend, "training", False):
-        return None
-    clock = backend.clock
-    if isinstance(clock, FixedClock):
-        fixed = clock.now().astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
-        return t("app.training_fixed", at=fixed)
-    return t("app.training")
-
-
-def _prepare_demo(backend, clock) -> str | None:
-    """The demo data if the (training) store has none yet. Returns the hint shown on the
-    sign-in screen (the demo accounts and their password)."""
-    from .demo import load as demo
-
-    try:
-        demo.load_demo(backend, clock=clock)
-    except ConsoleError as exc:
-        if exc.code != "DUPLICATE":  # DUPLICATE: the demo data is already there
-            raise
-    return demo_hint()
-
-
-def demo_hint() -> str | None:
-    """The demo accounts and their password, for the sign-in screen of the demo."""
-    from .demo import DEMO_PASSWORD
-
-    accounts = demo_accounts()
-    return t("signin.demo_hint", accounts=accounts, password=DEMO_PASSWORD) if accounts else None
-
-
-def demo_accounts() -> str:
-    """The demo accounts to show on the sign-in screen, from the packaged demo_staff.csv."""
-    import csv
-
-    from .data import DEMO_STAFF, resource
-
-    rows = list(csv.DictReader(resource(DEMO_STAFF).read_text(encoding="utf-8").splitlines()))
-    # The first branch's manager, its delegate-to-be and a teller: the walkthrough's people.
-    shown = []
-    for role in ("manager", "teller"):
-        for row in rows:
-            if (row.get("role") or "").strip() == role:
-                shown.append(f"{row['employee_no'].strip()} {row['name'].strip()}"
-                             f"({t('role.' + role)})")
-                if role == "manager" or len(shown) >= 3:
-                    break
-    return ", ".join(shown)
-
-
-def demo_settings(settings: Settings) -> Settings:
-    """The demo runs on its own SQLite file beside the configured data (never on the real
-    store): `<home>/demo.sqlite3`, or `STAFF_CONSOLE_DEMO_DB` if set."""
-    import os
-    from dataclasses import replace
-
-    url = os.environ.get("STAFF_CONSOLE_DEMO_DB") or f"sqlite:///{settings.home / 'demo.sqlite3'}"
-    private_dir(settings.home)  # 0700: the demo store lives there too
-    return replace(settings, db_url=url)
 
 
 def run_app(settings: Settings, *, demo: bool, clock=None) -> None:
