@@ -28,6 +28,8 @@ BRANCH_ROLES = frozenset({Role.TELLER, Role.MANAGER})
 READ_ROLES = frozenset({Role.TELLER, Role.MANAGER, Role.AUDITOR})
 # Roles that review the audit trail.
 AUDIT_ROLES = frozenset({Role.MANAGER, Role.AUDITOR, Role.ADMIN})
+# Roles that review the access log and sign the review off (a manager: the branch's).
+REVIEW_ROLES = frozenset({Role.MANAGER, Role.AUDITOR})
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
+from ..domain.authority import BRANCH_ROLES
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.days_bar import DANGER_DAYS
@@ -163,7 +164,7 @@ class ExpiringScreen(ConsoleScreen):
                           key=str(item.credential_id))
         today = self.staff_app.today()
         actor = self.session.actor if self.session is not None else None
-        if actor is not None and actor.role.value in ("teller", "manager"):
+        if actor is not None and actor.role in BRANCH_ROLES:
             scope = t("expiring.scope.branch", branch=actor.branch_code)
         else:
             scope = t("expiring.scope.all")

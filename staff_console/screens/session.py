@@ -13,6 +13,7 @@ from ..domain.authority import (
     AUDIT_ROLES,
     BRANCH_ROLES,
     READ_ROLES,
+    REVIEW_ROLES,
     Actor,
     DelegationWindow,
     Role,
@@ -54,7 +55,7 @@ class StaffSession:
     def may_review_access(self) -> bool:
         """The monthly access-log review and its sign-off: a manager (the branch) or an
         auditor (everyone)."""
-        return self.role in (Role.MANAGER, Role.AUDITOR)
+        return self.role in REVIEW_ROLES
 
     def active_grant(self, branch_code: str, now: datetime) -> DelegationWindow | None:
         for grant in self.grants:

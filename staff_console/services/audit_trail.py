@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from ..domain.authority import AUDIT_ROLES, Actor, Role, require_role
+from ..domain.authority import AUDIT_ROLES, REVIEW_ROLES, Actor, Role, require_role
 from ..domain.bounds import day_within, positive_id
 from ..domain.clock import Clock, seoul_midnight
 from ..domain.errors import ConsoleError, invalid, not_found
@@ -170,9 +170,6 @@ def access_filter(actor: Actor, month: str, before_seq: int | None = None) -> Ev
         actor_branch=actor.branch_code if actor.role is Role.MANAGER else None)
 
 
-REVIEW_ROLES = frozenset({Role.MANAGER, Role.AUDITOR})
-
-
 def access_log(
     backend: Backend, actor: Actor, month: str, *, clock: Clock, limit: int = MAX_AUDIT_PAGE,
     before_seq: int | None = None,
@@ -205,7 +202,7 @@ def sign_off_access_review(
 
     def work(s: Session) -> AuditEventView:
         current_staff(s, actor)
-        require_role(actor, frozenset({Role.MANAGER, Role.AUDITOR}), "sign off the review")
+        require_role(actor, REVIEW_ROLES, "sign off the review")
         scope = actor.branch_code if actor.role is Role.MANAGER else "all"
         # The head signed: the sign-off vouches for the trail up to it (an anchor).
         _store_id, head_seq, head_hash = audit_query.signed_head(s.connection(),

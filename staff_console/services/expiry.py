@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from ..domain.authority import READ_ROLES, Actor, Role, require_role
+from ..domain.authority import BRANCH_ROLES, READ_ROLES, Actor, require_role
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
 from ..domain.states import CredentialStatus, EndReason, RequestKind
@@ -66,7 +66,7 @@ def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
 
 def _scope(actor: Actor, branch_code: str | None) -> str | None:
     """Branch staff see their branch's customers; auditors may ask for any branch or all."""
-    if actor.role in (Role.TELLER, Role.MANAGER):
+    if actor.role in BRANCH_ROLES:
         return actor.branch_code
     return branch_code.upper() if branch_code else None
 
