@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from staff_console.domain.authority import (
     AUDIT_ROLES,
     BRANCH_ROLES,
+    ENDABLE,
     MAX_DELEGATION,
     READ_ROLES,
+    REVIEW_ROLES,
     Actor,
     Authority,
     DelegationState,
@@ -294,6 +296,8 @@ def test_role_sets() -> None:
     assert READ_ROLES == {Role.TELLER, Role.MANAGER, Role.AUDITOR}
     assert Role.ADMIN not in READ_ROLES  # an administrator does not see customer data
     assert AUDIT_ROLES == {Role.MANAGER, Role.AUDITOR, Role.ADMIN}
+    assert REVIEW_ROLES == {Role.MANAGER, Role.AUDITOR}
+    assert ENDABLE == {DelegationState.ACTIVE, DelegationState.SCHEDULED}
 
 
 def test_require_role_refuses_other_roles_with_forbidden() -> None:
