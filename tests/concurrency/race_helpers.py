@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
+from staff_console.domain.states import CURRENT_VALUES
 from staff_console.services.backend import Backend
 from staff_console.store.audit import verify_chain
 from staff_console.store.engine import Store, make_engine
@@ -119,17 +120,18 @@ def count_events(engine, action: str) -> int:
 
 def invariant_violations(engine) -> dict[str, list[tuple]]:
     """The store-wide invariants, read with plain SQL (not through the services)."""
+    current = "(" + ", ".join(f"'{status}'" for status in CURRENT_VALUES) + ")"
     checks = {
-        "two current credentials per customer and channel": """
+        "two current credentials per customer and channel": f"""
             SELECT customer_id, channel, count(*) FROM credential
-            WHERE status IN ('active', 'locked') GROUP BY customer_id, channel
+            WHERE status IN {current} GROUP BY customer_id, channel
             HAVING count(*) > 1""",
         "two pending requests per customer, channel and kind": """
             SELECT customer_id, channel, kind, count(*) FROM request
             WHERE status = 'pending' GROUP BY customer_id, channel, kind HAVING count(*) > 1""",
-        "current credential of an ineligible customer": """
+        "current credential of an ineligible customer": f"""
             SELECT c.id FROM credential c JOIN customer u ON u.id = c.customer_id
-            WHERE c.status IN ('active', 'locked') AND (u.customer_type <> 'individual'
+            WHERE c.status IN {current} AND (u.customer_type <> 'individual'
               OR u.nationality <> 'domestic' OR NOT u.online_trading)""",
         "decided request with more or fewer than one decision event": """
             SELECT r.id, r.status, count(e.seq) FROM request r
@@ -139,6 +141,8 @@ def invariant_violations(engine) -> dict[str, list[tuple]]:
             GROUP BY r.id, r.status
             HAVING (r.status = 'pending' AND count(e.seq) <> 0)
                 OR (r.status <> 'pending' AND count(e.seq) <> 1)""",
+        "request decided by its maker": """
+            SELECT id FROM request WHERE decider_staff_id = maker_staff_id""",
         "approved registration whose credential never became active": """
             SELECT r.id FROM request r JOIN credential c ON c.id = r.credential_id
             WHERE r.kind = 'registration' AND r.status = 'approved' AND c.activated_at IS NULL""",
