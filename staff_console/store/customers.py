@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import functools
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.visitors import ExternallyTraversible
 
 from ..domain.policy import RULES
 from ..domain.states import RequestStatus
@@ -114,13 +116,14 @@ def _search_statement(where, by_chosung: bool) -> sa.Select:
 def _numbered(kind: str, by_chosung: bool, n: int) -> sa.Select:
     """A kind's statement with its own parameters renamed `<name>_<n>` (`want` and `staff_id`
     are the same for every kind), so that several kinds fit in one statement."""
-    def rename(element):
+    def rename(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
         if (isinstance(element, sa.BindParameter) and not element.unique  # not a literal
                 and element.key not in _SHARED_PARAMS):
             return sa.bindparam(f"{element.key}_{n}", type_=element.type)
         return None
-    return sa.sql.visitors.replacement_traverse(
-        _search_statement(SEARCH_WHERE[kind], by_chosung), {}, rename)
+    # A copy of the statement with the parameters replaced: a Select again.
+    return cast(sa.Select, sa.sql.visitors.replacement_traverse(
+        _search_statement(SEARCH_WHERE[kind], by_chosung), {}, rename))
 
 
 @functools.lru_cache(maxsize=64)  # a handful of combinations: the classification decides them
