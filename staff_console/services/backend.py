@@ -36,6 +36,9 @@ class Backend:
     # window), refreshed by services.policy.current_policy. What enforces a rule (a new request's
     # checker and deadline) reads the store in its own transaction, never this.
     policy: Policy = field(default_factory=Policy)
+    # When a session check last read `policy` from the store (time.monotonic); None: read it
+    # on the next check (services/sessions.py POLICY_FRESH_S).
+    policy_read_at: float | None = None
     password_time_cost: int = 3
     password_memory_kib: int = 65536
     matrix_path: Traversable = field(default_factory=lambda: resource(SERVICE_MATRIX))

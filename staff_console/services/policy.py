@@ -126,7 +126,9 @@ def set_policy(backend: Backend, actor: Actor, key: str, value: str, *,
                                             detail=detail))
         return _view(change, now)
 
-    return backend.store.run(work)
+    answer = backend.store.run(work)
+    backend.policy_read_at = None  # this process's session checks read the new value at once
+    return answer
 
 
 def approve_change(backend: Backend, actor: Actor, change_id: int, *,
@@ -157,7 +159,9 @@ def approve_change(backend: Backend, actor: Actor, change_id: int, *,
                     "change": change_id, "maker": change["maker"]}))
         return _view(change, now)
 
-    return backend.store.run(work)
+    answer = backend.store.run(work)
+    backend.policy_read_at = None  # this process's session checks read the new value at once
+    return answer
 
 
 def reject_change(backend: Backend, actor: Actor, change_id: int, *, note: str | None = None,

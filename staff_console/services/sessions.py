@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -85,6 +86,9 @@ def sign_in(backend: Backend, employee_no: str, password: str, *, terminal: str,
     return SignedIn(token=token, actor=actor, policy=policy, training=backend.training)
 
 
+POLICY_FRESH_S = 5.0  # how long a session check trusts its process's copy of the policy
+
+
 def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
             allow_locked: bool = False, touch: bool = True) -> tuple[Actor, Policy]:
     """The member a token acts for, or the refusal (see the module's docstring).
@@ -97,12 +101,20 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
     `ended_at IS NULL`), so a concurrent call's write is never undone."""
     now = clock.now()
     digest = token_hash(token)
+    # The policy is read with the session at most every POLICY_FRESH_S per process (a second
+    # statement on every call otherwise); a change reaches the other processes within that.
+    read_at = backend.policy_read_at
+    fresh = read_at is not None and time.monotonic() - read_at < POLICY_FRESH_S
+    cached = backend.policy
 
     def read(s: Session) -> tuple[rows.SessionRow | None, Policy]:
         return (rows.session_by_token(s, digest),
-                Policy.from_store(get_settings(s, POLICY_PREFIX)))
+                cached if fresh else Policy.from_store(get_settings(s, POLICY_PREFIX)))
 
+    started = time.monotonic()
     row, policy = backend.store.run(read, reads_only=True)
+    if not fresh:
+        backend.policy, backend.policy_read_at = policy, started
     actor, write, error = _verdict(row, policy, now, client_address=client_address,
                                    allow_locked=allow_locked, touch=touch)
     if write is not None:
