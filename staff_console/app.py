@@ -153,33 +153,51 @@ class StaffConsoleApp(App):
         error: BaseException | None = None
         hint = None
         try:
-            from .api.local import LocalConsole
-            from .services.backend import open_backend
-            from .services.database import init_backend
-
-            # A terminal runs use cases all day: its audit events are chained in batches by a
-            # background sealer (store/sealer.py); closed when the app exits. The store checks
-            # the key and accepts a fixed clock only if it is a training store; the demo
-            # creates (or reuses) a training store.
-            if self.demo:
-                backend = init_backend(self.settings, mode="training",
-                                       clock=self._requested_clock, background_seal=True)
+            if self.settings.server and not self.demo:
+                self._open_remote()
             else:
-                backend = open_backend(self.settings, clock=self._requested_clock,
-                                       background_seal=True)
-            self._owns_backend = True
-            self.clock = backend.clock
-            self.training_mark = training_mark(backend)
-            if self.demo:
-                hint = prepare_demo(backend, self.clock)
-            self.backend = backend
-            self._console = LocalConsole(backend)
+                hint = self._open_local()
         except Exception as exc:  # noqa: BLE001 - shown on the sign-in screen
             error = exc
             self._backend_error = exc
         finally:
             self._backend_ready.set()
         self.post_message(BackendOpened(error, hint))
+
+    def _open_local(self) -> str | None:
+        """Embedded mode: the store on this PC (SQLite: one terminal, the demo, training).
+        Returns the demo's hint, if any."""
+        from .api.local import LocalConsole
+        from .services.backend import open_backend
+        from .services.database import init_backend
+
+        # A terminal runs use cases all day: its audit events are chained in batches by a
+        # background sealer (store/sealer.py); closed when the app exits. The store checks
+        # the key and accepts a fixed clock only if it is a training store; the demo
+        # creates (or reuses) a training store.
+        if self.demo:
+            backend = init_backend(self.settings, mode="training",
+                                   clock=self._requested_clock, background_seal=True)
+        else:
+            backend = open_backend(self.settings, clock=self._requested_clock,
+                                   background_seal=True)
+        self._owns_backend = True
+        self.clock = backend.clock
+        self.training_mark = training_mark(backend)
+        hint = prepare_demo(backend, self.clock) if self.demo else None
+        self.backend = backend
+        self._console = LocalConsole(backend)
+        return hint
+
+    def _open_remote(self) -> None:
+        """A terminal of a console server: no store, no key, no database code in this process
+        (api/remote.py); the server keeps the clock and enforces every rule."""
+        from .api.remote import RemoteConsole
+
+        assert self.settings.server is not None
+        console = RemoteConsole(self.settings.server, ca_file=self.settings.server_ca_file)
+        self._console = console
+        self._owns_backend = True
 
     def on_backend_opened(self, message: BackendOpened) -> None:
         self.demo_hint = message.demo_hint
@@ -192,6 +210,8 @@ class StaffConsoleApp(App):
         backend this app opened; a test's backend belongs to the test)."""
         if self._owns_backend and self.backend is not None:
             self.backend.store.dispose()
+        elif self._owns_backend and self._console is not None:
+            self._console.close()
 
     @property
     def api(self) -> Console:
@@ -235,6 +255,9 @@ class StaffConsoleApp(App):
         """Signed in: open the first section this person may see."""
         self.session = StaffSession(actor)
         self.session.set_delegations(delegations)
+        if self.backend is None and self._console is not None and self._console.training:
+            # A console server says whether its store is a training store at sign-in.
+            self.training_mark = t("app.training")
         self.locked = False
         self._touch()
         self.refresh_bindings()
@@ -354,7 +377,7 @@ class StaffConsoleApp(App):
 
     def new_export_path(self, stem: str) -> Path:
         """A new file name for an export under `<home>/exports/` (the console writes it)."""
-        from .services.exports import new_export_path
+        from .files import new_export_path
         from .widgets.export_file import export_dir
 
         return new_export_path(export_dir(self.settings.home), stem, self.now())

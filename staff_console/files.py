@@ -16,7 +16,11 @@ from __future__ import annotations
 import logging
 import os
 import stat
+from datetime import datetime
 from pathlib import Path
+
+from .domain.clock import SEOUL
+from .domain.errors import ConsoleError
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +110,17 @@ def _check(path: Path, mode: int, *, tighten: bool) -> None:
         return
     log.warning("%s is open to other users (mode %o); it should be %o%s", path, old, mode,
                 "" if info.st_uid == os.geteuid() else " (owned by another user)")
+
+
+def new_export_path(folder: Path, stem: str, now: datetime) -> Path:
+    """`<folder>/<stem>-<YYYYMMDD-HHMMSS>.csv` in Korea time, `-2`, `-3`... when taken (the
+    app's exports; the folder is created 0700). On the terminal, in either mode: a
+    console server sends an export's content, the terminal writes it."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    stamp = now.astimezone(SEOUL).strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        path = folder / (f"{stem}-{stamp}.csv" if n == 1 else f"{stem}-{stamp}-{n}.csv")
+        if not os.path.lexists(path):
+            return path
+    raise ConsoleError("INVALID_INPUT", f"too many exports named {stem}-{stamp}", field="csv")

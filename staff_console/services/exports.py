@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.authority import AUDIT_ROLES, READ_ROLES, Actor, require_role
 from ..domain.clock import SEOUL, Clock, seoul_date
-from ..domain.errors import ConsoleError, invalid
+from ..domain.errors import invalid
 from ..domain.ids import mask_numbers
 from ..domain.text import display_safe, spreadsheet_safe
 from ..store import audit_query
@@ -207,16 +207,3 @@ def export_access_log(
 
     backend.store.flush_audit()
     return _export(backend, path, "csv", EVENTS_HEADER, write_rows)
-
-
-def new_export_path(folder: Path, stem: str, now: datetime) -> Path:
-    """`<folder>/<stem>-<YYYYMMDD-HHMMSS>.csv` in Korea time, `-2`, `-3`... when taken (the
-    app's exports; the folder is created 0700)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    stamp = now.astimezone(SEOUL).strftime("%Y%m%d-%H%M%S")
-    for n in range(1, 1000):
-        path = folder / (f"{stem}-{stamp}.csv" if n == 1 else f"{stem}-{stamp}-{n}.csv")
-        if not os.path.lexists(path):
-            return path
-    raise ConsoleError("INVALID_INPUT", f"too many exports named {stem}-{stamp}", field="csv")
