@@ -4,8 +4,6 @@ with that backend injected."""
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import shutil
 from pathlib import Path
 
@@ -20,16 +18,6 @@ from staff_console.settings import Settings
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
 from staff_console.store.migrate import upgrade
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_pyfunc_call(pyfuncitem):
-    """Run `async def` tests (Pilot tests) without a plugin: one event loop per test."""
-    if inspect.iscoroutinefunction(pyfuncitem.obj):
-        names = pyfuncitem._fixtureinfo.argnames
-        asyncio.run(pyfuncitem.obj(**{n: pyfuncitem.funcargs[n] for n in names}))
-        return True
-    return None
 
 
 def _backend(url: str, clock=None) -> Backend:
