@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from ..domain.errors import invalid
+from ..domain.lockout import MAX_FAILED_ATTEMPTS
 from ..i18n import t
 from ._output import console, emit_json, jsonable, label, yes_no
 from ._runtime import PASSWORD_ENV, AsOpt, JsonOpt, env, handled, new_password, safe_url
@@ -210,14 +211,14 @@ def staff_add(
                           branch=view.branch_code, role=label("role", view.role)))
 
 
-@staff_app.command("unlock")
+@staff_app.command("unlock", help="Unlock a staff account locked after "
+                   f"{MAX_FAILED_ATTEMPTS} failed sign-ins in a row.")
 @handled
 def staff_unlock(
     employee_no: Annotated[str, typer.Argument(metavar="E", help="Employee number to unlock.")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Unlock a staff account locked after 5 failed sign-ins."""
     view = env().console(as_).unlock_staff(employee_no)
     if as_json:
         emit_json(jsonable(view))

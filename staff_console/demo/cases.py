@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ..domain.lockout import MAX_FAILED_ATTEMPTS
+
 
 @dataclass(frozen=True)
 class Case:
@@ -37,7 +39,7 @@ CASES: tuple[Case, ...] = (
     Case("expired", "D0000006", "오만료", "001", date(1959, 1, 1), "1",
          "MTS and web past their 3 years (marked expired); matrix says CREDENTIAL_EXPIRED"),
     Case("locked", "D0000007", "장잠금", "002", date(1988, 11, 11), "1",
-         "web locked after 5 failed logins (CREDENTIAL_LOCKED); MTS active"),
+         f"web locked after {MAX_FAILED_ATTEMPTS} failed logins (CREDENTIAL_LOCKED); MTS active"),
     Case("pending_registration", "D0000008", "신등록", "001", date(1999, 2, 28), "2",
          "MTS registration (iPhone 16) pending, three verifications passed: approve it as M001"),
     Case("pending_revocation", "D0000009", "서해지", "001", date(1983, 6, 30), "1",
