@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ..domain.authority import AUDIT_ROLES, READ_ROLES, Actor, require_role
+from ..domain.authority import AUDIT_ROLES, READ_ROLES, REVIEW_ROLES, Actor, require_role
 from ..domain.clock import SEOUL, Clock, seoul_date
 from ..domain.errors import invalid
 from ..domain.ids import mask_numbers
@@ -197,7 +197,7 @@ def export_access_log(
 
     def write_rows(s: Session, writer) -> int:
         current_staff(s, actor)
-        require_role(actor, audit_trail.REVIEW_ROLES, "review the access log")
+        require_role(actor, REVIEW_ROLES, "review the access log")
         count, customers = _write_events(s, writer, where)
         record(s, backend.store, now, event(
             actor, "access_log.export", category="access",
