@@ -4,6 +4,7 @@ and a small world of branches, staff and customers built through the services.""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -28,6 +29,25 @@ PG_URL = os.environ.get("STAFF_CONSOLE_TEST_PG_URL")
 os.environ.setdefault("STAFF_CONSOLE_I18N_STRICT", "1")
 
 BACKENDS = ["sqlite"] + (["pg"] if PG_URL else [])
+
+# The loggers staff_console.logs.configure takes over (handlers, level, no propagation), as they
+# were before any test ran.
+_PRISTINE_LOGGERS = [(logger, logger.handlers[:], logger.level, logger.propagate)
+                     for logger in map(logging.getLogger, ("staff_console", "sqlalchemy", "alembic"))]
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored():
+    """After each test the loggers are as before the session: a CLI command run in-process (in a
+    test or in a module's fixture) configures the log, and a later test's caplog would miss the
+    records that stop at a logger which no longer propagates."""
+    yield
+    for logger, handlers, level, propagate in _PRISTINE_LOGGERS:
+        for handler in [h for h in logger.handlers if h not in handlers]:
+            logger.removeHandler(handler)
+            handler.close()
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture(scope="session")
