@@ -16,9 +16,9 @@ from helpers import PASSWORD
 from svc_helpers import execute, refused, scalar, snapshot
 
 from staff_console.data import DEMO_STAFF, resource
+from staff_console.demo import DEMO_PASSWORD
 from staff_console.files import private_dir, private_sqlite
 from staff_console.services import staff as staff_module
-from staff_console.demo import DEMO_PASSWORD
 from staff_console.services.passwords import (
     check_new_password,
     common_passwords,
