@@ -33,6 +33,14 @@ class SignInScreen(ConsoleScreen):
     BINDINGS = [
         Binding("f1", "app.help", "keys.help", id="signin.help"),
         Binding("ctrl+q", "app.quit", "keys.quit", id="signin.quit"),
+        # Keys typed ahead (SSH lag, a password manager, a fast typist) arrive together. As
+        # priority bindings, Enter and Tab are handled by the app as it takes each key off its
+        # queue, so the focus has moved before the next key is passed on: the password never
+        # lands in the employee-number field (where it would show in clear).
+        Binding("enter", "enter", show=False, priority=True, id="signin.enter"),
+        Binding("tab", "next_field", show=False, priority=True, id="signin.next_field"),
+        Binding("shift+tab", "previous_field", show=False, priority=True,
+                id="signin.previous_field"),
     ]
 
     class SignedIn(Message):
@@ -83,11 +91,23 @@ class SignInScreen(ConsoleScreen):
         status.update(hint or "")
         status.set_class(bool(hint), "-hint")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "employee-no":
-            self.query_one("#password", Input).focus()
+    def action_enter(self) -> None:
+        employee_no = self.query_one("#employee-no", Input)
+        password = self.query_one("#password", Input)
+        if self.focused is employee_no:
+            self.set_focus(password)  # now, not after the keys already on their way
         else:
-            self.submit()
+            # Keys typed after this Enter must not join the password: the focus leaves the
+            # field now. Submit once both fields have taken the keys sent to them before it
+            # (each field's queue runs in order: the callbacks queue up behind those keys).
+            self.set_focus(self.query_one("#signin-button", Button))
+            employee_no.call_later(password.call_later, self.submit)
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "signin-button":
@@ -99,6 +119,8 @@ class SignInScreen(ConsoleScreen):
         message = self.query_one("#signin-message", Static)
         if not employee_no or not password.value:
             message.update(t("signin.required"))
+            missing = password if employee_no else self.query_one("#employee-no", Input)
+            self.set_focus(missing)  # back to what is still to type
             return
         if self.busy(self._signing_in):
             return
