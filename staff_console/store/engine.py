@@ -83,6 +83,9 @@ log = logging.getLogger(__name__)
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
 # Connection lost or refused, server shutting down or starting up: the connection is gone.
 _DISCONNECT_SQLSTATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03"}
+# What a store that stopped answering raises (every statement, the seal's too, goes through
+# SQLAlchemy, which wraps the driver's errors).
+_STORE_FAILURES: tuple[type[BaseException], ...] = (DBAPIError, PoolTimeoutError)
 
 # Defaults for PostgreSQL connections (each overridable by make_engine's arguments; values
 # already in the URL's query string win).
@@ -399,11 +402,9 @@ class Store:
             try:
                 self._seal_once(mine)
                 return
-            except self._store_failures as exc:
+            except _STORE_FAILURES as exc:
                 last = exc
-                code = getattr(exc, "sqlstate", None)
-                transient = (is_transient(exc) if isinstance(exc, DBAPIError)
-                             else code in _RETRY_SQLSTATES or code is None)
+                transient = not isinstance(exc, DBAPIError) or is_transient(exc)  # pool timeout
                 if not transient or attempt:
                     break
                 time.sleep(self.backoff)
@@ -411,28 +412,20 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 durable_flush(conn.execution_options(isolation_level="AUTOCOMMIT"))
-        except (DBAPIError, PoolTimeoutError) as exc:
+        except _STORE_FAILURES as exc:
             raise ConsoleError(
                 "STORE_UNAVAILABLE",
                 "the store stopped answering right after saving; the outcome is unknown: "
                 "reload and check before doing it again",
             ) from exc
 
-    @property
-    def _store_failures(self) -> tuple[type[BaseException], ...]:
-        """What a store that stopped answering raises: SQLAlchemy's errors, and the driver's
-        own from the seal, which runs on the driver connection."""
-        return DBAPIError, PoolTimeoutError, self.engine.dialect.loaded_dbapi.Error
-
     def _seal_once(self, mine: list[int] | None = None, *, wait: bool = True) -> int:
         """One seal (store/audit.py `seal_pending`) on a pooled connection. `wait=False` (the
         background sealer): BUSY instead of queueing behind another seal."""
+        # Through SQLAlchemy like every statement: a driver error arrives as its DBAPIError, and
+        # a connection lost on the way is invalidated by the pool, not handed out again.
         with self.engine.connect() as conn:
-            try:
-                return seal_pending(conn, self.keyring, mine=mine, wait=wait)
-            except self.engine.dialect.loaded_dbapi.Error:
-                conn.invalidate()  # do not hand a broken connection to the next use
-                raise
+            return seal_pending(conn, self.keyring, mine=mine, wait=wait)
 
     def seal_pending(self) -> int:
         """Chain every event waiting in the outbox, now: before reading the trail (so that it
@@ -449,7 +442,7 @@ class Store:
             return
         try:
             self.seal_pending()
-        except self._store_failures as exc:
+        except _STORE_FAILURES as exc:
             raise ConsoleError(
                 "STORE_UNAVAILABLE", f"the audit trail could not be brought up to date "
                 f"({_brief(exc)})") from exc
@@ -460,7 +453,7 @@ class Store:
             self._sealer.close()
             try:
                 self.seal_pending()
-            except self._store_failures as exc:
+            except _STORE_FAILURES as exc:
                 log.warning("audit seal at close failed, events wait in the outbox: %s",
                             _brief(exc))
         self.engine.dispose()
