@@ -3,6 +3,7 @@ invariants and the audit chain.
 
     python benchmarks/bench_load.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--terminals 16] [--seconds 30] [--warmup 3] [--customers 20000] [--db sc_bench_load]
+        [--rate OPS_PER_S]
 
 What it does:
 
@@ -28,6 +29,14 @@ What it does:
 4. Prints operations per second by kind and overall, latency p50/p95/p99 (ms), then checks the
    invariants with plain SQL, that every successful operation left exactly its audit event (no
    lost or doubled events), and verifies the whole chain (timed).
+
+With `--rate R` the terminals together start R operations per second (paced, each terminal
+R/N) instead of running flat out: two builds then do the same work per second, and their CPU per
+operation (terminals and PostgreSQL) compares directly. Closed-loop CPU per operation is not a
+property of the build alone on a machine whose 2 CPUs the terminals share with the database: a
+slower client lowers the throughput, and the database's fixed costs per second (group commit,
+the sealer's rounds, lock waits) spread over fewer operations. When the server loads
+pg_stat_statements, the statements per operation and their execution time are printed too.
 
 Exit status 0 when the invariants and the chain hold and the targets (>= 500 ops/s, p95 <= 50 ms)
 are met; 1 otherwise. `--json FILE` writes the figures.
@@ -264,7 +273,7 @@ class Terminal:
 
 
 def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, ready, go,
-                  start, out_queue) -> None:
+                  start, out_queue, rate: float = 0.0) -> None:
     from staff_console.domain.errors import ConsoleError
 
     try:
@@ -289,7 +298,16 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
         while time.time() < start_at:
             time.sleep(0.001)
         cpu_from = cpu_to = None
+        # --rate: this terminal starts an operation every `interval` seconds (phase-shifted per
+        # terminal), or at once when it is behind; 0 = closed loop, no think time.
+        interval = 1.0 / rate if rate > 0 else 0.0
+        next_at = start_at + interval * random.Random(k).random()
         while True:
+            if interval:
+                delay = next_at - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                next_at += interval
             now = time.time()
             if cpu_from is None and now >= measure_from:
                 cpu_from = _cpu_seconds()
@@ -356,6 +374,27 @@ def _backend_pids(url: str) -> list[int]:
     return pids
 
 
+def _statements(url: str) -> tuple[int, int, float] | None:
+    """(calls, plans, execution ms) of every statement run in this database so far, from
+    pg_stat_statements when the server loads it (it is optional: None otherwise). The same SQL
+    per operation is the same work for the database whatever the client's speed."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+            conn.commit()
+            row = conn.execute(sa.text(
+                "SELECT coalesce(sum(calls), 0), coalesce(sum(plans), 0), "
+                "coalesce(sum(total_exec_time), 0) FROM pg_stat_statements s "
+                "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = current_database()"
+            )).one()
+            return int(row[0]), int(row[1]), float(row[2])
+    except sa.exc.DBAPIError:  # the extension is not loaded (or an older version)
+        return None
+    finally:
+        engine.dispose()
+
+
 # ---------------------------------------------------------------- checks (parent)
 
 INVARIANTS = {
@@ -395,8 +434,6 @@ INVARIANTS = {
 
 
 def check(url: str, totals: Counter, events_before: Counter, since) -> tuple[dict, dict]:
-    from sqlmodel import Session
-
     from staff_console.store.audit import verify_chain
     from staff_console.store.engine import make_engine
     from staff_console.store.keyring import Keyring
@@ -420,8 +457,8 @@ def check(url: str, totals: Counter, events_before: Counter, since) -> tuple[dic
     if intakes != created:
         problems[f"requests: {intakes} created but {created} 'request.created' events"] = []
     t0 = time.perf_counter()
-    with Session(engine) as session:
-        verdict = verify_chain(session, Keyring(BENCH_KEY))
+    with engine.connect() as conn:
+        verdict = verify_chain(conn, Keyring(BENCH_KEY))
     verify_s = time.perf_counter() - t0
     if not verdict.ok:
         problems["audit chain"] = [verdict]
@@ -446,6 +483,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="operations per second, all terminals together, paced (default: "
+                             "closed loop, as fast as they go). At a fixed rate the builds do the "
+                             "same work per second, so their CPU per operation compares directly")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
@@ -465,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     ctx = mp.get_context("spawn")
     queue, ready, go, start = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Value("d", 0.0)
     procs = [ctx.Process(target=terminal_main,
-                         args=(k, url, data, args.warmup, args.seconds, ready, go, start, queue))
+                         args=(k, url, data, args.warmup, args.seconds, ready, go, start, queue,
+                               args.rate / args.terminals))
              for k in range(args.terminals)]
     for p in procs:
         p.start()
@@ -487,9 +529,11 @@ def main(argv: list[str] | None = None) -> int:
     measure_from = start.value + args.warmup
     time.sleep(max(0.0, measure_from - time.time()))
     pg_pids = _backend_pids(url)
+    statements_from = _statements(url)
     pg_cpu_from, machine_from = _proc_cpu(pg_pids), _machine_cpu()
     time.sleep(max(0.0, measure_from + args.seconds - time.time()))
     pg_cpu, machine_to = _proc_cpu(pg_pids) - pg_cpu_from, _machine_cpu()
+    statements_to = _statements(url)
     deadline = start.value + args.warmup + args.seconds + 120
     while len(results) < len(procs) and time.time() < deadline:
         try:
@@ -541,6 +585,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nCPU per operation: terminals {client_cpu / n_ops * 1000:.2f} ms, PostgreSQL "
           f"{pg_cpu / n_ops * 1000:.2f} ms; machine {busy / capacity:.0%} busy, of which this "
           f"benchmark {(client_cpu + pg_cpu) / capacity:.0%} ({os.cpu_count()} CPUs)")
+    if statements_from is not None and statements_to is not None:
+        calls, plans, exec_ms = (b - a for a, b in zip(statements_from, statements_to, strict=True))
+        print(f"statements per operation {calls / n_ops:.2f} (planned {plans / n_ops:.2f}), "
+              f"their execution {exec_ms / n_ops:.3f} ms (pg_stat_statements)")
+        figures["statements_per_op"] = round(calls / n_ops, 3)
+        figures["statement_exec_ms_per_op"] = round(exec_ms / n_ops, 4)
+    figures["rate"] = args.rate
     figures["cpu_ms_per_op"] = {"terminals": round(client_cpu / n_ops * 1000, 2),
                                 "postgres": round(pg_cpu / n_ops * 1000, 2)}
     figures["machine_busy"] = round(busy / capacity, 3)
