@@ -1,7 +1,7 @@
-"""Live console servers for the tests (conftest.py's fixtures use them): a real store (SQLite
-file, or a fresh PostgreSQL database when STAFF_CONSOLE_TEST_PG_URL is set), its world of
-staff and customers built through the services, and uvicorn server processes on free
-loopback ports (`Site.start`).
+"""Live console servers for the tests (the fixtures of tests/server/ and tests/contract/): a
+real store (SQLite file, or a fresh PostgreSQL database when STAFF_CONSOLE_TEST_PG_URL is
+set), its world of staff and customers built through the services, and uvicorn server
+processes on free loopback ports (`Site.start`).
 
 The world: branches HQ, 001, 002; staff A0001 (admin), M001/T001/T002 (001), M002/T201 (002),
 AU01 (auditor), all with PASSWORD; customers of helpers.CUSTOMERS_CSV; active credentials
