@@ -118,7 +118,7 @@ def _export_route(name: str) -> Callable:
         # read back and removed: the terminal's client writes the file on the terminal.
         with tempfile.TemporaryDirectory(prefix="staff-console-export-") as folder:
             path = Path(folder) / "export"
-            result = getattr(me, name)(path, **arguments)
+            result = getattr(me, name)(path=path, **arguments)  # `month` comes first in one
             content = path.read_bytes()
         return JSONResponse({"rows": result.rows,
                              "content": base64.b64encode(content).decode("ascii")})
