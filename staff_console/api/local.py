@@ -174,7 +174,7 @@ class LocalConsole:
                                         clock=self.backend.clock, branch_code=branch_code)
 
     def expire_due(self) -> ExpireResult:
-        return expiry.expire_due(self.backend, clock=self.backend.clock)
+        return expiry.expire_due(self.backend, self._actor, clock=self.backend.clock)
 
     # -- exports ------------------------------------------------------------------------------
     def export_expiring(self, path: Path, *, within_days: int,

@@ -30,6 +30,10 @@ READ_ROLES = frozenset({Role.TELLER, Role.MANAGER, Role.AUDITOR})
 AUDIT_ROLES = frozenset({Role.MANAGER, Role.AUDITOR, Role.ADMIN})
 # Roles that review the access log and sign the review off (a manager: the branch's).
 REVIEW_ROLES = frozenset({Role.MANAGER, Role.AUDITOR})
+# Staff who may start the system's batches (expiry) from a terminal. The batch acts as the
+# system on the store's clock and only does what is due, but it is operations' work, not a
+# branch's: a teller's session cannot set it going on a central store.
+BATCH_ROLES = frozenset({Role.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)

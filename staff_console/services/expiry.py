@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from ..domain.authority import BRANCH_ROLES, READ_ROLES, Actor, require_role
+from ..domain.authority import BATCH_ROLES, BRANCH_ROLES, READ_ROLES, Actor, require_role
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
 from ..domain.states import CredentialStatus, EndReason, RequestKind
@@ -22,9 +22,13 @@ from .views import ExpireResult, ExpiringItem
 BATCH = 500  # rows per transaction: keeps the batch's locks short on a busy store
 
 
-def expire_due(backend: Backend, *, clock: Clock) -> ExpireResult:
+def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) -> ExpireResult:
     """Mark credentials past their last valid day, and requests past their deadline.
-    Runs in batches, each its own transaction; safe to run again (it only finds what is due)."""
+    Runs in batches, each its own transaction; safe to run again (it only finds what is due).
+    `actor` is the staff member who started it from a session (an admin: BATCH_ROLES); None is
+    the store's operator (the embedded CLI's `expire`, a scheduled job on the server host)."""
+    if actor is not None:
+        require_role(actor, BATCH_ROLES, "run the expiry batch")
     now = clock.now()
     today = seoul_date(now)
 

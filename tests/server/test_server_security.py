@@ -247,3 +247,14 @@ def test_a_terminal_name_with_control_characters_is_refused(site):
     error = refused("INVALID_INPUT", lambda: site.remote().sign_in(
         "T001", PASSWORD, terminal="desk\x1b[2J"))
     assert error.field == "terminal"
+
+
+def test_only_an_admins_token_may_start_the_expiry_batch(site):
+    """The batch acts as the system on the server's clock; a branch's or an auditor's session
+    cannot set it going on the central store (raw call included)."""
+    for who in ("T001", "M001", "AU01"):
+        member = site.signed_in(who)
+        refused("FORBIDDEN", member.expire_due)
+        status, body = raw(site.url, "/v1/staff/expire_due", {}, token=member._token)
+        assert (status, body["code"]) == (403, "FORBIDDEN"), who
+    assert site.signed_in("A0001").expire_due().credentials_expired >= 0

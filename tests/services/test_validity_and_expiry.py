@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from helpers import utc
 from svc_helpers import activate, credential_row, events_after, last_seq
 
+from staff_console.domain.errors import ConsoleError
 from staff_console.services.customer_view import show_customer
 from staff_console.services.expiry import expire_due, expiring_by_month, list_expiring
 
@@ -163,3 +166,19 @@ def test_expiring_by_month_buckets(world):
     world.at("2029-11-25T09:00:00+09:00")
     assert expiring_by_month(b, world.auditor, months=2, clock=c) == [
         ("2029-11", 2), ("2029-12", 1)]
+
+
+def test_only_an_admin_session_may_start_the_expiry_batch(world):
+    """The batch acts as the system, but from a session it is operations' work: a teller's,
+    a manager's or an auditor's session (a terminal of a central store) is refused, and nothing
+    is marked; an admin's runs it; the store's operator (no session) runs it."""
+    b, c = world.backend, world.clock
+    mts = activate(world, "C001", "mts", "phone-1")
+    world.at("2029-11-26T08:00:00+09:00")
+    for actor in (world.teller, world.manager, world.auditor):
+        with pytest.raises(ConsoleError) as refused:
+            expire_due(b, actor, clock=c)
+        assert refused.value.code == "FORBIDDEN"
+    assert credential_row(b, mts.credential_id)["status"] == "active"
+    assert expire_due(b, world.admin, clock=c).credentials_expired == 1
+    assert expire_due(b, clock=c).credentials_expired == 0
