@@ -19,16 +19,25 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.fit_table import FitTable
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
 from .modals import ConfirmModal, NoteModal
 
 if TYPE_CHECKING:
     from ..services.views import DelegationView, RequestView
+
+# A narrow terminal keeps the request, its kind, channel and customer, and the maker (to decide)
+# or the status (one's own); it leaves these out, the first first (widgets/fit_table.py).
+APPROVALS_DROP = {
+    "inbox": ("evidence", "authority", "expires", "created"),
+    "mine": ("authority", "decided", "decider", "created"),
+}
 
 
 class ApprovalsScreen(ConsoleScreen):
@@ -80,10 +89,11 @@ class ApprovalsScreen(ConsoleScreen):
             with TabPane(t("approvals.tab.mine"), id="tab-mine"):
                 yield self._table("mine")
                 yield Static("", id="mine-detail", classes="request-detail")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def _table(self, which: str) -> DataTable:
-        table: DataTable[Text] = DataTable(id=f"{which}-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = FitTable(id=f"{which}-table", cursor_type="row", zebra_stripes=True,
+                                          drop_order=APPROVALS_DROP[which])
         columns = ["id", "created", "kind", "channel", "customer"]
         if which == "inbox":
             columns += ["maker", "evidence", "authority", "expires"]

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, TabbedContent, TabPane
+from textual.widgets import DataTable, TabbedContent, TabPane
 
 from ..i18n import t
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .audit_access import AccessPane
 from .audit_events import EventsPane
@@ -51,7 +52,7 @@ class AuditScreen(ConsoleScreen):
                 yield EventsPane(id="events-pane")
             with TabPane(t("audit.tab.access"), id="tab-access"):
                 yield AccessPane(f"{today.year:04d}-{today.month:02d}", id="access-pane")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         if not self.may_review:

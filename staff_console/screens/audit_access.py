@@ -109,7 +109,8 @@ class AccessPane(ConsoleCalls, Vertical):
             yield Static("", id="access-signed")
         yield audit_table("access-table", (("seq", 7), ("at", 16), ("actor", 8),
                                            ("terminal", 12), ("action", 18), ("customer", 10),
-                                           ("detail", 30)))
+                                           ("detail", 30)),
+                          drop_order=("detail", "terminal"))
         yield Static("", id="access-status", classes="audit-status")
 
     # ------------------------------------------------------------------ the month's log

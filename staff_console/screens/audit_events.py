@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Input, Static
 from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.fit_table import FitTable
 from .base import ConsoleCalls
 
 if TYPE_CHECKING:
@@ -36,8 +37,10 @@ PAGE = 100
 FILTERS = ("customer", "staff", "action", "from", "to")
 
 
-def audit_table(table_id: str, columns) -> DataTable[Text]:
-    table: DataTable[Text] = DataTable(id=table_id, cursor_type="row", zebra_stripes=True)
+def audit_table(table_id: str, columns, drop_order=()) -> DataTable[Text]:
+    """`drop_order`: the columns a narrow terminal leaves out, first first."""
+    table: DataTable[Text] = FitTable(id=table_id, cursor_type="row", zebra_stripes=True,
+                                      drop_order=drop_order)
     for key, width in columns:
         label = t("audit.detail") if key == "detail" else t(f"audit.col.{key}")
         table.add_column(label, key=key, width=width)
@@ -128,7 +131,8 @@ class EventsPane(ConsoleCalls, Vertical):
                             max_length=40)
         yield Static("", id="audit-verdict")
         yield audit_table("audit-table", (("seq", 7), ("at", 16), ("actor", 8), ("action", 28),
-                                          ("customer", 10), ("target", 18), ("terminal", 16)))
+                                          ("customer", 10), ("target", 18), ("terminal", 16)),
+                              drop_order=("terminal", "target", "customer"))
         yield Static("", id="audit-status", classes="audit-status")
         yield Static("", id="audit-detail")
 

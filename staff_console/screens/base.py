@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
@@ -154,3 +155,10 @@ class ConsoleModal(ConsoleCalls, ModalScreen):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._init_calls()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Keep the focused field in sight: a dialog's box (screens/modals.tcss) scrolls
+        between its docked title and its docked buttons, and Textual scrolls a focused widget
+        into view only when it is off the screen, not when a docked row covers it (the
+        revocation note was typed blind at 80x24)."""
+        self.call_after_refresh(self.scroll_to_widget, event.widget, animate=False)

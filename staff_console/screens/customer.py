@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from ..domain.states import is_current
 from ..i18n import language, t
 from ..widgets import format as fmt
 from ..widgets.credential_panel import CredentialPanel
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
 from .modals import ConfirmModal, NoteModal, PickModal, RevokeModal
@@ -105,7 +106,7 @@ class CustomerScreen(ConsoleScreen):
                     matrix.add_column(t("matrix.available"), key="available", width=4)
                     matrix.add_column(t("matrix.why"), key="why", width=22)
                     yield matrix
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

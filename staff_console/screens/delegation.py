@@ -16,18 +16,19 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..domain.authority import BRANCH_ROLES, ENDABLE, delegation_state
 from ..domain.clock import SEOUL
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
-from .modals import MODALS_TCSS, ConfirmModal, FormModal
+from .modals import MODALS_TCSS, ConfirmModal, DialogButtons, FormModal
 
 if TYPE_CHECKING:
     from ..services.views import DelegationView, StaffView
@@ -86,7 +87,7 @@ class GrantModal(FormModal):
             yield Label(t("delegation.form.until"))
             yield Input(korea_time(self.default_until), id="grant-until", max_length=16)
             yield Static("", id="grant-message", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(t("delegation.form.submit"), id="ok", variant="primary",
                              disabled=not self.candidates)
                 yield Button(t("confirm.cancel"), id="cancel")
@@ -193,7 +194,7 @@ class DelegationScreen(ConsoleScreen):
             table.add_column(t(f"delegation.col.{key}"), key=key, width=width)
         yield table
         yield Static("", id="delegation-status")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         session = self.member

@@ -19,13 +19,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
 from ..domain.authority import BRANCH_ROLES
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.days_bar import DANGER_DAYS
 from ..widgets.expiry_chart import ExpiryChart
+from ..widgets.fit_table import FitTable
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
 
@@ -86,14 +88,15 @@ class ExpiringScreen(ConsoleScreen):
             yield Input(str(self._default_within()), id="expiring-within", type="integer",
                         max_length=4)
             yield Static("", id="expiring-status")
-        table: DataTable[Text] = DataTable(id="expiring-table", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = FitTable(id="expiring-table", cursor_type="row", zebra_stripes=True,
+                                          drop_order=("device", "branch"))
         for key, width in (("customer_no", 10), ("name", 14), ("branch", 6), ("channel", 8),
                            ("device", 28), ("until", 13), ("days", 9)):
             table.add_column(t(f"expiring.col.{key}"), key=key, width=width)
         yield table
         with Vertical(id="expiring-chart-box"):
             yield ExpiryChart(id="expiring-chart")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def _default_within(self) -> int:
         # The store's policy (read at sign-in), never the terminal's settings.

@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.footer import ConsoleFooter
 from .base import ConsoleScreen
 
 
@@ -57,7 +58,7 @@ class LockScreen(ConsoleScreen):
                                         employee_no=actor.employee_no)), id="lock-prompt")
                 yield Input(password=True, id="lock-password", max_length=128)
                 yield Static("", id="lock-message")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if not event.value or self.busy(self._unlocking):

@@ -16,11 +16,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ..domain.errors import ConsoleError
 from ..i18n import language, t
 from ..widgets import format as fmt
+from ..widgets.fit_table import FitTable
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
 
@@ -68,8 +70,9 @@ class MatrixScreen(ConsoleScreen):
         yield Input(placeholder=t("matrix.customer_placeholder"), id="matrix-customer",
                     max_length=20)
         yield Static("", id="matrix-status")
-        yield DataTable(id="matrix-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(show_command_palette=False)
+        yield FitTable(id="matrix-table", cursor_type="row", zebra_stripes=True,
+                       drop_order=("group", "verification", "online", "why"))
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         box = self.query_one("#matrix-customer", Input)

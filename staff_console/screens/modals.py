@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -16,6 +17,19 @@ from .base import ConsoleModal
 
 MODALS_TCSS = Path(__file__).with_name("modals.tcss")  # every dialog's box
 REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "other")
+
+
+class DialogButtons(Horizontal):
+    """A dialog's row of buttons, docked at the bottom of its box (modals.tcss: the box scrolls
+    between its title and this row, so the buttons stay in sight at 80x24). Textual orders the
+    focus by position, and a docked row sits above the fields scrolled below it: this row
+    comes last in the focus order whatever the scroll, as it comes last in the dialog."""
+
+    DEFAULT_CLASSES = "dialog-buttons"
+
+    @property
+    def _focus_sort_key(self) -> tuple[int, int]:
+        return (sys.maxsize, 0)
 
 
 class ConfirmModal(ConsoleModal):
@@ -38,7 +52,7 @@ class ConfirmModal(ConsoleModal):
             yield Static(self.title_text, classes="dialog-title")
             # May quote data (escaped); the catalog's questions have lines of their own.
             yield Static(fmt.plain(self.question, multiline=True), classes="dialog-body")
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(t("confirm.yes"), id="yes", variant="primary")
                 yield Button(t("confirm.no"), id="no")
 
@@ -95,7 +109,7 @@ class NoteModal(FormModal):
             yield Input(id="note", max_length=500,
                         placeholder=t("note.required") if self.required else t("note.optional"))
             yield Static("", id="note-message", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(t("confirm.ok"), id="ok", variant="primary")
                 yield Button(t("confirm.cancel"), id="cancel")
 
@@ -137,7 +151,7 @@ class RevokeModal(FormModal):
             yield Label(t("revoke.note"))
             yield Input(id="revoke-note", max_length=500, placeholder=t("revoke.note_hint"))
             yield Static("", id="revoke-message", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(t("revoke.submit"), id="ok", variant="error")
                 yield Button(t("confirm.cancel"), id="cancel")
 

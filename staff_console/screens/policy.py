@@ -18,18 +18,19 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
+from textual.widgets import Button, DataTable, Input, Label, Static
 
 from ..domain.authority import is_own_request
 from ..domain.errors import ConsoleError
 from ..domain.policy import RULES, Rule
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
-from .modals import MODALS_TCSS, ConfirmModal, FormModal, NoteModal
+from .modals import MODALS_TCSS, ConfirmModal, DialogButtons, FormModal, NoteModal
 
 if TYPE_CHECKING:
     from ..services.views import PolicyChangeView, PolicyEntry
@@ -74,7 +75,7 @@ class PolicyValueModal(FormModal):
                         else ("off" if self.current else "on"),
                         id="policy-value", max_length=8)
             yield Static("", id="policy-message", classes="dialog-error")
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(t("policy.form.submit"), id="ok", variant="primary")
                 yield Button(t("confirm.cancel"), id="cancel")
 
@@ -148,7 +149,7 @@ class PolicyScreen(ConsoleScreen):
             pending.add_column(t(f"policy.pcol.{key}"), key=key, width=width)
         yield pending
         yield Static("", id="policy-status")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def on_mount(self) -> None:
         self.action_reload()

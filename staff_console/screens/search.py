@@ -3,6 +3,9 @@
 Every search kind of the core works from the one input: name, 초성, customer number, account
 number, full phone or its last 4 digits, birth date (YYMMDD). Lists show masked ID numbers and
 phones. The search runs in an exclusive worker: a newer query makes older results stale.
+
+A narrow terminal keeps the customer number, name, masked ID and phone, and drops the branch
+first, then the customer type, the online-trading mark and the phone (widgets/fit_table.py).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.fit_table import FitTable
+from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
 
@@ -78,7 +83,8 @@ class SearchScreen(ConsoleScreen):
         yield SessionBar(t("nav.search.title"))
         yield Input(placeholder=t("search.placeholder"), id="search-input", max_length=40)
         yield Static(t("search.status.idle"), id="search-status")
-        table: DataTable[Text] = DataTable(id="search-results", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = FitTable(id="search-results", cursor_type="row", zebra_stripes=True,
+                                          drop_order=("branch", "type", "online", "phone"))
         table.add_column(t("col.customer_no"), key="no", width=10)
         table.add_column(t("col.name"), key="name", width=16)
         table.add_column(t("col.id"), key="id", width=16)
@@ -87,7 +93,7 @@ class SearchScreen(ConsoleScreen):
         table.add_column(t("col.type"), key="type", width=14)
         table.add_column(t("col.online"), key="online")
         yield table
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     # ------------------------------------------------------------------ typing
 

@@ -14,11 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
 from ..i18n import t
+from ..widgets.footer import ConsoleFooter
 from .base import ConsoleScreen
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class SignInScreen(ConsoleScreen):
                 yield Button(t("signin.button"), id="signin-button", variant="primary")
                 yield Static("", id="signin-message")
                 yield Static(t("signin.connecting"), id="signin-status")
-        yield Footer(show_command_palette=False)
+        yield ConsoleFooter()
 
     def backend_opened(self, error: BaseException | None) -> None:
         status = self.query_one("#signin-status", Static)
