@@ -33,7 +33,7 @@ GRANT SELECT, INSERT, UPDATE ON credential, request TO staff_console_server;
 -- The server's own tables (migration 0005): staff sessions (touched, locked, ended), the
 -- channels' API keys (revoked), the channel API's first answers (written once, never changed).
 GRANT SELECT, INSERT, UPDATE ON staff_session, channel_key TO staff_console_server;
-GRANT SELECT, INSERT ON idempotency_record TO staff_console_server;
+GRANT SELECT, INSERT, DELETE ON idempotency_record TO staff_console_server;
 
 -- The audit trail: append-only for the server. No UPDATE, no DELETE, no TRUNCATE on
 -- audit_event. The head row is moved (UPDATE) by whoever extends the chain; the outbox is

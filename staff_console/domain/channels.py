@@ -6,6 +6,11 @@ from enum import StrEnum
 
 from .errors import ConsoleError, invalid
 
+# How long the channel API keeps a write's first answer under its Idempotency-Key: a retry within
+# this window gets that answer; after it the key is forgotten (the expiry batch deletes the
+# answer, which may hold a customer's number). Channels retry within minutes; a week is ample.
+IDEMPOTENCY_RETENTION_DAYS = 7
+
 
 class Channel(StrEnum):
     MTS = "mts"  # the firm's mobile trading app: one smartphone

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session
 from ..domain.authority import BATCH_ROLES, BRANCH_ROLES, READ_ROLES, Actor, require_role
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
+from ..domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from ..domain.states import CredentialStatus, EndReason, RequestKind
 from ..store import credentials as credential_store
+from ..store import idempotency
 from ..store import requests as request_store
 from ..store.audit import NewEvent
 from . import lifecycle
@@ -59,13 +61,18 @@ def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) ->
         record(s, backend.store, now, *events)
         return len(rows)
 
+    def answers_batch(s: Session) -> int:
+        return idempotency.purge_before(s.connection(),
+                                        now - timedelta(days=IDEMPOTENCY_RETENTION_DAYS))
+
     totals = []
     for batch in (credentials_batch, requests_batch):
         total = 0
         while (done := backend.store.run(batch)) > 0:
             total += done
         totals.append(total)
-    return ExpireResult(credentials_expired=totals[0], requests_expired=totals[1])
+    return ExpireResult(credentials_expired=totals[0], requests_expired=totals[1],
+                        answers_purged=backend.store.run(answers_batch))
 
 
 def _scope(actor: Actor, branch_code: str | None) -> str | None:

@@ -223,6 +223,7 @@ class ExpiringItem:
 class ExpireResult:
     credentials_expired: int
     requests_expired: int
+    answers_purged: int = 0  # channel API answers past their retention (Idempotency-Key)
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,14 @@ def save_answer(db: Session | sa.Connection, *, key_id: int, idempotency_key: st
                          "response_json": response_json, "created_at": now})
 
 
+_PURGE = sa.delete(_T).where(_T.c.created_at < sa.bindparam("before"))
+
+
+def purge_before(db: sa.Connection, before: datetime) -> int:
+    """Forget the answers stored before `before` (the expiry batch: retention)."""
+    return db.execute(_PURGE, {"before": before}).rowcount
+
+
 def is_taken(exc: BaseException) -> bool:
     """The unique constraint on (channel key, Idempotency-Key) refused an insert."""
     return isinstance(exc, IntegrityError) and violated_constraint(exc) == UNIQUE_NAME

@@ -17,12 +17,14 @@ from fastapi.testclient import TestClient
 from helpers import CHEAP_ARGON2, PASSWORD, TEST_KEY, World
 
 from staff_console.api.local import LocalConsole
+from staff_console.domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
 from staff_console.server import errors
 from staff_console.server.routes_channel import MAX_BODY, channel_router
 from staff_console.services import channel_keys, event_feed, sessions
 from staff_console.services.backend import Backend
+from staff_console.services.expiry import expire_due
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
 
@@ -261,6 +263,9 @@ def test_the_server_role_of_the_grants_runs_the_server(world, monkeypatch):
         assert batch.sessions and batch.head > 0
         LocalConsole(server, world.admin).revoke_channel_key(1)
         sessions.sign_out(server, signed.token, client_address="a", clock=world.clock)
+        # The expiry batch on the server role, past the answers' retention: it deletes them.
+        world.clock.advance(days=IDEMPOTENCY_RETENTION_DAYS + 1)
+        assert LocalConsole(server, world.admin).expire_due().answers_purged == 1
     finally:
         server.store.dispose()
         with admin_engine.connect() as conn:
@@ -269,3 +274,23 @@ def test_the_server_role_of_the_grants_runs_the_server(world, monkeypatch):
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
         admin_engine.dispose()
+
+
+def test_answers_are_kept_for_their_retention_then_the_batch_forgets_them(world, client):
+    """A retry within IDEMPOTENCY_RETENTION_DAYS replays; the expiry batch deletes older answers
+    (they may hold a customer's number), and only those."""
+    key = _key(world)
+    old = _post(client, "/v1/channel/mts/registrations", REGISTRATION, key, "old")
+    world.clock.advance(days=IDEMPOTENCY_RETENTION_DAYS, seconds=1)
+    recent = _post(client, "/v1/channel/mts/registrations",
+                   {**REGISTRATION, "customer_no": "C002"}, key, "recent")
+    assert expire_due(world.backend, clock=world.clock).answers_purged == 1
+    assert expire_due(world.backend, clock=world.clock).answers_purged == 0
+    replay = _post(client, "/v1/channel/mts/registrations",
+                   {**REGISTRATION, "customer_no": "C002"}, key, "recent")
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json() == recent.json()
+    # The old key is forgotten: the same call now is a new call with an answer of its own.
+    again = _post(client, "/v1/channel/mts/registrations", REGISTRATION, key, "old")
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.json() != old.json()
