@@ -62,7 +62,9 @@ ENUM_CHECKS: tuple[EnumCheck, ...] = (
 
 # Added by migration 0007, after the old end-reason texts became codes.
 END_REASON_CHECK = EnumCheck("credential", "end_reason", EndReason)
-ALL_CHECKS: tuple[EnumCheck, ...] = (*ENUM_CHECKS, END_REASON_CHECK)
+# Added by migration 0008 (the server's table of 0005 was left out of 0006).
+CHANNEL_KEY_CHECK = EnumCheck("channel_key", "channel", Channel)
+ALL_CHECKS: tuple[EnumCheck, ...] = (*ENUM_CHECKS, END_REASON_CHECK, CHANNEL_KEY_CHECK)
 
 
 def checks_of(table: str) -> list[EnumCheck]:

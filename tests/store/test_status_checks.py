@@ -147,3 +147,13 @@ def test_a_populated_store_upgrades_end_reasons_become_codes(tmp_path) -> None:
         assert violated_constraint(refused.value) == "ck_credential_end_reason"
     finally:
         engine.dispose()
+
+
+def test_a_channel_key_for_a_channel_the_domain_does_not_know_is_refused(world) -> None:
+    store = world.backend.store
+    with pytest.raises(IntegrityError) as refused, store.engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO channel_key (channel, name, key_hash, created_by, created_at) "
+            "SELECT 'atm', 'x', :h, id, :now FROM staff ORDER BY id LIMIT 1"),
+            {"h": "0" * 64, "now": world.clock.now()})
+    assert violated_constraint(refused.value) == "ck_channel_key_channel"
