@@ -6,17 +6,23 @@
 One server process (`staff-console serve --workers 1`) on a fresh PostgreSQL store with the demo
 data; one terminal (RemoteConsole, keep-alive) calls `--call` in a closed loop. Per round: the
 server process's CPU per call (/proc), then the same calls through LocalConsole in this process
-(rusage: the floor, the store's work and the use case without the server). Rounds alternate so
-that the shared machine's noise falls on both. `--spy FILE`: py-spy's top functions of the
-server over one extra round (py-spy must be installed; a tool, not a dependency).
+(rusage: the store's work and the use case without the server), then the same calls against a
+bare ASGI app under the same uvicorn (one process, httptools, no access log change) that reads
+the body and answers the server's own answer, bytes for bytes: the HTTP floor, what any Python
+server pays per call on this machine. Rounds alternate so that the shared machine's noise falls
+on all three. `--spy FILE`: py-spy's top functions of the server over one extra round (py-spy
+must be installed; a tool, not a dependency).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import resource
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +36,53 @@ import bench_load  # noqa: E402
 import bench_server  # noqa: E402
 
 ARGUMENTS = {"search_customers": {"query": "김"}}
+
+# The bare floor: uvicorn as `serve` runs it, an ASGI app answering every request with the file
+# ANSWER holds (the real server's answer to the call).
+BARE_MAIN = """
+import sys
+import uvicorn
+answer = open(sys.argv[1], "rb").read()
+headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": answer})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), server_header=False, log_level="info")
+"""
+
+
+def _start_bare(answer: bytes, home: Path) -> tuple[subprocess.Popen, str]:
+    (home / "bare-answer.json").write_bytes(answer)
+    port = bench_server._free_port()
+    process = subprocess.Popen([sys.executable, "-c", BARE_MAIN, str(home / "bare-answer.json"),
+                                str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the bare ASGI app did not start")
+
+
+def _answer_bytes(base: str, token: str, call: str) -> bytes:
+    """The server's answer to one call, as sent (the bare floor answers with it)."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port))
+    connection.request("POST", f"/v1/staff/{call}", body=json.dumps(ARGUMENTS.get(call, {})),
+                       headers={"Authorization": f"Bearer {token}",
+                                "Content-Type": "application/json"})
+    answer = connection.getresponse().read()
+    connection.close()
+    return answer
 
 
 def _self_cpu() -> float:
@@ -81,9 +134,15 @@ def main(argv: list[str] | None = None) -> int:
             remote.sign_in(teller, data["password"], terminal="bench-call")
             local = LocalConsole(bench_load.backend_for(url))
             local.sign_in(teller, data["password"], terminal="bench-call-local")
+            token = remote.session_token()
+            assert token is not None
+            bare_process, bare_base = _start_bare(_answer_bytes(base, token, args.call), home)
+            bare = RemoteConsole(bare_base)
+            bare._token = token  # the bare app checks nothing; the client sends what it sends
             _loop(remote, args.call, 200)  # warm: imports, caches, the pool
             _loop(local, args.call, 200)
-            server_ms, floor_ms, wall_ms, system_share = [], [], [], []
+            _loop(bare, args.call, 200)
+            server_ms, floor_ms, wall_ms, system_share, bare_ms = [], [], [], [], []
             for _ in range(args.rounds):
                 user0, system0 = _user_system(pids)
                 wall, _ = _loop(remote, args.call, args.calls)
@@ -95,9 +154,22 @@ def main(argv: list[str] | None = None) -> int:
                 before = _self_cpu()
                 _loop(local, args.call, args.calls)
                 floor_ms.append((_self_cpu() - before) / args.calls * 1e3)
-            print(f"{args.call}: server CPU ms/call {[round(v, 3) for v in server_ms]} "
-                  f"median {statistics.median(server_ms):.3f}; floor (in-process) "
-                  f"{[round(v, 3) for v in floor_ms]} median {statistics.median(floor_ms):.3f}; "
+                user0, system0 = _user_system([bare_process.pid])
+                _loop(bare, args.call, args.calls)
+                user1, system1 = _user_system([bare_process.pid])
+                bare_ms.append(((user1 - user0) + (system1 - system0)) / args.calls * 1e3)
+            bare.close()
+            bare_process.terminate()
+            bare_process.wait(timeout=10)
+
+            def show(values: list[float]) -> str:
+                return f"{[round(v, 3) for v in values]} median {statistics.median(values):.3f}"
+
+            above = (statistics.median(server_ms) - statistics.median(floor_ms)
+                     - statistics.median(bare_ms))
+            print(f"{args.call}: server CPU ms/call {show(server_ms)}; in-process (the use "
+                  f"case, no HTTP) {show(floor_ms)}; bare ASGI app under uvicorn, same answer "
+                  f"(the HTTP floor) {show(bare_ms)}; server minus both floors {above:.3f}; "
                   f"wall ms/call through the server median {statistics.median(wall_ms):.3f}; the "
                   f"kernel's share of the server's CPU {statistics.median(system_share):.0%}")
             if args.spy:

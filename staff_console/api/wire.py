@@ -11,6 +11,7 @@ dict); it imports nothing of the database, so the client stays light.
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Sequence
@@ -40,6 +41,37 @@ def encode(value: Any) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [encode(v) for v in value]
     raise TypeError(f"cannot send a {type(value).__name__}")
+
+
+def _default(value: Any) -> Any:
+    """What json.dumps cannot write by itself, one level at a time (`encode`'s rules)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: getattr(value, name) for name in _field_names(type(value))}
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return list(value)
+    raise TypeError(f"cannot send a {type(value).__name__}")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"),
+                            default=_default)
+
+
+def dumps(value: Any) -> bytes:
+    """`value` as the JSON `encode` would give, in one pass and without the copy: a server's
+    answer (the same text as `json.dumps(encode(value))` for every view; test_wire checks it).
+    Enums that are not str or int are written by their value like `encode` does."""
+    return _ENCODER.encode(value).encode("utf-8")
 
 
 @cache
