@@ -58,7 +58,7 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
             if row.req_id is not None:
                 pending.append(request_store.as_row(row, "req_"))
         creds = list(by_id.values())
-        pending.sort(key=lambda r: (r.created_at, r.id))  # oldest first, as the approvals box
+        pending.sort(key=lambda r: (r.created_at, r.id))  # oldest first: the customer's story in order
         mts = current_credential(creds, Channel.MTS.value, today)
         web = current_credential(creds, Channel.WEB.value, today)
         detail = CustomerDetail(

@@ -324,8 +324,9 @@ def withdraw_request(
 
 
 def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[RequestView]:
-    """Pending requests this person may decide now (as manager or active delegate), oldest
-    first, without their own."""
+    """Pending requests this person may decide now (as manager or active delegate), newest
+    first (the request a teller just made at the counter is the first row: issue 15.10),
+    without their own."""
     now = clock.now()
     today = seoul_date(now)
 

@@ -98,7 +98,7 @@ _APPROVALS = _VIEW.where(
     REQUEST.c.status == _PENDING,
     REQUEST.c.expires_at > _bp("now"),
     sa.or_(REQUEST.c.maker_staff_id.is_(None), REQUEST.c.maker_staff_id != _bp("staff_id")),
-).order_by(REQUEST.c.created_at, REQUEST.c.id).limit(_bp("limit"))
+).order_by(REQUEST.c.created_at.desc(), REQUEST.c.id.desc()).limit(_bp("limit"))
 _MINE = _VIEW.where(REQUEST.c.maker_staff_id == _bp("staff_id"))
 _MINE_ORDER = (REQUEST.c.created_at.desc(), REQUEST.c.id.desc())
 _MY_REQUESTS = _MINE.order_by(*_MINE_ORDER).limit(_bp("limit"))

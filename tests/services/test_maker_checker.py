@@ -248,16 +248,16 @@ def test_list_approvals_shows_exactly_what_the_actor_may_decide(world):
     teller_made = _revocation(world, maker=world.teller, customer="C001")
     by_002 = _revocation(world, maker=world.teller_b, customer="C002", channel="web")
     m1 = [r.id for r in list_approvals(b, world.manager, clock=c)]
-    assert m1 == [reg_001.request_id, teller_made.id]  # oldest first, not its own
+    assert m1 == [teller_made.id, reg_001.request_id]  # newest first, not its own
     m2 = [r.id for r in list_approvals(b, world.manager2, clock=c)]
-    assert m2 == [reg_002.request_id, by_002.id]
+    assert m2 == [by_002.id, reg_002.request_id]
     for nobody in (world.teller, world.teller2, world.auditor, world.admin, world.teller_b):
         assert list_approvals(b, nobody, clock=c) == []
     # a delegate sees the branch's requests, except those it made itself
     grant_delegation(b, world.manager, delegate_employee_no="T001", valid_from=c.now(),
                      valid_until=utc("2026-11-30T18:00:00+09:00"), clock=c)
     t1 = [r.id for r in list_approvals(b, world.teller, clock=c)]
-    assert t1 == [reg_001.request_id, own.id]
+    assert t1 == [own.id, reg_001.request_id]
     # once decided, a request leaves every list
     approve_request(b, world.manager, reg_001.request_id, clock=c)
     assert [r.id for r in list_approvals(b, world.manager, clock=c)] == [teller_made.id]
