@@ -40,6 +40,8 @@ LIST_LIMIT = 1000
 
 class ExpiringScreen(ConsoleScreen):
     CSS_PATH = Path(__file__).with_name("expiring.tcss")
+    # Below 32 rows (80x24) the chart gives up height to the list (expiring.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     AUTO_FOCUS = "#expiring-table"
     BINDINGS = [
         Binding("e", "export", "keys.export", id="expiring.export"),

@@ -8,9 +8,11 @@ the next, until the rest fit or nothing more may be dropped (a column not named 
 is essential: always shown, the table scrolls sideways if even those do not fit). When its width
 changes it shows the columns again, cursor row kept.
 
-The data stays whole: `get_row`, `get_column` and `get_cell` answer over every column, shown or
-not, in the order the columns were added, so what a screen (or a test) reads does not depend on
-the terminal's width. A column of no fixed width counts as wide as its widest cell or label.
+The data stays whole: `row_data` (every cell of a row, in the order the columns were added),
+`get_column` and `get_cell` answer over every column, shown or not, so what a screen (or a
+test) reads by column key does not depend on the terminal's width. `get_row` is DataTable's
+own: the cells shown, the ones it draws. A column of no fixed width counts as wide as its
+widest cell or label.
 """
 
 from __future__ import annotations
@@ -173,11 +175,12 @@ class FitTable(DataTable):
                 return i
         return None
 
-    def get_row(self, row_key: RowKey | str) -> list[Any]:
-        """Every column's cell of the row, shown or not, in the order they were added."""
+    def row_data(self, row_key: RowKey | str) -> list[Any]:
+        """Every column's cell of the row, shown or not, in the order they were added.
+        (`get_row` stays DataTable's: the shown cells, the ones it draws.)"""
         row = RowKey(row_key) if isinstance(row_key, str) else row_key
         if row not in self._full:
-            return super().get_row(row_key)
+            return self.get_row(row_key)
         return list(self._full[row][0])
 
     def get_column(self, column_key: ColumnKey | str) -> Iterable[Any]:

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from textual.widgets import DataTable, Input, TabbedContent
 from ui_pilot import footer_keys, notifications, settle, sign_in, text_of, type_text, until
+from views import each_view
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
@@ -358,7 +359,8 @@ async def _still(pilot) -> None:
     await pilot.pause()
 
 
-def test_snapshot_audit_events_after_verify(snap_compare, make_app):
+@each_view
+def test_snapshot_audit_events_after_verify(snap_compare, make_app, size, language):
     async def run_before(pilot):
         await sign_in(pilot, "M001")
         await _browse(pilot, "홍길동", "ㅎㅁㄱ")
@@ -369,10 +371,12 @@ def test_snapshot_audit_events_after_verify(snap_compare, make_app):
         await pilot.press("v")
         await _still(pilot)
 
-    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(_app(make_app, language=language), terminal_size=size,
+                        run_before=run_before)
 
 
-def test_snapshot_access_review_signed_off(snap_compare, make_app):
+@each_view
+def test_snapshot_access_review_signed_off(snap_compare, make_app, size, language):
     async def run_before(pilot):
         await sign_in(pilot, "T001")
         await _browse(pilot, "홍길동", "5678")
@@ -393,7 +397,8 @@ def test_snapshot_access_review_signed_off(snap_compare, make_app):
         await pilot.press("y")
         await _still(pilot)
 
-    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(_app(make_app, language=language), terminal_size=size,
+                        run_before=run_before)
 
 
 async def test_pages_of_events(make_app, monkeypatch):

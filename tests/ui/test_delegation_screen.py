@@ -10,6 +10,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, OptionList
 from ui_pilot import footer_keys, notifications, settle, sign_in, text_of, type_text
+from views import each_view
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.clock import SEOUL
@@ -34,8 +35,8 @@ from staff_console.services.staff import authenticate
 WIDE = (120, 40)
 
 
-def _app(make_app):
-    app = make_app()
+def _app(make_app, **kwargs):
+    app = make_app(**kwargs)
     app.terminal = "tui@test"  # the host name would differ between machines
     return app
 
@@ -244,7 +245,8 @@ def _seeded(ui_backend, ui_clock):
     end_delegation(ui_backend, manager, ended.id, clock=ui_clock)
 
 
-def test_snapshot_delegation_screen(snap_compare, make_app, ui_backend, ui_clock):
+@each_view
+def test_snapshot_delegation_screen(snap_compare, make_app, ui_backend, ui_clock, size, language):
     _seeded(ui_backend, ui_clock)
 
     async def run_before(pilot):
@@ -252,10 +254,12 @@ def test_snapshot_delegation_screen(snap_compare, make_app, ui_backend, ui_clock
         await pilot.press("f4")
         await _still(pilot)
 
-    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(_app(make_app, language=language), terminal_size=size,
+                        run_before=run_before)
 
 
-def test_snapshot_grant_form(snap_compare, make_app):
+@each_view
+def test_snapshot_grant_form(snap_compare, make_app, size, language):
     async def run_before(pilot):
         await sign_in(pilot, "M001")
         await pilot.press("f4")
@@ -263,7 +267,8 @@ def test_snapshot_grant_form(snap_compare, make_app):
         await pilot.press("g")
         await _still(pilot)
 
-    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(_app(make_app, language=language), terminal_size=size,
+                        run_before=run_before)
 
 
 async def test_the_palette_offers_the_sections_each_role_may_open(make_app):

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 from textual.widgets import DataTable, Input
 from ui_pilot import footer_keys, notifications, settle, sign_in, text_of
+from views import each_view
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.errors import ConsoleError
@@ -28,8 +29,8 @@ MONTHS = ["2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "202
           "2027-06", "2027-07", "2027-08", "2027-09", "2027-10"]
 
 
-def _app(make_app):
-    app = make_app()
+def _app(make_app, **kwargs):
+    app = make_app(**kwargs)
     app.terminal = "tui@test"
     return app
 
@@ -167,7 +168,8 @@ async def test_an_admin_has_no_expiring_section(make_app):
 # ---------------------------------------------------------------- snapshots
 
 
-def test_snapshot_expiring_screen(snap_compare, make_app):
+@each_view
+def test_snapshot_expiring_screen(snap_compare, make_app, size, language):
     async def run_before(pilot):
         await sign_in(pilot, "T001")
         await pilot.press("f6")
@@ -176,4 +178,5 @@ def test_snapshot_expiring_screen(snap_compare, make_app):
             box.cursor_blink = False
         await pilot.pause()
 
-    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(_app(make_app, language=language), terminal_size=size,
+                        run_before=run_before)

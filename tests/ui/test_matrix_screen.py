@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input
 from ui_pilot import notifications, settle, sign_in, text_of, type_text
+from views import each_view
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.i18n import t
@@ -116,7 +117,8 @@ async def test_english_names_and_words(make_app):
 # ---------------------------------------------------------------- snapshots
 
 
-def test_snapshot_matrix_for_a_customer(snap_compare, make_app, cases):
+@each_view
+def test_snapshot_matrix_for_a_customer(snap_compare, make_app, cases, size, language):
     async def run_before(pilot):
         await sign_in(pilot, "T001")
         await pilot.press("f5")
@@ -129,4 +131,5 @@ def test_snapshot_matrix_for_a_customer(snap_compare, make_app, cases):
             box.cursor_blink = False
         await pilot.pause()
 
-    assert snap_compare(_app(make_app), terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(_app(make_app, language=language), terminal_size=size,
+                        run_before=run_before)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input
 from ui_pilot import notifications, settle, sign_in
+from views import each_view
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.domain.clock import FixedClock
@@ -104,3 +105,34 @@ async def test_a_teller_has_no_policy_section(make_app):
         assert app.screen is before
         assert not isinstance(app.screen, PolicyScreen)
         assert "policy" not in [s.name for s in visible_sections(app.session)]
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def _policy(*keys):
+    async def run_before(pilot):
+        await sign_in(pilot, "A0001")
+        await pilot.press("f8")
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        for box in pilot.app.screen.query(Input):
+            box.cursor_blink = False
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+@each_view
+def test_snapshot_policy_screen(snap_compare, make_app, size, language):
+    assert snap_compare(make_app(language=language), terminal_size=size,
+                        run_before=_policy())
+
+
+@each_view
+def test_snapshot_policy_value_dialog(snap_compare, make_app, size, language):
+    assert snap_compare(make_app(language=language), terminal_size=size,
+                        run_before=_policy("e"))
