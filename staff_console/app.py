@@ -100,6 +100,11 @@ class StaffConsoleApp(App):
     ) -> None:
         set_language(getattr(settings, "language", "ko"))
         super().__init__()
+        from .screens.keys import check_keymap
+
+        # The keymap setting, checked against every screen's bindings (INVALID_SETTING), then
+        # applied with the 한글-mode twins where the bindings are prepared (screens/keys.py).
+        self.keymap = check_keymap(getattr(settings, "keymap", None) or {}, type(self))
         translate_bindings(self)
         self.title = t("app.title")
         self.settings = settings

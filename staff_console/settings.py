@@ -44,6 +44,9 @@ class Settings:
     server: str | None = None
     server_ca_file: Path | None = None
     server_allow_http: bool = False
+    # The app's keys moved by the person: binding id -> keys (`{"approvals.approve": "p"}`);
+    # checked against the screens' bindings when the app starts (screens/keys.py).
+    keymap: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.db_url:

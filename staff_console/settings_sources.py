@@ -14,17 +14,19 @@ sign-in screen's first frame (benchmarks/bench_ui.py).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
 )
 
 from .domain.errors import ConsoleError
@@ -38,6 +40,8 @@ ARGON2_MIN_MEMORY_KIB = 7168
 ARGON2_MIN_WORK_KIB = 35840
 ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at every sign-in
 ARGON2_MAX_TIME_COST = 20
+
+KEYMAP_ID = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 
 
 # Settings that were a terminal's before policy moved into the store: their names (as an
@@ -75,6 +79,24 @@ class SettingsModel(BaseSettings):
     server: str | None = Field(None, validation_alias=_env("SERVER"))
     server_ca_file: Path | None = Field(None, validation_alias=_env("SERVER_CA_FILE"))
     server_allow_http: bool = Field(False, validation_alias=_env("SERVER_ALLOW_HTTP"))
+    # Binding id -> keys: a JSON object in STAFF_CONSOLE_KEYMAP, a [keymap] table in
+    # config.toml (the environment's entries over config.toml's, id by id: pydantic-settings
+    # merges a dict's sources). Its shape is checked here; the ids and clashes against the screens' bindings
+    # when the app starts (screens/keys.py `check_keymap`: this module imports no UI).
+    keymap: dict[str, str] = Field(default_factory=dict, validation_alias=_env("KEYMAP"))
+
+    @field_validator("keymap")
+    @classmethod
+    def _keymap_shape(cls, value: dict[str, str]) -> dict[str, str]:
+        for binding_id, keys in value.items():
+            if not KEYMAP_ID.fullmatch(binding_id):
+                raise ValueError(f"{binding_id!r} is not a binding id (e.g. approvals.approve)")
+            if not keys.strip() or len(keys) > 64 or not keys.isprintable():
+                raise ValueError(f"{binding_id}: {keys!r} is not a list of keys (e.g. p or "
+                                 "p,f9)")
+        if len(value) > 200:
+            raise ValueError("more entries than the console has bindings")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -203,6 +225,11 @@ def validated(explicit: dict[str, Any]) -> dict[str, Any]:
     given = {(_env_name(k) if k != "home" else k): v for k, v in explicit.items()}
     try:
         return SettingsModel(**given).model_dump()
+    except SettingsError as exc:  # a value the environment source could not decode (JSON)
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = _setting_name((found.group(1),) if found else ())
+        raise ConsoleError("INVALID_SETTING", f"{name}: cannot be read (a JSON object is "
+                           'expected, e.g. {"approvals.approve": "p"})', field=name) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         name = _setting_name(tuple(first.get("loc") or ()))

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ..i18n import t
+from .keys import keymap_of, prepare_bindings
 
 if TYPE_CHECKING:
     from ..api import Console
@@ -39,7 +40,10 @@ FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 def translate_bindings(node) -> None:
     """Binding descriptions are catalog keys (`keys.search`); show them in the selected
-    language. Called once per instance, after Textual copied the class bindings."""
+    language. Called once per instance, after Textual copied the class bindings. The keymap
+    setting moves bindings to their keys and every letter key gets its 한글-mode twin
+    (screens/keys.py: `ㅁ` does what `a` does)."""
+    prepare_bindings(node._bindings, keymap_of(node))
     bindings = node._bindings.key_to_bindings
     for key, items in bindings.items():
         bindings[key] = [

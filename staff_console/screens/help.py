@@ -1,4 +1,7 @@
-"""F1: the keys of the screen underneath, and the keys that work everywhere."""
+"""F1: the keys of the screen underneath, and the keys that work everywhere.
+
+A letter key is listed with the jamo it types in 한글 mode, which does the same (`a / ㅁ`,
+screens/keys.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +15,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ..domain.keyboard import is_jamo_key, twin
 from ..i18n import CATALOGS, language, t
 from .base import ConsoleModal
+from .keys import twin_label
 
 
 class HelpScreen(ConsoleModal):
@@ -33,11 +38,22 @@ class HelpScreen(ConsoleModal):
         grid.add_column()
         seen: set[str] = set()
         ours = {text for key, text in CATALOGS[language()].items() if key.startswith("keys.")}
-        for active in self.under.active_bindings.values():
+        active_bindings = self.under.active_bindings
+
+        def same(key: str | None, binding: Binding) -> bool:
+            other = active_bindings.get(key) if key is not None else None
+            return other is not None and other.binding.action == binding.action
+
+        for key, active in active_bindings.items():
             binding = active.binding
             if not active.enabled or binding.description not in ours or binding.system:
                 continue  # Textual's own (scrolling, copying) are not the console's keys
+            if is_jamo_key(key) and same(twin(key), binding):
+                continue  # shown with its letter key: `a / ㅁ`
             label = self.app.get_key_display(binding)
+            jamo = twin_label(key)
+            if same(jamo, binding):
+                label = f"{label} / {jamo}"
             if label in seen:
                 continue
             seen.add(label)

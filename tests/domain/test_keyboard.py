@@ -17,7 +17,8 @@ from staff_console.domain.keyboard import (
 )
 
 # The standard layout (KS X 5002), written out here independently of the module.
-BARE = dict(zip("qwertyuiopasdfghjklzxcvbnm", "ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔㅁㄴㅇㄹㅎㅗㅓㅏㅣㅋㅌㅊㅍㅠㅜㅡ", strict=True))
+BARE = dict(zip("qwertyuiop" "asdfghjkl" "zxcvbnm",
+                "ㅂㅈㄷㄱㅅㅛㅕㅑㅐㅔ" "ㅁㄴㅇㄹㅎㅗㅓㅏㅣ" "ㅋㅌㅊㅍㅠㅜㅡ", strict=True))
 SHIFT_OWN = dict(zip("QWERTOP", "ㅃㅉㄸㄲㅆㅒㅖ", strict=True))
 
 
