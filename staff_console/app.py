@@ -36,6 +36,7 @@ from .domain.policy import DEFAULT_IDLE_LOCK_MINUTES
 from .i18n import language, set_language, t
 from .screens.base import translate_bindings
 from .screens.commands import CustomerCommands, NavigationCommands
+from .screens.live import LiveApprovals, LiveEvent, PendingCounted
 from .screens.registry import SECTIONS, section, visible_sections
 from .screens.session import StaffSession
 from .screens.signin import SignInScreen
@@ -130,6 +131,10 @@ class StaffConsoleApp(App):
         self.signed_out.set()
         self.locked = False
         self.demo_hint: str | None = None
+        # The live 결재함 (screens/live.py): the requests this person may decide now, None for
+        # someone who decides nothing; shown by every SessionBar.
+        self.pending_count: int | None = None
+        self.live = LiveApprovals(self)
         # The idle lock is the store's policy, read at each sign-in (`policy_changed`); until
         # then the domain's default. `idle_seconds` fixes it (tests).
         self._idle_fixed = idle_seconds
@@ -210,9 +215,19 @@ class StaffConsoleApp(App):
         if signin is not None:
             signin.backend_opened(message.error)
 
+    def on_unmount(self) -> None:
+        self.live.stop()  # the app is closing: no watch outlives it
+
+    def on_live_event(self, message: LiveEvent) -> None:
+        self.live.on_event(message)
+
+    def on_pending_counted(self, message: PendingCounted) -> None:
+        self.live.on_counted(message)
+
     def close_backend(self) -> None:
         """After the app exits: chain the last audit events and close the connections (only a
         backend this app opened; a test's backend belongs to the test)."""
+        self.live.stop(wait=2.0)
         if self._owns_backend and self.backend is not None:
             self.backend.store.dispose()
         elif self._owns_backend and self._console is not None:
@@ -260,6 +275,7 @@ class StaffConsoleApp(App):
         """Signed in: open the first section this person may see."""
         self.session = StaffSession(actor)
         self.session.set_delegations(delegations)
+        self.live.start()  # the count and its notifications from now on (screens/live.py)
         if self.backend is None and self._console is not None and self._console.training:
             # A console server says whether its store is a training store at sign-in.
             self.training_mark = t("app.training")
@@ -300,6 +316,7 @@ class StaffConsoleApp(App):
         if self.session is None:
             return
         self.session = None
+        self.live.clear()  # no more events or count of this person
         self.locked = False
         self.signed_out.clear()
         self.run_worker(lambda: self._record_sign_out(reason), name="sign-out", thread=True,
@@ -347,6 +364,7 @@ class StaffConsoleApp(App):
         from .screens.lock import LockScreen
 
         self.locked = True
+        self.live.stop()  # a locked console learns nothing; the unlock starts it again
         self.refresh_bindings()
         self.push_screen(LockScreen(idle=idle), callback=self._unlocked)
 
@@ -358,6 +376,8 @@ class StaffConsoleApp(App):
             self.sign_out(reason="sign_out")
         else:
             self.policy_changed()
+            if self.session is not None:
+                self.live.start()  # what happened while locked: `ready` reads the count again
 
     def policy_changed(self) -> None:
         """Re-read the store's policy (after an unlock, after an admin changed it on the

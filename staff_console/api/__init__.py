@@ -15,7 +15,7 @@ Calls are blocking; the UI runs them in thread workers (screens/base.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -46,6 +46,16 @@ if TYPE_CHECKING:
         VerifyResult,
     )
     from ..settings import Settings
+    from .events import Event
+
+
+class Watch(Protocol):
+    """A running `Console.watch`: `stop()` ends it (and waits up to `timeout` for its thread);
+    after it, no more events are delivered."""
+
+    @property
+    def running(self) -> bool: ...
+    def stop(self, timeout: float = 2.0) -> None: ...
 
 
 class Console(Protocol):
@@ -80,6 +90,10 @@ class Console(Protocol):
     def get_request(self, request_id: int) -> RequestView: ...
     def list_approvals(self) -> list[RequestView]: ...
     def list_my_requests(self, *, pending_only: bool = False) -> list[RequestView]: ...
+    def count_approvals(self) -> int | None: ...
+
+    # -- changes as they happen (the live 결재함): events on a thread of the watch's own -------
+    def watch(self, on_event: Callable[[Event], None]) -> Watch: ...
 
     # -- delegations --------------------------------------------------------------------------
     def grant_delegation(self, *, delegate_employee_no: str, valid_from: datetime,

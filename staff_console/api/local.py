@@ -7,7 +7,7 @@ own transaction, acting as the signed-in member, on the store's clock (services/
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,6 +27,8 @@ from ..services import (
     staff,
 )
 from ..services import policy as policy_service
+from ..services.event_feed import Notice
+from ..services.live import FeedWatcher
 from ..services.backend import Backend
 from ..services.views import (
     AnchorView,
@@ -49,6 +51,7 @@ from ..services.views import (
     StaffView,
     VerifyResult,
 )
+from .events import Event
 
 
 class LocalConsole:
@@ -146,6 +149,20 @@ class LocalConsole:
     def list_my_requests(self, *, pending_only: bool = False) -> list[RequestView]:
         return requests.list_my_requests(self.backend, self._who(), clock=self.backend.clock,
                                          pending_only=pending_only)
+
+    def count_approvals(self) -> int | None:
+        return requests.count_approvals(self.backend, self._who(), clock=self.backend.clock)
+
+    # -- changes as they happen -----------------------------------------------------------------
+    def watch(self, on_event: Callable[[Event], None]) -> FeedWatcher:
+        """A thread watching the store for what concerns the signed-in member (services/
+        live.py: SQLite's data version, then the event feed), with the events a console
+        server's stream sends (api/events.py)."""
+
+        def deliver(notice: Notice) -> None:
+            on_event(Event(notice.kind, notice.seq, dict(notice.data)))
+
+        return FeedWatcher(self.backend, self._who(), deliver).start()
 
     # -- delegations --------------------------------------------------------------------------
     def grant_delegation(self, *, delegate_employee_no: str, valid_from: datetime,

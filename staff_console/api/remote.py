@@ -16,7 +16,7 @@ import json
 import os
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -47,6 +47,7 @@ from ..services.views import (
     VerifyResult,
 )
 from . import wire
+from .events import Event, EventStream
 
 TIMEOUT_S = 30.0  # one call; an import of a large file may take this long on the server
 
@@ -69,6 +70,7 @@ class RemoteConsole:
         self._https = parts.scheme == "https"
         self._context = (ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
                          if self._https else None)
+        self._ca_file = ca_file  # the event stream's connection trusts the same CA
         self._timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
@@ -231,6 +233,18 @@ class RemoteConsole:
 
     def list_my_requests(self, *, pending_only: bool = False) -> list[RequestView]:
         return self._call("list_my_requests", list[RequestView], pending_only=pending_only)
+
+    def count_approvals(self) -> int | None:
+        return self._call("count_approvals", int | None)
+
+    # -- changes as they happen: the server's event stream (api/events.py) ---------------------
+    def watch(self, on_event: Callable[[Event], None]) -> EventStream:
+        """The server's event stream of this session, on a thread of its own; nothing polls
+        the server (and the stream is not the person's activity: the idle lock holds)."""
+        if self._token is None:
+            raise ConsoleError("AUTH_REQUIRED", "sign in first")
+        return EventStream.for_console(self, on_event=on_event,
+                                       ca_file=self._ca_file).start()
 
     # -- delegations --------------------------------------------------------------------------
     def grant_delegation(self, *, delegate_employee_no: str, valid_from: datetime,

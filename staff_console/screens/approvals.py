@@ -71,6 +71,7 @@ class ApprovalsScreen(ConsoleScreen):
         super().__init__()
         self.approvals: list = []
         self.mine: list = []
+        self._live_stale = False
 
     @property
     def help_title(self) -> str:
@@ -107,10 +108,19 @@ class ApprovalsScreen(ConsoleScreen):
         self.action_reload()
 
     def on_screen_resume(self) -> None:
-        if self.approvals or self.mine:
+        if self.approvals or self.mine or self._live_stale:
             self.action_reload()
 
+    def live_changed(self) -> None:
+        """A request arrived, closed or was decided (screens/live.py): read the lists again
+        now if this screen is in front, else when it comes back (not under a dialog)."""
+        if self.is_current:
+            self.action_reload()
+        else:
+            self._live_stale = True
+
     def action_reload(self) -> None:
+        self._live_stale = False
         self.loading_while(self.load(), self.query_one("#approval-tabs"))
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
@@ -123,10 +133,15 @@ class ApprovalsScreen(ConsoleScreen):
         approvals, mine, delegations = message.approvals, message.mine, message.delegations
         if self.session is not None:
             self.session.set_delegations(delegations)
+        # A reload (the live 결재함 reloads when a request arrives) keeps the cursor on the
+        # request it was on, so a key pressed next acts on the request the person looked at.
+        kept = {which: self._cursor_key(which) for which in ("inbox", "mine")}
         self.approvals = approvals
         self.mine = mine
         self._fill_inbox()
         self._fill_mine()
+        for which, key in kept.items():
+            self._put_cursor(which, key)
         tabs = self.query_one("#approval-tabs", TabbedContent)
         tabs.get_tab("tab-inbox").label = t("approvals.tab.inbox_count", count=len(approvals))
         tabs.get_tab("tab-mine").label = t("approvals.tab.mine_count", count=len(mine))
@@ -167,6 +182,20 @@ class ApprovalsScreen(ConsoleScreen):
         if not self.mine:
             self.query_one("#mine-detail", Static).update(Text(t("approvals.mine_empty"),
                                                                 style="dim"))
+
+    def _cursor_key(self, which: str) -> str | None:
+        request = self._current(which)
+        return str(request.id) if request is not None else None
+
+    def _put_cursor(self, which: str, key: str | None) -> None:
+        table = self.query_one(f"#{which}-table", DataTable)
+        if key is None or table.row_count == 0:
+            return
+        try:
+            row = table.get_row_index(key)
+        except Exception:  # noqa: BLE001 - gone from the list (decided): stay where it is
+            return
+        table.move_cursor(row=row)
 
     # ------------------------------------------------------------------ detail
 

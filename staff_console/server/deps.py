@@ -73,9 +73,10 @@ class Credentials:
     token: str
     address: str
 
-    def open(self) -> LocalConsole:
+    def open(self, *, touch: bool = True) -> LocalConsole:
+        """`touch=False`: a call that is not the person's activity (routes_staff.QUIET_CALLS)."""
         actor, policy = sessions.resolve(self.backend, self.token, client_address=self.address,
-                                         clock=self.backend.clock)
+                                         clock=self.backend.clock, touch=touch)
         self.backend.policy = policy
         return LocalConsole(self.backend, actor)
 

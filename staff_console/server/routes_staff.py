@@ -40,8 +40,12 @@ from .deps import (
     session_caller,
 )
 
-# The session's own calls (routes under /v1/session, or none: `close` is the client's).
-SESSION_CALLS = frozenset({"sign_in", "unlock", "sign_out", "close"})
+# The session's own calls (routes under /v1/session, or none: `close` is the client's;
+# `watch` is the client's too, over GET /v1/events: server/events.py).
+SESSION_CALLS = frozenset({"sign_in", "unlock", "sign_out", "close", "watch"})
+# Calls that are not the person's activity (a terminal's live count, asked when an event
+# arrives): the session is checked, but they neither reset the idle lock nor write last-seen.
+QUIET_CALLS = frozenset({"count_approvals"})
 EXPORTS = ("export_expiring", "export_events", "export_access_log")
 IMPORTS = ("import_customers",)
 # Every other call of the Protocol is answered by the generic route (arguments and result
@@ -96,7 +100,8 @@ def _call_route(name: str) -> Callable:
     method = getattr(LocalConsole, name)
 
     def work(caller: Credentials, payload: dict[str, Any] | None) -> JSONResponse:
-        me = caller.open()  # the session first: nothing is decoded for a refused caller
+        # The session first: nothing is decoded for a refused caller.
+        me = caller.open(touch=name not in QUIET_CALLS)
         return _answer(getattr(me, name)(**_arguments(method, payload)))
 
     async def call(payload: Payload = None,

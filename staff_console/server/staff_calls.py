@@ -24,7 +24,7 @@ from ..api.local import LocalConsole
 from ..domain.errors import ConsoleError
 from . import errors
 from .deps import MAX_TOKEN_CHARS, Credentials
-from .routes_staff import CALLS, _arguments
+from .routes_staff import CALLS, QUIET_CALLS, _arguments
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ def _payload(body: bytes) -> dict[str, Any] | None:
 
 
 def _work(caller: Credentials, name: str, payload: dict[str, Any] | None) -> bytes:
-    me = caller.open()  # the session first: nothing is decoded for a refused caller
+    # The session first: nothing is decoded for a refused caller.
+    me = caller.open(touch=name not in QUIET_CALLS)
     # The answer's JSON in one pass, in the worker thread (not on the event loop).
     return wire.dumps(getattr(me, name)(**_arguments(_METHODS[name], payload)))
 

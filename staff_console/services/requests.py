@@ -349,6 +349,25 @@ def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[Requ
     return backend.store.run(work)
 
 
+def count_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> int | None:
+    """How many requests `list_approvals` would show now (the live 결재함's count, on every
+    screen), or None for a person who decides nothing now (not a manager, no active
+    delegation). A number, no customer data: not an access event."""
+    now = clock.now()
+
+    def work(s: Session) -> int | None:
+        current_staff(s, actor)
+        branches = {d.branch_code for d in _windows(s, actor) if d.active_at(now)}
+        if actor.role.value == "manager":
+            branches.add(actor.branch_code)
+        if not branches:
+            return None
+        return request_store.count_approvals(s.connection(), sorted(branches), actor.staff_id,
+                                             now)
+
+    return backend.store.run(work, reads_only=True)
+
+
 def list_my_requests(
     backend: Backend, actor: Actor, *, clock: Clock, pending_only: bool = False
 ) -> list[RequestView]:

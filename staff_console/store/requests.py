@@ -99,6 +99,13 @@ _APPROVALS = _VIEW.where(
     REQUEST.c.expires_at > _bp("now"),
     sa.or_(REQUEST.c.maker_staff_id.is_(None), REQUEST.c.maker_staff_id != _bp("staff_id")),
 ).order_by(REQUEST.c.created_at.desc(), REQUEST.c.id.desc()).limit(_bp("limit"))
+# How many of them (the live 결재함's count): the same conditions, no view's joins.
+_COUNT_APPROVALS = sa.select(sa.func.count()).select_from(REQUEST).where(
+    REQUEST.c.branch_code.in_(_bp("branches", expanding=True)),
+    REQUEST.c.status == _PENDING,
+    REQUEST.c.expires_at > _bp("now"),
+    sa.or_(REQUEST.c.maker_staff_id.is_(None), REQUEST.c.maker_staff_id != _bp("staff_id")),
+)
 _MINE = _VIEW.where(REQUEST.c.maker_staff_id == _bp("staff_id"))
 _MINE_ORDER = (REQUEST.c.created_at.desc(), REQUEST.c.id.desc())
 _MY_REQUESTS = _MINE.order_by(*_MINE_ORDER).limit(_bp("limit"))
@@ -151,6 +158,12 @@ def approvals(conn: Connection, branches: list[str], staff_id: int, now: datetim
     oldest first, as a view shows them."""
     return list(conn.execute(_APPROVALS, {"branches": branches, "now": now,
                                           "staff_id": staff_id, "limit": limit}))
+
+
+def count_approvals(conn: Connection, branches: list[str], staff_id: int, now: datetime) -> int:
+    """How many requests `approvals` would list (without its limit)."""
+    return int(conn.execute(_COUNT_APPROVALS, {"branches": branches, "now": now,
+                                               "staff_id": staff_id}).scalar() or 0)
 
 
 def made_by(conn: Connection, staff_id: int, *, pending_only: bool, limit: int) -> list[Row]:
