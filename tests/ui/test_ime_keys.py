@@ -261,3 +261,17 @@ def test_the_keymap_setting_from_the_environment_and_config_toml(tmp_path, monke
             load_settings()
         assert raised.value.code == "INVALID_SETTING"
         assert "STAFF_CONSOLE_KEYMAP" in raised.value.message
+
+
+def test_docs_keys_lists_every_binding_id():
+    """A person moves a key by its id: docs/keys.md lists them all."""
+    from pathlib import Path
+
+    from staff_console.app import StaffConsoleApp
+    from staff_console.screens.keys import _console_classes
+
+    docs = (Path(__file__).parents[2] / "docs" / "keys.md").read_text(encoding="utf-8")
+    ids = {b.id for cls in [StaffConsoleApp, *_console_classes()]
+           for b in cls.__dict__.get("BINDINGS", []) if getattr(b, "id", None)}
+    missing = sorted(i for i in ids if f"`{i}`" not in docs)
+    assert not missing, f"add these binding ids to docs/keys.md: {missing}"
