@@ -25,6 +25,7 @@ from ..domain.authority import BRANCH_ROLES, ENDABLE, delegation_state
 from ..domain.clock import SEOUL
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
@@ -188,7 +189,9 @@ class DelegationScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield SessionBar(t("nav.delegation.title"))
         yield Static("", id="delegation-intro")
-        table: DataTable[Text] = DataTable(id="delegation-table", cursor_type="row", zebra_stripes=True)
+        # A narrow terminal leaves out the ended time, then the grantor, then the start.
+        table: DataTable[Text] = FitTable(id="delegation-table", cursor_type="row", zebra_stripes=True,
+                                          drop_order=("ended", "grantor", "from"))
         for key, width in (("id", 5), ("delegate", 18), ("grantor", 18), ("from", 16),
                            ("until", 16), ("ended", 16), ("state", 12)):
             table.add_column(t(f"delegation.col.{key}"), key=key, width=width)

@@ -27,6 +27,7 @@ from ..domain.errors import ConsoleError
 from ..domain.policy import RULES, Rule
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
@@ -137,13 +138,18 @@ class PolicyScreen(ConsoleScreen):
     def compose(self) -> ComposeResult:
         yield SessionBar(t("nav.policy.title"))
         yield Static(t("policy.intro"), id="policy-intro")
-        table: DataTable[Text] = DataTable(id="policy-table", cursor_type="row", zebra_stripes=True)
+        # A narrow terminal leaves out, first first: what weakens, the default, the range; and of
+        # the pending changes the expiry, the status, the maker.
+        table: DataTable[Text] = FitTable(id="policy-table", cursor_type="row", zebra_stripes=True,
+                                          drop_order=("weaker", "default", "range"))
         for key, width in (("name", 30), ("value", 8), ("default", 8), ("range", 10),
                            ("weaker", 30)):
             table.add_column(t(f"policy.col.{key}"), key=key, width=width)
         yield table
         yield Static(t("policy.pending_title"), id="policy-pending-title")
-        pending: DataTable[Text] = DataTable(id="policy-pending", cursor_type="row", zebra_stripes=True)
+        pending: DataTable[Text] = FitTable(id="policy-pending", cursor_type="row",
+                                            zebra_stripes=True,
+                                            drop_order=("expires", "status", "maker"))
         for key, width in (("id", 5), ("name", 30), ("change", 14), ("maker", 8),
                            ("expires", 16), ("status", 10)):
             pending.add_column(t(f"policy.pcol.{key}"), key=key, width=width)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 class SignInScreen(ConsoleScreen):
     CSS_PATH = Path(__file__).with_name("signin.tcss")
+    # Below 32 rows (80x24) the box closes up its blank lines (signin.tcss).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     AUTO_FOCUS = "#employee-no"
     BINDINGS = [
         Binding("f1", "app.help", "keys.help", id="signin.help"),
