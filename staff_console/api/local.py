@@ -27,9 +27,9 @@ from ..services import (
     staff,
 )
 from ..services import policy as policy_service
+from ..services.backend import Backend
 from ..services.event_feed import Notice
 from ..services.live import FeedWatcher
-from ..services.backend import Backend
 from ..services.views import (
     AnchorView,
     AuditEventView,

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -221,3 +223,64 @@ async def test_client_mode_the_maker_hears_the_decision(site, tmp_path):
                      status=fmt.request_status("rejected"))
         await _within(pilot, lambda: expected in notifications(app), "the maker was not told")
     app.close_backend()
+
+
+def test_the_count_is_not_the_persons_activity_on_the_server(site):
+    """The live count is asked whenever an event arrives: it must not keep a session awake
+    (the server's idle lock holds), unlike any call the person makes."""
+    import sqlalchemy as sa
+
+    from staff_console.store.sessions import STAFF_SESSION
+
+    console = site.remote()
+    console.sign_in("M001", PASSWORD, terminal="quiet-count")
+    mine = STAFF_SESSION.c.terminal == "quiet-count"
+    engine = site.store_backend().store.engine
+
+    def last_seen() -> datetime:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(STAFF_SESSION.c.last_seen_at).where(mine)).scalar_one()
+
+    earlier = last_seen() - timedelta(minutes=2)  # past the touch's 30 s, within the idle lock
+    with engine.begin() as conn:
+        conn.execute(sa.update(STAFF_SESSION).where(mine).values(last_seen_at=earlier))
+    assert console.count_approvals() is not None
+    assert last_seen() == earlier
+    console.list_branches()  # the person's own call is activity
+    assert last_seen() > earlier
+    console.sign_out()
+
+
+def test_the_embedded_watch_on_the_sites_store(site):
+    """The embedded console's watch on the site's store (SQLite: the data version; on
+    PostgreSQL with -m pg: the feed's head): a request made through the server reaches a
+    watching manager within 2 s, and nothing about another branch does."""
+    import queue
+
+    manager = site.local("M001")
+    events: queue.Queue = queue.Queue()
+    watch = manager.watch(events.put)
+    try:
+        assert events.get(timeout=WITHIN_S).kind == "ready"
+        other_branch = site.signed_in("T201")
+        elsewhere = other_branch.request_revocation(customer_no="C003", channel="mts",
+                                                    reason="customer_request", note="002")
+        teller = site.signed_in("T002")
+        made = teller.request_revocation(customer_no="C002", channel="mts",
+                                         reason="lost_device", note="watch")
+        deadline = time.monotonic() + WITHIN_S
+        seen = []
+        while time.monotonic() < deadline and made.id not in [e.data.get("request_id")
+                                                              for e in seen]:
+            try:
+                seen.append(events.get(timeout=max(0.01, deadline - time.monotonic())))
+            except queue.Empty:
+                break
+        arrived = [e for e in seen if e.kind == "request.arrived"]
+        assert [e.data["request_id"] for e in arrived] == [made.id], seen
+        assert elsewhere.id not in [e.data.get("request_id") for e in seen]
+        teller.withdraw_request(made.id)
+        other_branch.withdraw_request(elsewhere.id)
+    finally:
+        watch.stop()
+    assert not watch.running
