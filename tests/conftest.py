@@ -21,7 +21,7 @@ from staff_console.store.audit import init_chain
 from staff_console.store.engine import Store, make_engine
 from staff_console.store.keyring import Keyring
 from staff_console.store.migrate import upgrade
-from staff_console.store.tables import SQLModel
+from staff_console.store.tables import metadata
 
 PG_URL = os.environ.get("STAFF_CONSOLE_TEST_PG_URL")
 # A catalog key or field the code names and the catalog lacks fails the test (staff_console.i18n);
@@ -84,13 +84,11 @@ def pg_database_url():
 
 
 def _truncate_pg(engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    from sqlmodel import Session
-
-    with Session(engine) as session, session.begin():
-        init_chain(session, Keyring(TEST_KEY))
+    with engine.begin() as conn:
+        init_chain(conn, Keyring(TEST_KEY))
 
 
 @pytest.fixture(params=BACKENDS)

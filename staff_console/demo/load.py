@@ -20,8 +20,6 @@ import time
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 
-from sqlmodel import Session
-
 from ..data import DEMO_BRANCHES, DEMO_STAFF, resource
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid
@@ -30,6 +28,7 @@ from ..services.common import SYSTEM, record
 from ..services.passwords import hash_password
 from ..store import bulk
 from ..store.audit import NewEvent, init_chain
+from ..store.engine import Tx
 from . import DEMO_PASSWORD, parallel
 from .cases import CASES
 from .generator import MAX_CUSTOMERS, Generator
@@ -83,7 +82,7 @@ def load_demo(
     password_hash = hash_password(DEMO_PASSWORD, time_cost=backend.password_time_cost,
                                   memory_kib=backend.password_memory_kib)
 
-    def work(s: Session) -> DemoSummary:
+    def work(s: Tx) -> DemoSummary:
         init_chain(s, backend.store.keyring)
         if bulk.customer_count(s) > 0:
             raise ConsoleError(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import AUDIT_ROLES, REVIEW_ROLES, Actor, Role, require_role
 from ..domain.bounds import day_within, positive_id
 from ..domain.clock import Clock, seoul_midnight
@@ -15,6 +13,7 @@ from ..domain.text import clean_text
 from ..store import audit_query
 from ..store.audit import make_anchor, read_anchors, verify_chain
 from ..store.audit_query import EventFilter
+from ..store.engine import Tx
 from ..store.meta import STORE_ID, get_setting
 from .backend import Backend
 from .common import current_staff, event, loads, record
@@ -69,10 +68,10 @@ def list_events(
                           category=category, date_from=date_from, date_to=date_to,
                           before_seq=before_seq)
 
-    def work(s: Session) -> AuditPage:
+    def work(s: Tx) -> AuditPage:
         current_staff(s, actor)
         require_role(actor, AUDIT_ROLES, "read the audit trail")
-        rows = audit_query.newest(s.connection(), where, limit + 1)
+        rows = audit_query.newest(s, where, limit + 1)
         items = [_view(e) for e in rows[:limit]]
         customers = sorted({i.customer_no for i in items if i.customer_no})
         if customers:
@@ -96,7 +95,7 @@ def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock,
     (after the verdict, so the verdict is about the chain as it was; on a chain whose head was
     cut nothing can be recorded, and the verdict is returned all the same)."""
 
-    def work(s: Session) -> VerifyResult:
+    def work(s: Tx) -> VerifyResult:
         keyring = backend.store.keyring
         good, bad = read_anchors(keyring, get_setting(s, STORE_ID), anchors or [])
         v = verify_chain(s, keyring, anchors=good, bad_anchors=bad)
@@ -114,7 +113,7 @@ def verify_audit(backend: Backend, *, actor: Actor | None = None, clock: Clock,
     if actor is not None:
         now = clock.now()
 
-        def note(s: Session) -> None:
+        def note(s: Tx) -> None:
             current_staff(s, actor)
             require_role(actor, AUDIT_ROLES, "verify the audit trail")
             record(s, backend.store, now, event(
@@ -135,10 +134,10 @@ def anchor_audit(backend: Backend, actor: Actor, *, clock: Clock) -> AnchorView:
     appends it to the anchor file); recorded as `audit.anchored`."""
     now = clock.now()
 
-    def work(s: Session) -> AnchorView:
+    def work(s: Tx) -> AnchorView:
         current_staff(s, actor)
         require_role(actor, ANCHOR_ROLES, "anchor the audit trail")
-        store_id, seq, digest = audit_query.signed_head(s.connection(), backend.store.keyring)
+        store_id, seq, digest = audit_query.signed_head(s, backend.store.keyring)
         anchor = make_anchor(backend.store.keyring, store_id, seq, digest, now)
         record(s, backend.store, now, event(actor, "audit.anchored",
                                             detail={"seq": seq, "hash": digest}))
@@ -179,10 +178,10 @@ def access_log(
     where = access_filter(actor, month, before_seq)
     now = clock.now()
 
-    def work(s: Session) -> AuditPage:
+    def work(s: Tx) -> AuditPage:
         current_staff(s, actor)
         require_role(actor, REVIEW_ROLES, "review the access log")
-        rows = audit_query.newest(s.connection(), where, limit + 1)
+        rows = audit_query.newest(s, where, limit + 1)
         detail = {"month": month, "count": len(rows[:limit])}
         record(s, backend.store, now, event(actor, "access_log.view", category="access",
                                             detail=detail))
@@ -200,12 +199,12 @@ def sign_off_access_review(
     text = clean_text(note, "note", limit="note", required=False)
     now = clock.now()
 
-    def work(s: Session) -> AuditEventView:
+    def work(s: Tx) -> AuditEventView:
         current_staff(s, actor)
         require_role(actor, REVIEW_ROLES, "sign off the review")
         scope = actor.branch_code if actor.role is Role.MANAGER else "all"
         # The head signed: the sign-off vouches for the trail up to it (an anchor).
-        _store_id, head_seq, head_hash = audit_query.signed_head(s.connection(),
+        _store_id, head_seq, head_hash = audit_query.signed_head(s,
                                                                  backend.store.keyring)
         record(s, backend.store, now, event(actor, "access_log.signed_off",
                                             detail={"month": month, "scope": scope,
@@ -213,7 +212,7 @@ def sign_off_access_review(
                                                     "head_seq": head_seq,
                                                     "head_hash": head_hash}),
                immediate=True)  # chained now: the event is read back just below
-        return _view(audit_query.last_event(s.connection()))
+        return _view(audit_query.last_event(s))
 
     backend.store.flush_audit()  # the head signed covers every event committed so far
     return backend.store.run(work)
@@ -223,11 +222,11 @@ def signoff_anchor(backend: Backend, signoff: AuditEventView) -> AnchorView:
     """The anchor line of a sign-off (`sign_off_access_review`): the head it signed, signed
     with the store key, for the anchor file beside the other anchors."""
 
-    def work(s: Session) -> AnchorView:
-        store_id = audit_query.store_id(s.connection())
+    def work(s: Tx) -> AnchorView:
+        store_id = audit_query.store_id(s)
         # The head comes from the sign-off as the chain holds it, never from the caller: a
         # console server signs with the store key only what the trail itself says.
-        row = audit_query.event_at(s.connection(), signoff.seq)
+        row = audit_query.event_at(s, signoff.seq)
         if row is None or row.action != "access_log.signed_off":
             raise not_found("sign-off", signoff.seq)
         recorded = _view(row)

@@ -21,11 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from ..domain.clock import Clock
 from ..domain.errors import Category, ConsoleError, invalid
 from ..store import idempotency as answers
+from ..store.engine import Tx
 from . import channel_keys
 from .backend import Backend
 from .channel_keys import ChannelCaller
@@ -66,7 +65,7 @@ def _replay(stored: answers.StoredAnswer, digest: str) -> ChannelAnswer:
 
 def run_idempotent(
     backend: Backend, presented_key: str | None, idempotency_key: str | None,
-    call_digest: Callable[[], str], use_case: Callable[[Callable[[Session, Any], None]], Any],
+    call_digest: Callable[[], str], use_case: Callable[[Callable[[Tx, Any], None]], Any],
     *, clock: Clock,
     ok_status: int, status_of: Callable[[str], int], error_body: Callable[[ConsoleError], dict],
     admit: Callable[[ChannelCaller], None] = lambda caller: None,
@@ -79,7 +78,7 @@ def run_idempotent(
     the API besides the use case's own)."""
     key_digest = channel_keys.presented_hash(presented_key)
 
-    def first_look(s: Session) -> tuple[ChannelCaller, answers.StoredAnswer | None]:
+    def first_look(s: Tx) -> tuple[ChannelCaller, answers.StoredAnswer | None]:
         caller = channel_keys.caller_in(s, key_digest)
         key = (idempotency_key or "").strip()
         return caller, (answers.find_answer(s, caller.key_id, key) if key else None)
@@ -91,7 +90,7 @@ def run_idempotent(
     if earlier is not None:
         return _replay(earlier, digest)
 
-    def find(s: Session) -> answers.StoredAnswer | None:
+    def find(s: Tx) -> answers.StoredAnswer | None:
         return answers.find_answer(s, caller.key_id, key)
 
     def stored_answer() -> ChannelAnswer:
@@ -100,7 +99,7 @@ def run_idempotent(
             raise ConsoleError("STORE_UNAVAILABLE", "the first answer could not be read; retry")
         return _replay(stored, digest)
 
-    def save(s: Session, status: int, body: dict) -> None:
+    def save(s: Tx, status: int, body: dict) -> None:
         answers.save_answer(s, key_id=caller.key_id, idempotency_key=key, body_hash=digest,
                             status=status, response_json=json.dumps(body, ensure_ascii=False),
                             now=clock.now())

@@ -13,14 +13,13 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import Actor, Role, require_role
 from ..domain.channels import parse_channel
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
 from ..domain.text import clean_text
 from ..store import channel_keys as keys_store
+from ..store.engine import Tx
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import ChannelKeyView, NewChannelKey
@@ -56,7 +55,7 @@ def create_key(backend: Backend, actor: Actor, channel: str, name: str | None = 
     secret = f"{PREFIX}{chan.value}_{secrets.token_urlsafe(32)}"
     now = clock.now()
 
-    def work(s: Session) -> NewChannelKey:
+    def work(s: Tx) -> NewChannelKey:
         current_staff(s, actor)
         key_id = keys_store.insert_key(s, channel=chan.value, name=label,
                                        key_hash=key_hash(secret), created_by=actor.staff_id,
@@ -76,7 +75,7 @@ def revoke_key(backend: Backend, actor: Actor, key_id: int, *, clock: Clock) -> 
     require_role(actor, _ADMIN, "revoke channel keys")
     now = clock.now()
 
-    def work(s: Session) -> ChannelKeyView:
+    def work(s: Tx) -> ChannelKeyView:
         current_staff(s, actor)
         if keys_store.key_by_id(s, key_id) is None:
             raise not_found("channel_key", key_id)
@@ -93,7 +92,7 @@ def revoke_key(backend: Backend, actor: Actor, key_id: int, *, clock: Clock) -> 
 def list_keys(backend: Backend, actor: Actor, *, clock: Clock) -> list[ChannelKeyView]:
     require_role(actor, _ADMIN, "list channel keys")
 
-    def work(s: Session) -> list[ChannelKeyView]:
+    def work(s: Tx) -> list[ChannelKeyView]:
         current_staff(s, actor)
         return [_view(row) for row in keys_store.all_keys(s)]
 
@@ -114,7 +113,7 @@ def presented_hash(presented: str | None) -> str:
     return key_hash(text)
 
 
-def caller_in(s: Session, digest: str) -> ChannelCaller:
+def caller_in(s: Tx, digest: str) -> ChannelCaller:
     """The caller of the key with SHA-256 `digest`, read in the caller's transaction."""
     row = keys_store.key_by_hash(s, digest)
     if row is None or row.revoked_at is not None:

@@ -10,8 +10,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError, not_found
 from ..domain.ids import mask_phone
@@ -23,7 +21,7 @@ from ..store import customers as customer_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent, append_events
 from ..store.credentials import CredentialRow
-from ..store.engine import Store
+from ..store.engine import Store, Tx
 from .views import CredentialView, CustomerSummary, EvidenceView, RequestView
 
 SYSTEM = "system"
@@ -31,7 +29,7 @@ CHANNEL = "channel"
 
 
 def record(
-    session: Session, store: Store, at: datetime, *events: NewEvent, immediate: bool = False
+    session: Tx, store: Store, at: datetime, *events: NewEvent, immediate: bool = False
 ) -> None:
     """Append events to the audit chain. Call it last in the transaction: on SQLite (or with
     `immediate`, for a caller that reads its own event back before commit) it takes the head
@@ -44,10 +42,10 @@ def event(actor: Actor, action: str, **kwargs) -> NewEvent:
     return NewEvent(actor=actor.employee_no, terminal=actor.terminal, action=action, **kwargs)
 
 
-def current_staff(session: Session, actor: Actor) -> None:
+def current_staff(session: Tx, actor: Actor) -> None:
     """Re-read the actor's standing in this transaction: a member locked or deactivated since
     signing in is refused from the next call on."""
-    check_standing(staff_store.standing(session.connection(), actor.staff_id))
+    check_standing(staff_store.standing(session, actor.staff_id))
 
 
 def check_standing(standing: str | None) -> None:
@@ -58,7 +56,7 @@ def check_standing(standing: str | None) -> None:
         raise ConsoleError("STAFF_LOCKED", "this staff account is locked; an admin unlocks it")
 
 
-def require_standing(session: Session, actor: Actor, row) -> None:
+def require_standing(session: Tx, actor: Actor, row) -> None:
     """Refuse an actor no longer in good standing: from the `standing` column of `row`, the
     first row of a statement that selected `STANDING`; if that statement found nothing, read it
     (so that a refused member hears the refusal, not "not found")."""
@@ -68,10 +66,10 @@ def require_standing(session: Session, actor: Actor, row) -> None:
         check_standing(row.standing)
 
 
-def customer_by_no(session: Session, customer_no: str):
+def customer_by_no(session: Tx, customer_no: str):
     """The customer's row (all columns), unlocked: what changes a customer's credentials locks
     it with `lock_customer_channel` or in the decisions."""
-    customer = customer_store.by_no(session.connection(), customer_no.strip().upper())
+    customer = customer_store.by_no(session, customer_no.strip().upper())
     if customer is None:
         raise not_found("customer", customer_no)
     return customer
@@ -88,14 +86,14 @@ def actor_name(actor: Actor) -> dict[int, StaffName]:
 
 
 def lock_customer_channel(
-    session: Session, customer_no: str, channel: str, pending_kind: str, *,
+    session: Tx, customer_no: str, channel: str, pending_kind: str, *,
     actor: Actor | None = None, with_policy: bool = False,
 ) -> tuple:
     """Lock the customer; returns its row, whether a `pending_kind` request is pending on
     `channel`, and its credentials on `channel`, newest first. With a staff `actor`, first
     refuse one who is no longer in good standing (read with the lock). `with_policy`: the row
     also carries the store's policy for a new `pending_kind` request (`request_policy`)."""
-    conn = session.connection()
+    conn = session
     customer = customer_store.lock(
         conn, customer_no.strip().upper(), actor.staff_id if actor is not None else None,
         checker_key=checker_key(pending_kind) if with_policy else None)
@@ -117,16 +115,16 @@ def request_policy(customer_row, kind: str) -> tuple[int, bool]:
     return int(deadline), bool(checker)
 
 
-def staff_names(session: Session, *ids: int | None) -> dict[int, StaffName]:
+def staff_names(session: Tx, *ids: int | None) -> dict[int, StaffName]:
     """(employee_no, name) of the given staff ids, in one statement."""
     wanted = sorted({i for i in ids if i is not None})
-    found = staff_store.names(session.connection(), wanted)
+    found = staff_store.names(session, wanted)
     return {i: StaffName(r.employee_no, r.name) for i, r in found.items()}
 
 
-def evidence_of(session: Session, request_ids: Iterable[int]) -> dict[int, list[EvidenceView]]:
+def evidence_of(session: Tx, request_ids: Iterable[int]) -> dict[int, list[EvidenceView]]:
     """The verification evidence of each request, in one statement."""
-    found = credential_store.evidence_of(session.connection(), request_ids)
+    found = credential_store.evidence_of(session, request_ids)
     return {i: [EvidenceView(v.kind, v.passed, v.verified_at, v.detail) for v in rows]
             for i, rows in found.items()}
 
@@ -210,7 +208,7 @@ def request_view(
     )
 
 
-def request_views(session: Session, rows: list, today: date) -> list[RequestView]:
+def request_views(session: Tx, rows: list, today: date) -> list[RequestView]:
     """Views of requests read with store/requests.py's view columns (customer, credential
     `cred_*`, maker and decider names), with the evidence of all of them in one statement:
     two statements for a list of any length."""

@@ -20,8 +20,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from sqlmodel import Session
-
 from ..domain.authority import Actor, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid
@@ -36,6 +34,7 @@ from ..domain.ids import (
 from ..domain.text import MAX_ACCOUNTS_PER_CUSTOMER, clean_text, display_safe
 from ..store.audit import NEEDS_SEAL, SEAL_LATER
 from ..store.customer_import import Finding, ImportStage
+from ..store.engine import Tx
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import ImportResult
@@ -242,7 +241,7 @@ def _import(backend: Backend, actor: Actor, lines: Iterator[str], *, clock: Cloc
         if problems.count or findings[0]:
             raise problems.refusal(findings)
 
-        def final(s: Session, again: bool) -> ImportResult:
+        def final(s: Tx, again: bool) -> ImportResult:
             current_staff(s, actor)
             if again:  # a key went into the store since the checks: find it, under the lock
                 found = stage.findings(MAX_REPORTED, s)

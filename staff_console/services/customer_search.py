@@ -6,7 +6,6 @@ query (numbers masked), and which customers it showed."""
 from __future__ import annotations
 
 from sqlalchemy import Row
-from sqlalchemy.orm import Session
 
 from ..domain.authority import READ_ROLES, Actor, require_role
 from ..domain.bounds import offset_within
@@ -16,6 +15,7 @@ from ..domain.ids import mask_numbers
 from ..domain.search import classify_query, id_number_digits
 from ..domain.text import clean_text
 from ..store import customers as customer_store
+from ..store.engine import Tx
 from .backend import Backend
 from .common import customer_summary, event, record, require_standing
 from .views import SearchPage
@@ -58,9 +58,9 @@ def search_customers(
     by_chosung = any(kind == "chosung" or "key_low" in params for kind, params in kinds)
     conditions = [(_condition(kind, params), params) for kind, params in kinds]
 
-    def work(s: Session) -> SearchPage:
+    def work(s: Tx) -> SearchPage:
         found: dict[str, Row] = {}
-        for c in customer_store.search(s.connection(), conditions, by_chosung=by_chosung,
+        for c in customer_store.search(s, conditions, by_chosung=by_chosung,
                                        want=offset + limit + 1, staff_id=actor.staff_id):
             found.setdefault(c.customer_no, c)  # a customer found by two kinds comes twice
         rows = list(found.values())

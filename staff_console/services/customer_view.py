@@ -6,8 +6,6 @@ terminal, which customer, what was done."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import READ_ROLES, Actor, require_role
 from ..domain.channels import Channel
 from ..domain.clock import Clock, seoul_date
@@ -19,6 +17,7 @@ from ..store import credentials as credential_store
 from ..store import customers as customer_store
 from ..store import requests as request_store
 from ..store.credentials import CredentialRow
+from ..store.engine import Tx
 from ..store.requests import RequestRow
 from .backend import Backend
 from .common import (
@@ -42,8 +41,8 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
     now = clock.now()
     today = seoul_date(now)
 
-    def work(s: Session) -> CustomerDetail:
-        rows = customer_store.detail_rows(s.connection(), customer_no.strip().upper(),
+    def work(s: Tx) -> CustomerDetail:
+        rows = customer_store.detail_rows(s, customer_no.strip().upper(),
                                           actor.staff_id)
         require_standing(s, actor, rows[0] if rows else None)  # before "no such customer"
         require_role(actor, READ_ROLES, "view customers")
@@ -85,7 +84,7 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
     return backend.store.run(work, reads_only=True)
 
 
-def _pending_views(s: Session, customer, pending: list[RequestRow],
+def _pending_views(s: Tx, customer, pending: list[RequestRow],
                    credentials: dict[int, CredentialRow], today) -> list:
     if not pending:
         return []
@@ -115,7 +114,7 @@ def service_matrix(
     now = clock.now()
     today = seoul_date(now)
 
-    def work(s: Session) -> list[ServiceAnswerView]:
+    def work(s: Tx) -> list[ServiceAnswerView]:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
         c = customer_by_no(s, customer_no)
@@ -123,7 +122,7 @@ def service_matrix(
             customer_type=CustomerType(c.customer_type),
             nationality=Nationality(c.nationality),
             online_trading=c.online_trading,
-            web_status=channel_status(credential_store.of_customer(s.connection(), c.id),
+            web_status=channel_status(credential_store.of_customer(s, c.id),
                                       Channel.WEB.value, today),
         )
         answers = evaluate(rows, facts)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import (
     Actor,
     DelegationState,
@@ -18,6 +16,7 @@ from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
 from ..domain.text import clean_text
 from ..store import staff as staff_store
+from ..store.engine import Tx
 from .backend import Backend
 from .common import current_staff, event, record
 from .views import DelegationView
@@ -45,9 +44,9 @@ def grant_delegation(
     instant_within(valid_from, "from")
     instant_within(valid_until, "until")
 
-    def work(s: Session) -> DelegationView:
+    def work(s: Tx) -> DelegationView:
         current_staff(s, actor)
-        conn = s.connection()
+        conn = s
         delegate = staff_store.by_employee_no(conn, delegate_no)
         if delegate is None:
             raise not_found("staff", delegate_no)
@@ -78,9 +77,9 @@ def end_delegation(
     row_id(delegation_id, "delegation_id")
     now = clock.now()
 
-    def work(s: Session) -> DelegationView:
+    def work(s: Tx) -> DelegationView:
         current_staff(s, actor)
-        conn = s.connection()
+        conn = s
         d = staff_store.lock_delegation(conn, delegation_id)
         if d is None:
             raise not_found("delegation", delegation_id)
@@ -102,12 +101,12 @@ def list_delegations(backend: Backend, actor: Actor, *, clock: Clock) -> list[De
     """A manager sees the branch's delegations; anyone else those granted to them."""
     now = clock.now()
 
-    def work(s: Session) -> list[DelegationView]:
+    def work(s: Tx) -> list[DelegationView]:
         current_staff(s, actor)
         if actor.role is Role.MANAGER:
-            rows = staff_store.delegations(s.connection(), branch_code=actor.branch_code)
+            rows = staff_store.delegations(s, branch_code=actor.branch_code)
         else:
-            rows = staff_store.delegations(s.connection(), delegate_id=actor.staff_id)
+            rows = staff_store.delegations(s, delegate_id=actor.staff_id)
         return [_view(d, now) for d in rows]
 
     return backend.store.run(work)

@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import BATCH_ROLES, BRANCH_ROLES, READ_ROLES, Actor, require_role
+from ..domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
-from ..domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from ..domain.states import CredentialStatus, EndReason, RequestKind
 from ..store import credentials as credential_store
 from ..store import idempotency
 from ..store import requests as request_store
 from ..store.audit import NewEvent
+from ..store.engine import Tx
 from . import lifecycle
 from .backend import Backend
 from .common import SYSTEM, current_staff, event, record
@@ -34,8 +33,8 @@ def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) ->
     now = clock.now()
     today = seoul_date(now)
 
-    def credentials_batch(s: Session) -> int:
-        rows = credential_store.lock_due(s.connection(), today, BATCH)
+    def credentials_batch(s: Tx) -> int:
+        rows = credential_store.lock_due(s, today, BATCH)
         events = []
         for row in rows:  # through the transition guard, as every state change
             events += lifecycle.expire(s, credential_store.as_row(row), now, SYSTEM, "batch",
@@ -43,8 +42,8 @@ def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) ->
         record(s, backend.store, now, *events)
         return len(rows)
 
-    def requests_batch(s: Session) -> int:
-        conn = s.connection()
+    def requests_batch(s: Tx) -> int:
+        conn = s
         rows = request_store.lock_due(conn, now, BATCH)
         request_store.expire_many(conn, [req.id for req in rows], now)
         events = []
@@ -61,8 +60,8 @@ def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) ->
         record(s, backend.store, now, *events)
         return len(rows)
 
-    def answers_batch(s: Session) -> int:
-        return idempotency.purge_before(s.connection(),
+    def answers_batch(s: Tx) -> int:
+        return idempotency.purge_before(s,
                                         now - timedelta(days=IDEMPOTENCY_RETENTION_DAYS))
 
     totals = []
@@ -109,10 +108,10 @@ def _expiring(
     today = seoul_date(now)
     until, branch = expiring_scope(actor, within_days, today, branch_code)
 
-    def work(s: Session) -> list[ExpiringItem]:
+    def work(s: Tx) -> list[ExpiringItem]:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
-        rows = credential_store.expiring_rows(s.connection(), today, until, branch, limit)
+        rows = credential_store.expiring_rows(s, today, until, branch, limit)
         items = [expiring_item(row, today) for row in rows]
         detail = {"within_days": within_days, "branch": branch, "count": len(items),
                   "customers": sorted({i.customer_no for i in items})[:200]}
@@ -150,11 +149,11 @@ def expiring_by_month(
     end = date(year, month, 1)
     branch = _scope(actor, branch_code)
 
-    def work(s: Session) -> list[tuple[str, int]]:
+    def work(s: Tx) -> list[tuple[str, int]]:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view customers")
         counts: Counter[str] = Counter()
-        for day, n in credential_store.expiring_by_day(s.connection(), today, end, branch):
+        for day, n in credential_store.expiring_by_day(s, today, end, branch):
             counts[f"{day.year:04d}-{day.month:02d}"] += n
         return [(k, counts.get(k, 0)) for k in keys]
 

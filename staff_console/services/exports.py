@@ -23,8 +23,6 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import AUDIT_ROLES, READ_ROLES, REVIEW_ROLES, Actor, require_role
 from ..domain.clock import SEOUL, Clock, seoul_date
 from ..domain.errors import invalid
@@ -32,6 +30,7 @@ from ..domain.ids import mask_numbers
 from ..domain.text import display_safe, spreadsheet_safe
 from ..store import audit_query
 from ..store.audit_query import EventFilter
+from ..store.engine import Tx
 from . import audit_trail, expiry
 from .backend import Backend
 from .common import current_staff, event, loads, record
@@ -93,7 +92,7 @@ def _export(backend: Backend, path, field: str, header: list[str], write_rows) -
     out = _CsvFile(path, field)
     kept = False
     try:
-        def work(s: Session) -> int:
+        def work(s: Tx) -> int:
             writer = out.rewrite(header)
             count = write_rows(s, writer)
             out.finish()
@@ -120,12 +119,12 @@ def export_expiring(
     today = seoul_date(now)
     until, branch = expiry.expiring_scope(actor, within_days, today, branch_code)
 
-    def write_rows(s: Session, writer) -> int:
+    def write_rows(s: Tx, writer) -> int:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "export customer data")
         count, customers = 0, set()
         query = expiry.expiring_query(today, until, branch).execution_options(yield_per=_BATCH)
-        for row in s.connection().execute(query):
+        for row in s.execute(query):
             i = expiry.expiring_item(row, today)
             writer.writerow(_row([i.customer_no, i.customer_name, i.branch_code, i.channel,
                                   i.device_model or "", i.valid_until.isoformat(), i.days_left,
@@ -142,9 +141,9 @@ def export_expiring(
     return _export(backend, path, "csv", EXPIRING_HEADER, write_rows)
 
 
-def _write_events(s: Session, writer, where: EventFilter) -> tuple[int, set[str]]:
+def _write_events(s: Tx, writer, where: EventFilter) -> tuple[int, set[str]]:
     count, customers = 0, set()
-    for e in audit_query.stream_newest(s.connection(), where, _BATCH):
+    for e in audit_query.stream_newest(s, where, _BATCH):
         detail = json.dumps(loads(e.detail), ensure_ascii=False, sort_keys=True) if e.detail \
             else ""
         writer.writerow(_row([e.seq, korea_time(e.at), e.actor, e.terminal, e.action,
@@ -170,7 +169,7 @@ def export_events(
         date_from=date_from, date_to=date_to,
         before_seq=through_seq + 1 if through_seq is not None else None)
 
-    def write_rows(s: Session, writer) -> int:
+    def write_rows(s: Tx, writer) -> int:
         current_staff(s, actor)
         require_role(actor, AUDIT_ROLES, "read the audit trail")
         count, customers = _write_events(s, writer, where)
@@ -195,7 +194,7 @@ def export_access_log(
     where = audit_trail.access_filter(
         actor, month, through_seq + 1 if through_seq is not None else None)
 
-    def write_rows(s: Session, writer) -> int:
+    def write_rows(s: Tx, writer) -> int:
         current_staff(s, actor)
         require_role(actor, REVIEW_ROLES, "review the access log")
         count, customers = _write_events(s, writer, where)

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..domain.authority import Authority
 from ..domain.channels import (
@@ -49,6 +48,7 @@ from ..domain.validity import is_past_validity
 from ..store import credentials as credential_store
 from ..store.audit import NewEvent
 from ..store.constraints import UQ_REQUEST_PENDING, violated_constraint
+from ..store.engine import Tx
 from .backend import Backend
 from .common import (
     CHANNEL,
@@ -73,7 +73,7 @@ def register_from_channel(
     backend: Backend, *, customer_no: str, channel: str, device_id: str,
     device_model: str | None = None, biometrics: str = "none", methods: str | list[str],
     verified: str | list[str], key_fingerprint: str | None = None, clock: Clock,
-    then: Callable[[Session, IntakeResult], None] | None = None,
+    then: Callable[[Tx, IntakeResult], None] | None = None,
 ) -> IntakeResult:
     """A pending credential and its registration request for the customer's branch.
     `then`: runs in the same transaction with the answer (the channel API stores its
@@ -92,7 +92,7 @@ def register_from_channel(
     key_fingerprint = clean_text(key_fingerprint, "key_fingerprint", limit="key_fingerprint",
                                  required=False)
 
-    def work(s: Session) -> IntakeResult:
+    def work(s: Tx) -> IntakeResult:
         customer, pending, _creds = lock_customer_channel(
             s, customer_no, chan.value, RequestKind.REGISTRATION.value, with_policy=True)
         expiry_days, needs_checker = request_policy(customer, RequestKind.REGISTRATION.value)
@@ -106,7 +106,7 @@ def register_from_channel(
             raise ConsoleError(
                 "DUPLICATE_PENDING", f"a {chan.value} registration is already pending"
             )
-        conn = s.connection()
+        conn = s
         methods_text = format_methods(chosen)
         cred_id = credential_store.insert(conn, {
             "customer_id": customer.id, "channel": chan.value,
@@ -152,7 +152,7 @@ def register_from_channel(
 
 def record_login(
     backend: Backend, *, customer_no: str, channel: str, device_id: str, result: str,
-    clock: Clock, then: Callable[[Session, LoginResult], None] | None = None,
+    clock: Clock, then: Callable[[Tx, LoginResult], None] | None = None,
 ) -> LoginResult:
     """A login reported by the channel. The 5th consecutive failure locks the credential.
     `then`: as for `register_from_channel`."""
@@ -164,7 +164,7 @@ def record_login(
     if outcome not in ("ok", "fail"):
         raise invalid("result", "must be ok or fail")
 
-    def work(s: Session) -> LoginResult:
+    def work(s: Tx) -> LoginResult:
         customer, _pending, creds = lock_customer_channel(
             s, customer_no, chan.value, RequestKind.REGISTRATION.value)
         cred = next((c for c in creds if is_current(c.status)), None)
@@ -191,7 +191,7 @@ def record_login(
         target = f"credential:{cred.id}"
         if outcome == "ok":
             failures, status = 0, cred.status
-            credential_store.login_succeeded(s.connection(), cred.id, now)
+            credential_store.login_succeeded(s, cred.id, now)
             events = [NewEvent(CHANNEL, chan.value, "credential.login",
                                customer_no=customer.customer_no, target=target)]
         else:
@@ -200,7 +200,7 @@ def record_login(
             # active -> locked through the transition guard, as every state change
             status = (transition(cred.status, CredentialStatus.LOCKED).value if locking
                       else cred.status)
-            credential_store.login_failed(s.connection(), cred.id, failures, lock=locking)
+            credential_store.login_failed(s, cred.id, failures, lock=locking)
             events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",
                                customer_no=customer.customer_no, target=target,
                                detail={"failures": failures})]

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from ..domain.clock import seoul_date, seoul_midnight
 from ..domain.states import (
     CURRENT,
@@ -25,6 +23,7 @@ from ..store import credentials as credential_store
 from ..store import requests as request_store
 from ..store.audit import NewEvent
 from ..store.credentials import CredentialRow
+from ..store.engine import Tx
 
 
 def _checked(status: str, target: CredentialStatus, credential_id: int) -> str:
@@ -39,11 +38,11 @@ def end_of_validity(valid_until: date) -> datetime:
     return seoul_midnight(valid_until + timedelta(days=1))
 
 
-def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason: EndReason,
+def _end(s: Tx, cred, target: CredentialStatus, ended_at: datetime, reason: EndReason,
          replaced_by: int | None = None):
     """Move a credential to an end state; returns its row as it now is."""
     status = _checked(cred.status, target, cred.id)
-    credential_store.set_ended(s.connection(), cred.id, status, ended_at, reason.value,
+    credential_store.set_ended(s, cred.id, status, ended_at, reason.value,
                                replaced_by)
     return credential_store.as_row(cred)._replace(status=status, ended_at=ended_at,
                                                   end_reason=reason.value,
@@ -51,14 +50,14 @@ def _end(s: Session, cred, target: CredentialStatus, ended_at: datetime, reason:
 
 
 def close_moot_revocations(
-    s: Session, cred, now: datetime, actor: str, terminal: str, customer_no: str,
+    s: Tx, cred, now: datetime, actor: str, terminal: str, customer_no: str,
     *, ended_status: str,
 ) -> list[NewEvent]:
     """A pending revocation of a credential that has just ended (replaced or expired) has nothing
     left to revoke. It is closed as `expired` (no one decided it), so that it does not block a
     revocation of the customer's new credential on that channel."""
     closed = request_store.close_moot_revocations(
-        s.connection(), cred.id, now, f"credential ended ({ended_status}) before a decision")
+        s, cred.id, now, f"credential ended ({ended_status}) before a decision")
     return [NewEvent(actor, terminal, "request.expired", customer_no=customer_no,
                      target=f"request:{req.id}",
                      detail={"kind": req.kind, "why": "credential_ended", "credential": cred.id})
@@ -66,13 +65,13 @@ def close_moot_revocations(
 
 
 def activate(
-    s: Session, cred, now: datetime, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, actor: str, terminal: str, customer_no: str
 ) -> tuple[list[NewEvent], CredentialRow]:
     """Activate a pending registration. The previous current credential of the channel ends in
     the same transaction: replaced, or expired if it was already past its last day."""
     today = seoul_date(now)
     events: list[NewEvent] = []
-    previous = credential_store.lock_current_of_channel(s.connection(), cred.customer_id,
+    previous = credential_store.lock_current_of_channel(s, cred.customer_id,
                                                         cred.channel)
     for old in previous:
         if old.valid_until is not None and is_past_validity(old.valid_until, today):
@@ -92,7 +91,7 @@ def activate(
     # The old row has left the "current" index (its UPDATE ran) before the new one enters it.
     _checked(cred.status, CredentialStatus.ACTIVE, cred.id)
     valid_until = last_valid_day(now)
-    credential_store.set_active(s.connection(), cred.id, now, valid_until)
+    credential_store.set_active(s, cred.id, now, valid_until)
     active = credential_store.as_row(cred)._replace(
         status=CredentialStatus.ACTIVE.value, activated_at=now, valid_until=valid_until,
         failed_logins=0)
@@ -104,7 +103,7 @@ def activate(
 
 
 def expire(
-    s: Session, cred, now: datetime, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, actor: str, terminal: str, customer_no: str
 ) -> tuple[list[NewEvent], CredentialRow]:
     """The expiry batch: a current credential past its last valid day ends as expired, at the
     instant its validity ended; a pending revocation of it is closed."""
@@ -119,7 +118,7 @@ def expire(
 
 
 def revoke(
-    s: Session, cred, now: datetime, reason: str, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, reason: str, actor: str, terminal: str, customer_no: str
 ) -> tuple[list[NewEvent], CredentialRow]:
     revoked = _end(s, cred, CredentialStatus.REVOKED, now, EndReason.of_revocation(reason))
     return [NewEvent(actor, terminal, "credential.revoked", customer_no=customer_no,
@@ -128,7 +127,7 @@ def revoke(
 
 
 def reject_pending(
-    s: Session, cred, now: datetime, why: EndReason, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, why: EndReason, actor: str, terminal: str, customer_no: str
 ) -> tuple[list[NewEvent], CredentialRow]:
     rejected = _end(s, cred, CredentialStatus.REJECTED, now, why)
     return [NewEvent(actor, terminal, "credential.rejected", customer_no=customer_no,

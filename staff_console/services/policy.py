@@ -19,14 +19,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import Actor, Role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
 from ..domain.policy import RULES, Policy, Rule, rule_for, stored_value
 from ..domain.text import clean_text
+from ..store.engine import Tx
 from ..store.meta import (
     POLICY_CHANGE_PREFIX,
     POLICY_CHANGE_SEQ,
@@ -61,7 +60,7 @@ def show_policy(backend: Backend, actor: Actor, *, clock: Clock | None = None,
     teller is better off knowing whether a revocation waits for a checker. (`clock`: unused,
     taken like every use case's.)"""
 
-    def work(s: Session) -> Policy:
+    def work(s: Tx) -> Policy:
         current_staff(s, actor)
         return Policy.from_store(get_settings(s, POLICY_PREFIX))
 
@@ -76,7 +75,7 @@ def list_changes(backend: Backend, actor: Actor, *, clock: Clock,
     now = clock.now()
     _require(actor, {Role.ADMIN, Role.AUDITOR}, "read pending policy changes")
 
-    def work(s: Session) -> list[PolicyChangeView]:
+    def work(s: Tx) -> list[PolicyChangeView]:
         current_staff(s, actor)
         rows = get_settings(s, POLICY_CHANGE_PREFIX)
         changes = sorted((_load(text) for text in rows.values()), key=lambda c: c["id"])
@@ -95,7 +94,7 @@ def set_policy(backend: Backend, actor: Actor, key: str, value: str, *,
     rule = rule_for(key)
     new = rule.parse(value)
 
-    def work(s: Session) -> PolicyChangeView:
+    def work(s: Tx) -> PolicyChangeView:
         current_staff(s, actor)
         last = _lock(s)
         old = stored_value(rule, get_setting(s, rule.key))
@@ -137,7 +136,7 @@ def approve_change(backend: Backend, actor: Actor, change_id: int, *,
     now = clock.now()
     _require(actor, {Role.ADMIN}, "approve policy changes")
 
-    def work(s: Session) -> PolicyChangeView:
+    def work(s: Tx) -> PolicyChangeView:
         current_staff(s, actor)
         _lock(s)
         change = _decidable(s, change_id, now)
@@ -171,7 +170,7 @@ def reject_change(backend: Backend, actor: Actor, change_id: int, *, note: str |
     _require(actor, {Role.ADMIN}, "reject policy changes")
     text = clean_text(note, "note", limit="note", required=False)
 
-    def work(s: Session) -> PolicyChangeView:
+    def work(s: Tx) -> PolicyChangeView:
         current_staff(s, actor)
         _lock(s)
         change = _decidable(s, change_id, now, expired_ok=True)
@@ -195,28 +194,28 @@ def _require(actor: Actor, roles: set[Role], what: str) -> None:
         raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}")
 
 
-def _lock(s: Session) -> int:
+def _lock(s: Tx) -> int:
     """Lock the policy writers' row (created on first use); returns the last change id."""
-    return lock_counter(s.connection(), POLICY_CHANGE_SEQ)
+    return lock_counter(s, POLICY_CHANGE_SEQ)
 
 
 def _load(text: str) -> dict:
     return json.loads(text)
 
 
-def _save(s: Session, change: dict) -> None:
+def _save(s: Tx, change: dict) -> None:
     put_setting(s, f"{POLICY_CHANGE_PREFIX}{change['id']}",
                 json.dumps(change, ensure_ascii=False, sort_keys=True))
 
 
-def _pending(s: Session, now: datetime) -> list[dict]:
+def _pending(s: Tx, now: datetime) -> list[dict]:
     """Changes still pending and not expired."""
     changes = (_load(text) for text in get_settings(s, POLICY_CHANGE_PREFIX).values())
     return [c for c in changes
             if c["status"] == PENDING and datetime.fromisoformat(c["expires_at"]) > now]
 
 
-def _decidable(s: Session, change_id: int, now: datetime, *, expired_ok: bool = False) -> dict:
+def _decidable(s: Tx, change_id: int, now: datetime, *, expired_ok: bool = False) -> dict:
     if not isinstance(change_id, int) or not 0 < change_id < 2**31:
         raise invalid("id", "must be a positive whole number")
     text = get_setting(s, f"{POLICY_CHANGE_PREFIX}{change_id}")

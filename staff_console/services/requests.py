@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import (
     BRANCH_ROLES,
     READ_ROLES,
@@ -50,6 +48,7 @@ from ..store import requests as request_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent
 from ..store.credentials import CredentialRow
+from ..store.engine import Tx
 from ..store.requests import RequestRow
 from . import lifecycle
 from .backend import Backend
@@ -95,9 +94,9 @@ def new_request(
     )
 
 
-def insert_request(s: Session, values: dict) -> RequestRow:
+def insert_request(s: Tx, values: dict) -> RequestRow:
     """Insert a request; returns its row."""
-    return request_store.insert(s.connection(), values)
+    return request_store.insert(s, values)
 
 
 def request_revocation(
@@ -117,7 +116,7 @@ def request_revocation(
         ) from None
     text = _clean_note(note, required=why is RevocationReason.OTHER)
 
-    def work(s: Session) -> RequestView:
+    def work(s: Tx) -> RequestView:
         require_role(actor, BRANCH_ROLES, "request revocations")
         customer, pending, creds = lock_customer_channel(
             s, customer_no, chan.value, RequestKind.REVOCATION.value, actor=actor,
@@ -158,7 +157,7 @@ def request_revocation(
 
 
 def approve_locked(
-    s: Session, req, customer, actor_no: str, terminal: str, now: datetime,
+    s: Tx, req, customer, actor_no: str, terminal: str, now: datetime,
     authority: Authority, delegation_id: int | None, note: str | None, today,
     decider_id: int | None = None, cred: CredentialRow | None = None,
 ) -> tuple[list[NewEvent], RequestRow, CredentialRow]:
@@ -168,7 +167,7 @@ def approve_locked(
     the request's credential, if the caller locked it already (a decision does, with the
     request)."""
     if cred is None:
-        cred = credential_store.by_id(s.connection(), req.credential_id, lock=True)
+        cred = credential_store.by_id(s, req.credential_id, lock=True)
         assert cred is not None  # a request's credential (a foreign key)
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
@@ -194,20 +193,20 @@ def approve_locked(
     return events, req, cred
 
 
-def _set_decision(s: Session, req, status: RequestStatus, now: datetime, decider_id, authority,
+def _set_decision(s: Tx, req, status: RequestStatus, now: datetime, decider_id, authority,
                   delegation_id, note) -> RequestRow:
     """Write the decision on the locked request; returns the request as it now is."""
     authority_value = authority.value if authority else None
     request_store.set_decision(
-        s.connection(), req.id, status=status.value, decided_at=now, decider_id=decider_id,
+        s, req.id, status=status.value, decided_at=now, decider_id=decider_id,
         authority=authority_value, delegation_id=delegation_id, note=note)
     return request_store.as_row(req)._replace(
         status=status.value, decided_at=now, decider_staff_id=decider_id,
         authority=authority_value, delegation_id=delegation_id, decision_note=note)
 
 
-def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
-    rows = staff_store.windows_of(s.connection(), actor.staff_id)
+def _windows(s: Tx, actor: Actor) -> list[DelegationWindow]:
+    rows = staff_store.windows_of(s, actor.staff_id)
     return [
         DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from, d.valid_until,
                          d.ended_at)
@@ -215,11 +214,11 @@ def _windows(s: Session, actor: Actor) -> list[DelegationWindow]:
     ]
 
 
-def _lock_for_decision(s: Session, actor: Actor, request_id: int,
+def _lock_for_decision(s: Tx, actor: Actor, request_id: int,
                        now: datetime) -> tuple:
     """Check the actor's standing, lock customer then request and its credential, and check the
     request can still be decided. Returns the request, the customer and the credential."""
-    conn = s.connection()
+    conn = s
     customer = customer_store.lock_of_request(conn, request_id, actor.staff_id)
     require_standing(s, actor, customer)  # before "no such request"
     if customer is None:
@@ -233,7 +232,7 @@ def _lock_for_decision(s: Session, actor: Actor, request_id: int,
     return found, customer, credential_store.as_row(found, "cred_")
 
 
-def _decided_view(s: Session, req: RequestRow, today, customer, cred: CredentialRow,
+def _decided_view(s: Tx, req: RequestRow, today, customer, cred: CredentialRow,
                   names: dict[int, StaffName]) -> RequestView:
     """The view of a request just decided, from the rows the decision locked (only a
     registration's evidence is read again)."""
@@ -253,7 +252,7 @@ def _decide(
     today = seoul_date(now)
     text = _clean_note(note, required=not approve)
 
-    def work(s: Session) -> RequestView:
+    def work(s: Tx) -> RequestView:
         locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
         # The branch's manager needs no delegation window: do not read them then.
         manager_here = actor.role is Role.MANAGER and actor.branch_code == locked.branch_code
@@ -309,7 +308,7 @@ def withdraw_request(
     now = clock.now()
     today = seoul_date(now)
 
-    def work(s: Session) -> RequestView:
+    def work(s: Tx) -> RequestView:
         locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
         if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
@@ -330,14 +329,14 @@ def list_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> list[Requ
     now = clock.now()
     today = seoul_date(now)
 
-    def work(s: Session) -> list[RequestView]:
+    def work(s: Tx) -> list[RequestView]:
         current_staff(s, actor)
         branches = {d.branch_code for d in _windows(s, actor) if d.active_at(now)}
         if actor.role.value == "manager":
             branches.add(actor.branch_code)
         if not branches:
             return []
-        rows = request_store.approvals(s.connection(), sorted(branches), actor.staff_id, now,
+        rows = request_store.approvals(s, sorted(branches), actor.staff_id, now,
                                        MAX_LIST)
         views = request_views(s, rows, today)
         if views:
@@ -355,14 +354,14 @@ def count_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> int | No
     delegation). A number, no customer data: not an access event."""
     now = clock.now()
 
-    def work(s: Session) -> int | None:
+    def work(s: Tx) -> int | None:
         current_staff(s, actor)
         branches = {d.branch_code for d in _windows(s, actor) if d.active_at(now)}
         if actor.role.value == "manager":
             branches.add(actor.branch_code)
         if not branches:
             return None
-        return request_store.count_approvals(s.connection(), sorted(branches), actor.staff_id,
+        return request_store.count_approvals(s, sorted(branches), actor.staff_id,
                                              now)
 
     return backend.store.run(work, reads_only=True)
@@ -374,9 +373,9 @@ def list_my_requests(
     now = clock.now()
     today = seoul_date(now)
 
-    def work(s: Session) -> list[RequestView]:
+    def work(s: Tx) -> list[RequestView]:
         current_staff(s, actor)
-        rows = request_store.made_by(s.connection(), actor.staff_id, pending_only=pending_only,
+        rows = request_store.made_by(s, actor.staff_id, pending_only=pending_only,
                                      limit=MAX_MINE)
         views = request_views(s, rows, today)
         if views:
@@ -392,10 +391,10 @@ def get_request(backend: Backend, actor: Actor, request_id: int, *, clock: Clock
     row_id(request_id, "request_id")
     now = clock.now()
 
-    def work(s: Session) -> RequestView:
+    def work(s: Tx) -> RequestView:
         current_staff(s, actor)
         require_role(actor, READ_ROLES, "view requests")  # customer data: need to know
-        row = request_store.view_row(s.connection(), request_id)
+        row = request_store.view_row(s, request_id)
         if row is None:
             raise not_found("request", request_id)
         view = request_views(s, [row], seoul_date(now))[0]

@@ -20,8 +20,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy.orm import Session
-
 from ..domain.channels import parse_channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import ConsoleError
@@ -29,6 +27,7 @@ from ..domain.lockout import MAX_FAILED_ATTEMPTS
 from ..domain.states import CURRENT, CredentialStatus, RequestKind, RevocationReason
 from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
+from ..store.engine import Tx
 from . import lifecycle
 from .backend import Backend
 from .common import CHANNEL, lock_customer_channel, record
@@ -42,7 +41,7 @@ SELF_SERVICE = "self_service"
 
 def revoke_own_credential(
     backend: Backend, *, customer_no: str, channel: str, device_id: str, clock: Clock,
-    then: Callable[[Session, SelfRevocationResult], None] | None = None,
+    then: Callable[[Tx, SelfRevocationResult], None] | None = None,
 ) -> SelfRevocationResult:
     """Revoke the customer's current credential on `channel` from its own device.
     `then`: runs in the same transaction with the answer (the channel API stores its
@@ -52,7 +51,7 @@ def revoke_own_credential(
     chan = parse_channel(channel)
     device = clean_text(device_id, "device_id", limit="device_id")
 
-    def work(s: Session) -> SelfRevocationResult:
+    def work(s: Tx) -> SelfRevocationResult:
         customer, _pending, creds = lock_customer_channel(
             s, customer_no, chan.value, RequestKind.REVOCATION.value)
         cred = next((c for c in creds if c.status in CURRENT), None)

@@ -25,14 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
-
 from ..domain.authority import Actor, Role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError
 from ..domain.policy import Policy
 from ..domain.text import clean_text
 from ..store import sessions as rows
+from ..store.engine import Tx
 from ..store.meta import POLICY_PREFIX, get_settings
 from . import staff
 from .backend import Backend
@@ -77,7 +76,7 @@ def sign_in(backend: Backend, employee_no: str, password: str, *, terminal: str,
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = clock.now()
 
-    def work(s: Session) -> Policy:
+    def work(s: Tx) -> Policy:
         rows.insert_session(s, token_hash=token_hash(token), staff_id=actor.staff_id,
                             terminal=actor.terminal, client_address=client_address, now=now)
         return Policy.from_store(get_settings(s, POLICY_PREFIX))
@@ -107,7 +106,7 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
     fresh = read_at is not None and time.monotonic() - read_at < POLICY_FRESH_S
     cached = backend.policy
 
-    def read(s: Session) -> tuple[rows.SessionRow | None, Policy]:
+    def read(s: Tx) -> tuple[rows.SessionRow | None, Policy]:
         return (rows.session_by_token(s, digest),
                 cached if fresh else Policy.from_store(get_settings(s, POLICY_PREFIX)))
 
@@ -125,7 +124,7 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
     return actor, policy
 
 
-Write = Callable[[Session], object]
+Write = Callable[[Tx], object]
 
 
 def _verdict(row: rows.SessionRow | None, policy: Policy, now: datetime, *,
@@ -172,7 +171,7 @@ def unlock(backend: Backend, token: str, password: str, *, client_address: str,
     digest = token_hash(token)
     now = clock.now()
 
-    def work(s: Session) -> None:
+    def work(s: Tx) -> None:
         row = rows.session_by_token(s, digest)
         if row is not None:
             rows.unlock(s, row.id, now)
@@ -198,7 +197,7 @@ def sign_out(backend: Backend, token: str, *, client_address: str, clock: Clock,
     digest = token_hash(token)
     now = clock.now()
 
-    def work(s: Session) -> None:
+    def work(s: Tx) -> None:
         row = rows.session_by_token(s, digest)
         if row is not None:
             rows.end_session(s, row.id, now, reason)

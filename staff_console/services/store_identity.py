@@ -28,7 +28,6 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from ..domain.authority import Actor, Role, require_role
 from ..domain.bounds import instant_within
@@ -37,6 +36,7 @@ from ..domain.errors import ConsoleError, invalid
 from ..store import identity as identity_store
 from ..store.audit import NewEvent, append_events, canonical_event
 from ..store.clock import StoreClock
+from ..store.engine import Tx
 from ..store.failures import classify
 from ..store.keyring import (
     GENESIS_HASH,
@@ -371,11 +371,11 @@ def rotate_key(backend, actor: Actor, *, key_file: Path, key_from_setting: bool,
     store.seal_pending()  # PostgreSQL: chain what waits under the old key before the switch
     now = clock.now()
 
-    def work(s: Session) -> dict:
+    def work(s: Tx) -> dict:
         from .common import current_staff
 
         current_staff(s, actor)
-        conn = s.connection()
+        conn = s
         customers = _reencrypt(conn, old, new)
         seq = append_events(s, old, [NewEvent(
             actor=actor.employee_no, terminal=actor.terminal, action="key.rotated",

@@ -28,12 +28,9 @@ from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from ..domain.trail import AnchorFault, ChainProblem
 from .audit_head import chain_here, read_head
-from .audit_postgres import NEEDS_SEAL, SEAL_LATER, PostgresChain, durable_flush
-from .audit_sqlite import SqliteChain
 from .chain import (
     CHAINED_FIELDS,
     ChainVerdict,
@@ -49,8 +46,8 @@ from .chain import (
 from .chain_anchors import Anchor, make_anchor, read_anchors
 from .keyring import GENESIS_HASH, Keyring
 from .meta import STORE_ID, get_setting, put_setting
-from .sealer import BUSY
-from .tables import AuditEvent, AuditHead, AuditOutbox
+from .sealer import BUSY, NEEDS_SEAL, SEAL_LATER
+from .tables import AUDIT_EVENT, AUDIT_HEAD, AUDIT_OUTBOX
 
 __all__ = [
     "BUSY", "NEEDS_SEAL", "SEAL_LATER", "Anchor", "ChainStrategy", "ChainVerdict", "NewEvent",
@@ -59,8 +56,8 @@ __all__ = [
     "seal_pending", "strategy_for", "verify_chain",
 ]
 
-_EVENT = AuditEvent.__table__
-_HEAD = AuditHead.__table__
+_EVENT = AUDIT_EVENT
+_HEAD = AUDIT_HEAD
 if tuple(c.name for c in _EVENT.columns) != CHAINED_FIELDS:  # rows are written positionally
     raise RuntimeError("audit_event's columns differ from store/chain.py CHAINED_FIELDS")
 
@@ -72,7 +69,7 @@ class ChainStrategy(Protocol):
 
     name: str
 
-    def append(self, session: Session, keyring: Keyring, events: list[NewEvent],
+    def append(self, session: sa.Connection, keyring: Keyring, events: list[NewEvent],
                at: datetime) -> list[int]:
         """A use case's events, atomically with its changes; their seqs if chained here."""
 
@@ -85,15 +82,35 @@ class ChainStrategy(Protocol):
         """Chain what waits outside the chain; how many (or BUSY)."""
 
 
-_STRATEGIES: dict[str, ChainStrategy] = {"sqlite": SqliteChain(), "postgresql": PostgresChain()}
+_STRATEGIES: dict[str, ChainStrategy] = {}
 
 
 def strategy_for(dialect_name: str) -> ChainStrategy:
-    return _STRATEGIES[dialect_name]
+    """The database's strategy, its module imported on first use: a SQLite store never loads
+    the PostgreSQL one (nor SQLAlchemy's postgresql dialect package, with all its drivers)."""
+    strategy = _STRATEGIES.get(dialect_name)
+    if strategy is None:
+        if dialect_name == "postgresql":
+            from .audit_postgres import PostgresChain
+            strategy = PostgresChain()
+        elif dialect_name == "sqlite":
+            from .audit_sqlite import SqliteChain
+            strategy = SqliteChain()
+        else:
+            raise KeyError(dialect_name)
+        _STRATEGIES[dialect_name] = strategy
+    return strategy
+
+
+def durable_flush(connection: sa.Connection) -> None:
+    """PostgreSQL: make every earlier commit of this server durable (store/audit_postgres.py)."""
+    from .audit_postgres import durable_flush as flush
+
+    flush(connection)
 
 
 def append_events(
-    session: Session, keyring: Keyring, events: list[NewEvent], at: datetime, *,
+    session: sa.Connection, keyring: Keyring, events: list[NewEvent], at: datetime, *,
     immediate: bool = False,
 ) -> list[int]:
     """Record `events` in this transaction; returns their seqs when chained here.
@@ -104,7 +121,7 @@ def append_events(
     until the transaction ends, so call it last."""
     if not events:
         return []
-    strategy = strategy_for(session.get_bind().dialect.name)
+    strategy = strategy_for(session.dialect.name)
     if immediate:
         return chain_here(session, keyring, events, at, strategy.write_chained)
     return strategy.append(session, keyring, events, at)
@@ -119,7 +136,7 @@ def seal_pending(conn: sa.Connection, keyring: Keyring, *, mine: list[int] | Non
                                                 wait=wait)
 
 
-def init_chain(session: Session, keyring: Keyring, *, seal_unkeyed: bool = False) -> str:
+def init_chain(session: sa.Connection, keyring: Keyring, *, seal_unkeyed: bool = False) -> str:
     """At `db init`: give a new store its genesis head and its id, once; returns the store id.
 
     A fresh store has no head, no event and no id. A store with events or an id but no head
@@ -147,21 +164,20 @@ def init_chain(session: Session, keyring: Keyring, *, seal_unkeyed: bool = False
     if store_id is None:
         store_id = str(uuid.uuid4())
         put_setting(session, STORE_ID, store_id)
-    session.flush()
     return store_id
 
 
-def pending_count(session: Session) -> int:
+def pending_count(session: sa.Connection) -> int:
     """Events committed but not chained yet (normally 0; see AuditOutbox)."""
-    return session.execute(sa.select(sa.func.count()).select_from(AuditOutbox.__table__)
+    return session.execute(sa.select(sa.func.count()).select_from(AUDIT_OUTBOX)
                            ).scalar_one()
 
 
-def count_events(session: Session) -> int:
+def count_events(session: sa.Connection) -> int:
     return session.execute(sa.select(sa.func.count()).select_from(_EVENT)).scalar_one()
 
 
-def verify_chain(session: Session, keyring: Keyring, *, anchors: Sequence[Anchor] = (),
+def verify_chain(session: sa.Connection, keyring: Keyring, *, anchors: Sequence[Anchor] = (),
                  bad_anchors: Sequence[tuple[int, AnchorFault]] = (),
                  batch: int = 10000) -> ChainVerdict:
     """Recompute the chain. Names the first event that was edited, deleted, inserted or moved,
@@ -182,9 +198,9 @@ def verify_chain(session: Session, keyring: Keyring, *, anchors: Sequence[Anchor
     return replace(verdict, bad_anchors=tuple(bad_anchors))
 
 
-def _verify(session: Session, keyring: Keyring, anchors: Sequence[Anchor], batch: int, *,
+def _verify(session: sa.Connection, keyring: Keyring, anchors: Sequence[Anchor], batch: int, *,
             legacy_head: bool = False) -> ChainVerdict:
-    conn = session.connection()
+    conn = session
     head = read_head(conn)
     head_ok = head is not None and (legacy_head or head_is_sound(keyring, head))
     # A head that fails its MAC says nothing about where the chain ends: read every event.

@@ -33,24 +33,17 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 
 from .chain import HASH, PREV, SEQ, NewEvent, checked_head, event_fields, link
 from .keyring import Keyring
-from .sealer import BUSY
-from .tables import AuditEvent, AuditHead, AuditOutbox
+from .sealer import BUSY, NEEDS_SEAL, SEAL_LATER
+from .tables import AUDIT_EVENT, AUDIT_HEAD, AUDIT_OUTBOX
 
-_EVENT = AuditEvent.__table__
-_HEAD = AuditHead.__table__
-_OUTBOX = AuditOutbox.__table__
+_EVENT = AUDIT_EVENT
+_HEAD = AUDIT_HEAD
+_OUTBOX = AUDIT_OUTBOX
 _FIELDS = ("at", "actor", "terminal", "action", "category", "customer_no", "target", "detail")
 
-# Set on the session by `append` when it put events in the outbox (their outbox ids): after the
-# commit, `Store.run` must see them sealed before it reports success.
-NEEDS_SEAL = "audit_needs_seal"
-# Set on the session by `Store.run` when its events are chained in the background (after
-# `Store.run` returns): the use case's own commit must then be durable by itself.
-SEAL_LATER = "audit_seal_later"
 
 
 # The outbox insert, one statement for one event or many (insertmanyvalues batches them). Its
@@ -95,13 +88,13 @@ class PostgresChain:
 
     name = "postgresql"
 
-    def append(self, session: Session, keyring: Keyring, events: list[NewEvent],
+    def append(self, session: sa.Connection, keyring: Keyring, events: list[NewEvent],
                at: datetime) -> list[int]:
         """Into the outbox, no lock taken; returns [] (chained by the next seal)."""
         # Chained right after the commit by `Store.run`: the commit need not wait for the disk
         # (the seal's synchronous commit follows it). Chained later: it must.
         statement = _OUTBOX_INSERT if session.info.get(SEAL_LATER) else _OUTBOX_INSERT_ASYNC
-        returned = session.connection().execute(
+        returned = session.execute(
             statement, [dict(zip(_FIELDS, row, strict=True)) for row in event_fields(events, at)],
         ).all()
         # No head, or one that fails its MAC: raised here, so the transaction rolls back.

@@ -14,10 +14,10 @@ from .audit_head import read_head
 from .chain import checked_head, tampered
 from .keyring import Keyring
 from .meta import STORE_ID, get_setting
-from .tables import AuditEvent, Staff
+from .tables import AUDIT_EVENT, STAFF
 
-_EVENT = AuditEvent.__table__
-_STAFF = Staff.__table__
+_EVENT = AUDIT_EVENT
+_STAFF = STAFF
 # What a listed event shows (the chain's links are not shown).
 LISTED = ("seq", "at", "actor", "terminal", "action", "category", "customer_no", "target",
           "detail")

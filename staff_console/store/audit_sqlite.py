@@ -11,15 +11,14 @@ from datetime import datetime
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from .audit_head import chain_here
 from .chain import AT, NewEvent
 from .keyring import Keyring
-from .tables import AuditEvent, AuditHead
+from .tables import AUDIT_EVENT, AUDIT_HEAD
 
-_EVENT = AuditEvent.__table__
-_HEAD = AuditHead.__table__
+_EVENT = AUDIT_EVENT
+_HEAD = AUDIT_HEAD
 
 
 class SqliteChain:
@@ -27,7 +26,7 @@ class SqliteChain:
 
     name = "sqlite"
 
-    def append(self, session: Session, keyring: Keyring, events: list[NewEvent],
+    def append(self, session: sa.Connection, keyring: Keyring, events: list[NewEvent],
                at: datetime) -> list[int]:
         return chain_here(session, keyring, events, at, self.write_chained)
 

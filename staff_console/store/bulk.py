@@ -20,9 +20,9 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+import sqlalchemy as sa
 
-from .tables import Branch, Customer, Staff
+from .tables import BRANCH, CUSTOMER, STAFF
 
 log = logging.getLogger(__name__)
 
@@ -87,31 +87,32 @@ def prepare(chunk: dict[str, list[Row]], *, copy_text: bool) -> Batch:
 
 # ---------------------------------------------------------------- setup of an empty store
 
-def customer_count(s: Session) -> int:
-    return s.exec(select(func.count()).select_from(Customer)).one()
+def customer_count(s: sa.Connection) -> int:
+    return s.execute(sa.select(sa.func.count()).select_from(CUSTOMER)).scalar_one()
 
 
-def existing_employee_numbers(s: Session, numbers: Sequence[str]) -> list[str]:
-    return sorted(s.exec(select(Staff.employee_no).where(col(Staff.employee_no).in_(numbers))))
+def existing_employee_numbers(s: sa.Connection, numbers: Sequence[str]) -> list[str]:
+    return sorted(s.execute(sa.select(STAFF.c.employee_no)
+                            .where(STAFF.c.employee_no.in_(numbers))).scalars())
 
 
-def add_missing_branches(s: Session, branches: Iterable[tuple[str, str]]) -> None:
+def add_missing_branches(s: sa.Connection, branches: Iterable[tuple[str, str]]) -> None:
     """(code, name) pairs; a branch that exists is kept as it is."""
-    have = set(s.exec(select(Branch.code)))
-    for code, name in branches:
-        if code not in have:
-            s.add(Branch(code=code, name=name))
-    s.flush()
+    have = set(s.execute(sa.select(BRANCH.c.code)).scalars())
+    new = [{"code": code, "name": name} for code, name in dict(branches).items()
+           if code not in have]
+    if new:
+        s.execute(sa.insert(BRANCH), new)
 
 
-def add_staff(s: Session, members: Iterable[Row]) -> dict[str, int]:
+def add_staff(s: sa.Connection, members: Iterable[Row]) -> dict[str, int]:
     """Staff rows (employee_no, name, branch_code, role, password_hash, created_at); returns
     their ids by employee number."""
-    added = [Staff(**m) for m in members]
-    s.add_all(added)
-    s.flush()
-    ids = {m.employee_no: m.id for m in added}
-    return {number: staff_id for number, staff_id in ids.items() if staff_id is not None}
+    ids: dict[str, int] = {}
+    for member in members:  # a few dozen: one INSERT ... RETURNING each
+        ids[member["employee_no"]] = s.execute(
+            sa.insert(STAFF).values(member).returning(STAFF.c.id)).scalar_one()
+    return ids
 
 
 # ---------------------------------------------------------------- the writers
@@ -145,17 +146,17 @@ class _Timer:
         log.info("bulk load: %s", ", ".join(f"{k} {v:.1f}s" for k, v in self.laps.items()))
 
 
-def load(s: Session, batches: Iterable[Batch]) -> dict[str, int]:
-    """Write the batches in the session's transaction with the driver's bulk path (prepared
+def load(s: sa.Connection, batches: Iterable[Batch]) -> dict[str, int]:
+    """Write the batches in the caller's transaction with the driver's bulk path (prepared
     with `copy_text=is_postgres(s)`). Returns the rows written per table."""
-    raw = s.connection().connection.driver_connection
+    raw = s.connection.driver_connection
     if is_postgres(s):
         return _load_postgres(raw, iter(batches))
     return _load_sqlite(raw, iter(batches))
 
 
-def is_postgres(s: Session) -> bool:
-    return s.get_bind().dialect.name == "postgresql"
+def is_postgres(s: sa.Connection) -> bool:
+    return s.dialect.name == "postgresql"
 
 
 def _self_references(cur) -> dict[str, list[int]]:

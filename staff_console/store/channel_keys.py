@@ -2,7 +2,7 @@
 
 The key itself is never stored: only its SHA-256 (a copy of the table lets no one call the
 API). A revoked key keeps its row (the audit trail names it) with `revoked_at` set.
-Core statements on the caller's transaction (a `Session` from `Store.run` or a `Connection`).
+Core statements on the caller's transaction (a `sa.Connection` from `Store.run` or a `Connection`).
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
-from sqlmodel import SQLModel
 
-from .tables import Staff
+from .tables import STAFF, metadata
 from .types import UTCDateTime
 
 CHANNEL_KEY = sa.Table(
-    "channel_key", SQLModel.metadata,
+    "channel_key", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("channel", sa.String(3), nullable=False),
     sa.Column("name", sa.String(60), nullable=False),
@@ -39,7 +37,7 @@ class KeyRow(NamedTuple):
     revoked_at: datetime | None
 
 
-_STAFF = Staff.__table__
+_STAFF = STAFF
 _KEYS = sa.select(
     CHANNEL_KEY.c.id, CHANNEL_KEY.c.channel, CHANNEL_KEY.c.name, _STAFF.c.employee_no,
     CHANNEL_KEY.c.created_at, CHANNEL_KEY.c.revoked_at,
@@ -53,27 +51,27 @@ _REVOKE = sa.update(CHANNEL_KEY).where(
 ).values(revoked_at=sa.bindparam("now"))
 
 
-def insert_key(db: Session | sa.Connection, *, channel: str, name: str, key_hash: str,
+def insert_key(db: sa.Connection, *, channel: str, name: str, key_hash: str,
                created_by: int, now: datetime) -> int:
     return int(db.execute(_INSERT, {"channel": channel, "name": name, "key_hash": key_hash,
                                     "created_by": created_by, "created_at": now}).scalar_one())
 
 
-def key_by_hash(db: Session | sa.Connection, key_hash: str) -> KeyRow | None:
+def key_by_hash(db: sa.Connection, key_hash: str) -> KeyRow | None:
     row = db.execute(_BY_HASH, {"key_hash": key_hash}).first()
     return None if row is None else KeyRow(*row)
 
 
-def key_by_id(db: Session | sa.Connection, key_id: int) -> KeyRow | None:
+def key_by_id(db: sa.Connection, key_id: int) -> KeyRow | None:
     row = db.execute(_BY_ID, {"key_id": key_id}).first()
     return None if row is None else KeyRow(*row)
 
 
-def all_keys(db: Session | sa.Connection) -> list[KeyRow]:
+def all_keys(db: sa.Connection) -> list[KeyRow]:
     return [KeyRow(*row) for row in db.execute(_ALL)]
 
 
-def revoke_key(db: Session | sa.Connection, key_id: int, now: datetime) -> bool:
+def revoke_key(db: sa.Connection, key_id: int, now: datetime) -> bool:
     """True if this call revoked it (False: already revoked, or no such key)."""
     result = cast("sa.CursorResult[Any]", db.execute(_REVOKE, {"key_id": key_id, "now": now}))
     return bool(result.rowcount)

@@ -14,7 +14,7 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .tables import SQLModel
+from .tables import metadata as _METADATA
 
 UQ_REQUEST_PENDING = "uq_request_pending"  # one pending request per customer, channel, kind
 UQ_CREDENTIAL_CURRENT = "uq_credential_current"  # one current credential per customer, channel
@@ -50,5 +50,5 @@ def violated_constraint(exc: IntegrityError, metadata: sa.MetaData | None = None
         tables = {table for table, _ in columns}
         if len(tables) == 1:
             key = (tables.pop(), frozenset(column for _, column in columns))
-            return _unique_names(metadata or SQLModel.metadata).get(key)
+            return _unique_names(metadata or _METADATA).get(key)
     return None

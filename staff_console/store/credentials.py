@@ -11,12 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from ..domain.states import CURRENT_VALUES, CredentialStatus, RequestStatus
-from .tables import Credential, Customer, Request, Verification
+from .tables import CREDENTIAL, CUSTOMER, REQUEST, VERIFICATION
 
-CREDENTIAL = Credential.__table__
-VERIFICATION = Verification.__table__
-_CUSTOMER = Customer.__table__
-_REQUEST = Request.__table__
+_CUSTOMER = CUSTOMER
+_REQUEST = REQUEST
 _CURRENT = CURRENT_VALUES
 _bp = sa.bindparam
 

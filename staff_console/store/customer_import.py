@@ -23,18 +23,17 @@ from typing import Any, NamedTuple, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
 from .engine import is_disconnect, is_transient
 from .failures import classify
-from .tables import BIG_INTEGER, Account, Branch, Customer
+from .tables import ACCOUNT, BIG_INTEGER, BRANCH, CUSTOMER
 
 T = TypeVar("T")
 
-_CUSTOMER = Customer.__table__
-_ACCOUNT = Account.__table__
-_BRANCH = Branch.__table__
+_CUSTOMER = CUSTOMER
+_ACCOUNT = ACCOUNT
+_BRANCH = BRANCH
 _META = sa.MetaData()
 
 # The customer columns an import writes (all but `id` and `created_at`), in this order in the
@@ -249,7 +248,7 @@ class ImportStage:
                     raise
         self.staged += len(customers)
 
-    def findings(self, first: int, session: Session | None = None,
+    def findings(self, first: int, session: sa.Connection | None = None,
                  ) -> tuple[int, list[Finding]]:
         """How many staged rows break a rule, and the first `first` of them by line (then in
         CHECKS order). Without `session`: on the driver connection outside any transaction,
@@ -259,7 +258,7 @@ class ImportStage:
         total, found = 0, []
         for check, statement in CHECKS.items():
             probe = _PROBES[check]  # cheap: a file without the problem is the common case
-            if not (session.connection().execute(probe).scalar_one() if session is not None
+            if not (session.execute(probe).scalar_one() if session is not None
                     else self._read(probe)[0][0]):
                 continue
             sub = statement.subquery()
@@ -267,7 +266,7 @@ class ImportStage:
             first_of = sa.select(sub).order_by(sub.c.line, sub.c.seq).limit(first)
             rows: Sequence[Any]
             if session is not None:
-                conn = session.connection()
+                conn = session
                 count = conn.execute(count_of).scalar_one()
                 rows = conn.execute(first_of).all() if count else []
             else:
@@ -293,16 +292,16 @@ class ImportStage:
             finally:
                 raw.rollback()
 
-    def insert(self, session: Session, now) -> None:
+    def insert(self, session: sa.Connection, now) -> None:
         """Copy the staged customers and their accounts into the store."""
-        conn = session.connection()
+        conn = session
         conn.execute(_INSERT_CUSTOMERS, {"now": now})
         conn.execute(_INSERT_ACCOUNTS)
 
-    def staged_pages(self, session: Session, size: int) -> Iterator[Sequence[sa.Row]]:
+    def staged_pages(self, session: sa.Connection, size: int) -> Iterator[Sequence[sa.Row]]:
         """The staged customers (line, customer_no, accounts) in file order, `size` at a
         time (a page per statement: memory stays flat however long the file)."""
-        conn = session.connection()
+        conn = session
         after = 0
         while True:
             page = conn.execute(_STAGED_PAGE, {"after": after, "size": size}).all()
@@ -311,7 +310,7 @@ class ImportStage:
             yield page
             after = page[-1].line
 
-    def run(self, work: Callable[[Session, bool], T], *, attempts: int = 3,
+    def run(self, work: Callable[[sa.Connection, bool], T], *, attempts: int = 3,
             backoff: float = 0.1) -> T:
         """`work(session, again)` in one transaction on this connection (where the staging
         tables are), committed if it returns. A transient failure (SQLite busy past its
@@ -321,11 +320,11 @@ class ImportStage:
         for attempt in range(attempts):
             committing = False
             try:
-                with Session(bind=self._conn, expire_on_commit=False) as session:
-                    with session.begin():
-                        result = work(session, attempt > 0)
-                        session.flush()
-                        committing = True
+                conn = self._conn
+                assert conn is not None  # inside the import's connection
+                with conn.begin():
+                    result = work(conn, attempt > 0)
+                    committing = True
                 return result
             except DBAPIError as exc:
                 if is_disconnect(exc):

@@ -15,13 +15,11 @@ from ..domain.states import RequestStatus
 from .credentials import CREDENTIAL, CredentialRow, prefixed
 from .requests import RequestRow
 from .staff import STANDING
-from .tables import Account, Branch, Customer, Request, Setting
+from .tables import ACCOUNT, BRANCH, CUSTOMER, REQUEST, SETTING
 
-CUSTOMER = Customer.__table__
-ACCOUNT = Account.__table__
-_BRANCH = Branch.__table__
-_REQUEST = Request.__table__
-_SETTING = Setting.__table__
+_BRANCH = BRANCH
+_REQUEST = REQUEST
+_SETTING = SETTING
 _C = CUSTOMER.c
 _bp = sa.bindparam
 

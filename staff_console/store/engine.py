@@ -62,10 +62,9 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
 from ..files import private_sqlite
@@ -74,9 +73,16 @@ from .failures import classify
 from .keyring import Keyring
 from .prepared import keep_prepared_statements
 from .sealer import DEFAULT_LINGER_S, BackgroundSealer
+from .tables import postgresql_options
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+# What a use case's work receives from `Store.run`: a Core connection inside the transaction.
+# (No ORM session: the statements are SQLAlchemy Core, and `sqlalchemy.orm` is never loaded.)
+Tx = Connection
+# Until every caller says Tx: the name the services' annotations used.
+Session = Tx
 
 # SQLSTATEs after which the whole transaction can simply run again: serialization_failure,
 # deadlock_detected, lock_not_available (our lock_timeout), and the connection failures.
@@ -118,6 +124,7 @@ def make_engine(
         )
         _configure_sqlite(engine)
         return engine
+    postgresql_options()  # the partial indexes' PostgreSQL form (store/tables.py)
     parsed = sa.engine.make_url(url)
     connect_args: dict = {}
     if "connect_timeout" not in parsed.query:
@@ -298,7 +305,7 @@ class Store:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    def run(self, work: Callable[[Session], T], *, reads_only: bool = False) -> T:
+    def run(self, work: Callable[[Tx], T], *, reads_only: bool = False) -> T:
         """Run `work` in one transaction (see `_run`); the log says when the store stops
         answering and when it answers again."""
         try:
@@ -313,7 +320,7 @@ class Store:
             log.info("store reachable again")
         return result
 
-    def _run(self, work: Callable[[Session], T], *, reads_only: bool = False) -> T:
+    def _run(self, work: Callable[[Tx], T], *, reads_only: bool = False) -> T:
         """Run `work` in one transaction; commit if it returns, roll back if it raises.
         Transient failures retry the whole function with jittered exponential backoff, so
         `work` must not have effects outside the transaction.
@@ -331,14 +338,21 @@ class Store:
         for attempt in range(self.attempts):
             committing = False
             try:
-                with self._session(autocommit) as session:
-                    if self._sealer is not None:
-                        session.info[SEAL_LATER] = True
-                    with session.begin():
-                        result = work(session)
-                        session.flush()
-                        committing = True
-                    mine = session.info.get(NEEDS_SEAL)
+                with self._connection(autocommit) as tx:
+                    # `info` belongs to the pooled driver connection and outlives this use
+                    # case: what a run leaves there is cleared at its start and its end.
+                    info = tx.info
+                    info.pop(NEEDS_SEAL, None)
+                    info.pop(SEAL_LATER, None)
+                    try:
+                        if self._sealer is not None:
+                            info[SEAL_LATER] = True
+                        with tx.begin():
+                            result = work(tx)
+                            committing = True
+                    finally:
+                        mine = info.pop(NEEDS_SEAL, None)
+                        info.pop(SEAL_LATER, None)
                 if mine:
                     if self._sealer is not None:
                         self._sealer.notify(mine)
@@ -379,17 +393,14 @@ class Store:
         ) from last
 
     @contextmanager
-    def _session(self, autocommit: bool) -> Iterator[Session]:
-        if not autocommit:
-            with Session(self.engine, expire_on_commit=False) as session:
-                yield session
-            return
+    def _connection(self, autocommit: bool) -> Iterator[Tx]:
         with self.engine.connect() as conn:
-            # The driver connection goes back to the pool in its usual mode (SQLAlchemy resets
-            # the isolation level at check-in; for psycopg that sends nothing to the server).
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            with Session(bind=conn, expire_on_commit=False) as session:
-                yield session
+            if autocommit:
+                # The driver connection goes back to the pool in its usual mode (SQLAlchemy
+                # resets the isolation level at check-in; for psycopg that sends nothing to the
+                # server).
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     def _seal(self, mine: list[int]) -> None:
         """After a commit that put events in the outbox (PostgreSQL, store/audit.py): chain

@@ -12,15 +12,14 @@ from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from .sessions import STAFF_SESSION
-from .tables import AuditEvent, AuditHead, Delegation, Request, Staff
+from .tables import AUDIT_EVENT, AUDIT_HEAD, DELEGATION, REQUEST, STAFF
 
-_EVENT = AuditEvent.__table__
-_HEAD = AuditHead.__table__
-_REQUEST = Request.__table__
-_DELEGATION = Delegation.__table__
+_EVENT = AUDIT_EVENT
+_HEAD = AUDIT_HEAD
+_REQUEST = REQUEST
+_DELEGATION = DELEGATION
 _bp = sa.bindparam
 
 REQUEST_ACTIONS = ("request.created", "request.approved", "request.rejected",
@@ -38,7 +37,7 @@ _REQUESTS = sa.select(
 _DELEGATES = sa.select(_DELEGATION.c.delegate_id, _DELEGATION.c.branch_code).where(
     _DELEGATION.c.ended_at.is_(None), _DELEGATION.c.valid_from <= _bp("now"),
     _DELEGATION.c.valid_until > _bp("now"))
-_STAFF = Staff.__table__
+_STAFF = STAFF
 # A session whose member was locked (failed sign-ins, an admin) or deactivated is over even
 # before its next call ends it: `member_blocked`.
 _SESSIONS = sa.select(
@@ -70,26 +69,26 @@ class SessionState(NamedTuple):
     member_blocked: bool
 
 
-def head_seq(db: Session) -> int:
+def head_seq(db: sa.Connection) -> int:
     return int(db.execute(_HEAD_SEQ).scalar() or 0)
 
 
-def request_events(db: Session, after: int, head: int) -> list[FeedEvent]:
+def request_events(db: sa.Connection, after: int, head: int) -> list[FeedEvent]:
     return [FeedEvent(*row) for row in db.execute(_EVENTS, {"after": after, "head": head})]
 
 
-def requests_by_id(db: Session, ids: list[int]) -> dict[int, RequestFacts]:
+def requests_by_id(db: sa.Connection, ids: list[int]) -> dict[int, RequestFacts]:
     if not ids:
         return {}
     return {row.id: RequestFacts(*row) for row in db.execute(_REQUESTS, {"ids": ids})}
 
 
-def active_delegates(db: Session, now: datetime) -> set[tuple[int, str]]:
+def active_delegates(db: sa.Connection, now: datetime) -> set[tuple[int, str]]:
     """(delegate staff id, branch) of every delegation active at `now`."""
     return {(row.delegate_id, row.branch_code) for row in db.execute(_DELEGATES, {"now": now})}
 
 
-def sessions_by_hash(db: Session, hashes: list[str]) -> list[SessionState]:
+def sessions_by_hash(db: sa.Connection, hashes: list[str]) -> list[SessionState]:
     if not hashes:
         return []
     return [SessionState(*row) for row in db.execute(_SESSIONS, {"hashes": hashes})]

@@ -14,17 +14,16 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
-from sqlmodel import SQLModel
 
 from .constraints import violated_constraint
+from .tables import metadata
 from .types import UTCDateTime
 
 BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 UNIQUE_NAME = "uq_idempotency_key"
 
 IDEMPOTENCY_RECORD = sa.Table(
-    "idempotency_record", SQLModel.metadata,
+    "idempotency_record", metadata,
     sa.Column("id", BIG_INTEGER, primary_key=True),
     sa.Column("channel_key_id", sa.Integer, sa.ForeignKey("channel_key.id"), nullable=False),
     sa.Column("idempotency_key", sa.String(100), nullable=False),
@@ -50,13 +49,13 @@ _FIND = sa.select(_T.c.body_hash, _T.c.status, _T.c.response_json).where(
 _INSERT = sa.insert(_T)
 
 
-def find_answer(db: Session | sa.Connection, key_id: int, idempotency_key: str
+def find_answer(db: sa.Connection, key_id: int, idempotency_key: str
                 ) -> StoredAnswer | None:
     row = db.execute(_FIND, {"key_id": key_id, "idem": idempotency_key}).first()
     return None if row is None else StoredAnswer(*row)
 
 
-def save_answer(db: Session | sa.Connection, *, key_id: int, idempotency_key: str,
+def save_answer(db: sa.Connection, *, key_id: int, idempotency_key: str,
                 body_hash: str, status: int, response_json: str, now: datetime) -> None:
     """Insert the answer; a concurrent or earlier one for the same key raises IntegrityError
     (`is_taken`), which rolls the caller's transaction back: its change never commits."""

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from .tables import AuditEvent, AuditHead, Customer, Setting
+from .tables import AUDIT_EVENT, AUDIT_HEAD, CUSTOMER, SETTING
 
-_SETTING = Setting.__table__
-_CUSTOMER = Customer.__table__
-_EVENT = AuditEvent.__table__
-_HEAD = AuditHead.__table__
+_SETTING = SETTING
+_CUSTOMER = CUSTOMER
+_EVENT = AUDIT_EVENT
+_HEAD = AUDIT_HEAD
 _bp = sa.bindparam
 
 _SETTINGS = sa.select(_SETTING.c.key, _SETTING.c.value).where(

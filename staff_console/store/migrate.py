@@ -13,7 +13,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
 
 from ..domain.errors import ConsoleError
 from .audit import init_chain
@@ -49,9 +48,8 @@ def upgrade(engine: Engine, keyring: Keyring) -> None:
                 before = MigrationContext.configure(connection).get_current_revision()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
-                with Session(bind=connection) as session:
-                    init_chain(session, keyring, seal_unkeyed=before is not None
-                               and before < HEAD_MAC_REVISION)
+                init_chain(connection, keyring, seal_unkeyed=before is not None
+                           and before < HEAD_MAC_REVISION)
                 if MigrationContext.configure(connection).get_current_revision() != before:
                     _check_foreign_keys(connection)  # only after a migration: a full scan
     except CommandError as exc:  # e.g. the store's revision is unknown: a newer program's

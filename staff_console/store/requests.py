@@ -16,10 +16,8 @@ from sqlalchemy.engine import Connection, Row
 from ..domain.states import RequestKind, RequestStatus
 from .credentials import CREDENTIAL, CredentialRow, prefixed
 from .staff import STAFF
-from .tables import Customer, Request
+from .tables import CUSTOMER, REQUEST
 
-REQUEST = Request.__table__
-CUSTOMER = Customer.__table__
 _bp = sa.bindparam
 _PENDING = RequestStatus.PENDING.value
 

@@ -38,6 +38,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LINGER_S = 0.05
 MAX_LINGER_FACTOR = 8  # a backed-off sealer looks every 0.4 s at the default linger
+# Set on the use case's connection (`Connection.info`) by the PostgreSQL strategy's `append`
+# when it put events in the outbox (their outbox ids): after the commit, `Store.run` must see
+# them sealed before it reports success.
+NEEDS_SEAL = "audit_needs_seal"
+# Set on the connection by `Store.run` when its events are chained in the background (after
+# `Store.run` returns): the use case's own commit must then be durable by itself.
+SEAL_LATER = "audit_seal_later"
+
 BUSY = -1  # what `seal` returns when another seal holds the chain's head
 
 

@@ -3,26 +3,23 @@
 The token itself is never stored: only its SHA-256 (a copy of the table signs nobody in). The
 rows live in the database, not in a server process, so that every server process over one
 store agrees on who is signed in, and ending a person's sessions ends them everywhere.
-Core statements on the caller's transaction (a `Session` from `Store.run` or a `Connection`).
+Core statements on the caller's transaction (a `sa.Connection` from `Store.run` or a `Connection`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
-from sqlmodel import SQLModel
 
-from .tables import Staff
+from .tables import STAFF, metadata
 from .types import UTCDateTime
 
 BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 STAFF_SESSION = sa.Table(
-    "staff_session", SQLModel.metadata,
+    "staff_session", metadata,
     sa.Column("id", BIG_INTEGER, primary_key=True),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("staff_id", sa.Integer, sa.ForeignKey("staff.id"), nullable=False),
@@ -36,7 +33,7 @@ STAFF_SESSION = sa.Table(
     sa.Index("ix_staff_session_staff", "staff_id", "ended_at"),
     extend_existing=True,
 )
-_STAFF = Staff.__table__
+_STAFF = STAFF
 
 
 class SessionRow(NamedTuple):
@@ -69,7 +66,7 @@ _BY_TOKEN = sa.select(
     STAFF_SESSION.c.token_hash == sa.bindparam("token_hash"))
 
 
-def insert_session(db: Session | sa.Connection, *, token_hash: str, staff_id: int, terminal: str,
+def insert_session(db: sa.Connection, *, token_hash: str, staff_id: int, terminal: str,
                    client_address: str, now: datetime) -> int:
     result = db.execute(sa.insert(STAFF_SESSION).values(
         token_hash=token_hash, staff_id=staff_id, terminal=terminal[:64],
@@ -78,39 +75,39 @@ def insert_session(db: Session | sa.Connection, *, token_hash: str, staff_id: in
     return int(result.scalar_one())
 
 
-def session_by_token(db: Session | sa.Connection, token_hash: str) -> SessionRow | None:
+def session_by_token(db: sa.Connection, token_hash: str) -> SessionRow | None:
     row = db.execute(_BY_TOKEN, {"token_hash": token_hash}).first()
     return None if row is None else SessionRow._make(row)
 
 
-def touch(db: Session | sa.Connection, session_id: int, now: datetime) -> None:
+def touch(db: sa.Connection, session_id: int, now: datetime) -> None:
     db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.id == session_id)
                .values(last_seen_at=now))
 
 
-def lock(db: Session | sa.Connection, session_id: int, now: datetime) -> None:
+def lock(db: sa.Connection, session_id: int, now: datetime) -> None:
     """The idle lock: only unlock (the password again) or sign-out use the session now."""
     db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.id == session_id,
                                               STAFF_SESSION.c.locked_at.is_(None))
                .values(locked_at=now))
 
 
-def unlock(db: Session | sa.Connection, session_id: int, now: datetime) -> None:
+def unlock(db: sa.Connection, session_id: int, now: datetime) -> None:
     db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.id == session_id)
                .values(locked_at=None, last_seen_at=now))
 
 
-def end_session(db: Session | sa.Connection, session_id: int, now: datetime, reason: str) -> None:
+def end_session(db: sa.Connection, session_id: int, now: datetime, reason: str) -> None:
     db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.id == session_id,
                                               STAFF_SESSION.c.ended_at.is_(None))
                .values(ended_at=now, end_reason=reason[:20]))
 
 
-def end_staff_sessions(db: Session | sa.Connection, staff_id: int, now: datetime,
+def end_staff_sessions(db: sa.Connection, staff_id: int, now: datetime,
                        reason: str) -> int:
     """End every open session of one staff member (sign-out, an admin's lock): how many."""
-    result = cast(CursorResult, db.execute(
+    result = db.execute(
         sa.update(STAFF_SESSION).where(STAFF_SESSION.c.staff_id == staff_id,
                                        STAFF_SESSION.c.ended_at.is_(None))
-        .values(ended_at=now, end_reason=reason[:20])))
+        .values(ended_at=now, end_reason=reason[:20]))
     return int(result.rowcount or 0)

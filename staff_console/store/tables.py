@@ -1,12 +1,16 @@
-"""The tables. Nothing here leaves the services: they hand plain views to the layers above."""
+"""The tables, as SQLAlchemy Core `Table`s on one `MetaData`. Nothing here leaves the services:
+they hand plain views to the layers above.
+
+No ORM: every statement is Core on a `Connection` (store/engine.py `Tx`), so the ORM is never
+imported by a command or the app. The DDL these produce is the migrations' (store/migrations):
+`metadata` is what Alembic compares a store against, and a test keeps the two equal. The
+defaults below are Python-side column defaults (no server default), as they always were.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import ClassVar
-
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table
 
 from ..domain.states import CURRENT_VALUES
 from .types import SortableText, UTCDateTime
@@ -16,229 +20,226 @@ CURRENT_CONDITION = "status IN (" + ", ".join(f"'{v}'" for v in CURRENT_VALUES) 
 # 64-bit integers; SQLite's INTEGER already is (and only INTEGER PRIMARY KEY autoincrements).
 BIG_INTEGER = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
+metadata = sa.MetaData()
 
-class Branch(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    code: str = Field(primary_key=True, max_length=10)
-    name: str
-
-
-class Staff(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    id: int | None = Field(default=None, primary_key=True)
-    employee_no: str = Field(unique=True, max_length=20)
-    name: str
-    branch_code: str = Field(foreign_key="branch.code", index=True)
-    role: str = Field(max_length=10)
-    password_hash: str
-    failed_sign_ins: int = 0
-    locked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    active: bool = True
-    created_at: datetime = Field(sa_type=UTCDateTime)
+# The partial unique indexes' conditions. SQLAlchemy validates an index's `postgresql_where` by
+# importing its whole postgresql dialect package (every driver's module, asyncpg's and asyncio
+# with it): a command on a SQLite store should not pay for that. So the PostgreSQL form is added
+# by `postgresql_options`, which whatever talks to PostgreSQL or renders its DDL calls first
+# (store/engine.py `make_engine`, the migrations' env.py); the SQLite form is there from the
+# start. The DDL is the migrations' either way; tests/store/test_tables.py checks both.
+_PARTIAL: list[tuple[Index, str]] = []
+_postgresql_ready = False
 
 
-class Customer(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    __table_args__ = (
-        sa.Index("ix_customer_name", "name", "customer_no"),
-        sa.Index("ix_customer_chosung", "name_chosung", "name", "customer_no"),
-        sa.Index("ix_customer_birth", "birth_yymmdd", "name", "customer_no"),
-        sa.Index("ix_customer_phone_last4", "phone_last4", "name", "customer_no"),
-        sa.Index("ix_customer_phone_digits", "phone_digits"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    customer_no: str = Field(unique=True, max_length=20, sa_type=SortableText)
-    name: str = Field(sa_type=SortableText)
-    name_chosung: str = Field(sa_type=SortableText)
-    id_hash: str = Field(unique=True, max_length=64)  # keyed hash: lookup without decrypting
-    id_cipher: str  # AES-GCM, base64
-    id_masked: str = Field(max_length=16)
-    birth_yymmdd: str | None = Field(default=None, max_length=6)
-    customer_type: str = Field(max_length=12)
-    nationality: str = Field(max_length=10)
-    phone: str = Field(max_length=16)
-    phone_digits: str = Field(max_length=12)
-    phone_last4: str = Field(max_length=4)
-    online_trading: bool
-    branch_code: str = Field(foreign_key="branch.code", index=True)
-    created_at: datetime = Field(sa_type=UTCDateTime)
+def _partial_unique(name: str, *columns: str, where: str) -> Index:
+    index = Index(name, *columns, unique=True, sqlite_where=sa.text(where))
+    _PARTIAL.append((index, where))
+    return index
 
 
-class Account(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    account_no: str = Field(primary_key=True, max_length=20)
-    customer_id: int = Field(foreign_key="customer.id", index=True)
+def postgresql_options() -> None:
+    """Give the partial indexes their PostgreSQL condition (idempotent; loads the dialect)."""
+    global _postgresql_ready
+    if _postgresql_ready:
+        return
+    for index, where in _PARTIAL:
+        index.dialect_kwargs["postgresql_where"] = sa.text(where)
+    _postgresql_ready = True
 
 
-class Credential(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    __table_args__ = (
-        # At most one current (active or locked) credential per customer and channel,
-        # enforced by the database whatever the interleaving of transactions.
-        sa.Index(
-            "uq_credential_current",
-            "customer_id",
-            "channel",
-            unique=True,
-            sqlite_where=sa.text(CURRENT_CONDITION),
-            postgresql_where=sa.text(CURRENT_CONDITION),
-        ),
-        sa.Index("ix_credential_customer", "customer_id", "channel"),
-        sa.Index("ix_credential_validity", "status", "valid_until"),
-    )
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True)
 
-    id: int | None = Field(default=None, primary_key=True)
-    customer_id: int = Field(foreign_key="customer.id")
-    channel: str = Field(max_length=3)
-    status: str = Field(max_length=10)
-    device_id: str = Field(max_length=128)
-    device_model: str | None = Field(default=None, max_length=64)
-    biometrics: str = Field(default="none", max_length=12)
-    methods: str = Field(max_length=40)  # comma-separated, in METHOD_ORDER
-    key_fingerprint: str | None = Field(default=None, max_length=100)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    activated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    valid_until: date | None = None  # last valid day, Korea time
-    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    failed_logins: int = 0
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    end_reason: str | None = Field(default=None, max_length=200)  # domain.states.EndReason
+
+def _at(name: str, *, null: bool = False) -> Column:
+    return Column(name, UTCDateTime, nullable=null)
+
+
+BRANCH = Table(
+    "branch", metadata,
+    Column("code", String(10), primary_key=True),
+    Column("name", String(), nullable=False),
+)
+
+STAFF = Table(
+    "staff", metadata,
+    _id(),
+    Column("employee_no", String(20), nullable=False, unique=True),
+    Column("name", String(), nullable=False),
+    Column("branch_code", String(), ForeignKey("branch.code"), nullable=False, index=True),
+    Column("role", String(10), nullable=False),
+    Column("password_hash", String(), nullable=False),
+    Column("failed_sign_ins", Integer, nullable=False, default=0),
+    _at("locked_at", null=True),
+    Column("active", Boolean, nullable=False, default=True),
+    _at("created_at"),
+)
+
+CUSTOMER = Table(
+    "customer", metadata,
+    _id(),
+    Column("customer_no", SortableText, nullable=False, unique=True),
+    Column("name", SortableText, nullable=False),
+    Column("name_chosung", SortableText, nullable=False),
+    # keyed hash: lookup without decrypting
+    Column("id_hash", String(64), nullable=False, unique=True),
+    Column("id_cipher", String(), nullable=False),  # AES-GCM, base64
+    Column("id_masked", String(16), nullable=False),
+    Column("birth_yymmdd", String(6), nullable=True),
+    Column("customer_type", String(12), nullable=False),
+    Column("nationality", String(10), nullable=False),
+    Column("phone", String(16), nullable=False),
+    Column("phone_digits", String(12), nullable=False),
+    Column("phone_last4", String(4), nullable=False),
+    Column("online_trading", Boolean, nullable=False),
+    Column("branch_code", String(), ForeignKey("branch.code"), nullable=False, index=True),
+    _at("created_at"),
+    Index("ix_customer_name", "name", "customer_no"),
+    Index("ix_customer_chosung", "name_chosung", "name", "customer_no"),
+    Index("ix_customer_birth", "birth_yymmdd", "name", "customer_no"),
+    Index("ix_customer_phone_last4", "phone_last4", "name", "customer_no"),
+    Index("ix_customer_phone_digits", "phone_digits"),
+)
+
+ACCOUNT = Table(
+    "account", metadata,
+    Column("account_no", String(20), primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customer.id"), nullable=False, index=True),
+)
+
+CREDENTIAL = Table(
+    "credential", metadata,
+    _id(),
+    Column("customer_id", Integer, ForeignKey("customer.id"), nullable=False),
+    Column("channel", String(3), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("device_id", String(128), nullable=False),
+    Column("device_model", String(64), nullable=True),
+    Column("biometrics", String(12), nullable=False, default="none"),
+    Column("methods", String(40), nullable=False),  # comma-separated, in METHOD_ORDER
+    Column("key_fingerprint", String(100), nullable=True),
+    _at("created_at"),
+    _at("activated_at", null=True),
+    Column("valid_until", Date, nullable=True),  # last valid day, Korea time
+    _at("last_used_at", null=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    _at("ended_at", null=True),
+    Column("end_reason", String(200), nullable=True),  # domain.states.EndReason
     # Its successor (end_reason "replaced"); deferred, as migration 0007 made it.
-    replaced_by: int | None = Field(default=None, sa_column=sa.Column(
-        "replaced_by", sa.Integer, sa.ForeignKey("credential.id", name="fk_credential_replaced_by",
-                                                 deferrable=True, initially="DEFERRED")))
+    Column("replaced_by", Integer, ForeignKey("credential.id", name="fk_credential_replaced_by",
+                                              deferrable=True, initially="DEFERRED")),
+    # At most one current (active or locked) credential per customer and channel,
+    # enforced by the database whatever the interleaving of transactions.
+    _partial_unique("uq_credential_current", "customer_id", "channel", where=CURRENT_CONDITION),
+    Index("ix_credential_customer", "customer_id", "channel"),
+    Index("ix_credential_validity", "status", "valid_until"),
+)
 
+REQUEST = Table(
+    "request", metadata,
+    _id(),
+    Column("kind", String(12), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customer.id"), nullable=False),
+    Column("channel", String(3), nullable=False),
+    Column("credential_id", Integer, ForeignKey("credential.id"), nullable=False),
+    Column("branch_code", String(), ForeignKey("branch.code"), nullable=False),
+    Column("origin", String(8), nullable=False),  # channel | branch
+    Column("maker_staff_id", Integer, ForeignKey("staff.id"), nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("reason", String(20), nullable=True),
+    Column("note", String(), nullable=True),
+    _at("created_at"),
+    _at("expires_at"),
+    _at("decided_at", null=True),
+    Column("decider_staff_id", Integer, ForeignKey("staff.id"), nullable=True),
+    Column("authority", String(10), nullable=True),
+    Column("delegation_id", Integer, ForeignKey("delegation.id"), nullable=True),
+    Column("decision_note", String(), nullable=True),
+    # One pending request per customer, channel and kind: concurrent intakes end in one
+    # pending request and a DUPLICATE_PENDING refusal, enforced by the database.
+    _partial_unique("uq_request_pending", "customer_id", "channel", "kind",
+                    where="status = 'pending'"),
+    Index("ix_request_branch_status", "branch_code", "status"),
+    Index("ix_request_maker_status", "maker_staff_id", "status"),
+    Index("ix_request_status_expires", "status", "expires_at"),
+    Index("ix_request_customer", "customer_id"),
+)
 
-class Request(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    __table_args__ = (
-        # One pending request per customer, channel and kind: concurrent intakes end in one
-        # pending request and a DUPLICATE_PENDING refusal, enforced by the database.
-        sa.Index(
-            "uq_request_pending",
-            "customer_id",
-            "channel",
-            "kind",
-            unique=True,
-            sqlite_where=sa.text("status = 'pending'"),
-            postgresql_where=sa.text("status = 'pending'"),
-        ),
-        sa.Index("ix_request_branch_status", "branch_code", "status"),
-        sa.Index("ix_request_maker_status", "maker_staff_id", "status"),
-        sa.Index("ix_request_status_expires", "status", "expires_at"),
-        sa.Index("ix_request_customer", "customer_id"),
-    )
+VERIFICATION = Table(
+    "verification", metadata,
+    _id(),
+    Column("request_id", Integer, ForeignKey("request.id"), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    _at("verified_at"),
+    Column("detail", String(), nullable=False, default=""),  # masked only
+)
 
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=12)
-    customer_id: int = Field(foreign_key="customer.id")
-    channel: str = Field(max_length=3)
-    credential_id: int = Field(foreign_key="credential.id")
-    branch_code: str = Field(foreign_key="branch.code")
-    origin: str = Field(max_length=8)  # channel | branch
-    maker_staff_id: int | None = Field(default=None, foreign_key="staff.id")
-    status: str = Field(max_length=10)
-    reason: str | None = Field(default=None, max_length=20)
-    note: str | None = None
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    expires_at: datetime = Field(sa_type=UTCDateTime)
-    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    decider_staff_id: int | None = Field(default=None, foreign_key="staff.id")
-    authority: str | None = Field(default=None, max_length=10)
-    delegation_id: int | None = Field(default=None, foreign_key="delegation.id")
-    decision_note: str | None = None
+DELEGATION = Table(
+    "delegation", metadata,
+    _id(),
+    Column("branch_code", String(), ForeignKey("branch.code"), nullable=False, index=True),
+    Column("grantor_id", Integer, ForeignKey("staff.id"), nullable=False),
+    Column("delegate_id", Integer, ForeignKey("staff.id"), nullable=False),
+    _at("valid_from"),
+    _at("valid_until"),
+    _at("ended_at", null=True),
+    Column("ended_by_id", Integer, ForeignKey("staff.id"), nullable=True),
+    _at("created_at"),
+    Index("ix_delegation_delegate", "delegate_id", "branch_code"),
+)
 
-
-class Verification(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="request.id", index=True)
-    kind: str = Field(max_length=10)
-    passed: bool
-    verified_at: datetime = Field(sa_type=UTCDateTime)
-    detail: str = ""  # masked only
-
-
-class Delegation(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    __table_args__ = (sa.Index("ix_delegation_delegate", "delegate_id", "branch_code"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    branch_code: str = Field(foreign_key="branch.code", index=True)
-    grantor_id: int = Field(foreign_key="staff.id")
-    delegate_id: int = Field(foreign_key="staff.id")
-    valid_from: datetime = Field(sa_type=UTCDateTime)
-    valid_until: datetime = Field(sa_type=UTCDateTime)
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    ended_by_id: int | None = Field(default=None, foreign_key="staff.id")
-    created_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class AuditEvent(SQLModel, table=True):
-    """Append-only, hash-chained: `hash` = HMAC(prev_hash, this event's canonical form)."""
-
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-
-    __tablename__ = "audit_event"
-    __table_args__ = (
-        sa.Index("ix_audit_customer", "customer_no", "seq"),
-        sa.Index("ix_audit_actor", "actor", "seq"),
-        sa.Index("ix_audit_at", "at"),
-    )
-
+# Append-only, hash-chained: `hash` = HMAC(prev_hash, this event's canonical form).
+AUDIT_EVENT = Table(
+    "audit_event", metadata,
     # 64-bit: a busy firm passes 2**31 events within years (migration 0002).
-    seq: int = Field(primary_key=True, sa_type=BIG_INTEGER,
-                     sa_column_kwargs={"autoincrement": False})
-    at: datetime = Field(sa_type=UTCDateTime)
-    actor: str = Field(max_length=20)  # employee number, or "system" / "channel"
-    terminal: str = Field(max_length=64)
-    action: str = Field(max_length=40)
-    category: str = Field(max_length=10)  # event | access
-    customer_no: str | None = Field(default=None, max_length=20)
-    target: str | None = Field(default=None, max_length=64)
-    detail: str = "{}"  # canonical JSON
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
+    Column("seq", BIG_INTEGER, primary_key=True, autoincrement=False),
+    _at("at"),
+    Column("actor", String(20), nullable=False),  # employee number, or "system" / "channel"
+    Column("terminal", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("category", String(10), nullable=False),  # event | access
+    Column("customer_no", String(20), nullable=True),
+    Column("target", String(64), nullable=True),
+    Column("detail", String(), nullable=False, default="{}"),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_customer", "customer_no", "seq"),
+    Index("ix_audit_actor", "actor", "seq"),
+    Index("ix_audit_at", "at"),
+)
 
+# Events committed with their transaction but not chained yet (PostgreSQL). A seal moves
+# every waiting row into `audit_event`, chained, under the head lock (store/audit.py
+# `seal_pending`): right after the commit (CLI) or within tens of milliseconds (the console's
+# sealer thread, store/sealer.py). A row stays longer only if its terminal died in between,
+# until the next seal by any terminal, or a reader of the trail, picks it up.
+AUDIT_OUTBOX = Table(
+    "audit_outbox", metadata,
+    Column("id", BIG_INTEGER, primary_key=True),
+    _at("at"),
+    Column("actor", String(20), nullable=False),
+    Column("terminal", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("category", String(10), nullable=False),
+    Column("customer_no", String(20), nullable=True),
+    Column("target", String(64), nullable=True),
+    Column("detail", String(), nullable=False, default="{}"),  # canonical JSON
+)
 
-class AuditOutbox(SQLModel, table=True):
-    """Events committed with their transaction but not chained yet (PostgreSQL). A seal moves
-    every waiting row into `audit_event`, chained, under the head lock (store/audit.py
-    `seal_pending`): right after the commit (CLI) or within tens of milliseconds (the console's
-    sealer thread, store/sealer.py). A row stays longer only if its terminal died in between,
-    until the next seal by any terminal, or a reader of the trail, picks it up."""
-
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-
-    __tablename__ = "audit_outbox"
-
-    id: int | None = Field(default=None, primary_key=True,
-                           sa_type=BIG_INTEGER)
-    at: datetime = Field(sa_type=UTCDateTime)
-    actor: str = Field(max_length=20)
-    terminal: str = Field(max_length=64)
-    action: str = Field(max_length=40)
-    category: str = Field(max_length=10)
-    customer_no: str | None = Field(default=None, max_length=20)
-    target: str | None = Field(default=None, max_length=64)
-    detail: str = "{}"  # canonical JSON
-
-
-class AuditHead(SQLModel, table=True):
-    """One row: the chain's tip. Appenders lock it, which makes the chain a single line."""
-
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-
-    __tablename__ = "audit_head"
-    id: int = Field(default=1, primary_key=True)
-    seq: int = Field(default=0, sa_type=BIG_INTEGER)
-    hash: str = Field(max_length=64)
+# One row: the chain's tip. Appenders lock it, which makes the chain a single line.
+AUDIT_HEAD = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, default=1),
+    Column("seq", BIG_INTEGER, nullable=False, default=0),
+    Column("hash", String(64), nullable=False),
     # Keyring.head_mac(seq, hash): a head moved or reset by SQL fails it (migration 0004).
-    mac: str | None = Field(default=None, max_length=64)
+    Column("mac", String(64), nullable=True),
+)
 
-
-class Setting(SQLModel, table=True):
-    __table__: ClassVar[sa.Table]  # SQLAlchemy's Core table (SQLModel leaves it untyped)
-    key: str = Field(primary_key=True, max_length=60)
-    value: str
+SETTING = Table(
+    "setting", metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", String(), nullable=False),
+)

@@ -1,5 +1,6 @@
 """A command loads only what it uses: `customer show` and `customer search` load no migrations
-(Alembic), no UI (Textual) and no demo generator; help and usage errors load no database at all.
+(Alembic), no UI (Textual), no demo generator, no ORM and (on a SQLite store) no PostgreSQL
+dialect; help and usage errors load no database at all.
 Checked in a fresh interpreter (sys.modules after the command ran), since the test process itself
 has imported everything."""
 
@@ -32,7 +33,10 @@ print("\\n@@modules " + json.dumps({"exit": code, "modules": sorted(sys.modules)
 
 NEVER_FOR_A_CUSTOMER = ("alembic", "textual", "textual_plotext", "staff_console.app",
                         "staff_console.screens", "staff_console.widgets",
-                        "staff_console.demo.load", "staff_console.store.migrate")
+                        "staff_console.demo.load", "staff_console.store.migrate",
+                        # Core statements on a Connection; a SQLite store's dialect only
+                        "sqlalchemy.orm", "sqlmodel", "sqlalchemy.dialects.postgresql",
+                        "psycopg")
 
 
 def _probe(cli, *args) -> dict:

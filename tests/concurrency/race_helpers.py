@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 from helpers import CHEAP_ARGON2, TEST_KEY
-from sqlmodel import Session
 
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
@@ -170,8 +169,8 @@ def invariant_violations(engine) -> dict[str, list[tuple]]:
 
 def assert_chain_verifies(backend: Backend) -> int:
     """The chain verifies; returns the number of chained events."""
-    with Session(backend.store.engine) as session:
-        verdict = verify_chain(session, backend.store.keyring)
+    with backend.store.engine.connect() as conn:
+        verdict = verify_chain(conn, backend.store.keyring)
     assert verdict.ok, verdict
     return verdict.count
 

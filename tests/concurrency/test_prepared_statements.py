@@ -29,7 +29,7 @@ def _warm(store: Store) -> tuple[int, set[str]]:
     for _ in range(8):
         store.run(lambda s: s.execute(_LOOKUP, {"id": 1}).scalar())
     return store.run(lambda s: (s.execute(sa.text("SELECT pg_backend_pid()")).scalar(),
-                                _prepared(s.connection())))
+                                _prepared(s)))
 
 
 @pytest.fixture
@@ -48,9 +48,9 @@ def test_a_refused_use_case_keeps_the_prepared_statements(store):
         raise ConsoleError("ALREADY_DECIDED", "someone else was quicker")
 
     with pytest.raises(ConsoleError):
-        store.run(refused)  # rolled back by the session
+        store.run(refused)  # rolled back by the run
     after_pid, after = store.run(lambda s: (s.execute(sa.text("SELECT pg_backend_pid()")).scalar(),
-                                            _prepared(s.connection())))
+                                            _prepared(s)))
     assert after_pid == pid  # the same connection, not a new one
     assert before <= after
 

@@ -23,7 +23,6 @@ from race_helpers import (
     unexpected,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
 
 from staff_console.services import lifecycle
 from staff_console.services.delegations import grant_delegation
@@ -33,7 +32,8 @@ from staff_console.services.requests import (
     reject_request,
     request_revocation,
 )
-from staff_console.store.tables import Credential
+from staff_console.store import credentials as credential_store
+from staff_console.store.engine import Tx
 
 
 def _current(engine, customer_no="C001", channel="mts") -> list[tuple]:
@@ -160,8 +160,8 @@ def test_activation_without_the_customer_lock_is_still_refused_by_the_index(worl
                       d=f"lockless-{r}-{t}") for t in range(2)]
 
         def activate(backend, cred_id):
-            def work(s: Session):
-                cred = s.exec(select(Credential).where(Credential.id == cred_id)).one()
+            def work(s: Tx):
+                cred = credential_store.by_id(s, cred_id)
                 lifecycle.activate(s, cred, clock.now(), "test", "test", "C001")
                 time.sleep(0.05)  # hold the uncommitted activation while the other one runs
             return backend.store.run(work)

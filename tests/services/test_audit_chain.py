@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 from helpers import PASSWORD, register, utc
-from sqlmodel import Session, select
 from svc_helpers import activate, audit_count, events_after, execute, last_seq, refused
 
 from staff_console.services import staff as staff_service
@@ -31,7 +32,7 @@ from staff_console.services.requests import (
     withdraw_request,
 )
 from staff_console.store.audit import canonical_event
-from staff_console.store.tables import AuditEvent, AuditHead
+from staff_console.store.tables import AUDIT_EVENT, AUDIT_HEAD
 
 CONTENT = ("at", "actor", "terminal", "action", "category", "customer_no", "target", "detail",
            "prev_hash", "hash")
@@ -161,8 +162,29 @@ def chain(world):
 
 
 def _event(backend, seq):
-    with Session(backend.store.engine) as s:
-        return s.get(AuditEvent, seq)
+    with backend.store.engine.connect() as conn:
+        return _row(conn, seq)
+
+
+def _row(conn, seq):
+    """Event `seq` as a plain object whose attributes can be edited."""
+    found = conn.execute(sa.select(AUDIT_EVENT).where(AUDIT_EVENT.c.seq == seq)).one()
+    return SimpleNamespace(**found._mapping)
+
+
+def _save(conn, seq, row, columns=CONTENT):
+    conn.execute(sa.update(AUDIT_EVENT).where(AUDIT_EVENT.c.seq == seq)
+                 .values({c: getattr(row, c) for c in columns}))
+
+
+def _head(conn):
+    return SimpleNamespace(**conn.execute(sa.select(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1))
+                           .one()._mapping)
+
+
+def _save_head(conn, head):
+    conn.execute(sa.update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
+                 .values(seq=head.seq, hash=head.hash, mac=head.mac))
 
 
 def test_an_edited_detail_is_found(chain):
@@ -190,9 +212,10 @@ def test_an_edited_time_is_found(chain):
     b = chain.backend
     k = 7
     row = _event(b, k)
-    with Session(b.store.engine) as s, s.begin():
-        e = s.get(AuditEvent, k)
+    with b.store.engine.begin() as conn:
+        e = _row(conn, k)
         e.at = utc("2020-01-01T00:00:00Z")
+        _save(conn, k, e, ("at",))
     assert row.at != utc("2020-01-01T00:00:00Z")
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == k
@@ -240,11 +263,13 @@ def test_swapped_events_are_found(chain):
     b = chain.backend
     i, j = 4, 9
     a, z = _event(b, i), _event(b, j)
-    with Session(b.store.engine) as s, s.begin():
-        ea, ez = s.get(AuditEvent, i), s.get(AuditEvent, j)
+    with b.store.engine.begin() as conn:
+        ea, ez = _row(conn, i), _row(conn, j)
         for col in CONTENT:
             setattr(ea, col, getattr(z, col))
             setattr(ez, col, getattr(a, col))
+        _save(conn, i, ea)
+        _save(conn, j, ez)
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == i
 
@@ -253,11 +278,13 @@ def test_swapped_contents_keeping_the_hashes_are_found(chain):
     b = chain.backend
     i, j = 4, 9
     a, z = _event(b, i), _event(b, j)
-    with Session(b.store.engine) as s, s.begin():
-        ea, ez = s.get(AuditEvent, i), s.get(AuditEvent, j)
+    with b.store.engine.begin() as conn:
+        ea, ez = _row(conn, i), _row(conn, j)
         for col in CONTENT[:-2]:
             setattr(ea, col, getattr(z, col))
             setattr(ez, col, getattr(a, col))
+        _save(conn, i, ea)
+        _save(conn, j, ez)
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == i
 
@@ -265,9 +292,9 @@ def test_swapped_contents_keeping_the_hashes_are_found(chain):
 def _forge(backend, seq, at, detail, prev, digest_fn):
     canonical = canonical_event(seq, at, "M001", "cli", "request.approved", "event", "C001",
                                 "request:99", detail)
-    return AuditEvent(seq=seq, at=at, actor="M001", terminal="cli", action="request.approved",
-                      category="event", customer_no="C001", target="request:99", detail=detail,
-                      prev_hash=prev, hash=digest_fn(prev, canonical))
+    return dict(seq=seq, at=at, actor="M001", terminal="cli", action="request.approved",
+                category="event", customer_no="C001", target="request:99", detail=detail,
+                prev_hash=prev, hash=digest_fn(prev, canonical))
 
 
 def _sha256(prev, canonical):
@@ -277,12 +304,13 @@ def _sha256(prev, canonical):
 def test_a_forged_event_appended_with_the_head_moved_is_found(chain):
     b = chain.backend
     n = last_seq(b)
-    with Session(b.store.engine) as s, s.begin():
-        head = s.get(AuditHead, 1)
-        last = s.get(AuditEvent, n)
+    with b.store.engine.begin() as conn:
+        head = _head(conn)
+        last = _row(conn, n)
         forged = _forge(b, n + 1, last.at, '{"forged":true}', head.hash, _sha256)
-        s.add(forged)
-        head.seq, head.hash = n + 1, forged.hash
+        conn.execute(sa.insert(AUDIT_EVENT).values(forged))
+        head.seq, head.hash = n + 1, forged["hash"]
+        _save_head(conn, head)
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == n + 1
 
@@ -290,25 +318,28 @@ def test_a_forged_event_appended_with_the_head_moved_is_found(chain):
 def test_a_forged_event_inserted_in_the_middle_is_found(chain):
     b = chain.backend
     n, k = last_seq(b), 6
-    with Session(b.store.engine) as s, s.begin():
+    with b.store.engine.begin() as conn:
         # make room: shift every later event up by one (from the end, keys stay unique)
         for seq in range(n, k - 1, -1):
-            s.execute(AuditEvent.__table__.update().where(AuditEvent.seq == seq)
-                      .values(seq=seq + 1))
-        prev = s.get(AuditEvent, k - 1)
-        s.add(_forge(b, k, prev.at, '{"forged":true}', prev.hash, _sha256))
-        head = s.get(AuditHead, 1)
+            conn.execute(AUDIT_EVENT.update().where(AUDIT_EVENT.c.seq == seq)
+                         .values(seq=seq + 1))
+        prev = _row(conn, k - 1)
+        conn.execute(sa.insert(AUDIT_EVENT).values(
+            _forge(b, k, prev.at, '{"forged":true}', prev.hash, _sha256)))
+        head = _head(conn)
         head.seq = n + 1
+        _save_head(conn, head)
     result = verify(chain)
     assert not result.ok and result.first_bad_seq == k
 
 
 def _rechain(backend, start, digest_fn, edit):
     """Edit event `start`, then recompute every hash from there on and move the head."""
-    with Session(backend.store.engine) as s, s.begin():
-        rows = s.exec(select(AuditEvent).where(AuditEvent.seq >= start)
-                      .order_by(AuditEvent.seq)).all()
-        prev = s.get(AuditEvent, start - 1).hash
+    with backend.store.engine.begin() as conn:
+        seqs = conn.execute(sa.select(AUDIT_EVENT.c.seq).where(AUDIT_EVENT.c.seq >= start)
+                            .order_by(AUDIT_EVENT.c.seq)).scalars().all()
+        rows = [_row(conn, seq) for seq in seqs]
+        prev = _row(conn, start - 1).hash
         for row in rows:
             if row.seq == start:
                 edit(row)
@@ -317,10 +348,12 @@ def _rechain(backend, start, digest_fn, edit):
                 row.seq, row.at, row.actor, row.terminal, row.action, row.category,
                 row.customer_no, row.target, row.detail))
             prev = row.hash
-        head = s.get(AuditHead, 1)
+            _save(conn, row.seq, row)
+        head = _head(conn)
         head.hash = prev
         if digest_fn == backend.store.keyring.chain_hash:  # the forger holds the key
             head.mac = backend.store.keyring.head_mac(head.seq, prev)
+        _save_head(conn, head)
 
 
 def test_a_chain_recomputed_with_plain_sha256_does_not_pass(chain):

@@ -16,12 +16,12 @@ def _keys(table: DataTable) -> list[str]:
 
 
 def _phone_of(backend, customer_no: str) -> str:
-    from sqlmodel import select
+    import sqlalchemy as sa
 
-    from staff_console.store.tables import Customer
+    from staff_console.store.tables import CUSTOMER
 
-    return backend.store.run(lambda s: s.exec(
-        select(Customer.phone).where(Customer.customer_no == customer_no)).one())
+    return backend.store.run(lambda s: s.execute(
+        sa.select(CUSTOMER.c.phone).where(CUSTOMER.c.customer_no == customer_no)).scalar_one())
 
 
 async def test_every_search_kind_finds_the_customer(make_app, cases, ui_backend):

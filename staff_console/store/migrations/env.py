@@ -5,11 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from staff_console.store import tables  # noqa: F401  (registers the tables)
-from staff_console.store.tables import SQLModel
+from staff_console.store import channel_keys, idempotency, sessions  # noqa: F401  (their tables)
+from staff_console.store.tables import metadata, postgresql_options
 
 config = context.config
-target_metadata = SQLModel.metadata
+postgresql_options()  # the partial indexes' PostgreSQL form, for either database
+target_metadata = metadata
 
 
 def run_migrations_offline() -> None:

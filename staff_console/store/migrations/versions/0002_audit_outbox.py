@@ -16,7 +16,6 @@ it.
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
 
 import staff_console.store.types
@@ -31,13 +30,13 @@ def upgrade() -> None:
     op.create_table('audit_outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('at', staff_console.store.types.UTCDateTime(), nullable=False),
-    sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('terminal', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('action', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('customer_no', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
-    sa.Column('target', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.Column('detail', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('actor', sa.String(length=20), nullable=False),
+    sa.Column('terminal', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('category', sa.String(length=10), nullable=False),
+    sa.Column('customer_no', sa.String(length=20), nullable=True),
+    sa.Column('target', sa.String(length=64), nullable=True),
+    sa.Column('detail', sa.String(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     if op.get_bind().dialect.name == 'postgresql':
