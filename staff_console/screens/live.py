@@ -73,6 +73,7 @@ class LiveApprovals:
         self._count_again = False
         self._down = False  # the watch said `disconnected`: say when it is back
         self._first_ready = True
+        self._changed_only = False  # reload the open list after this count if it moved
 
     @property
     def watch(self) -> Watch | None:
@@ -104,6 +105,7 @@ class LiveApprovals:
         self._arrived.clear()
         self._count_again = False
         self._down = False
+        self._changed_only = False
         if watch is not None:
             try:
                 watch.stop(timeout=wait)
@@ -141,10 +143,15 @@ class LiveApprovals:
                             timeout=10)
             return
         if kind == "ready":
+            # Back after an outage: what was missed is read again. A stream also reconnects
+            # every few minutes by design (server/events.py MAX_STREAM_S): then the open list
+            # is read again only if the count moved meanwhile (a list is the person's call on
+            # the server, the count is not).
+            reload = self._down
+            self._changed_only = not self._down and not self._first_ready
             if self._down:
                 self._down = False
                 self.app.notify(t("live.reconnected"), timeout=4)
-            reload = not self._first_ready  # back after an outage: what was missed
             self._first_ready = False
         else:
             reload = kind in RELOAD
@@ -201,6 +208,10 @@ class LiveApprovals:
         before, after = app.pending_count, message.count
         app.pending_count = after
         arrived, self._arrived = self._arrived, Counter()
+        if self._changed_only:
+            self._changed_only = False
+            if before != after:
+                self._reload_approvals()
         if after is not None and arrived:
             for kind, n in sorted(arrived.items()):
                 app.notify(t("live.arrived", kind=fmt.kind(kind), count=n),

@@ -156,6 +156,43 @@ async def test_the_watch_ends_at_sign_out_and_at_the_lock(make_app, other_termin
                        for n in notifications(app))
 
 
+async def test_reconnections_read_the_list_only_when_something_may_have_been_missed(make_app):
+    """A stream reconnects every few minutes by design: the open 결재함 is not read again
+    then (a list is the person's call on the server) unless the count moved; after an outage
+    it is, and the person is told of the outage and of the return. An event of an older watch
+    reaches nobody."""
+    from staff_console.api.events import Event
+    from staff_console.screens.live import LiveEvent
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "M001")
+        await until(pilot, lambda: app.pending_count is not None, what="no first count")
+        await pilot.press("f3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen)
+        reloads: list[int] = []
+        screen.action_reload = lambda: reloads.append(1)  # type: ignore[method-assign]
+        generation = app.live.generation
+
+        app.post_message(LiveEvent(generation, Event("ready", None, {})))
+        await settle(pilot)
+        assert reloads == []
+
+        app.post_message(LiveEvent(generation, Event("disconnected", None, {})))
+        app.post_message(LiveEvent(generation, Event("ready", None, {})))
+        await settle(pilot)
+        assert reloads == [1]
+        shown = notifications(app)
+        assert t("live.disconnected") in shown and t("live.reconnected") in shown
+
+        stale = {"request_id": 99, "kind": "revocation", "status": "approved"}
+        app.post_message(LiveEvent(generation - 1, Event("request.decided", 1, stale)))
+        await settle(pilot)
+        assert not any("#99" in n for n in notifications(app)) and reloads == [1]
+
+
 # -- as a terminal of a live console server -----------------------------------------------------
 
 @pytest.fixture(scope="module", params=[pytest.param(kind, marks=pytest.mark.pg)
