@@ -289,6 +289,11 @@ class LocalConsole:
     def lock_staff(self, employee_no: str) -> StaffView:
         return staff.lock_staff(self.backend, self._who(), employee_no, clock=self.backend.clock)
 
+    def change_staff(self, employee_no: str, *, role: str | None = None,
+                     branch_code: str | None = None) -> StaffView:
+        return staff.change_staff(self.backend, self._who(), employee_no, role=role,
+                                  branch_code=branch_code, clock=self.backend.clock)
+
     # -- the channel back-ends' API keys ------------------------------------------------------
     def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey:
         return channel_keys.create_key(self.backend, self._who(), channel, name,

@@ -371,6 +371,11 @@ class RemoteConsole:
     def lock_staff(self, employee_no: str) -> StaffView:
         return self._call("lock_staff", StaffView, employee_no=employee_no)
 
+    def change_staff(self, employee_no: str, *, role: str | None = None,
+                     branch_code: str | None = None) -> StaffView:
+        return self._call("change_staff", StaffView, employee_no=employee_no, role=role,
+                          branch_code=branch_code)
+
     # -- the channel back-ends' API keys ------------------------------------------------------
     def create_channel_key(self, channel: str, *, name: str | None = None) -> NewChannelKey:
         return self._call("create_channel_key", NewChannelKey, channel=channel, name=name)

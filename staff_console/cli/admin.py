@@ -247,3 +247,26 @@ def staff_list(
         table.add_row(v.employee_no, v.name, v.branch_code, label("role", v.role), yes_no(v.active),
                       yes_no(v.locked))
     console().print(table)
+
+
+@staff_app.command("change")
+@handled
+def staff_change(
+    employee_no: Annotated[str, typer.Argument(metavar="E", help="Employee number to change.")],
+    as_: AsOpt,
+    role: Annotated[str | None, typer.Option(
+        "--role", help="The new role: teller | manager | auditor | admin")] = None,
+    branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
+                                               help="The new branch code.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a member's role or branch (admin; not one's own). Their sessions and the
+    delegations naming them end."""
+    if role is None and branch is None:
+        raise invalid("role", "give --role, --branch or both")
+    view = env().console(as_).change_staff(employee_no, role=role, branch_code=branch)
+    if as_json:
+        emit_json(jsonable(view))
+    else:
+        console().print(t("cli.staff.changed", employee_no=view.employee_no, name=view.name,
+                          branch=view.branch_code, role=label("role", view.role)))

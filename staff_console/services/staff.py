@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from ..domain.authority import Actor, Role, require_role
+from sqlalchemy.orm import Session
+
+from ..domain.authority import Actor, DelegationWindow, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
@@ -14,7 +16,6 @@ from ..domain.text import clean_text
 from ..store import sessions as session_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent
-from ..store.engine import Tx
 from .backend import Backend
 from .common import SYSTEM, current_staff, event, record
 from .passwords import check_new_password, dummy_hash, hash_password, verify_password
@@ -72,8 +73,8 @@ def authenticate(
     # numbers are letters and digits, so refusing one tells nothing about who exists.
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
-    def work(s: Tx) -> tuple[Actor | None, ConsoleError | None]:
-        conn = s
+    def work(s: Session) -> tuple[Actor | None, ConsoleError | None]:
+        conn = s.connection()
         staff = staff_store.by_employee_no(conn, employee_no, lock=True)
         known = staff is not None and staff.active
         # One verification on every path, before any branch (the timing must not tell).
@@ -148,10 +149,10 @@ def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: C
         raise invalid("code", "must be 1 to 10 letters or digits")
     name = clean_text(name, "name", limit="branch_name")
 
-    def work(s: Tx) -> BranchView:
+    def work(s: Session) -> BranchView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "add branches")
-        conn = s
+        conn = s.connection()
         if staff_store.branch_name(conn, code) is not None:
             raise ConsoleError("DUPLICATE", f"branch {code} already exists", field="code")
         staff_store.insert_branch(conn, code, name.strip())
@@ -163,8 +164,8 @@ def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: C
 
 
 def list_branches(backend: Backend) -> list[BranchView]:
-    def work(s: Tx) -> list[BranchView]:
-        return [BranchView(b.code, b.name) for b in staff_store.branches(s)]
+    def work(s: Session) -> list[BranchView]:
+        return [BranchView(b.code, b.name) for b in staff_store.branches(s.connection())]
 
     return backend.store.run(work)
 
@@ -200,9 +201,9 @@ def _new_staff(
     )
 
 
-def _insert_staff(s: Tx, staff: dict) -> StaffView:
+def _insert_staff(s: Session, staff: dict) -> StaffView:
     """Insert a member (values of `_new_staff`); returns its view."""
-    conn = s
+    conn = s.connection()
     if staff_store.branch_name(conn, staff["branch_code"]) is None:
         raise not_found("branch", staff["branch_code"])
     if staff_store.by_employee_no(conn, staff["employee_no"]) is not None:
@@ -222,7 +223,7 @@ def add_staff(
     now = clock.now()
     staff = _new_staff(backend, employee_no, name, branch_code, role, password, now)
 
-    def work(s: Tx) -> StaffView:
+    def work(s: Session) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "add staff")
         view = _insert_staff(s, staff)
@@ -243,8 +244,8 @@ def bootstrap_admin(
     staff = _new_staff(backend, employee_no, name, branch_code, Role.ADMIN, password, now)
     branch_name = clean_text(branch_name, "branch_name", limit="branch_name")
 
-    def work(s: Tx) -> StaffView:
-        conn = s
+    def work(s: Session) -> StaffView:
+        conn = s.connection()
         if staff_store.count(conn) > 0:
             raise ConsoleError("FORBIDDEN", "the store already has staff; an admin adds more")
         if staff_store.branch_name(conn, staff["branch_code"]) is None:
@@ -261,10 +262,10 @@ def unlock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clo
     now = clock.now()
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
-    def work(s: Tx) -> StaffView:
+    def work(s: Session) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "unlock staff")
-        conn = s
+        conn = s.connection()
         staff = staff_store.by_employee_no(conn, employee_no.strip(), lock=True)
         if staff is None:
             raise not_found("staff", employee_no)
@@ -281,10 +282,10 @@ def lock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clock
     now = clock.now()
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
-    def work(s: Tx) -> StaffView:
+    def work(s: Session) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "lock staff")
-        conn = s
+        conn = s.connection()
         staff = staff_store.by_employee_no(conn, employee_no.strip(), lock=True)
         if staff is None:
             raise not_found("staff", employee_no)
@@ -305,11 +306,97 @@ def list_staff(
 ) -> list[StaffView]:
     """Admins see everyone; a manager sees their own branch (to pick a delegate)."""
 
-    def work(s: Tx) -> list[StaffView]:
+    def work(s: Session) -> list[StaffView]:
         current_staff(s, actor)
         require_role(actor, frozenset({Role.ADMIN, Role.MANAGER}), "list staff")
         branch = actor.branch_code if actor.role is Role.MANAGER else branch_code
-        rows = staff_store.listed(s, branch.upper() if branch else None)
+        rows = staff_store.listed(s.connection(), branch.upper() if branch else None)
         return [_view(x) for x in rows]
 
     return backend.store.run(work)
+
+
+def change_staff(
+    backend: Backend, actor: Actor, employee_no: str, *, role: str | None = None,
+    branch_code: str | None = None, clock: Clock,
+) -> StaffView:
+    """An admin moves a member to another role or branch (or both), in one transaction:
+
+    * refused: anyone but an admin (FORBIDDEN), one's own account (FORBIDDEN: an admin cannot
+      raise, lower or move themselves; another admin does it), an unknown role (INVALID_INPUT
+      naming `role`), an unknown branch (NOT_FOUND naming `branch`), nothing to change
+      (INVALID_INPUT naming `role`), an unknown member (NOT_FOUND naming `staff`);
+    * every session of the member on the console server ends (they sign in again and work
+      under the new role and branch);
+    * every delegation not yet over that names the member, as delegate or as grantor, ends
+      (a delegation is one branch's manager lending authority to a member of that branch: a
+      move of either side breaks what it was granted on), each a `delegation.ended` event;
+    * one `staff.changed` event with the old and new role and branch.
+    """
+    now = clock.now()
+    employee_no = clean_text(employee_no, "employee_no", limit="employee_no").strip()
+    new_role: Role | None = None
+    if role is not None:
+        try:
+            new_role = Role(clean_text(role, "role", limit=20).strip().lower())
+        except ValueError:
+            raise invalid("role", "must be teller, manager, auditor or admin") from None
+    new_branch: str | None = None
+    if branch_code is not None:
+        new_branch = clean_text(branch_code, "branch", limit=10).strip().upper()
+        if not new_branch or not new_branch.isalnum():
+            raise invalid("branch", "must be 1 to 10 letters or digits")
+    if new_role is None and new_branch is None:
+        raise invalid("role", "give a new role, a new branch or both")
+
+    def work(s: Session) -> StaffView:
+        current_staff(s, actor)
+        require_role(actor, ADMIN_ONLY, "change staff")
+        conn = s.connection()
+        staff = staff_store.by_employee_no(conn, employee_no, lock=True)
+        if staff is None:
+            raise not_found("staff", employee_no)
+        if staff.id == actor.staff_id:
+            raise ConsoleError("FORBIDDEN",
+                               "an admin cannot change their own role or branch; another admin "
+                               "does it")
+        role_after = new_role.value if new_role is not None else staff.role
+        branch_after = new_branch if new_branch is not None else staff.branch_code
+        if staff_store.branch_name(conn, branch_after) is None:
+            raise not_found("branch", branch_after)
+        if role_after == staff.role and branch_after == staff.branch_code:
+            raise invalid("role", f"{staff.employee_no} is already {staff.role} at "
+                                  f"branch {staff.branch_code}: nothing to change")
+        staff_store.set_role_branch(conn, staff.id, role_after, branch_after)
+        sessions_ended = session_store.end_staff_sessions(conn, staff.id, now, "staff_changed")
+        ended = _end_delegations_of(conn, staff.id, staff.branch_code, actor.staff_id, now)
+        events = [event(actor, "delegation.ended", target=f"delegation:{d}",
+                        detail={"why": "staff_changed", "staff": staff.employee_no})
+                  for d in ended]
+        detail: dict = {"sessions_ended": sessions_ended, "delegations_ended": ended}
+        if role_after != staff.role:
+            detail["role"] = {"from": staff.role, "to": role_after}
+        if branch_after != staff.branch_code:
+            detail["branch"] = {"from": staff.branch_code, "to": branch_after}
+        record(s, backend.store, now,
+               event(actor, "staff.changed", target=staff.employee_no, detail=detail), *events)
+        return replace(_view(staff), role=role_after, branch_code=branch_after)
+
+    return backend.store.run(work)
+
+
+def _end_delegations_of(conn, staff_id: int, branch_code: str, ended_by: int,
+                        now: datetime) -> list[int]:
+    """End the delegations not yet over granted to `staff_id` or by them (in their branch
+    before the change); their ids, in order."""
+    rows = staff_store.delegations(conn, delegate_id=staff_id) + [
+        d for d in staff_store.delegations(conn, branch_code=branch_code)
+        if d.grantor_id == staff_id]
+    ended: list[int] = []
+    for d in sorted({d.id: d for d in rows}.values(), key=lambda d: d.id):
+        window = DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from,
+                                  d.valid_until, d.ended_at)
+        if window.can_end_at(now):
+            staff_store.end_delegation(conn, d.id, now, ended_by)
+            ended.append(d.id)
+    return ended

@@ -8,8 +8,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from .tables import BRANCH, DELEGATION, STAFF
+from .tables import Branch, Delegation, Staff
 
+STAFF = Staff.__table__
+BRANCH = Branch.__table__
+DELEGATION = Delegation.__table__
 _bp = sa.bindparam
 
 # The acting staff member's standing, as one column: 'ok', 'locked' or 'inactive', NULL if the
@@ -58,6 +61,16 @@ def set_sign_in_state(conn: Connection, staff_id: int, failures: int,
                       locked_at: datetime | None) -> None:
     conn.execute(_SET_SIGN_IN, {"staff_id": staff_id, "new_failures": failures,
                                 "new_locked_at": locked_at})
+
+
+_SET_ROLE_BRANCH = sa.update(STAFF).where(STAFF.c.id == _bp("staff_id")).values(
+    role=_bp("new_role"), branch_code=_bp("new_branch"))
+
+
+def set_role_branch(conn: Connection, staff_id: int, role: str, branch_code: str) -> None:
+    """An admin's change of a member's role and branch (services/staff.py change_staff)."""
+    conn.execute(_SET_ROLE_BRANCH, {"staff_id": staff_id, "new_role": role,
+                                    "new_branch": branch_code})
 
 
 def count(conn: Connection) -> int:

@@ -91,6 +91,30 @@ def test_channel_keys_are_shown_once_and_revoked(desk):
     refused("NOT_FOUND", admin.revoke_channel_key, 10**9)
 
 
+def test_an_admin_changes_a_role_or_branch(desk):
+    """issue 15 item 5: change_staff, admin only, never one's own account; the member's
+    sessions end (through the server the old session is refused at once)."""
+    admin = desk.open("A0001")
+    employee_no = desk.staff("teller")
+    member = desk.open(employee_no)
+    changed = admin.change_staff(employee_no, role="manager")
+    assert (changed.employee_no, changed.role, changed.branch_code) == (
+        employee_no, "manager", "001")
+    if desk.mode == "server":
+        refused("SESSION_ENDED", member.list_approvals)
+    again = desk.open(employee_no)
+    assert (again.actor.role.value, again.actor.branch_code) == ("manager", "001")
+    moved = admin.change_staff(employee_no, branch_code="002")
+    assert (moved.role, moved.branch_code) == ("manager", "002")
+    assert employee_no in [s.employee_no for s in admin.list_staff(branch_code="002")]
+    refused("FORBIDDEN", admin.change_staff, "A0001", role="teller")
+    refused("FORBIDDEN", desk.open("M001").change_staff, employee_no, role="teller")
+    refused("INVALID_INPUT", admin.change_staff, employee_no, role="boss")
+    refused("INVALID_INPUT", admin.change_staff, employee_no)
+    refused("NOT_FOUND", admin.change_staff, employee_no, branch_code="ZZ9")
+    refused("NOT_FOUND", admin.change_staff, "NOBODY", role="teller")
+
+
 # Console methods that need no contract test of their own: `close` (ends the console; the
 # fixture closes every remote one), `actor`/`training` (properties read in every test).
 _NOT_CALLS = {"close", "actor", "training"}
