@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from ..domain.authority import Actor, DelegationWindow, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
@@ -16,6 +14,7 @@ from ..domain.text import clean_text
 from ..store import sessions as session_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent
+from ..store.engine import Tx
 from .backend import Backend
 from .common import SYSTEM, current_staff, event, record
 from .passwords import check_new_password, dummy_hash, hash_password, verify_password
@@ -73,8 +72,8 @@ def authenticate(
     # numbers are letters and digits, so refusing one tells nothing about who exists.
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
-    def work(s: Session) -> tuple[Actor | None, ConsoleError | None]:
-        conn = s.connection()
+    def work(s: Tx) -> tuple[Actor | None, ConsoleError | None]:
+        conn = s
         staff = staff_store.by_employee_no(conn, employee_no, lock=True)
         known = staff is not None and staff.active
         # One verification on every path, before any branch (the timing must not tell).
@@ -149,10 +148,10 @@ def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: C
         raise invalid("code", "must be 1 to 10 letters or digits")
     name = clean_text(name, "name", limit="branch_name")
 
-    def work(s: Session) -> BranchView:
+    def work(s: Tx) -> BranchView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "add branches")
-        conn = s.connection()
+        conn = s
         if staff_store.branch_name(conn, code) is not None:
             raise ConsoleError("DUPLICATE", f"branch {code} already exists", field="code")
         staff_store.insert_branch(conn, code, name.strip())
@@ -164,8 +163,8 @@ def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: C
 
 
 def list_branches(backend: Backend) -> list[BranchView]:
-    def work(s: Session) -> list[BranchView]:
-        return [BranchView(b.code, b.name) for b in staff_store.branches(s.connection())]
+    def work(s: Tx) -> list[BranchView]:
+        return [BranchView(b.code, b.name) for b in staff_store.branches(s)]
 
     return backend.store.run(work)
 
@@ -201,9 +200,9 @@ def _new_staff(
     )
 
 
-def _insert_staff(s: Session, staff: dict) -> StaffView:
+def _insert_staff(s: Tx, staff: dict) -> StaffView:
     """Insert a member (values of `_new_staff`); returns its view."""
-    conn = s.connection()
+    conn = s
     if staff_store.branch_name(conn, staff["branch_code"]) is None:
         raise not_found("branch", staff["branch_code"])
     if staff_store.by_employee_no(conn, staff["employee_no"]) is not None:
@@ -223,7 +222,7 @@ def add_staff(
     now = clock.now()
     staff = _new_staff(backend, employee_no, name, branch_code, role, password, now)
 
-    def work(s: Session) -> StaffView:
+    def work(s: Tx) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "add staff")
         view = _insert_staff(s, staff)
@@ -244,8 +243,8 @@ def bootstrap_admin(
     staff = _new_staff(backend, employee_no, name, branch_code, Role.ADMIN, password, now)
     branch_name = clean_text(branch_name, "branch_name", limit="branch_name")
 
-    def work(s: Session) -> StaffView:
-        conn = s.connection()
+    def work(s: Tx) -> StaffView:
+        conn = s
         if staff_store.count(conn) > 0:
             raise ConsoleError("FORBIDDEN", "the store already has staff; an admin adds more")
         if staff_store.branch_name(conn, staff["branch_code"]) is None:
@@ -262,10 +261,10 @@ def unlock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clo
     now = clock.now()
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
-    def work(s: Session) -> StaffView:
+    def work(s: Tx) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "unlock staff")
-        conn = s.connection()
+        conn = s
         staff = staff_store.by_employee_no(conn, employee_no.strip(), lock=True)
         if staff is None:
             raise not_found("staff", employee_no)
@@ -282,10 +281,10 @@ def lock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clock
     now = clock.now()
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
-    def work(s: Session) -> StaffView:
+    def work(s: Tx) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "lock staff")
-        conn = s.connection()
+        conn = s
         staff = staff_store.by_employee_no(conn, employee_no.strip(), lock=True)
         if staff is None:
             raise not_found("staff", employee_no)
@@ -306,11 +305,11 @@ def list_staff(
 ) -> list[StaffView]:
     """Admins see everyone; a manager sees their own branch (to pick a delegate)."""
 
-    def work(s: Session) -> list[StaffView]:
+    def work(s: Tx) -> list[StaffView]:
         current_staff(s, actor)
         require_role(actor, frozenset({Role.ADMIN, Role.MANAGER}), "list staff")
         branch = actor.branch_code if actor.role is Role.MANAGER else branch_code
-        rows = staff_store.listed(s.connection(), branch.upper() if branch else None)
+        rows = staff_store.listed(s, branch.upper() if branch else None)
         return [_view(x) for x in rows]
 
     return backend.store.run(work)
@@ -349,10 +348,10 @@ def change_staff(
     if new_role is None and new_branch is None:
         raise invalid("role", "give a new role, a new branch or both")
 
-    def work(s: Session) -> StaffView:
+    def work(s: Tx) -> StaffView:
         current_staff(s, actor)
         require_role(actor, ADMIN_ONLY, "change staff")
-        conn = s.connection()
+        conn = s
         staff = staff_store.by_employee_no(conn, employee_no, lock=True)
         if staff is None:
             raise not_found("staff", employee_no)

@@ -8,11 +8,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from .tables import Branch, Delegation, Staff
+from .tables import BRANCH, DELEGATION, STAFF
 
-STAFF = Staff.__table__
-BRANCH = Branch.__table__
-DELEGATION = Delegation.__table__
 _bp = sa.bindparam
 
 # The acting staff member's standing, as one column: 'ok', 'locked' or 'inactive', NULL if the
