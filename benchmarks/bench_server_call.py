@@ -100,13 +100,31 @@ def _user_system(pids: list[int]) -> tuple[float, float]:
     return user / tick, system / tick
 
 
-def _loop(console, call: str, count: int) -> tuple[float, float]:
-    arguments = ARGUMENTS.get(call, {})
-    method = getattr(console, call)
+def _loop(call, count: int) -> tuple[float, float]:
     start = time.perf_counter()
     for _ in range(count):
-        method(**arguments)
+        call()
     return time.perf_counter() - start, 0.0
+
+
+def _channel_login(base: str, url: str, data: dict, home: Path):
+    """`--call channel_login`: a successful simple login through the channel API (a fresh
+    Idempotency-Key each), in-process record_login, and the bare app's same answer."""
+    from staff_console.domain.clock import SystemClock
+    from staff_console.services.intake import record_login
+
+    no, channel, device = data["logins"][bench_load.BRANCHES[0]][0]
+    body = {"customer_no": no, "device_id": device, "result": "ok"}
+    client = bench_server.ChannelClient(base, data["keys"])
+    answer = json.dumps(client.post(channel, "logins", body), ensure_ascii=False,
+                        separators=(",", ":")).encode()
+    backend, clock = bench_load.backend_for(url), SystemClock()
+    bare_process, bare_base = _start_bare(answer, home)
+    bare = bench_server.ChannelClient(bare_base, data["keys"])
+    return (lambda: client.post(channel, "logins", body),
+            lambda: record_login(backend, customer_no=no, channel=channel, device_id=device,
+                                 result="ok", clock=clock),
+            bare_process, lambda: bare.post(channel, "logins", body))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--call", default="list_branches")
+    parser.add_argument("--call", default="list_branches",
+                        help="a Console call without arguments, search_customers, or "
+                             "channel_login (the channel API)")
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--spy", type=Path)
     args = parser.parse_args(argv)
@@ -136,29 +156,43 @@ def main(argv: list[str] | None = None) -> int:
             local.sign_in(teller, data["password"], terminal="bench-call-local")
             token = remote.session_token()
             assert token is not None
-            bare_process, bare_base = _start_bare(_answer_bytes(base, token, args.call), home)
-            bare = RemoteConsole(bare_base)
-            bare._token = token  # the bare app checks nothing; the client sends what it sends
-            _loop(remote, args.call, 200)  # warm: imports, caches, the pool
-            _loop(local, args.call, 200)
-            _loop(bare, args.call, 200)
+            arguments = ARGUMENTS.get(args.call, {})
+            if args.call == "channel_login":
+                on_server, in_process, bare_process, on_bare = _channel_login(base, url, data,
+                                                                              home)
+            else:
+                bare_process, bare_base = _start_bare(_answer_bytes(base, token, args.call),
+                                                      home)
+                bare = RemoteConsole(bare_base)
+                bare._token = token  # the bare app checks nothing; the client sends the same
+
+                def on_server():
+                    return getattr(remote, args.call)(**arguments)
+
+                def in_process():
+                    return getattr(local, args.call)(**arguments)
+
+                def on_bare():
+                    return getattr(bare, args.call)(**arguments)
+            _loop(on_server, 200)  # warm: imports, caches, the pool
+            _loop(in_process, 200)
+            _loop(on_bare, 200)
             server_ms, floor_ms, wall_ms, system_share, bare_ms = [], [], [], [], []
             for _ in range(args.rounds):
                 user0, system0 = _user_system(pids)
-                wall, _ = _loop(remote, args.call, args.calls)
+                wall, _ = _loop(on_server, args.calls)
                 user1, system1 = _user_system(pids)
                 spent = (user1 - user0) + (system1 - system0)
                 server_ms.append(spent / args.calls * 1e3)
                 system_share.append((system1 - system0) / spent if spent else 0.0)
                 wall_ms.append(wall / args.calls * 1e3)
                 before = _self_cpu()
-                _loop(local, args.call, args.calls)
+                _loop(in_process, args.calls)
                 floor_ms.append((_self_cpu() - before) / args.calls * 1e3)
                 user0, system0 = _user_system([bare_process.pid])
-                _loop(bare, args.call, args.calls)
+                _loop(on_bare, args.calls)
                 user1, system1 = _user_system([bare_process.pid])
                 bare_ms.append(((user1 - user0) + (system1 - system0)) / args.calls * 1e3)
-            bare.close()
             bare_process.terminate()
             bare_process.wait(timeout=10)
 
@@ -178,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                                         "-o", str(args.spy), "-r", "200", "--gil", "--nonblocking"],
                                        stdout=subprocess.DEVNULL)
                 time.sleep(1.5)
-                _loop(remote, args.call, args.calls)
+                _loop(on_server, args.calls)
                 spy.send_signal(signal.SIGINT)  # py-spy writes its file on an interrupt
                 spy.wait(timeout=60)
             remote.close()

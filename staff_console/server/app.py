@@ -20,10 +20,11 @@ from ..domain.clock import Clock, FixedClock, parse_instant
 from ..services.backend import open_backend
 from ..settings import Settings, load_settings
 from . import errors, routes_staff
+from .channel_calls import ChannelCalls
 from .events import events_router
 from .health import health_router
 from .limits import BodyLimit
-from .routes_channel import channel_router
+from .routes_channel import channel_limiter, channel_router
 from .staff_calls import StaffCalls
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
                   docs_url=None, redoc_url=None)
     errors.install(app)
     routes_staff.install(app)
-    app.include_router(channel_router())
+    limiter = channel_limiter()  # one per process: the routes and ChannelCalls share it
+    app.include_router(channel_router(limiter))
     app.include_router(events_router())
     app.include_router(health_router())
-    # The generic staff calls skip the router (server/staff_calls.py); the last added is the
-    # outermost, so BodyLimit counts every body first.
+    # The generic staff calls and the channel calls skip the router (server/staff_calls.py,
+    # channel_calls.py); the last added is the outermost, so BodyLimit counts every body first.
+    app.add_middleware(ChannelCalls, limiter=limiter)
     app.add_middleware(StaffCalls)
     app.add_middleware(BodyLimit)
     return app

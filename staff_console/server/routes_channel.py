@@ -144,76 +144,108 @@ def _openapi(model: type[BaseModel]) -> dict:
     }
 
 
-def channel_router() -> APIRouter:
-    """The channel routes, for server/app.py to include (one rate limiter per process)."""
-    rate, burst = _rate_from_env()
-    limiter = _RateLimiter(rate, burst)
+def _register(backend: Backend, chan: str, body: Any, then: Callable) -> Any:
+    return intake.register_from_channel(
+        backend, customer_no=body.customer_no, channel=chan, device_id=body.device_id,
+        device_model=body.device_model, biometrics=body.biometrics, methods=body.methods,
+        verified=body.verified, key_fingerprint=body.key_fingerprint, clock=backend.clock,
+        then=then)
+
+
+def _login(backend: Backend, chan: str, body: Any, then: Callable) -> Any:
+    return intake.record_login(backend, customer_no=body.customer_no, channel=chan,
+                               device_id=body.device_id, result=body.result,
+                               clock=backend.clock, then=then)
+
+
+def _revoke(backend: Backend, chan: str, body: Any, then: Callable) -> Any:
+    return self_service.revoke_own_credential(
+        backend, customer_no=body.customer_no, channel=chan, device_id=body.device_id,
+        clock=backend.clock, then=then)
+
+
+Run = Callable[[Backend, str, Any, Callable], Any]
+# The endpoints: the last part of the path -> its body and its use case.
+ENDPOINTS: dict[str, tuple[type[BaseModel], Run]] = {
+    "registrations": (RegistrationBody, _register),
+    "logins": (LoginBody, _login),
+    "revocations": (RevocationBody, _revoke),
+}
+
+
+def channel_limiter() -> _RateLimiter:
+    """This process's rate limiter of the channel keys (one for the routes and ChannelCalls)."""
+    return _RateLimiter(*_rate_from_env())
+
+
+def channel_answer(backend: Backend, limiter: _RateLimiter, *, path: str, channel: str,
+                   endpoint: str, authorization: str, idempotency_key: str | None,
+                   raw: bytes | ConsoleError) -> channel_api.ChannelAnswer:
+    """One channel call, in a worker thread: the key, its rate, the body, the use case, once
+    per Idempotency-Key. `raw`: the body, or its refusal (answered once the key is known: a
+    caller without a valid key hears AUTH_REQUIRED whatever it sent). Served by ChannelCalls
+    (server/channel_calls.py) and by the routes below alike."""
+    model, run = ENDPOINTS[endpoint]
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    parsed: list = []
+    chosen: list[str] = []
+
+    def admit(caller: channel_keys.ChannelCaller) -> None:
+        limiter.take(caller.key_id)
+        chan = parse_channel(channel).value
+        chosen.append(chan)
+        if chan != caller.channel:
+            raise ConsoleError("FORBIDDEN", f"this key acts for the {caller.channel} channel only")
+        if isinstance(raw, ConsoleError):
+            raise raw
+        parsed.extend(_parse(raw, model))
+
+    def digest() -> str:
+        return channel_api.call_hash(path, parsed[0])
+
+    return channel_api.run_idempotent(
+        backend, token, idempotency_key, digest,
+        lambda then: run(backend, chosen[0], parsed[1], then), clock=backend.clock,
+        ok_status=200, status_of=status_of,
+        error_body=lambda e: error_body(e.code, e.message, e.field), admit=admit)
+
+
+def channel_router(limiter: _RateLimiter | None = None) -> APIRouter:
+    """The channel routes, for server/app.py to include. Served by ChannelCalls in front of
+    the router (server/channel_calls.py); declared here for the OpenAPI description, and they
+    answer the same way if a request reaches them."""
+    limiter = limiter or channel_limiter()
     router = APIRouter(prefix="/v1/channel", tags=["channel"])
 
-    async def handle(request: Request, channel: str, model: type[BaseModel],
-                     run: Callable[[Backend, str, BaseModel, Callable], Any]) -> JSONResponse:
-        backend = backend_of(request)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        token = token.strip() if scheme.lower() == "bearer" else ""
+    async def handle(request: Request, channel: str, endpoint: str) -> JSONResponse:
         try:
             raw: bytes | ConsoleError = await _read_body(request)
         except ConsoleError as exc:  # answered after the key is checked
             raw = exc
-        parsed: list = []
-        chosen: list[str] = []
-
-        def admit(caller: channel_keys.ChannelCaller) -> None:
-            """Refusals that need the caller known first: an unauthenticated caller hears
-            AUTH_REQUIRED whatever it sent."""
-            limiter.take(caller.key_id)
-            chan = parse_channel(channel).value
-            chosen.append(chan)
-            if chan != caller.channel:
-                raise ConsoleError("FORBIDDEN",
-                                   f"this key acts for the {caller.channel} channel only")
-            if isinstance(raw, ConsoleError):
-                raise raw
-            parsed.extend(_parse(raw, model))
-
-        def digest() -> str:
-            return channel_api.call_hash(request.url.path, parsed[0])
-
         # One hand-off to a worker thread per call: the key, its rate, the body, the use case.
         answer = await run_in_threadpool(
-            channel_api.run_idempotent, backend, token, request.headers.get("idempotency-key"),
-            digest, lambda then: run(backend, chosen[0], parsed[1], then), clock=backend.clock,
-            ok_status=200, status_of=status_of,
-            error_body=lambda e: error_body(e.code, e.message, e.field), admit=admit)
+            lambda: channel_answer(backend_of(request), limiter, path=request.url.path,
+                                   channel=channel, endpoint=endpoint,
+                                   authorization=request.headers.get("authorization", ""),
+                                   idempotency_key=request.headers.get("idempotency-key"),
+                                   raw=raw))
         headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
         return JSONResponse(answer.body, status_code=answer.status, headers=headers)
 
     @router.post("/{channel}/registrations", openapi_extra=_openapi(RegistrationBody),
                  summary="A registration after the three-kind verification")
     async def register(request: Request, channel: str) -> JSONResponse:
-        def run(backend: Backend, chan: str, body: Any, then: Callable) -> Any:
-            return intake.register_from_channel(
-                backend, customer_no=body.customer_no, channel=chan, device_id=body.device_id,
-                device_model=body.device_model, biometrics=body.biometrics,
-                methods=body.methods, verified=body.verified,
-                key_fingerprint=body.key_fingerprint, clock=backend.clock, then=then)
-        return await handle(request, channel, RegistrationBody, run)
+        return await handle(request, channel, "registrations")
 
     @router.post("/{channel}/logins", openapi_extra=_openapi(LoginBody),
                  summary="A simple login's result (the 5th failure in a row locks)")
     async def login(request: Request, channel: str) -> JSONResponse:
-        def run(backend: Backend, chan: str, body: Any, then: Callable) -> Any:
-            return intake.record_login(backend, customer_no=body.customer_no, channel=chan,
-                                       device_id=body.device_id, result=body.result,
-                                       clock=backend.clock, then=then)
-        return await handle(request, channel, LoginBody, run)
+        return await handle(request, channel, "logins")
 
     @router.post("/{channel}/revocations", openapi_extra=_openapi(RevocationBody),
                  summary="The customer's own 간편인증 해지 after a simple login")
     async def revoke(request: Request, channel: str) -> JSONResponse:
-        def run(backend: Backend, chan: str, body: Any, then: Callable) -> Any:
-            return self_service.revoke_own_credential(
-                backend, customer_no=body.customer_no, channel=chan, device_id=body.device_id,
-                clock=backend.clock, then=then)
-        return await handle(request, channel, RevocationBody, run)
+        return await handle(request, channel, "revocations")
 
     return router

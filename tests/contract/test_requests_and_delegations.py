@@ -126,3 +126,47 @@ def test_the_expiring_list_and_the_batch(desk):
     assert desk.open("A0001").expire_due().credentials_expired == 0  # done once
     shown = manager.show_customer(soon)
     assert shown.mts is None and [c.status for c in shown.history] == ["expired"]
+
+
+def test_the_count_of_approvals_and_the_watch(desk):
+    """count_approvals is list_approvals' length (None for who decides nothing); a watching
+    manager hears within 2 s of a request of his branch made and decided elsewhere, and
+    nothing of another branch's."""
+    import queue
+    import time
+
+    customer_no = desk.customer("mts")
+    other = desk.customer("mts", branch="002")
+    teller, manager = desk.open("T001"), desk.open("M001")
+    assert teller.count_approvals() is None
+    assert manager.count_approvals() == len(manager.list_approvals())
+    events: queue.Queue = queue.Queue()
+    watch = manager.watch(events.put)
+    try:
+        assert events.get(timeout=5).kind == "ready"
+        elsewhere = desk.open("T201").request_revocation(customer_no=other, channel="mts",
+                                                         reason="incident")
+        before = manager.count_approvals() or 0
+        made = teller.request_revocation(customer_no=customer_no, channel="mts",
+                                         reason="lost_device")
+        assert manager.count_approvals() == before + 1
+        seen: list = []
+
+        def heard(kind: str, request_id: int) -> bool:
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                if any(e.kind == kind and e.data.get("request_id") == request_id for e in seen):
+                    return True
+                try:
+                    seen.append(events.get(timeout=max(0.01, deadline - time.monotonic())))
+                except queue.Empty:
+                    break
+            return any(e.kind == kind and e.data.get("request_id") == request_id for e in seen)
+
+        assert heard("request.arrived", made.id), seen
+        teller.withdraw_request(made.id)
+        assert manager.count_approvals() == before
+        assert elsewhere.id not in [e.data.get("request_id") for e in seen]
+    finally:
+        watch.stop()
+    assert not watch.running

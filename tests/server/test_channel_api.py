@@ -1,6 +1,8 @@
-"""The channel API in process (FastAPI's TestClient over the router and the server's error
-answers): keys, the key's own channel, idempotency, limits, validation, self-service revocation.
-The same calls through live server processes are in test_channel_live.py."""
+"""The channel API in process (FastAPI's TestClient and the server's error answers), served
+both ways it can be: by the routes (FastAPI's router) and by server/channel_calls.py's ASGI
+middleware in front of them (then the routes fail if they are reached): keys, the key's own
+channel, idempotency, limits, validation, self-service revocation. The same calls
+through live server processes are in test_channel_live.py."""
 
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ from staff_console.api.local import LocalConsole
 from staff_console.domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from staff_console.domain.errors import ConsoleError
 from staff_console.domain.policy import Policy
-from staff_console.server import errors
-from staff_console.server.routes_channel import MAX_BODY, channel_router
+from staff_console.server import errors, routes_channel
+from staff_console.server.channel_calls import ChannelCalls
+from staff_console.server.routes_channel import MAX_BODY, channel_limiter, channel_router
 from staff_console.services import channel_keys, event_feed, sessions
 from staff_console.services.backend import Backend
 from staff_console.services.expiry import expire_due
@@ -32,6 +35,14 @@ REGISTRATION = {"customer_no": "C001", "device_id": "phone-1", "methods": ["pin"
                 "verified": ["id_card", "one_won", "phone"]}
 
 
+SERVED_BY = "router"  # or "asgi": the `served_by` fixture sets it for each test
+
+
+@pytest.fixture(autouse=True, params=["router", "asgi"])
+def served_by(request, monkeypatch):
+    monkeypatch.setattr(f"{__name__}.SERVED_BY", request.param)
+
+
 def _app(world: World, monkeypatch, rate: str | None = None) -> TestClient:
     if rate is not None:
         monkeypatch.setenv("STAFF_CONSOLE_CHANNEL_RATE", rate)
@@ -39,7 +50,15 @@ def _app(world: World, monkeypatch, rate: str | None = None) -> TestClient:
     app = FastAPI()
     errors.install(app)
     app.state.backend = world.backend
-    app.include_router(channel_router())
+    limiter = channel_limiter()
+    app.include_router(channel_router(limiter))  # also the OpenAPI description
+    if SERVED_BY == "asgi":
+        app.add_middleware(ChannelCalls, limiter=limiter)
+
+        def reached(*args, **kwargs):
+            raise AssertionError("a channel call reached the router")
+
+        monkeypatch.setattr(routes_channel, "channel_answer", reached)
     return TestClient(app, raise_server_exceptions=False)
 
 
