@@ -100,6 +100,36 @@ async def test_a_request_made_elsewhere_reaches_the_managers_count_and_a_notific
         assert notifications(app).count(expected) == 1
 
 
+async def test_an_active_delegate_is_counted_and_told_like_the_manager(
+        make_app, cases, other_terminal, ui_clock):
+    """직무대행: a teller with an active delegation of 001 sees the count and hears of a new
+    request of 001; another teller of the branch (no delegation) sees no count."""
+    now = ui_clock.now()
+    manager = other_terminal("M001")
+    await asyncio.to_thread(manager.grant_delegation, delegate_employee_no="D001",
+                            valid_from=now - timedelta(hours=1),
+                            valid_until=now + timedelta(hours=2))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "D001")
+        await until(pilot, lambda: app.pending_count is not None, what="no count for D001")
+        before = app.pending_count
+        assert before is not None and before >= 1
+        teller = other_terminal("T002")
+        await asyncio.to_thread(teller.request_revocation, customer_no=cases["both_active"],
+                                channel="web", reason="customer_request", note="deputy")
+        await _within(pilot, lambda: app.pending_count == before + 1,
+                      f"the count stayed {app.pending_count}")
+        expected = t("live.arrived", kind=fmt.kind("revocation"), count=1)
+        await _within(pilot, lambda: expected in notifications(app), "no notification")
+
+        await pilot.press("f10")
+        await settle(pilot)
+        await sign_in(pilot, "T003")
+        await settle(pilot)
+        assert app.live.running and app.pending_count is None
+
+
 async def test_the_maker_hears_that_the_request_was_decided(make_app, cases, other_terminal):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
