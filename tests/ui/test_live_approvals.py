@@ -351,3 +351,25 @@ def test_the_embedded_watch_on_the_sites_store(site):
     finally:
         watch.stop()
     assert not watch.running
+
+
+async def test_client_mode_an_admins_lock_ends_the_console_session(site, tmp_path):
+    """The server ends the session (an admin locked the member): the console learns it from
+    the stream, signs out and says why on the sign-in screen."""
+    app = _client_app(site, tmp_path)
+    admin = site.signed_in("A0001")
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _client_sign_in(pilot, app, "T002")
+            await settle(pilot)
+            assert app.live.running
+            await asyncio.to_thread(admin.lock_staff, "T002")
+            await _within(pilot, lambda: app.session is None, "still signed in",
+                          timeout=WITHIN_S + 1.0)
+            await _within(pilot, lambda: any(t("live.session_ended", code="SESSION_ENDED")
+                                             == n for n in notifications(app)),
+                          f"not told: {notifications(app)}")
+            assert app.live.watch is None and app.current_mode == "signin"
+    finally:
+        admin.unlock_staff("T002")
+        app.close_backend()
