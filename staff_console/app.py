@@ -85,7 +85,8 @@ class StaffConsoleApp(App):
         *[Binding(s.key, f"section('{s.name}')", f"keys.section.{s.name}",
                   show=s.footer, id=f"app.section.{s.name}") for s in SECTIONS],
         Binding("ctrl+l", "lock", "keys.lock", priority=True, id="app.lock"),
-        Binding("f10", "sign_out", "keys.sign_out", id="app.sign_out"),
+        # Priority: sign-out works from a dialog too (it forgets the dialog with the rest).
+        Binding("f10", "sign_out", "keys.sign_out", priority=True, id="app.sign_out"),
         Binding("ctrl+q", "quit", "keys.quit", priority=True, show=False, id="app.quit"),
     ]
 
@@ -130,6 +131,10 @@ class StaffConsoleApp(App):
         self.signed_out = threading.Event()
         self.signed_out.set()
         self.locked = False
+        self._locked_in: str | None = None  # the section the lock was pressed in
+        # Counts the times the screens were forgotten (sign-out, lock): a screen made before
+        # drops what its workers still answer (screens/base.py).
+        self.generation = 0
         self.demo_hint: str | None = None
         # The live 결재함 (screens/live.py): the requests this person may decide now, None for
         # someone who decides nothing; shown by every SessionBar.
@@ -297,6 +302,16 @@ class StaffConsoleApp(App):
         if self.current_mode == name:
             while len(self.screen_stack) > 1:  # back to the section itself, as before
                 self.pop_screen()
+            # Its key pressed while in it is never silent: the section's own start (the
+            # search: the query, selected; 결재함: read again), else its first field.
+            again = getattr(self.screen, "section_reentered", None)
+            if again is not None:
+                again()
+            elif self.screen.AUTO_FOCUS:
+                for widget in self.screen.query(self.screen.AUTO_FOCUS):
+                    if widget.focusable:
+                        widget.focus()
+                        break
             return
         if self.current_mode != SIGN_IN_MODE:
             while len(self.screen_stack) > 1:  # leave the section as its own screen
@@ -321,16 +336,24 @@ class StaffConsoleApp(App):
         self.signed_out.clear()
         self.run_worker(lambda: self._record_sign_out(reason), name="sign-out", thread=True,
                         exit_on_error=False)
-        # Forget the previous person's screens (and what they showed): each section's mode is
-        # removed with its stack and added again, fresh, for the next person.
         self.switch_mode(SIGN_IN_MODE)
-        for entry in SECTIONS:
-            self.remove_mode(entry.name)
-            self.add_mode(entry.name, entry.factory)
+        self._forget_screens()
         signin = self.signin_screen
         if signin is not None:
             signin.reset()
         self.refresh_bindings()
+
+    def _forget_screens(self) -> None:
+        """Privacy at the counter (issue 15.9), at sign-out and at the lock: every toast goes,
+        and every screen that showed customer data (search, customer, 결재함, their dialogs,
+        the palette): each section's mode is removed with its stack and added again, fresh.
+        Answers still on their way to a forgotten screen are dropped (`generation`,
+        screens/base.py). Call it with the sign-in mode current."""
+        self.generation += 1
+        for entry in SECTIONS:
+            self.remove_mode(entry.name)
+            self.add_mode(entry.name, entry.factory)
+        self.clear_notifications()
 
     def _record_sign_out(self, reason: str) -> None:
         try:
@@ -365,6 +388,12 @@ class StaffConsoleApp(App):
 
         self.locked = True
         self.live.stop()  # a locked console learns nothing; the unlock starts it again
+        # The lock forgets what the screens showed, like a sign-out (issue 15.9): the lock
+        # screen goes over the sign-in screen, and the unlock opens the section the person
+        # was in, fresh.
+        self._locked_in = self.current_mode if self.current_mode != SIGN_IN_MODE else None
+        self.switch_mode(SIGN_IN_MODE)
+        self._forget_screens()
         self.refresh_bindings()
         self.push_screen(LockScreen(idle=idle), callback=self._unlocked)
 
@@ -374,10 +403,13 @@ class StaffConsoleApp(App):
         self.refresh_bindings()
         if result == "sign_out":
             self.sign_out(reason="sign_out")
-        else:
+        elif self.session is not None:
             self.policy_changed()
-            if self.session is not None:
-                self.live.start()  # what happened while locked: `ready` reads the count again
+            self.live.start()  # what happened while locked: `ready` reads the count again
+            back = self._locked_in
+            if back is None or not section(back).allowed(self.session):
+                back = visible_sections(self.session)[0].name
+            self.open_section(back)
 
     def policy_changed(self) -> None:
         """Re-read the store's policy (after an unlock, after an admin changed it on the

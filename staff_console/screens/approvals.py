@@ -4,6 +4,14 @@ person made (second tab).
 Each request shows the maker, the verification evidence of a registration (ID photo check,
 1-won transfer, phone) and the authority that a decision would use (manager or delegate).
 Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pending request.
+
+Nothing is silent (issue 15.4): a key is offered where it acts or where a person expects it to,
+and there answers why not with the rule's code. `a`/`x` on one's own request (the second tab)
+answer SELF_APPROVAL (the domain's rule, the one the service applies); `w` on a request already
+decided asks the service, which answers ALREADY_DECIDED (a decision is final, so that call can
+never withdraw anything). A key that can never act here is not offered: `w` on the first tab
+(nothing there is one's own), `a`/`x` without a request under the cursor or for a person who
+decides nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from ..domain.authority import decision_authority
+from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
@@ -292,16 +302,36 @@ class ApprovalsScreen(ConsoleScreen):
         session = self.session
         if session is None:
             return False
-        tab = self._active_tab()
+        which = "inbox" if self._active_tab() == "tab-inbox" else "mine"
         if action in ("approve", "reject"):
-            if not session.may_decide_any(self.staff_app.now()) or tab != "tab-inbox":
+            # Acts on the first tab; on one's own request (second tab) answers SELF_APPROVAL.
+            if not session.may_decide_any(self.staff_app.now()):
                 return False
-            return True if self._current("inbox") is not None else None
+            return self._current(which) is not None
         if action == "withdraw":
-            if tab != "tab-mine":
-                return False
-            r = self._current("mine")
-            return True if r is not None and r.status == "pending" else None
+            # Acts on one's own pending request; on a decided one answers ALREADY_DECIDED.
+            return which == "mine" and self._current("mine") is not None
+        return True
+
+    def section_reentered(self) -> None:
+        """Its function key pressed while here: read the lists again."""
+        self.action_reload()
+
+    def _refuse_own(self) -> bool:
+        """On the second tab (one's own requests) `a`/`x` answer why not: the domain's rule
+        (SELF_APPROVAL), the one the service applies. True when it answered."""
+        if self._active_tab() != "tab-mine":
+            return False
+        r = self._current("mine")
+        session = self.session
+        if r is None or session is None:
+            return True
+        try:
+            decision_authority(session.actor, request_branch=r.branch_code,
+                               maker_staff_id=r.maker_id, delegations=session.grants,
+                               at=self.staff_app.now())
+        except ConsoleError as error:
+            self.staff_app.report_error(error)
         return True
 
     # ------------------------------------------------------------------ actions
@@ -314,6 +344,8 @@ class ApprovalsScreen(ConsoleScreen):
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_approve(self) -> None:
+        if self._refuse_own():
+            return
         r = self._current("inbox")
         if r is None:
             return
@@ -324,6 +356,8 @@ class ApprovalsScreen(ConsoleScreen):
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_reject(self) -> None:
+        if self._refuse_own():
+            return
         r = self._current("inbox")
         if r is None:
             return
@@ -335,7 +369,11 @@ class ApprovalsScreen(ConsoleScreen):
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_withdraw(self) -> None:
         r = self._current("mine")
-        if r is None or r.status != "pending":
+        if r is None:
+            return
+        if r.status != "pending":
+            # Decided (final): the service answers why not (ALREADY_DECIDED); nothing to confirm.
+            self.loading_while(self.withdraw(r.id), self.query_one("#approval-tabs"))
             return
         question = t("withdraw.confirm", id=r.id, kind=fmt.kind(r.kind), name=r.customer_name)
         if await self.app.push_screen_wait(ConfirmModal(question, title=t("withdraw.title"))):

@@ -80,6 +80,28 @@ class ConsoleCalls:
     def _init_calls(self) -> None:
         self._loading_for = {}
         translate_bindings(self)
+        # Whose screen this is: a screen made for a signed-in person says nothing more once
+        # that person signed out or the screens were forgotten at a lock (`forgotten`).
+        try:
+            app = self.staff_app
+            self._owner = app.session
+            self._generation = getattr(app, "generation", 0)
+        except Exception:  # noqa: BLE001 - made outside a running app (a test's screen)
+            self._owner, self._generation = None, 0
+
+    @property
+    def forgotten(self) -> bool:
+        """The person this screen was made for signed out, or the screens were forgotten at a
+        lock (app.generation): what its workers still answer is dropped, never shown to the
+        next person (issue 15.9). The sign-in screen belongs to no one: never forgotten."""
+        if self._owner is None:
+            return False
+        app = self.staff_app
+        return app.session is not self._owner or getattr(app, "generation", 0) != self._generation
+
+    def notify(self, message: str, **kwargs: Any) -> None:
+        if not self.forgotten:
+            super().notify(message, **kwargs)  # type: ignore[misc]
 
     def post_answer(self, message: Message) -> None:
         """From a worker: post `message` to this node unless a newer call cancelled the
@@ -89,7 +111,7 @@ class ConsoleCalls:
         self.staff_app.call_from_thread(self._deliver, worker, message)
 
     def _deliver(self, worker: Worker, message: Message) -> None:
-        if worker.is_cancelled:
+        if worker.is_cancelled or self.forgotten:
             return
         self._loaded(worker)
         self.post_message(message)  # type: ignore[attr-defined]
@@ -103,12 +125,16 @@ class ConsoleCalls:
     def report_from_worker(self, error: BaseException) -> None:
         """From a worker that carries on after a refusal: the one error handler, on the
         app's thread."""
-        self.staff_app.call_from_thread(self.staff_app.report_error, error)
+        self.staff_app.call_from_thread(self._report, error)
+
+    def _report(self, error: BaseException) -> None:
+        if not self.forgotten:
+            self.staff_app.report_error(error)
 
     def report_export_failure(self, error: OSError) -> None:
         """From an export worker: the file could not be written on this terminal."""
         self.staff_app.call_from_thread(
-            self.staff_app.notify, t("export.failed", error=error.strerror or type(error).__name__),
+            self.notify, t("export.failed", error=error.strerror or type(error).__name__),
             severity="error", timeout=12)
 
     def loading_while(self, worker: Worker, widget: Widget) -> Worker:
@@ -138,7 +164,7 @@ class ConsoleCalls:
         event.stop()
         self._loaded(event.worker)
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            self.staff_app.report_error(event.worker.error)
+            self._report(event.worker.error)
 
 
 class ConsoleScreen(ConsoleCalls, Screen):

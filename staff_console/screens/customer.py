@@ -3,10 +3,19 @@ columns), the credential history and the service matrix for this customer.
 
 Keys: `r` request a revocation (reason and note, then a confirmation); `a`/`x` approve or reject
 a pending request of this customer when the signed-in person may decide it.
+
+Nothing is silent (issue 15.4): `r` reads the customer again first and answers DUPLICATE_PENDING
+(every current credential has a revocation pending) or NOT_REGISTERED (none is current) before
+any form opens; the form shows both channels, one that cannot be revoked disabled. `a`/`x` are
+offered to a person who decides requests whenever this customer has a pending one; when none of
+them is theirs to decide, the key answers with the domain's own refusal (SELF_APPROVAL for one's
+own request, FORBIDDEN or DELEGATION_INVALID for another branch's). The services still refuse on
+submit whatever the screen believed.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +27,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
+from ..domain.authority import decision_authority
+from ..domain.errors import ConsoleError
 from ..domain.states import is_current
 from ..i18n import language, t
 from ..widgets import format as fmt
@@ -25,7 +36,7 @@ from ..widgets.credential_panel import CredentialPanel
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
 from .base import ConsoleScreen
-from .modals import ConfirmModal, NoteModal, PickModal, RevokeModal
+from .modals import REVOCABLE, ConfirmModal, NoteModal, PickModal, RevokeModal
 
 if TYPE_CHECKING:
     from ..services.views import CustomerDetail, DelegationView, RequestView, ServiceAnswerView
@@ -126,10 +137,16 @@ class CustomerScreen(ConsoleScreen):
         self.post_answer(self.Loaded(detail, matrix, console.list_delegations()))
 
     def on_customer_screen_loaded(self, message: Loaded) -> None:
-        detail = self.detail = message.detail
         self.matrix = message.matrix
         if self.session is not None:
             self.session.set_delegations(message.delegations)
+        self._show_detail(message.detail)
+        self._show_matrix(message.matrix)
+        self.refresh_bindings()
+
+    def _show_detail(self, detail: CustomerDetail) -> None:
+        """The header, the two panels and the history (also after `r` read them again)."""
+        self.detail = detail
         self._show_header(detail)
         ended = {ch: next((c for c in detail.history if c.channel == ch
                            and c.status not in ("pending",)), None) for ch in ("mts", "web")}
@@ -138,7 +155,6 @@ class CustomerScreen(ConsoleScreen):
             self.query_one(f"#panel-{channel}", CredentialPanel).show(
                 current, pending, ended=None if current else ended[channel])
         self._show_history(detail)
-        self._show_matrix(message.matrix)
         self.refresh_bindings()
 
     def on_customer_screen_unavailable(self, _message: Unavailable) -> None:
@@ -189,12 +205,19 @@ class CustomerScreen(ConsoleScreen):
 
     # ------------------------------------------------------------------ gating
 
-    def _current_channels(self) -> list[str]:
-        d = self.detail
-        if d is None:
-            return []
-        return [ch for ch, cred in (("mts", d.mts), ("web", d.web))
-                if cred is not None and is_current(cred.status)]
+    @staticmethod
+    def revocable(detail: CustomerDetail) -> dict[str, str]:
+        """Each channel's state for a revocation request: `REVOCABLE`, or why not (`pending`:
+        a revocation of its credential is pending; `none`: no current credential)."""
+        states = {}
+        for channel, cred in (("mts", detail.mts), ("web", detail.web)):
+            if cred is None or not is_current(cred.status):
+                states[channel] = "none"
+            elif any(r.kind == "revocation" and r.channel == channel for r in detail.pending):
+                states[channel] = "pending"
+            else:
+                states[channel] = REVOCABLE
+        return states
 
     def decidable(self) -> list:
         session = self.session
@@ -208,13 +231,14 @@ class CustomerScreen(ConsoleScreen):
         if session is None:
             return False
         if action == "revoke":
-            if not session.may_request():
-                return False
-            return True if self._current_channels() else None
+            # Offered to whoever may request; what the customer's state refuses is answered
+            # with its code when pressed (never a silent, dimmed key).
+            return session.may_request()
         if action in ("approve", "reject"):
             if not session.may_decide_any(self.staff_app.now()):
                 return False
-            return True if self.decidable() else False
+            # Shown while the customer has a pending request: decided, or refused in words.
+            return bool(self.detail is not None and self.detail.pending)
         return True
 
     # ------------------------------------------------------------------ actions
@@ -222,13 +246,31 @@ class CustomerScreen(ConsoleScreen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
+    def _read_detail(self) -> CustomerDetail:
+        """In a thread: the customer as the store has it now (an access event, like any
+        view)."""
+        return self.api.show_customer(self.customer_no)
+
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_revoke(self) -> None:
-        channels = self._current_channels()
-        if self.detail is None or not channels:
+        # What the store says now, not what the screen showed when it opened: another
+        # teller's request since then is answered here, before the form is filled in.
+        detail = await asyncio.to_thread(self._read_detail)
+        if not self.is_attached or self.staff_app.session is None or self.staff_app.locked:
+            return  # signed out or locked meanwhile
+        self._show_detail(detail)
+        states = self.revocable(detail)
+        if REVOCABLE not in states.values():
+            pending = [ch for ch, state in states.items() if state == "pending"]
+            if pending:  # the service's words (services/requests.py request_revocation)
+                error = ConsoleError("DUPLICATE_PENDING",
+                                     f"a revocation of this {pending[0]} credential is pending")
+            else:
+                error = ConsoleError("NOT_REGISTERED", "the customer has no current credential")
+            self.staff_app.report_error(error)
             return
-        name = self.detail.name
-        answer = await self.app.push_screen_wait(RevokeModal(name, channels))
+        name = detail.name
+        answer = await self.app.push_screen_wait(RevokeModal(name, states))
         if not answer:
             return
         channel, reason, note = answer
@@ -263,8 +305,27 @@ class CustomerScreen(ConsoleScreen):
         key = await self.app.push_screen_wait(PickModal(t("pick.title"), choices))
         return by_id.get(key) if key is not None else None
 
+    def _refuse_decision(self) -> bool:
+        """No pending request of this customer is this person's to decide: answer why, with
+        the domain's rule (the one the service applies: SELF_APPROVAL, FORBIDDEN,
+        DELEGATION_INVALID) for the first of them. True when it answered."""
+        session = self.session
+        if self.detail is None or session is None or not self.detail.pending or self.decidable():
+            return False
+        first = self.detail.pending[0]
+        try:
+            decision_authority(session.actor, request_branch=first.branch_code,
+                               maker_staff_id=first.maker_id, delegations=session.grants,
+                               at=self.staff_app.now())
+        except ConsoleError as error:
+            self.staff_app.report_error(error)
+            return True
+        return False  # pragma: no cover - authority_for and decision_authority agree
+
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_approve(self) -> None:
+        if self._refuse_decision():
+            return
         request = await self._pick_request()
         if request is None:
             return
@@ -276,6 +337,8 @@ class CustomerScreen(ConsoleScreen):
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_reject(self) -> None:
+        if self._refuse_decision():
+            return
         request = await self._pick_request()
         if request is None:
             return

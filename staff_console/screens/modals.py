@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -17,6 +18,7 @@ from .base import ConsoleModal
 
 MODALS_TCSS = Path(__file__).with_name("modals.tcss")  # every dialog's box
 REVOCATION_REASONS = ("lost_device", "customer_request", "incident", "death", "other")
+REVOCABLE = "revocable"  # a channel's state in the revocation form (else why not: pending, none)
 
 
 class DialogButtons(Horizontal):
@@ -127,23 +129,34 @@ class NoteModal(FormModal):
 
 class RevokeModal(FormModal):
     """Which channel, the reason and a note (required for `other`). Returns
-    `(channel, reason, note)` or None."""
+    `(channel, reason, note)` or None.
 
+    The same fields in the same order whatever can be revoked (issue 15.4): both channels are
+    listed, one that cannot be revoked disabled with why (`pending`: its revocation is pending;
+    `none`: no current credential), and the focus starts on the channels. So `Tab`, `Tab`
+    reaches the note in every case, and a character typed while the focus is on a choice or a
+    button goes into the note (never dropped)."""
 
-    def __init__(self, customer_name: str, channels: list[str]) -> None:
+    def __init__(self, customer_name: str, channels: dict[str, str]) -> None:
         super().__init__()
         self.customer_name = customer_name
-        self.channels = channels
+        # channel -> REVOCABLE or why not; both channels, MTS first
+        self.channels = {ch: channels.get(ch, "none") for ch in ("mts", "web")}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="revoke-dialog"):
             yield Static(fmt.plain(t("revoke.title", name=self.customer_name)),
                          classes="dialog-title")
             yield Label(t("revoke.channel"))
+            first = next(ch for ch, state in self.channels.items() if state == REVOCABLE)
             with RadioSet(id="revoke-channel"):
-                for i, channel in enumerate(self.channels):
-                    yield RadioButton(t(f"channel.{channel}.long"), value=i == 0,
-                                      id=f"channel-{channel}")
+                for channel, state in self.channels.items():
+                    label = t(f"channel.{channel}.long")
+                    if state != REVOCABLE:
+                        label = t("revoke.channel_unavailable", channel=label,
+                                  why=t(f"revoke.channel_{state}"))
+                    yield RadioButton(label, value=channel == first,
+                                      disabled=state != REVOCABLE, id=f"channel-{channel}")
             yield Label(t("revoke.reason"))
             with RadioSet(id="revoke-reason"):
                 for i, reason in enumerate(REVOCATION_REASONS):
@@ -156,8 +169,21 @@ class RevokeModal(FormModal):
                 yield Button(t("confirm.cancel"), id="cancel")
 
     def on_mount(self) -> None:
-        first = "#revoke-channel" if len(self.channels) > 1 else "#revoke-reason"
-        self.query_one(first, RadioSet).focus()
+        self.query_one("#revoke-channel", RadioSet).focus()
+        # Coming back to the note never selects it: a key typed then would replace it.
+        self.query_one("#revoke-note", Input).select_on_focus = False
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed while the focus is on a choice or a button is the note's: the
+        focus moves to the note and the character is kept (space still picks a choice)."""
+        note = self.query_one("#revoke-note", Input)
+        if (self.focused is note or event.character is None or not event.is_printable
+                or event.character.isspace()):
+            return
+        event.stop()
+        event.prevent_default()
+        note.focus()
+        note.insert_text_at_cursor(event.character)
 
     def _chosen(self, set_id: str, prefix: str) -> str | None:
         pressed = self.query_one(set_id, RadioSet).pressed_button
@@ -165,6 +191,8 @@ class RevokeModal(FormModal):
 
     def _submit(self) -> None:
         channel = self._chosen("#revoke-channel", "channel-")
+        if self.channels.get(channel or "") != REVOCABLE:  # never sent: the form's own guard
+            return
         reason = self._chosen("#revoke-reason", "reason-")
         note = self.query_one("#revoke-note", Input).value.strip()
         if reason == "other" and not note:

@@ -202,6 +202,14 @@ class SearchScreen(ConsoleScreen):
     def action_focus_query(self) -> None:
         self.query_one("#search-input", Input).focus()
 
+    def section_reentered(self) -> None:
+        """F2 pressed while here (from the results, or back from a customer): the query has
+        the focus, selected, so what is typed next is a new search (issue 15.4: never a key
+        that does nothing)."""
+        box = self.query_one("#search-input", Input)
+        box.focus()
+        box.select_all()
+
     def action_focus_results(self) -> None:
         table = self.query_one("#search-results", DataTable)
         if table.row_count:
