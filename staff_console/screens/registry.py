@@ -1,6 +1,9 @@
 """The sections of the console: one top-level screen each, reached by a function key, the
 command palette, and (for the first one a person may see) right after sign-in.
 
+The admin's own sections are 정책 (F8) and 직원 관리 (F9: staff, branches, channel keys). Who lands
+where after sign-in: `landing_section`.
+
 To add a screen: write it under `screens/` as a `ConsoleScreen` subclass, add a `Section` to
 `SECTIONS` below, and add its catalog keys (`nav.<name>.title`, `nav.<name>.help`) to both
 catalogs. The app builds the key binding (id `app.section.<name>`), the palette command and the
@@ -13,6 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from textual.screen import Screen
 
@@ -72,6 +76,7 @@ SECTIONS: list[Section] = [
     Section("expiring", "f6", "staff_console.screens.expiring:ExpiringScreen", _customers),
     Section("audit", "f7", "staff_console.screens.audit:AuditScreen", _auditors),
     Section("policy", "f8", "staff_console.screens.policy:PolicyScreen", _admins),
+    Section("staff", "f9", "staff_console.screens.staff_admin:StaffAdminScreen", _admins),
 ]
 
 
@@ -86,3 +91,26 @@ def visible_sections(session: StaffSession | None) -> list[Section]:
     if session is None:
         return []
     return [s for s in SECTIONS if s.allowed(session)]
+
+
+def decides(session: StaffSession, now: datetime) -> bool:
+    """Whether the person may decide requests now (a manager, or a delegate inside an active
+    window): their landing depends on whether 결재함 holds anything."""
+    return session.may_decide_any(now)
+
+
+def landing_section(session: StaffSession, now: datetime, *, pending: int = 0) -> str:
+    """The section a person sees right after signing in (issue 15 item 5): a teller the search;
+    a manager or an active delegate 결재함 when `pending` requests wait for them, else the
+    search; an auditor the audit trail; an admin the staff administration. Always one of their
+    visible sections (the first one if the role's own is not)."""
+    if session.role is Role.ADMIN:
+        wanted = "staff"
+    elif session.role is Role.AUDITOR:
+        wanted = "audit"
+    elif decides(session, now) and pending > 0:
+        wanted = "approvals"
+    else:
+        wanted = "search"
+    names = [s.name for s in visible_sections(session)]
+    return wanted if wanted in names else names[0]
