@@ -291,8 +291,34 @@ class StaffConsoleApp(App):
             self._apply_policy(policy)
         else:
             self.policy_changed()
-        sections = visible_sections(self.session)
-        self.open_section(sections[0].name)
+        self._land(self.session)
+
+    def _land(self, session: StaffSession) -> None:
+        """The first section after sign-in, by role (screens/registry.py `landing_section`):
+        for someone who decides requests, 결재함 if it holds any (asked in a worker; the
+        search if the question fails), else at once."""
+        from .screens.registry import decides, landing_section
+
+        if not decides(session, self.now()):
+            self.open_section(landing_section(session, self.now()))
+            return
+
+        def ask() -> None:
+            try:
+                # A count, no customer data: not an access event (list_approvals is one).
+                pending = self.api.count_approvals() or 0
+            except Exception:  # noqa: BLE001 - the search then; the error shows on 결재함
+                self.log.warning("approvals not counted at sign-in")
+                pending = 0
+            self.call_from_thread(self._landed, session, pending)
+
+        self.run_worker(ask, name="landing", group="landing", thread=True, exit_on_error=False)
+
+    def _landed(self, session: StaffSession, pending: int) -> None:
+        from .screens.registry import landing_section
+
+        if self.session is session and not self.locked and self.current_mode == SIGN_IN_MODE:
+            self.open_section(landing_section(session, self.now(), pending=pending))
 
     def open_section(self, name: str) -> None:
         if self.session is None or self.locked:
