@@ -115,6 +115,22 @@ def test_an_admin_changes_a_role_or_branch(desk):
     refused("NOT_FOUND", admin.change_staff, "NOBODY", role="teller")
 
 
+def test_an_admin_moves_a_member_to_another_role_and_branch(desk):
+    admin = desk.open("A0001")
+    employee_no = desk.staff("teller")
+    moved = admin.change_staff(employee_no, role="manager", branch_code="002")
+    assert (moved.employee_no, moved.role, moved.branch_code) == (employee_no, "manager", "002")
+    assert employee_no in [s.employee_no for s in admin.list_staff(branch_code="002")]
+    actor = desk.open(employee_no).actor
+    assert actor is not None and (actor.role.value, actor.branch_code) == ("manager", "002")
+    refused("FORBIDDEN", desk.open("M001").change_staff, "T002", role="manager")
+    refused("FORBIDDEN", admin.change_staff, "A0001", branch_code="001")  # not oneself
+    refused("INVALID_INPUT", admin.change_staff, employee_no, role="boss")
+    refused("NOT_FOUND", admin.change_staff, employee_no, branch_code="Z99")
+    refused("INVALID_INPUT", admin.change_staff, employee_no)  # nothing to change
+    refused("NOT_FOUND", admin.change_staff, "NOBODY", role="teller")
+
+
 # Console methods that need no contract test of their own: `close` (ends the console; the
 # fixture closes every remote one), `actor`/`training` (properties read in every test).
 _NOT_CALLS = {"close", "actor", "training"}
