@@ -37,7 +37,9 @@ async def main(url, home, password):
         seen["actor"] = app.session.actor.employee_no
         await pilot.press(*"ㅎㄱㄷ")
         table = app.screen.query_one("#search-results")
-        await wait(lambda: table.row_count >= 1, "no search results")
+        # The prefix ㅎㄱ (홍길동 and 홍길순) may be answered first on a loaded machine: wait
+        # for the full query's one row (a wrong answer keeps two, or none: the wait fails).
+        await wait(lambda: table.row_count == 1, "not exactly 홍길동 for ㅎㄱㄷ")
         seen["rows"] = table.row_count
         await pilot.press("down", "enter")
         await wait(lambda: getattr(app.screen, "detail", None) is not None, "no customer")
