@@ -33,7 +33,7 @@ from .app_start import demo_hint, demo_settings, prepare_demo, training_mark
 from .domain.clock import FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
 from .domain.policy import DEFAULT_IDLE_LOCK_MINUTES
-from .i18n import language, set_language, t
+from .i18n import refusal, set_language, t
 from .screens.base import translate_bindings
 from .screens.commands import CustomerCommands, NavigationCommands
 from .screens.live import LiveApprovals, LiveEvent, PendingCounted
@@ -500,13 +500,14 @@ class StaffConsoleApp(App):
                        severity=severity, timeout=timeout, markup=False)
 
     def report_error(self, error: BaseException) -> None:
-        """The one error handler: a refusal in words, with the core's own message."""
+        """The one error handler: a refusal in the selected language (i18n.refusal)."""
         if isinstance(error, ConsoleError):
-            text = t(f"errors.{error.code}", error.message)
-            if language() != "en" or text != error.message:
-                text = f"{text}\n{error.message}" if error.message != text else text
-            self.notify(text, title=t("errors.title", code=error.code), severity="error",
-                        timeout=8)
+            # The catalog's words for the code and the service's detail in the selected
+            # language (i18n.refusal); the English message goes to the log only.
+            log.info("refused %s: %s", error.code, error.message)
+            words, detail = refusal(error.code, error.detail, error.values, error.field)
+            self.notify(f"{words}\n{detail}" if detail else words,
+                        title=t("errors.title", code=error.code), severity="error", timeout=8)
         else:
             # Never a traceback on screen: the trace goes to the operations log (logs.py).
             log.error("unexpected error", exc_info=error)

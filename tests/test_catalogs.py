@@ -49,6 +49,37 @@ FAMILIES: dict[str, frozenset[str]] = {
         "matrix.verification": Verification,
     }.items()
 }
+
+
+def _refusal_fields() -> frozenset[str]:
+    """The field names the code hands to a refusal (the `field.*` family): the first argument
+    of invalid() and not_found(), `field=` of ConsoleError, and a constant passed as the
+    `field` parameter of any function of the package (clean_text(note, "note"))."""
+    trees = [ast.parse(p.read_text(encoding="utf-8")) for p in PACKAGE.rglob("*.py")]
+    position = {"invalid": 0, "not_found": 0}
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef):
+                names = [a.arg for a in node.args.args]
+                if "field" in names:
+                    position.setdefault(node.name, names.index("field"))
+    found = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in position and name != "ConsoleError":
+                continue
+            arguments = [k.value for k in node.keywords if k.arg == "field"]
+            if name in position and position[name] < len(node.args):
+                arguments.append(node.args[position[name]])
+            found |= {a.value for a in arguments
+                      if isinstance(a, ast.Constant) and isinstance(a.value, str)}
+    return frozenset(i18n.code_key("field", f).split(".", 1)[1] for f in found)
+
+
+FAMILIES["field"] = _refusal_fields()
 PRINTED_BOTH_WAYS = re.compile(r"\((을|를|이|가|은|는|과|와|로|으)\)")
 # A particle written after a field instead of its spec ({name}을 rather than {name:을}).
 LITERAL_PARTICLE = re.compile(r"\}(을|를|이|가|은|는|과|와|으로|로)(?![\uac00-\ud7a3])")
@@ -71,7 +102,10 @@ def _fields(text: str) -> dict[str, str]:
 
 
 def _element_of(key: str) -> tuple[str, str] | None:
-    """(family, value) if the key belongs to a family: `channel.mts.long` -> (channel, mts)."""
+    """(family, value) if the key belongs to a family: `channel.mts.long` -> (channel, mts).
+    A refusal's details (`errors.detail.*`) are named by the code, not by a code's value."""
+    if key.startswith("errors.detail."):
+        return None
     for prefix in sorted(FAMILIES, key=len, reverse=True):
         if key.startswith(prefix + "."):
             return prefix, key[len(prefix) + 1:].split(".")[0]
@@ -150,7 +184,8 @@ def test_the_compiled_catalogs_are_those_of_the_po_files(catalogs):
 
 def test_every_key_the_code_names_exists(catalogs, code):
     babel_keys, constants, _patterns = code
-    named = babel_keys | {c for c in constants if c.startswith("keys.") and not c.endswith(".")}
+    named = babel_keys | {c for c in constants if c.startswith(("keys.", "errors.detail."))
+                          and not c.endswith(".")}
     assert sorted(named - set(catalogs["ko"])) == []
 
 

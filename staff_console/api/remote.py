@@ -141,8 +141,11 @@ class RemoteConsole:
         if 200 <= status < 300:
             return document
         if isinstance(document, dict) and document.get("code") in CODES:
+            detail, values = document.get("detail"), document.get("values")
             raise ConsoleError(str(document["code"]), str(document.get("message") or ""),
-                               field=document.get("field"))
+                               field=document.get("field"),
+                               detail=detail if isinstance(detail, str) else None,
+                               values=values if isinstance(values, dict) else None)
         # 500 UNEXPECTED (the server logged it) or an answer that is not the server's.
         raise RemoteFailure(f"the console server failed (HTTP {status}); its log has the cause")
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..domain.clock import SEOUL
-from ..i18n import set_language, t, t_opt
+from ..i18n import refusal, set_language, t, t_opt
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -114,23 +114,33 @@ def cli_language() -> str:
     return "ko"
 
 
-def refusal_text(code: str, message: str) -> str:
-    """A refusal in the person's language: in Korean the catalog's words for the code
-    (`errors.CODE`, i18n) with the detail the code's own message gives (a field, a value, what
-    to do); in English the message itself, as scripts have always read it."""
+def refusal_text(code: str, message: str, field_name: str | None = None,
+                 detail: str | None = None, values: dict | None = None) -> str:
+    """A refusal in the person's language. In Korean: the catalog's words for the code
+    (`errors.CODE`) and the service's detail (`errors.detail.*` with its values) or the field
+    it names, never the English `message` (logged, and in the JSON document). In English: the
+    message itself, as scripts have always read it (it is English and carries the detail)."""
     if cli_language() != "ko":
         return message
     set_language("ko")  # a usage error comes before the root callback
-    words = t(f"errors.{code}", message)
-    return words if words == message else f"{words} ({message})"
+    words, line = refusal(code, detail, values, field_name)
+    if not line and field_name:  # a field the catalog has no words for: the option typed
+        line = t("errors.field", field="--" + field_name.replace("_", "-"))
+    return f"{words} {line}" if line else words
 
 
-def report_error(code: str, message: str, field_name: str | None, as_json: bool) -> None:
+def report_error(code: str, message: str, field_name: str | None, as_json: bool,
+                 detail: str | None = None, values: dict | None = None) -> None:
     """`error: CODE: words` on stderr (the code and the prefix are the scripts' contract, the
     words are the person's language); with --json the error document on stdout, its
     `message` the code's own message in every language."""
+    import logging
+
     from ..domain.text import display_safe  # messages may quote what was typed
 
-    typer.echo(f"error: {code}: {display_safe(refusal_text(code, message))}", err=True)
+    logging.getLogger(__name__).info("refused %s: %s", code, message)
+    typer.echo(f"error: {code}: "
+               f"{display_safe(refusal_text(code, message, field_name, detail, values))}",
+               err=True)
     if as_json:
         emit_json({"error": {"code": code, "message": message, "field": field_name}})

@@ -336,7 +336,7 @@ def handled(fn):
             raise
         except ConsoleError as exc:
             outcome = f"{exc.exit_code} {exc.code}"
-            report_error(exc.code, exc.message, exc.field, as_json)
+            report_error(exc.code, exc.message, exc.field, as_json, exc.detail, exc.values)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:  # noqa: BLE001 - the user gets one line, never a trace
             outcome = "1 UNEXPECTED"

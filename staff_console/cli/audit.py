@@ -81,8 +81,12 @@ def audit_verify(
         _print_verdict(result, path)
     if not result.ok:
         where = f"event {result.first_bad_seq}" if result.first_bad_seq else "anchor file"
-        typer.echo(f"error: AUDIT_TAMPERED: "
-                   f"{refusal_text('AUDIT_TAMPERED', f'{result.problem}: {where}')}", err=True)
+        detail, values = (("errors.detail.tampered_at", {"problem": result.problem,
+                                                         "seq": result.first_bad_seq})
+                          if result.first_bad_seq else
+                          ("errors.detail.tampered_anchor", {"problem": result.problem}))
+        words = refusal_text("AUDIT_TAMPERED", f"{result.problem}: {where}", None, detail, values)
+        typer.echo(f"error: AUDIT_TAMPERED: {words}", err=True)
         raise typer.Exit(TAMPERED_EXIT)
 
 

@@ -94,7 +94,8 @@ class DelegationWindow:
 
 def require_role(actor: Actor, roles: frozenset[Role], what: str) -> None:
     if actor.role not in roles:
-        raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}")
+        raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}",
+                           detail="errors.detail.role_may_not", values={"role": actor.role.value})
 
 
 def is_own_request(actor: Actor, maker_staff_id: int | None) -> bool:
@@ -117,7 +118,8 @@ def decision_authority(
     decides, or a delegate inside an active window for that branch. Raises otherwise.
     """
     if is_own_request(actor, maker_staff_id):
-        raise ConsoleError("SELF_APPROVAL", "the maker of a request cannot decide it")
+        raise ConsoleError("SELF_APPROVAL", "the maker of a request cannot decide it",
+                           detail="errors.detail.self_decide")
     if actor.role is Role.MANAGER and actor.branch_code == request_branch:
         return Authority.MANAGER, None
     mine = [
@@ -128,10 +130,12 @@ def decision_authority(
             return Authority.DELEGATE, window.id
     if mine:
         raise ConsoleError(
-            "DELEGATION_INVALID", "the delegation is not active now (outside its period or ended)"
+            "DELEGATION_INVALID", "the delegation is not active now (outside its period or ended)",
+            detail="errors.detail.delegation_inactive"
         )
     raise ConsoleError(
-        "FORBIDDEN", f"only the manager of branch {request_branch} or an active delegate decides"
+        "FORBIDDEN", f"only the manager of branch {request_branch} or an active delegate decides",
+        detail="errors.detail.decide_branch_only", values={"branch": request_branch}
     )
 
 
@@ -155,18 +159,25 @@ def check_delegation_grant(
     The delegate must be able to work on requests (teller or manager), not an auditor or admin.
     """
     if grantor.role is not Role.MANAGER:
-        raise ConsoleError("FORBIDDEN", "only a branch manager may delegate approval authority")
+        raise ConsoleError("FORBIDDEN", "only a branch manager may delegate approval authority",
+                           detail="errors.detail.delegate_manager_only")
     if delegate_id == grantor.staff_id:
-        raise ConsoleError("DELEGATION_INVALID", "a manager cannot delegate to themselves")
+        raise ConsoleError("DELEGATION_INVALID", "a manager cannot delegate to themselves",
+                           detail="errors.detail.delegate_self")
     if delegate_branch != grantor.branch_code:
-        raise ConsoleError("DELEGATION_INVALID", "the delegate must belong to the same branch")
+        raise ConsoleError("DELEGATION_INVALID", "the delegate must belong to the same branch",
+                           detail="errors.detail.delegate_other_branch")
     if delegate_role not in BRANCH_ROLES or not delegate_active:
         raise ConsoleError(
-            "DELEGATION_INVALID", "the delegate must be an active teller or manager"
+            "DELEGATION_INVALID", "the delegate must be an active teller or manager",
+            detail="errors.detail.delegate_role"
         )
     if valid_until <= valid_from:
-        raise ConsoleError("DELEGATION_INVALID", "the period must end after it starts")
+        raise ConsoleError("DELEGATION_INVALID", "the period must end after it starts",
+                           detail="errors.detail.delegate_order")
     if valid_until <= now:
-        raise ConsoleError("DELEGATION_INVALID", "the period has already ended")
+        raise ConsoleError("DELEGATION_INVALID", "the period has already ended",
+                           detail="errors.detail.delegate_past")
     if valid_until - valid_from > MAX_DELEGATION:
-        raise ConsoleError("DELEGATION_INVALID", "a delegation lasts at most one year")
+        raise ConsoleError("DELEGATION_INVALID", "a delegation lasts at most one year",
+                           detail="errors.detail.delegate_too_long")

@@ -30,9 +30,10 @@ MAX_DAY = date(2999, 12, 31)
 def positive_id(value: object, field: str, maximum: int = MAX_INT64) -> int:
     """A sequence number (or, with `maximum`, another id): a whole number from 1."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(field, "must be a whole number")
+        raise invalid(field, "must be a whole number", "errors.detail.whole_number", field=field)
     if not 1 <= value <= maximum:
-        raise invalid(field, f"must be between 1 and {maximum}")
+        raise invalid(field, f"must be between 1 and {maximum}", "errors.detail.between",
+                      field=field, low=1, high=maximum)
     return value
 
 
@@ -63,7 +64,9 @@ def day_within(value: date, field: str) -> date:
 def day_out_of_range(field: str) -> ConsoleError:
     """The refusal of a date or instant outside the bounds (also for one whose conversion
     already overflowed)."""
-    return invalid(field, f"must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}")
+    return invalid(field, f"must be between {MIN_DAY.isoformat()} and {MAX_DAY.isoformat()}",
+                   "errors.detail.between", field=field, low=MIN_DAY.isoformat(),
+                   high=MAX_DAY.isoformat())
 
 
 def instant_within(value: datetime, field: str) -> datetime:

@@ -63,15 +63,23 @@ CODES: dict[str, Category] = {
 
 
 class ConsoleError(Exception):
-    """A refusal with a stable code. `field` names the offending input where there is one."""
+    """A refusal with a stable code. `field` names the offending input where there is one.
 
-    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
+    `message` is English, for the log, the JSON document and English scripts; a person reads
+    the catalog's words for the code (`errors.CODE`) and, where the refusal says more, `detail`:
+    a catalog key (`errors.detail.*`) formatted with `values` (numbers, ids and codes only,
+    never words: the catalog words them in the person's language; i18n.refusal)."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None,
+                 detail: str | None = None, values: dict[str, object] | None = None) -> None:
         if code not in CODES:
             raise ValueError(f"unknown error code {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
+        self.detail = detail
+        self.values = dict(values or {})
 
     @property
     def category(self) -> Category:
@@ -85,10 +93,14 @@ class ConsoleError(Exception):
         return f"{self.code}: {self.message}"
 
 
-def invalid(field: str, message: str) -> ConsoleError:
-    """Bad input: the message names the field."""
-    return ConsoleError("INVALID_INPUT", f"{field}: {message}", field=field)
+def invalid(field: str, message: str, detail: str | None = None, /,
+            **values: object) -> ConsoleError:
+    """Bad input: the message names the field; `detail` (an `errors.detail.*` key) and its
+    values say what is wrong in the person's language."""
+    return ConsoleError("INVALID_INPUT", f"{field}: {message}", field=field, detail=detail,
+                        values=values)
 
 
 def not_found(what: str, key: object) -> ConsoleError:
-    return ConsoleError("NOT_FOUND", f"{what} {key} not found", field=what)
+    return ConsoleError("NOT_FOUND", f"{what} {key} not found", field=what,
+                        detail="errors.detail.not_found", values={"what": what, "key": str(key)})

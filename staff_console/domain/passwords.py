@@ -54,12 +54,16 @@ def check_password_strength(
     """Raise INVALID_INPUT (naming `field`) unless `password` is acceptable for this member.
     `common`: the common-password list, each entry passed through `normalise`."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise invalid(field, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise invalid(field, f"must be at least {MIN_PASSWORD_LENGTH} characters",
+                      "errors.detail.password_short", min=MIN_PASSWORD_LENGTH)
     if not any(ch.isalpha() for ch in password) or not any(ch.isdigit() for ch in password):
-        raise invalid(field, "must contain both letters and digits")
+        raise invalid(field, "must contain both letters and digits",
+                      "errors.detail.password_letters_digits")
     folded = normalise(password)
     if folded in common:
-        raise invalid(field, "is on the list of commonly used passwords; choose another")
+        raise invalid(field, "is on the list of commonly used passwords; choose another",
+                      "errors.detail.password_common")
     for part in _personal_parts(employee_no, name):
         if part in folded:
-            raise invalid(field, "must not contain the employee number or the name")
+            raise invalid(field, "must not contain the employee number or the name",
+                          "errors.detail.password_personal")

@@ -48,13 +48,18 @@ class Rule:
                 return True
             if word in _FALSE:
                 return False
-            raise invalid(self.key, "must be on or off (true/false)")
+            raise invalid(self.key, "must be on or off (true/false)", "errors.detail.on_off",
+                          rule=self.key)
         if not (word.isascii() and word.isdigit()) or len(word) > 6:
-            raise invalid(self.key, f"must be a whole number from {self.low} to {self.high}")
+            raise invalid(self.key, f"must be a whole number from {self.low} to {self.high}",
+                          "errors.detail.rule_between", rule=self.key, low=self.low,
+                          high=self.high)
         number = int(word)
         assert self.low is not None and self.high is not None, f"{self.key}: a number's bounds"
         if not self.low <= number <= self.high:
-            raise invalid(self.key, f"must be from {self.low} to {self.high}")
+            raise invalid(self.key, f"must be from {self.low} to {self.high}",
+                          "errors.detail.rule_between", rule=self.key, low=self.low,
+                          high=self.high)
         return number
 
     def format(self, value: bool | int) -> str:

@@ -112,14 +112,17 @@ def clean_text(
             reason = refused_reason(ch)
             if reason is not None:
                 raise invalid(field,
-                              f"contains {reason} ({code_point(ch)}) at position {position}")
+                              f"contains {reason} ({code_point(ch)}) at position {position}",
+                              "errors.detail.refused_char", field=field,
+                              char=code_point(ch), position=position)
     text = text.strip()
     if not text:
         if required:
-            raise invalid(field, "is required")
+            raise invalid(field, "is required", "errors.detail.required", field=field)
         return None
     if len(text) > bound:
-        raise invalid(field, f"must be at most {bound} characters")
+        raise invalid(field, f"must be at most {bound} characters", "errors.detail.too_long",
+                      field=field, max=bound)
     return text
 
 

@@ -12,6 +12,10 @@ edit (msgids are the keys), `messages.mo` is what runs, compiled with Babel
 gettext, when first needed: nothing heavier than a 20 kB file is read at start, and Babel is
 never imported at run time (docs/decisions.md). tests/test_catalogs.py fails on a stale `.mo`.
 
+A refusal (a `ConsoleError`) is worded by `refusal`: the catalog's text for its code and, where
+the service says more, its detail key with the service's values; never the error's English
+`message`, which is for the log, the JSON document and English scripts.
+
 A key missing from the catalog is a bug: with `STAFF_CONSOLE_I18N_STRICT=1` (the tests set it)
 `t` raises `MissingMessage`; otherwise a person sees the Korean text, or the key itself, and the
 log says which key was missing. The same holds for a field the caller did not pass.
@@ -170,3 +174,42 @@ def t_opt(prefix: str, value: str | None, empty: str = "-") -> str:
     if value is None or value == "":
         return empty
     return t(f"{prefix}.{value}", value)
+
+
+# A refusal's values that are codes (domain.errors.ConsoleError.values), worded through their
+# family: {"what": "customer"} -> 고객 / customer. Numbers and ids are shown as they are.
+REFUSAL_VALUE_FAMILIES = {"what": "field", "field": "field", "channel": "channel",
+                          "status": "request_status", "kind": "kind", "role": "role",
+                          "rule": "policy.name", "problem": "audit.problem"}
+
+
+def code_key(prefix: str, value: object) -> str:
+    """The catalog key of a code: `policy change` and `sign-off` as policy_change, sign_off; a
+    field's name in one part (`config.toml` as config_toml)."""
+    name = str(value).replace(" ", "_").replace("-", "_")
+    return f"{prefix}.{name.replace('.', '_') if prefix == 'field' else name}"
+
+
+def code_word(prefix: str, value: object) -> str:
+    """A code in words (`field.limit` -> 조회 건수), the code itself when the family lacks it."""
+    return t(code_key(prefix, value), str(value))
+
+
+def refusal(code: str, detail: str | None = None, values: Mapping[str, object] | None = None,
+            field: str | None = None) -> tuple[str, str]:
+    """A refusal in the selected language: (the code's words, the detail line or ""). The
+    detail is the service's `errors.detail.*` key with its values (codes among them worded by
+    REFUSAL_VALUE_FAMILIES); without one, the field it names (`errors.field`), if the catalog
+    has words for it. A code the catalog does not know (an unexpected failure) reads as
+    errors.UNEXPECTED."""
+    key = f"errors.{code}"
+    words = t(key) if has(key) else t("errors.UNEXPECTED")
+    line = ""
+    if detail and has(detail):
+        shown = {name: code_word(REFUSAL_VALUE_FAMILIES[name], value)
+                 if name in REFUSAL_VALUE_FAMILIES and value is not None else value
+                 for name, value in (values or {}).items()}
+        line = t(detail, **shown)
+    elif field and has(code_key("field", field)):
+        line = t("errors.field", field=t(code_key("field", field)))
+    return words, line

@@ -200,7 +200,8 @@ class EventsPane(ConsoleCalls, Vertical):
         table = self.query_one("#audit-table", DataTable)
         table.clear()
         for e in self.events:
-            table.add_row(*fmt.cells(str(e.seq), fmt.when(e.at), e.actor, e.action,
+            table.add_row(*fmt.cells(str(e.seq), fmt.when(e.at), e.actor,
+                                     t(f"action.{e.action}", e.action),
                                      e.customer_no or "-", e.target or "-", e.terminal),
                           key=str(e.seq))
         status = self.query_one("#audit-status", Static)
@@ -230,7 +231,9 @@ class EventsPane(ConsoleCalls, Vertical):
             box.update("")
             return
         line = Text(f"#{e.seq} ", style="bold")
-        line.append(fmt.safe(f"{fmt.when(e.at)} · {e.actor} · {e.terminal} · {e.category} · "))
+        category = t(f"audit.category.{e.category}", e.category)
+        line.append(fmt.safe(f"{fmt.when(e.at)} · {e.actor} · {e.terminal} · {e.action} · "
+                             f"{category} · "))
         line.append(fmt.safe(_compact(e.detail) or "-"), style="dim")
         box.update(line)
 
@@ -345,9 +348,9 @@ class EventsPane(ConsoleCalls, Vertical):
         if action == "export":
             if not self.may_read:
                 return False
-            return True if self.events else None
+            return bool(self.events)  # issue 15.4: a key that cannot act is not shown (never a dimmed key that does nothing)
         if action == "page":
             step = int(str(parameters[0])) if parameters else 1
             ok = self.has_more if step > 0 else len(self.pages) > 1
-            return True if ok else None
+            return ok
         return True

@@ -69,13 +69,20 @@ def status_of(code: str) -> int:
     return STATUS.get(code) or _BY_CATEGORY.get(CODES.get(code, Category.UNEXPECTED), 500)
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict:
-    return {"code": code, "message": message, "field": field}
+def error_body(code: str, message: str, field: str | None = None, detail: str | None = None,
+               values: dict | None = None) -> dict:
+    """The error document; a refusal with a detail (an `errors.detail.*` key and its values,
+    worded by the terminal in its person's language) carries both."""
+    body: dict = {"code": code, "message": message, "field": field}
+    if detail:
+        body.update(detail=detail, values={k: v if isinstance(v, (int, float)) or v is None
+                                           else str(v) for k, v in (values or {}).items()})
+    return body
 
 
 def refusal(exc: ConsoleError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status_of(exc.code) == 401 else None
-    return JSONResponse(error_body(exc.code, exc.message, exc.field),
+    return JSONResponse(error_body(exc.code, exc.message, exc.field, exc.detail, exc.values),
                         status_code=status_of(exc.code), headers=headers)
 
 

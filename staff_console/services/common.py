@@ -51,7 +51,8 @@ def current_staff(session: Tx, actor: Actor) -> None:
 def check_standing(standing: str | None) -> None:
     """Refuse an actor whose `STANDING` is not 'ok'."""
     if standing is None or standing == "inactive":
-        raise ConsoleError("AUTH_FAILED", "this staff account is no longer active")
+        raise ConsoleError("AUTH_FAILED", "this staff account is no longer active",
+                           detail="errors.detail.staff_inactive")
     if standing == "locked":
         raise ConsoleError("STAFF_LOCKED", "this staff account is locked; an admin unlocks it")
 

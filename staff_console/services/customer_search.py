@@ -49,11 +49,13 @@ def search_customers(
     now = clock.now()
     query = clean_text(query, "query", limit="search", paste=True)
     if not 1 <= limit <= MAX_PAGE:
-        raise invalid("limit", f"must be between 1 and {MAX_PAGE}")
+        raise invalid("limit", f"must be between 1 and {MAX_PAGE}", "errors.detail.between",
+                      field="limit", low=1, high=MAX_PAGE)
     offset_within(offset, limit)  # offset + limit + 1 rows are asked for: a 64-bit LIMIT
     kinds = _id_number_kind(backend, query) + classify_query(query)
     if not kinds:
-        raise invalid("query", "is not a name, 초성, number, phone or birth date")
+        raise invalid("query", "is not a name, 초성, number, phone or birth date",
+                      "errors.detail.search_query")
     # Over the 초성 key (a 초성 query, a name with Latin letters): ordered by the key first.
     by_chosung = any(kind == "chosung" or "key_low" in params for kind, params in kinds)
     conditions = [(_condition(kind, params), params) for kind, params in kinds]

@@ -84,10 +84,12 @@ def end_delegation(
         if d is None:
             raise not_found("delegation", delegation_id)
         if actor.role is not Role.MANAGER or actor.branch_code != d.branch_code:
-            raise ConsoleError("FORBIDDEN", "only the branch manager ends a delegation")
+            raise ConsoleError("FORBIDDEN", "only the branch manager ends a delegation",
+                               detail="errors.detail.delegation_manager_only")
         if not DelegationWindow(d.id, d.branch_code, d.delegate_id, d.valid_from,
                                 d.valid_until, d.ended_at).can_end_at(now):
-            raise ConsoleError("DELEGATION_INVALID", f"delegation {d.id} has already ended")
+            raise ConsoleError("DELEGATION_INVALID", f"delegation {d.id} has already ended",
+                               detail="errors.detail.delegation_ended", values={"id": d.id})
         staff_store.end_delegation(conn, d.id, now, actor.staff_id)
         view = _view(staff_store.delegation_view(conn, d.id), now)
         record(s, backend.store, now, event(actor, "delegation.ended",

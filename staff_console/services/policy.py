@@ -99,12 +99,15 @@ def set_policy(backend: Backend, actor: Actor, key: str, value: str, *,
         last = _lock(s)
         old = stored_value(rule, get_setting(s, rule.key))
         if new == old:
-            raise invalid(rule.key, f"is already {rule.format(old)}")
+            raise invalid(rule.key, f"is already {rule.format(old)}", "errors.detail.rule_same",
+                          rule=rule.key, value=rule.format(old))
         pending = [c for c in _pending(s, now) if c["key"] == rule.key]
         if pending:
             raise ConsoleError("DUPLICATE_PENDING",
                                f"change {pending[0]['id']} of {rule.key} awaits a second admin; "
-                               "approve or reject it first")
+                               "approve or reject it first",
+                               detail="errors.detail.rule_pending",
+                               values={"rule": rule.key, "id": pending[0]["id"]})
         detail = {"key": rule.key, "old": rule.format(old), "new": rule.format(new)}
         if not rule.is_weakening(old, new):
             put_setting(s, rule.key, rule.format(new))
@@ -141,14 +144,17 @@ def approve_change(backend: Backend, actor: Actor, change_id: int, *,
         _lock(s)
         change = _decidable(s, change_id, now)
         if change["maker_id"] == actor.staff_id:
-            raise ConsoleError("SELF_APPROVAL", "a second admin approves a policy change")
+            raise ConsoleError("SELF_APPROVAL", "a second admin approves a policy change",
+                               detail="errors.detail.rule_second_admin")
         rule = rule_for(change["key"])
         # One pending change per key and every write under the lock: the value it replaces is
         # still the one it was proposed against (unless someone wrote around the console).
         old = stored_value(rule, get_setting(s, rule.key))
         if rule.format(old) != change["old"]:
             raise ConsoleError("ALREADY_DECIDED", f"{rule.key} changed since change "
-                               f"{change_id} was proposed; reject it and propose it again")
+                               f"{change_id} was proposed; reject it and propose it again",
+                               detail="errors.detail.rule_changed_since",
+                               values={"rule": rule.key, "id": change_id})
         put_setting(s, rule.key, change["new"])
         change.update(status=APPROVED, decider=actor.employee_no, decided_at=now.isoformat())
         _save(s, change)
@@ -191,7 +197,8 @@ def reject_change(backend: Backend, actor: Actor, change_id: int, *, note: str |
 
 def _require(actor: Actor, roles: set[Role], what: str) -> None:
     if actor.role not in roles:
-        raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}")
+        raise ConsoleError("FORBIDDEN", f"role {actor.role.value} may not {what}",
+                           detail="errors.detail.role_may_not", values={"role": actor.role.value})
 
 
 def _lock(s: Tx) -> int:
@@ -223,9 +230,12 @@ def _decidable(s: Tx, change_id: int, now: datetime, *, expired_ok: bool = False
         raise not_found("policy change", change_id)
     change = _load(text)
     if change["status"] != PENDING:
-        raise ConsoleError("ALREADY_DECIDED", f"policy change {change_id} is {change['status']}")
+        raise ConsoleError("ALREADY_DECIDED", f"policy change {change_id} is {change['status']}",
+                           detail="errors.detail.rule_change_decided",
+                           values={"id": change_id, "status": change["status"]})
     if not expired_ok and datetime.fromisoformat(change["expires_at"]) <= now:
-        raise ConsoleError("REQUEST_EXPIRED", f"policy change {change_id} has expired")
+        raise ConsoleError("REQUEST_EXPIRED", f"policy change {change_id} has expired",
+                           detail="errors.detail.rule_change_expired", values={"id": change_id})
     return change
 
 

@@ -125,12 +125,12 @@ def request_revocation(
         cred = current_credential(creds, chan.value, today)
         if cred is None:
             raise ConsoleError(
-                "NOT_REGISTERED", f"the customer has no current {chan.value} credential"
-            )
+                "NOT_REGISTERED", f"the customer has no current {chan.value} credential",
+                detail="errors.detail.no_current_credential", values={"channel": chan.value})
         if pending:
             raise ConsoleError(
-                "DUPLICATE_PENDING", f"a revocation of this {chan.value} credential is pending"
-            )
+                "DUPLICATE_PENDING", f"a revocation of this {chan.value} credential is pending",
+                detail="errors.detail.revocation_pending", values={"channel": chan.value})
         req = insert_request(s, new_request(
             kind=RequestKind.REVOCATION, customer=customer, channel=chan.value,
             credential_id=cred.id, branch_code=actor.branch_code, origin="branch",
@@ -180,8 +180,7 @@ def approve_locked(
         if not lifecycle.is_current(cred, today):
             raise ConsoleError(
                 "NOT_REGISTERED", "the credential is no longer current (replaced or expired); "
-                "reject this request instead"
-            )
+                "reject this request instead", detail="errors.detail.credential_not_current")
         events, cred = lifecycle.revoke(s, cred, now, req.reason or "other", actor_no,
                                         terminal, customer.customer_no)
     req = _set_decision(s, req, RequestStatus.APPROVED, now, decider_id, authority,
@@ -226,9 +225,12 @@ def _lock_for_decision(s: Tx, actor: Actor, request_id: int,
     found = request_store.lock_with_credential(conn, request_id)
     assert found is not None  # its customer was found by it
     if found.status != RequestStatus.PENDING.value:
-        raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}")
+        raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}",
+                           detail="errors.detail.already_decided",
+                           values={"id": request_id, "status": found.status})
     if now >= found.expires_at:
-        raise ConsoleError("REQUEST_EXPIRED", f"request {request_id} passed its deadline")
+        raise ConsoleError("REQUEST_EXPIRED", f"request {request_id} passed its deadline",
+                           detail="errors.detail.request_expired", values={"id": request_id})
     return found, customer, credential_store.as_row(found, "cred_")
 
 
@@ -311,7 +313,8 @@ def withdraw_request(
     def work(s: Tx) -> RequestView:
         locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
         if locked.maker_staff_id != actor.staff_id:
-            raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it")
+            raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it",
+                               detail="errors.detail.withdraw_maker_only")
         req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)
         view = _decided_view(s, req, today, customer, cred, actor_name(actor))
         record(s, backend.store, now, event(actor, "request.withdrawn",

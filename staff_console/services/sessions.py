@@ -58,8 +58,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def _ended(message: str) -> ConsoleError:
-    return ConsoleError("SESSION_ENDED", f"{message}; sign in again")
+def _ended(message: str, why: str, **values: object) -> ConsoleError:
+    """`why`: the session_ended.* detail (errors.detail.session_ended.<why>)."""
+    return ConsoleError("SESSION_ENDED", f"{message}; sign in again",
+                        detail=f"errors.detail.session_ended.{why}", values=values)
 
 
 def _actor(row: rows.SessionRow) -> Actor:
@@ -132,18 +134,19 @@ def _verdict(row: rows.SessionRow | None, policy: Policy, now: datetime, *,
              touch: bool) -> tuple[Actor | None, Write | None, ConsoleError | None]:
     """What a call with this session gets: the actor or the refusal, and the write it needs."""
     if row is None or row.ended_at is not None:
-        return None, None, _ended("the session has ended")
+        return None, None, _ended("the session has ended", "ended")
     if row.client_address != client_address:
         # Not ended: the rightful terminal keeps it; the copy is refused.
-        return None, None, _ended("the session belongs to another terminal")
+        return None, None, _ended("the session belongs to another terminal", "other_terminal")
     if not row.staff_active or row.staff_locked:
         staff_id = row.staff_id
         return None, (lambda s: rows.end_staff_sessions(s, staff_id, now, "staff_locked")), \
-            _ended("the staff account was locked or deactivated")
+            _ended("the staff account was locked or deactivated", "staff_locked")
     session_id = row.id
     if now - row.created_at >= timedelta(hours=policy.session_hours):
         return None, (lambda s: rows.end_session(s, session_id, now, "lifetime")), \
-            _ended(f"the session is older than {policy.session_hours} h")
+            _ended(f"the session is older than {policy.session_hours} h", "lifetime",
+                   hours=policy.session_hours)
     write: Write | None = None
     locked = row.locked_at is not None
     if not locked and now - row.last_seen_at >= timedelta(minutes=policy.idle_lock_minutes):

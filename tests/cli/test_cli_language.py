@@ -5,6 +5,7 @@ the `error: CODE:` prefix, the exit code and the JSON document are the same in e
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
@@ -38,7 +39,8 @@ def test_a_refusal_in_korean_keeps_its_code_and_detail(cli):
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith("error: AUTH_FAILED: 사번 또는 비밀번호가 맞지 않습니다.")
     doc = json.loads(result.stdout)["error"]
-    assert doc["code"] == "AUTH_FAILED" and doc["message"] in line  # the detail, unchanged
+    assert doc["code"] == "AUTH_FAILED" and doc["message"]  # the JSON keeps the message
+    assert doc["message"] not in line and not re.search(r"[a-z]{3,}", line.split(": ", 2)[2])
 
     cli.registered("C001", "mts")
     made = cli.json("request", "revoke", "--customer", "C001", "--channel", "mts",
@@ -46,6 +48,14 @@ def test_a_refusal_in_korean_keeps_its_code_and_detail(cli):
     result = cli.fail(3, "SELF_APPROVAL", "approve", made["request_id"], "--as", "M001",
                       env=KOREAN)
     assert "error: SELF_APPROVAL: 본인이 올린 요청은 결재할 수 없습니다." in result.stderr
+    again = cli.fail(3, "DUPLICATE_PENDING", "request", "revoke", "--customer", "C001",
+                     "--channel", "mts", "--reason", "lost_device", "--as", "T001", env=KOREAN)
+    assert ("error: DUPLICATE_PENDING: 이미 결재 대기 중인 같은 요청이 있습니다. "
+            "이 고객의 MTS 해지 요청이 이미 결재를 기다리고 있습니다.") in again.stderr
+    english = cli.fail(3, "DUPLICATE_PENDING", "request", "revoke", "--customer", "C001",
+                       "--channel", "mts", "--reason", "lost_device", "--as", "T001")
+    assert "a revocation of this mts credential is pending" in english.stderr
+    assert not re.search(r"[\uac00-\ud7a3]", english.stderr)
 
 def test_usage_and_input_errors_in_korean_and_english(cli):
     korean = cli.fail(2, "INVALID_INPUT", "approve", "abc", "--as", "M001", env=KOREAN)
@@ -53,9 +63,11 @@ def test_usage_and_input_errors_in_korean_and_english(cli):
     english = cli.fail(2, "INVALID_INPUT", "approve", "abc", "--as", "M001")
     assert "입력" not in english.stderr
     assert json.loads(korean.stdout) == json.loads(english.stdout)
+    assert "항목: --request-id" in korean.stderr or "항목: 요청 번호" in korean.stderr
     limit = cli.fail(2, "INVALID_INPUT", "customer", "search", "홍", "--limit", "51",
                      "--as", "T001", env=KOREAN)
-    assert "입력값을 확인하세요." in limit.stderr and "limit" in limit.stderr
+    assert "입력값을 확인하세요." in limit.stderr and "조회 건수" in limit.stderr
+    assert "must be" not in limit.stderr and "limit" not in limit.stderr.split(":", 2)[2]
 
 
 def test_the_words_of_a_command_are_in_one_language(cli):

@@ -145,8 +145,8 @@ async def test_the_form_checks_the_times_and_the_service_refuses_the_rest(make_a
         await pilot.press("y")
         await settle(pilot)
         assert app.screen is screen and screen.delegations == []
-        assert any(t("errors.DELEGATION_INVALID") in n and "at most one year" in n
-                   for n in notifications(app))
+        assert any(t("errors.DELEGATION_INVALID") in n
+                   and t("errors.detail.delegate_too_long") in n for n in notifications(app))
 
 
 async def test_a_teller_has_no_delegation_section_and_the_service_refuses(

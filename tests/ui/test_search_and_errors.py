@@ -111,8 +111,10 @@ async def test_a_refusal_shows_its_message(make_app, cases):
         await pilot.press("y")
         await settle(pilot)
         messages = notifications(app)
-        assert any(t("errors.DUPLICATE_PENDING") in m
-                   and "a revocation of this mts credential is pending" in m for m in messages)
+        detail = t("errors.detail.revocation_pending", channel=t("channel.mts"))
+        assert any(t("errors.DUPLICATE_PENDING") in m and detail in m for m in messages)
+        # in the selected language only: the service's English message stays in the log
+        assert not any("a revocation of this mts credential is pending" in m for m in messages)
         note = app._notifications
         assert any(n.severity == "error" and "DUPLICATE_PENDING" in n.title for n in note)
 
