@@ -5,12 +5,16 @@ from __future__ import annotations
 from ..domain.clock import Clock
 from ..settings import Settings
 from ..store.engine import make_engine
-from ..store.migrate import upgrade
 from .backend import Backend, backend_for
 from .store_identity import initialise
 
+# The migrations (Alembic) are imported by these functions only, when they run: the app imports
+# this module for the demo's store, and a terminal on an existing store never loads them.
+
 
 def init_schema(backend: Backend) -> None:
+    from ..store.migrate import upgrade
+
     upgrade(backend.store.engine, backend.store.keyring)
 
 
@@ -20,6 +24,8 @@ def init_backend(settings: Settings, *, mode: str | None, clock: Clock | None = 
     mode is recorded once, the key created only here and only for a new store). `mode`:
     store_identity.REAL, TRAINING, or None (a new store is real, an existing one keeps its
     mode). `clock`: a fixed clock asked for (training stores only)."""
+    from ..store.migrate import upgrade
+
     engine = make_engine(settings.db_url, pool_size=pool_size)
     try:
         identity, keyring, trusted = initialise(
