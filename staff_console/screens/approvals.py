@@ -12,6 +12,10 @@ decided asks the service, which answers ALREADY_DECIDED (a decision is final, so
 never withdraw anything). A key that can never act here is not offered: `w` on the first tab
 (nothing there is one's own), `a`/`x` without a request under the cursor or for a person who
 decides nothing.
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): to
+decide, the evidence (shown in the detail), authority, expiry, received; one's own, the
+authority, decided, decider, received (APPROVALS_DROP).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ everyone), the month's sign-off if there is one, and `s` to sign the review off 
 note, a confirmation), which is itself an audit event; its signed head is appended to the anchor
 file when one is set. `e` exports the month's log up to the newest row shown, recorded as an
 export (`access_log.export`).
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): the
+detail, then the terminal.
 """
 
 from __future__ import annotations

@@ -6,6 +6,10 @@ the hash chain and shows the verdict from its code (all events verified, or the 
 and what is wrong: a domain.trail ChainProblem); the check is itself recorded. `e` exports every
 event matching the filters up to the newest row shown (all pages, not only the one on screen),
 recorded as an export (`audit.export`).
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): the
+terminal, the target, the customer (kept: sequence, time, actor, action; the detail line
+below shows the selected event whole).
 """
 
 from __future__ import annotations

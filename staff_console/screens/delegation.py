@@ -4,6 +4,9 @@ A manager sees the branch's delegations and grants approval authority to a staff
 branch for a period [from, until) entered in Korea time (`g`: the form, then a confirmation), or
 ends the selected one now (`x`, with a confirmation). Anyone else who reaches the screen sees the
 delegations granted to them, read-only; the services refuse the rest anyway.
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): the
+ended time, the grantor, the start (kept: number, delegate, until, state).
 """
 
 from __future__ import annotations

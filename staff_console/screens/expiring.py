@@ -5,6 +5,10 @@ expire in each of the next 12 months.
 Branch staff see their branch's customers, an auditor every branch (the service decides). Enter
 opens the customer; `e` exports every credential of the window to `<home>/exports/` as CSV
 through services/exports.py, which records the export in the access log.
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): the device, then the branch
+(kept: customer number, name, channel, valid until, days). Below 32 rows the chart gives
+the list the height.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@ The 17 services by group (간편인증 / MY 정보 / 모바일 지점), whether 
 agreement (Y/-) and the verification they need. A customer number (optional; roles that see
 customer data only) adds, for that customer, available or not (✓/✗) and why; that lookup is a
 customer-data access and the service records it.
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): the
+group, the verification, the online-trading need, the reason (kept: the service and, with a
+customer, the available mark).
 """
 
 from __future__ import annotations

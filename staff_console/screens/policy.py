@@ -6,6 +6,9 @@ confirmation that says whether it applies at once or waits for a second admin). 
 lists the pending changes: `a` approves the selected one (never one's own: the service says
 SELF_APPROVAL), `x` rejects it. Everyone else never reaches the screen; the services refuse
 them anyway.
+
+At 80 columns the table leaves out, the first first (widgets/fit_table.py): what
+weakens, the default, the range; of the pending changes the expiry, the status, the maker.
 """
 
 from __future__ import annotations
