@@ -7,6 +7,8 @@ a point), at 80x24 unless it says otherwise."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from textual.widgets import Button, Input, Static
 from ui_pilot import search, settle, sign_in
@@ -190,3 +192,14 @@ async def test_the_whole_help_can_be_read_at_80x24(make_app):
         box.scroll_end(animate=False)
         await pilot.pause()
         assert in_sight(help_screen.query_one("#help-close", Static))
+
+
+def test_every_dialog_puts_its_buttons_in_a_dialog_buttons_row():
+    """A plain row of class dialog-buttons is docked too (modals.tcss) but would come before
+    the fields scrolled below it in the focus order: every dialog uses DialogButtons."""
+    import staff_console.screens as screens
+
+    folder = Path(screens.__file__).parent
+    plain = [path.name for path in sorted(folder.glob("*.py"))
+             if 'classes="dialog-buttons"' in path.read_text(encoding="utf-8")]
+    assert plain == []
