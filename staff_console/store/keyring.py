@@ -16,9 +16,12 @@ import hmac
 import os
 from bisect import bisect_right
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 GENESIS_HASH = "0" * 64
 
@@ -27,7 +30,6 @@ class Keyring:
     def __init__(self, master_key: bytes) -> None:
         if len(master_key) != 32:
             raise ValueError("the master key must be 32 bytes")
-        self._aead = AESGCM(self._derive(master_key, b"id-number-encryption"))
         self._lookup_key = self._derive(master_key, b"id-number-lookup")
         self._audit_key = self._derive(master_key, b"audit-chain")
         # The chain's tip and the anchors kept outside the store have keys of their own: a MAC
@@ -36,7 +38,6 @@ class Keyring:
         self._anchor_key = self._derive(master_key, b"audit-anchor")
         # Keyed once; each chain hash copies it (cheaper than re-keying: verify hashes 1M+).
         self._audit_mac = hmac.new(self._audit_key, digestmod=hashlib.sha256)
-        self._wrap = AESGCM(self._derive(master_key, b"key-wrapping"))
         self._setting_key = self._derive(master_key, b"store-settings")
         self.key_id = self._derive(master_key, b"key-id").hex()[:16]
         self.key_check = self._derive(master_key, b"staff-console key check").hex()
@@ -49,14 +50,31 @@ class Keyring:
     def _derive(master: bytes, purpose: bytes) -> bytes:
         return hmac.new(master, purpose, hashlib.sha256).digest()
 
+    # The AES-GCM keys are made on first use: most commands never encrypt or decrypt (a search
+    # or a customer view reads the masked number and the keyed hash), and cryptography's
+    # bindings are a noticeable part of a command's start.
+    @cached_property
+    def _aead(self) -> AESGCM:
+        return _aesgcm(self._derive(self._master, b"id-number-encryption"))
+
+    @cached_property
+    def _wrap(self) -> AESGCM:
+        return _aesgcm(self._derive(self._master, b"key-wrapping"))
+
     def encrypt_id(self, digits: str) -> str:
         nonce = os.urandom(12)
         sealed = self._aead.encrypt(nonce, digits.encode(), b"id_number")
         return base64.b64encode(nonce + sealed).decode()
 
     def decrypt_id(self, token: str) -> str:
+        """The digits; ValueError if the token does not open under this key."""
+        from cryptography.exceptions import InvalidTag
+
         raw = base64.b64decode(token)
-        return self._aead.decrypt(raw[:12], raw[12:], b"id_number").decode()
+        try:
+            return self._aead.decrypt(raw[:12], raw[12:], b"id_number").decode()
+        except InvalidTag:
+            raise ValueError("the ID number does not open under this key") from None
 
     def id_lookup_hash(self, digits: str) -> str:
         return hmac.new(self._lookup_key, digits.encode(), hashlib.sha256).hexdigest()
@@ -90,8 +108,14 @@ class Keyring:
         return base64.b64encode(nonce + self._wrap.encrypt(nonce, secret, label.encode())).decode()
 
     def unwrap(self, token: str, label: str) -> bytes:
+        """The secret; ValueError if the token does not open under this key and label."""
+        from cryptography.exceptions import InvalidTag
+
         raw = base64.b64decode(token)
-        return self._wrap.decrypt(raw[:12], raw[12:], label.encode())
+        try:
+            return self._wrap.decrypt(raw[:12], raw[12:], label.encode())
+        except InvalidTag:
+            raise ValueError("the sealed key does not open under this key") from None
 
     def with_history(self, epochs: list[tuple[int, int, bytes]]) -> Keyring:
         """Know the keys of the epochs before the last rotation: (first seq, end seq
@@ -173,3 +197,9 @@ def sync_directory(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _aesgcm(key: bytes) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)

@@ -36,7 +36,9 @@ NEVER_FOR_A_CUSTOMER = ("alembic", "textual", "textual_plotext", "staff_console.
                         "staff_console.demo.load", "staff_console.store.migrate",
                         # Core statements on a Connection; a SQLite store's dialect only
                         "sqlalchemy.orm", "sqlmodel", "sqlalchemy.dialects.postgresql",
-                        "psycopg")
+                        "psycopg",
+                        # nothing to encrypt or decrypt: AES-GCM is made on first use
+                        "cryptography")
 
 
 def _probe(cli, *args) -> dict:
