@@ -81,8 +81,6 @@ log = logging.getLogger(__name__)
 # What a use case's work receives from `Store.run`: a Core connection inside the transaction.
 # (No ORM session: the statements are SQLAlchemy Core, and `sqlalchemy.orm` is never loaded.)
 Tx = Connection
-# Until every caller says Tx: the name the services' annotations used.
-Session = Tx
 
 # SQLSTATEs after which the whole transaction can simply run again: serialization_failure,
 # deadlock_detected, lock_not_available (our lock_timeout), and the connection failures.
