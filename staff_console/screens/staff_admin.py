@@ -560,7 +560,8 @@ class StaffAdminScreen(ConsoleScreen):
         """One's own account is never locked or changed here: said at once, with the code
         the service would answer (it refuses anyway)."""
         self.staff_app.report_error(ConsoleError(
-            "FORBIDDEN", f"an admin cannot {what} their own account"))
+            "FORBIDDEN", f"an admin cannot {what} their own account",
+            detail="errors.detail.own_account"))
         return True
 
     # ------------------------------------------------------------------ staff

@@ -289,7 +289,8 @@ def lock_staff(backend: Backend, actor: Actor, employee_no: str, *, clock: Clock
         if staff is None:
             raise not_found("staff", employee_no)
         if staff.id == actor.staff_id:
-            raise ConsoleError("FORBIDDEN", "an admin cannot lock their own account")
+            raise ConsoleError("FORBIDDEN", "an admin cannot lock their own account",
+                               detail="errors.detail.own_account")
         staff_store.set_sign_in_state(conn, staff.id, staff.failed_sign_ins,
                                       staff.locked_at or now)
         ended = session_store.end_staff_sessions(conn, staff.id, now, "staff_locked")
@@ -339,14 +340,16 @@ def change_staff(
         try:
             new_role = Role(clean_text(role, "role", limit=20).strip().lower())
         except ValueError:
-            raise invalid("role", "must be teller, manager, auditor or admin") from None
+            raise invalid("role", "must be teller, manager, auditor or admin",
+                          "errors.detail.role_unknown") from None
     new_branch: str | None = None
     if branch_code is not None:
         new_branch = clean_text(branch_code, "branch", limit=10).strip().upper()
         if not new_branch or not new_branch.isalnum():
             raise invalid("branch", "must be 1 to 10 letters or digits")
     if new_role is None and new_branch is None:
-        raise invalid("role", "give a new role, a new branch or both")
+        raise invalid("role", "give a new role, a new branch or both",
+                      "errors.detail.nothing_to_change")
 
     def work(s: Tx) -> StaffView:
         current_staff(s, actor)
@@ -358,14 +361,15 @@ def change_staff(
         if staff.id == actor.staff_id:
             raise ConsoleError("FORBIDDEN",
                                "an admin cannot change their own role or branch; another admin "
-                               "does it")
+                               "does it", detail="errors.detail.own_account")
         role_after = new_role.value if new_role is not None else staff.role
         branch_after = new_branch if new_branch is not None else staff.branch_code
         if staff_store.branch_name(conn, branch_after) is None:
             raise not_found("branch", branch_after)
         if role_after == staff.role and branch_after == staff.branch_code:
             raise invalid("role", f"{staff.employee_no} is already {staff.role} at "
-                                  f"branch {staff.branch_code}: nothing to change")
+                                  f"branch {staff.branch_code}: nothing to change",
+                          "errors.detail.nothing_to_change")
         staff_store.set_role_branch(conn, staff.id, role_after, branch_after)
         sessions_ended = session_store.end_staff_sessions(conn, staff.id, now, "staff_changed")
         ended = _end_delegations_of(conn, staff.id, staff.branch_code, actor.staff_id, now)

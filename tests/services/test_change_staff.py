@@ -70,8 +70,9 @@ def test_only_an_admin_changes_staff(world, who):
 def test_an_admin_cannot_change_their_own_account(world):
     b = world.backend
     before = snapshot(b)
-    with refused("FORBIDDEN"):
+    with refused("FORBIDDEN") as info:
         change_staff(b, world.admin, "A0001", role="teller", clock=world.clock)
+    assert info.value.detail == "errors.detail.own_account"  # worded for a person
     with refused("FORBIDDEN"):
         change_staff(b, world.admin, "A0001", branch_code="001", clock=world.clock)
     assert snapshot(b) == before

@@ -143,7 +143,8 @@ async def test_the_admin_own_account_is_refused_with_a_code(make_app, ui_backend
             await settle(pilot)
             assert isinstance(app.screen, StaffAdminScreen), key  # no dialog opened
             said = [(n.title, n.message) for n in app._notifications]
-            assert any("FORBIDDEN" in title for title, _ in said), said
+            assert any("FORBIDDEN" in title and t("errors.detail.own_account") in message
+                       for title, message in said), said
         assert not stored(ui_backend, "A0001").locked
 
 
@@ -290,3 +291,20 @@ def test_branches_tab_snapshot(snap_compare, make_app, size, language):
 def test_channel_keys_tab_snapshot(snap_compare, make_app, size, language):
     assert snap_compare(make_app(language=language), terminal_size=size,
                         run_before=_admin_then("3"))
+
+
+async def test_the_list_by_branch(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_admin(pilot)
+        screen = app.screen
+        assert {v.branch_code for v in screen.staff} >= {"HQ", "001", "002"}
+        screen.query_one("#staff-filter").focus()
+        await pilot.press("enter")  # the branch list opens: 전체, then the branches by code
+        await pilot.press("down", "down", "enter")  # 001, 002
+        await settle(pilot)
+        assert screen.branch_filter == "002"
+        assert [v.branch_code for v in screen.staff] and {
+            v.branch_code for v in screen.staff} == {"002"}
+        assert "M002" in text_of(screen.query_one("#staff-table"))
+        assert "M001" not in text_of(screen.query_one("#staff-table"))
