@@ -263,7 +263,7 @@ class AccessPane(ConsoleCalls, Vertical):
         if self.session is None or not self.may_review:
             return False
         if action == "sign_off":
-            return True if self.access_month is not None else None
+            return self.access_month is not None  # 15.4: not shown, never dimmed
         if action == "export":
-            return True if self.access else None
+            return bool(self.access)
         return True

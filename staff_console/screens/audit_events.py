@@ -352,7 +352,7 @@ class EventsPane(ConsoleCalls, Vertical):
         if action == "export":
             if not self.may_read:
                 return False
-            return bool(self.events)  # issue 15.4: a key that cannot act is not shown (never a dimmed key that does nothing)
+            return bool(self.events)  # 15.4: not shown, never dimmed
         if action == "page":
             step = int(str(parameters[0])) if parameters else 1
             ok = self.has_more if step > 0 else len(self.pages) > 1

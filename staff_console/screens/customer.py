@@ -263,8 +263,9 @@ class CustomerScreen(ConsoleScreen):
         if REVOCABLE not in states.values():
             pending = [ch for ch, state in states.items() if state == "pending"]
             if pending:  # the service's words (services/requests.py request_revocation)
-                error = ConsoleError("DUPLICATE_PENDING",
-                                     f"a revocation of this {pending[0]} credential is pending")
+                error = ConsoleError(
+                    "DUPLICATE_PENDING", f"a revocation of this {pending[0]} credential is pending",
+                    detail="errors.detail.revocation_pending", values={"channel": pending[0]})
             else:
                 error = ConsoleError("NOT_REGISTERED", "the customer has no current credential")
             self.staff_app.report_error(error)

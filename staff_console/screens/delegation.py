@@ -275,9 +275,9 @@ class DelegationScreen(ConsoleScreen):
         if action in ("grant", "end") and not self.may_delegate:
             return False
         if action == "grant":
-            return True if self.loaded else None
+            return self.loaded  # 15.4: not shown, never dimmed
         if action == "end":
-            return True if self._endable(self._current()) else None
+            return self._endable(self._current())
         return True
 
     # ------------------------------------------------------------------ grant

@@ -224,7 +224,7 @@ class ExpiringScreen(ConsoleScreen):
         if action == "export":
             if self.session is None or not self.session.may_view_customers():
                 return False
-            return True if self.items else None
+            return bool(self.items)  # 15.4: not shown, never dimmed
         return True
 
     def action_export(self) -> None:

@@ -230,14 +230,12 @@ class PolicyScreen(ConsoleScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.session is None:
             return False
+        # issue 15.4: offered where it acts, or answers why not (approve on one's own change:
+        # SELF_APPROVAL; on a decided one: its code, from the service); else not shown.
         if action == "change":
-            return True if self._entry() is not None else None
-        if action == "approve":
-            change = self._change()
-            ok = change is not None and change.status == "pending" and not self._mine(change)
-            return True if ok else None
-        if action == "reject":
-            return True if self._change() is not None else None
+            return self._entry() is not None
+        if action in ("approve", "reject"):
+            return self._change() is not None
         return True
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -265,7 +263,12 @@ class PolicyScreen(ConsoleScreen):
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_approve(self) -> None:
         change = self._change()
-        if change is None or change.status != "pending" or self._mine(change):
+        if change is None:
+            return
+        if change.status != "pending" or self._mine(change):
+            # One's own or a decided change can never be approved: the service says why
+            # (SELF_APPROVAL, or the decided change's code), with nothing to confirm.
+            self.loading_while(self.approve(change.id), self.query_one("#policy-pending"))
             return
         question = t("policy.approve_confirm", id=change.id, name=label(change.key),
                      old=shown(change.old_value), new=shown(change.new_value),

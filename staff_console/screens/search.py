@@ -193,10 +193,9 @@ class SearchScreen(ConsoleScreen):
         if action == "page":
             page = self.page
             if page is None:
-                return None
+                return False  # 15.4: not shown, never dimmed
             step = int(str(parameters[0])) if parameters else 1
-            ok = page.has_more if step > 0 else page.offset > 0
-            return True if ok else None
+            return page.has_more if step > 0 else page.offset > 0
         return True
 
     def action_focus_query(self) -> None:

@@ -414,7 +414,7 @@ async def test_pages_of_events(make_app, monkeypatch):
         screen = app.screen
         first = [e.seq for e in screen.query_one(EventsPane).events]
         assert len(first) == 2 and screen.query_one(EventsPane).has_more
-        assert screen.query_one(EventsPane).check_action("page", (-1,)) is None
+        assert screen.query_one(EventsPane).check_action("page", (-1,)) is False  # not shown
         await pilot.press("pagedown")
         await settle(pilot)
         second = [e.seq for e in screen.query_one(EventsPane).events]
@@ -422,7 +422,7 @@ async def test_pages_of_events(make_app, monkeypatch):
         assert second == [2, 1] and not screen.query_one(EventsPane).has_more  # the chain's first two events
         assert t("audit.status", count=2, first=2, last=1, page=2, more="") in text_of(
             screen.query_one("#audit-status"))
-        assert screen.query_one(EventsPane).check_action("page", (1,)) is None
+        assert screen.query_one(EventsPane).check_action("page", (1,)) is False
         await pilot.press("pageup")
         await settle(pilot)
         assert [e.seq for e in screen.query_one(EventsPane).events] == first

@@ -68,7 +68,8 @@ async def test_manager_grants_then_ends_a_delegation(make_app, ui_backend, ui_cl
         assert isinstance(screen, DelegationScreen)
         assert screen.delegations == []
         assert t("keys.grant") in footer_keys(screen)
-        assert screen.check_action("end", ()) is None  # nothing selected: shown disabled
+        assert screen.check_action("end", ()) is False  # nothing selected: not shown
+        assert t("keys.end_delegation") not in footer_keys(screen)
 
         await pilot.press("g")
         await settle(pilot)
@@ -107,7 +108,7 @@ async def test_manager_grants_then_ends_a_delegation(make_app, ui_backend, ui_cl
         [ended] = screen.delegations
         assert ended.id == granted.id and ended.ended_at is not None and not ended.active
         assert str(table.get_row_at(0)[-1]) == t("delegation.state.ended")
-        assert screen.check_action("end", ()) is None
+        assert screen.check_action("end", ()) is False
 
     manager = authenticate(ui_backend, "M001", DEMO_PASSWORD, clock=ui_clock)
     actions = [e.action for e in list_events(ui_backend, manager, clock=ui_clock,

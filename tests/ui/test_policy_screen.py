@@ -73,7 +73,14 @@ async def test_admins_change_the_policy_and_a_second_admin_approves_a_weakening(
         await _set(pilot, 1, "off")
         assert current_policy(ui_backend).needs_checker("revocation")
         assert [c.status for c in screen.changes] == ["pending"]
-        assert screen.check_action("approve", ()) is None  # not one's own
+        # one's own change: the key answers why not (the service's SELF_APPROVAL), nothing
+        # to confirm (issue 15.4)
+        assert screen.check_action("approve", ()) is True
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("SELF_APPROVAL" in n.title for n in app._notifications)
+        assert [c.status for c in screen.changes] == ["pending"]
         await pilot.press("f10")
         await settle(pilot)
 

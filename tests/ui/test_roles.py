@@ -101,4 +101,5 @@ async def test_maker_withdraws_own_request_in_the_second_tab(make_app, cases):
         await settle(pilot)
         after = next(r for r in screen.mine if r.id == mine[0].id)
         assert after.status == "withdrawn", notifications(app)
-        assert screen.check_action("withdraw", ()) is None  # shown disabled: nothing pending
+        # decided now: the key stays and answers ALREADY_DECIDED (test_nothing_silent.py)
+        assert screen.check_action("withdraw", ()) is True
