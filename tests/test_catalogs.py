@@ -158,6 +158,31 @@ def code() -> tuple[set[str], set[str], list[re.Pattern[str]]]:
     return _babel_keys() - joined, constants, patterns
 
 
+# In a Korean text, the Latin words a person may read: codes, keys, product and file names
+# (anything else Latin is an English leftover).
+ALLOWED_LATIN = frozenset({
+    "MTS", "HTS", "ID", "Face", "CSV", "KST", "YYYY", "YYMMDD", "MM", "DD", "HH", "Ctrl", "Enter",
+    "Tab", "Esc", "PgUp", "PgDn", "Shift", "Alt", "Y", "N", "OTP", "SMS", "MY", "PIN", "STAFF",
+    "CONSOLE", "DB", "staff", "console", "db", "init", "config", "toml", "Idempotency", "Key",
+    "customer", "seed", "page", "before", "audit", "anchor", "head", "on", "off", "URL", "https",
+    "as",  # options a person types: --as, --page
+})
+LATIN_WORD = re.compile(r"[A-Za-z]+")
+PRINTED_PLURAL = re.compile(r"\w\((s|es)\)")  # account(s): the English 을(를)
+
+
+def test_the_korean_catalog_has_no_english_leftovers(catalogs):
+    """Every Latin word of a Korean text (outside its fields) is an allowed term; every English
+    text has words (not only a field) where the Korean one does."""
+    leftovers = {}
+    for key, text in catalogs["ko"].items():
+        words = set(LATIN_WORD.findall(re.sub(r"\{[^}]*\}", "", text))) - ALLOWED_LATIN
+        words = {w for w in words if len(w) > 1}  # a single letter is a key (a, r, y)
+        if words:
+            leftovers[key] = sorted(words)
+    assert leftovers == {}
+
+
 def test_both_languages_have_the_same_keys_and_fields(catalogs):
     ko, en = catalogs["ko"], catalogs["en"]
     assert sorted(set(ko) ^ set(en)) == []
@@ -166,11 +191,15 @@ def test_both_languages_have_the_same_keys_and_fields(catalogs):
         assert all(v for v in ko.values()) and all(v for v in en.values())
 
 
-def test_format_specs_are_particles_in_korean_only(catalogs):
+PLURAL_SPEC = re.compile(r"[a-z]+\|[a-z]+")  # {count:account|accounts}
+
+
+def test_format_specs_are_particles_in_korean_and_plurals_in_english(catalogs):
     for language, messages in catalogs.items():
         for key, text in messages.items():
             for name, spec in _fields(text).items():
-                assert not spec or (language == "ko" and spec in PARTICLES), (language, key, name)
+                assert not spec or (language == "ko" and spec in PARTICLES) or (
+                    language == "en" and PLURAL_SPEC.fullmatch(spec)), (language, key, name)
             if language == "ko":
                 assert not LITERAL_PARTICLE.search(text), key
 
@@ -223,6 +252,7 @@ def test_every_text_renders_with_sample_values(catalogs, language):
             out = i18n.render(text, {name: sample for name in _fields(text)})
             assert "{" not in out and "}" not in out, (key, out)
             assert not PRINTED_BOTH_WAYS.search(out), (key, out)
+            assert not PRINTED_PLURAL.search(out), (key, out)
             assert not [k for k in keys if re.search(rf"(?<![\w.]){re.escape(k)}(?![\w.])", out)], (
                 key, out)
 
@@ -232,6 +262,16 @@ def test_a_particle_follows_the_value(monkeypatch):
     assert i18n.t("withdraw.done", id=2) == "요청 #2를 철회했습니다."
     assert i18n.t("withdraw.done", id=3) == "요청 #3을 철회했습니다."
     assert "세션 시간이 10으로" in i18n.t("policy.approved", id=1, name="세션 시간", new="10")
+
+
+def test_counts_are_grouped_and_ids_are_not(monkeypatch):
+    monkeypatch.setattr(i18n, "_language", "ko")
+    assert i18n.t("withdraw.done", id=12345) == "요청 #12345를 철회했습니다."
+    assert i18n.t("customer.accounts", count=1234) == "계좌 1,234개"
+    monkeypatch.setattr(i18n, "_language", "en")
+    assert i18n.t("customer.accounts", count=1) == "1 account"
+    assert i18n.t("customer.accounts", count=2) == "2 accounts"
+    assert i18n.t("customer.accounts", count=1000) == "1,000 accounts"
 
 
 # ---------------------------------------------------------------- misses

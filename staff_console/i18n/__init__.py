@@ -3,7 +3,8 @@
 `t("search.title")` returns the text of the selected language; `t(key, **values)` formats it
 with `str.format` fields. A Korean particle after a field is written as its format spec:
 `{name:을}` gives 홍길동을 or 김철수를 (`domain.hangul.particle`: 을/를, 이/가, 은/는, 과/와,
-으로/로). The language is chosen at start-up from `Settings.language` (`ko`, the default, or
+으로/로). An English plural is a spec of two words: `{count} {count:account|accounts}`. A whole
+number is grouped by three (1,234) unless its field names an id (IDENTIFIER_FIELDS). The language is chosen at start-up from `Settings.language` (`ko`, the default, or
 `en`).
 
 The catalogs are gettext catalogs: `locale/<lang>/LC_MESSAGES/messages.po` is what translators
@@ -113,10 +114,30 @@ class _Formatter(string.Formatter):
             log.warning("i18n: no value for the field %r", key)
             return _Verbatim("{" + str(key) + "}")
 
+    def get_field(self, field_name, args, kwargs):
+        value, key = super().get_field(field_name, args, kwargs)
+        if type(value) is int and field_name not in IDENTIFIER_FIELDS:
+            value = number(value)  # a count or an amount: 1,234 (an id stays #12345)
+        return value, key
+
     def format_field(self, value: object, format_spec: str) -> str:
         if format_spec in PARTICLES:
             return with_particle(format(value, ""), format_spec)
+        if "|" in format_spec:  # English plurals: {count} {count:account|accounts}
+            one, other = format_spec.split("|", 1)
+            return one if str(value) == "1" else other
         return format(value, format_spec)
+
+
+# Fields whose whole numbers are names, not quantities: no thousands separator (#12345).
+IDENTIFIER_FIELDS = frozenset({"id", "seq", "first", "last", "seed", "port", "no", "year",
+                               "position", "line", "request", "change", "key_id"})
+
+
+def number(value: int) -> str:
+    """A count in both languages' form: digits grouped by three with a comma (1,234; Korean
+    groups by three in writing too: 1,234건)."""
+    return f"{value:,}"
 
 
 class _Verbatim(str):

@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from ..domain.authority import Role
 from ..domain.errors import ConsoleError
-from ..i18n import t
+from ..i18n import refusal, t
 from ..widgets import format as fmt
 from .audit_events import audit_table
 from .base import ConsoleCalls
@@ -228,7 +228,9 @@ class AccessPane(ConsoleCalls, Vertical):
         self.notify(t("audit.signed_done", month=message.event.detail.get("month"),
                       seq=message.event.seq))
         if message.anchor_problem is not None:
-            self.notify(t("audit.anchor_failed", error=message.anchor_problem.message),
+            problem = message.anchor_problem  # in words (i18n.refusal), not its message
+            words = refusal(problem.code, problem.detail, problem.values, problem.field)
+            self.notify(t("audit.anchor_failed", error=" ".join(filter(None, words))),
                         severity="warning", timeout=15)
         self._events_stale = True  # the events are read again after the access log
         self.load_access()

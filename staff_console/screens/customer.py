@@ -28,8 +28,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from ..domain.authority import decision_authority
+from ..domain.channels import Channel
 from ..domain.errors import ConsoleError
-from ..domain.states import is_current
+from ..domain.states import CredentialStatus, is_current
 from ..i18n import language, t
 from ..widgets import format as fmt
 from ..widgets.credential_panel import CredentialPanel
@@ -104,18 +105,19 @@ class CustomerScreen(ConsoleScreen):
                 with Vertical(id="history-box"):
                     yield Label(t("customer.history"), classes="section-label")
                     history: DataTable[Text] = DataTable(id="history", show_cursor=False, zebra_stripes=True)
+                    # As wide as the language's label and words (fmt.width): nothing cut.
+                    words = {"channel": [fmt.channel(c) for c in Channel],
+                             "status": [fmt.status(s) for s in CredentialStatus]}
                     for key, width in (("channel", 8), ("status", 10), ("device", 20),
                                        ("activated", 16), ("until", 10), ("ended", 16),
                                        ("why", 18)):
-                        history.add_column(t(f"history.{key}"), key=key, width=width)
+                        history.add_column(t(f"history.{key}"), key=key, width=fmt.width(
+                            width, t(f"history.{key}"), *words.get(key, ())))
                     yield history
                 with Vertical(id="matrix-box"):
                     yield Label(t("customer.matrix"), classes="section-label")
                     matrix: DataTable[Text] = DataTable(id="matrix", show_cursor=False, zebra_stripes=True)
-                    matrix.add_column(t("matrix.group"), key="group", width=12)
-                    matrix.add_column(t("matrix.service"), key="service", width=24)
-                    matrix.add_column(t("matrix.available"), key="available", width=4)
-                    matrix.add_column(t("matrix.why"), key="why", width=22)
+                    _matrix_columns(matrix, [])
                     yield matrix
         yield ConsoleFooter()
 
@@ -191,7 +193,8 @@ class CustomerScreen(ConsoleScreen):
 
     def _show_matrix(self, rows) -> None:
         table = self.query_one("#matrix", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        _matrix_columns(table, rows)
         english = language() == "en"
         group = None
         for row in rows:
@@ -368,3 +371,20 @@ class CustomerScreen(ConsoleScreen):
 
     def on_customer_screen_stale(self, _message: Stale) -> None:
         self.action_reload()
+
+
+def _matrix_columns(table: DataTable, rows) -> None:
+    """The service table's columns, as wide as the language's names of these rows (fmt.width:
+    "Personal (credit) information ..." is not cut in English)."""
+    english = language() == "en"
+    groups = [row.group_en if english else row.group for row in rows]
+    names = [row.name_en if english else row.name for row in rows]
+    reasons = [t(f"matrix.reason.{row.reason_code}", row.reason_code)
+               for row in rows if row.reason_code]
+    table.add_column(t("matrix.group"), key="group", width=fmt.width(12, t("matrix.group"),
+                                                                       *groups))
+    table.add_column(t("matrix.service"), key="service",
+                     width=fmt.width(24, t("matrix.service"), *names))
+    table.add_column(t("matrix.available"), key="available",
+                     width=fmt.width(4, t("matrix.available")))
+    table.add_column(t("matrix.why"), key="why", width=fmt.width(22, t("matrix.why"), *reasons))

@@ -17,7 +17,7 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
-from ..i18n import t
+from ..i18n import refusal, t
 from ..widgets import format as fmt
 from ..widgets.footer import ConsoleFooter
 from .base import ConsoleScreen
@@ -86,8 +86,8 @@ class LockScreen(ConsoleScreen):
         box.value = ""
         box.focus()
         if error.code in ("AUTH_FAILED", "STAFF_LOCKED"):
-            self.query_one("#lock-message", Static).update(
-                f"{t('errors.' + error.code)}\n{error.message}")
+            words = refusal(error.code, error.detail, error.values, error.field)
+            self.query_one("#lock-message", Static).update("\n".join(filter(None, words)))
         if error.code == "STAFF_LOCKED":
             self.staff_app.report_error(error)
             self.dismiss("sign_out")

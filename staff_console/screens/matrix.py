@@ -114,9 +114,11 @@ class MatrixScreen(ConsoleScreen):
     def _fill(self) -> None:
         table = self.query_one("#matrix-table", DataTable)
         table.clear(columns=True)
-        table.add_column(t("matrix.group"), key="group", width=12)
-        table.add_column(t("matrix.service"), key="service", width=38 if language() == "en"
-                         else 24)
+        english = language() == "en"  # as wide as this language's names (fmt.width)
+        table.add_column(t("matrix.group"), key="group", width=fmt.width(
+            12, t("matrix.group"), *(r.group_en if english else r.group for r in self.rows)))
+        table.add_column(t("matrix.service"), key="service", width=fmt.width(
+            24, t("matrix.service"), *(r.name_en if english else r.name for r in self.rows)))
         table.add_column(t("matrix.online_needed"), key="online", width=14)
         table.add_column(t("matrix.verification"), key="verification", width=26)
         with_customer = bool(self.rows) and self.rows[0].available is not None

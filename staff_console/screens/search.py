@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
 from ..domain.errors import ConsoleError
+from ..domain.ids import CustomerType, Nationality
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
@@ -90,7 +91,8 @@ class SearchScreen(ConsoleScreen):
         table.add_column(t("col.id"), key="id", width=16)
         table.add_column(t("col.phone"), key="phone", width=15)
         table.add_column(t("col.branch"), key="branch", width=8)
-        table.add_column(t("col.type"), key="type", width=14)
+        kinds = [fmt.customer_kind(c, n) for c in CustomerType for n in Nationality]
+        table.add_column(t("col.type"), key="type", width=fmt.width(14, t("col.type"), *kinds))
         table.add_column(t("col.online"), key="online")
         yield table
         yield ConsoleFooter()

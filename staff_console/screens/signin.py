@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
-from ..i18n import t
+from ..i18n import refusal, t
 from ..widgets.footer import ConsoleFooter
 from .base import ConsoleScreen
 
@@ -155,8 +155,9 @@ class SignInScreen(ConsoleScreen):
         password.focus()
         code = message.error.code
         if code in ("AUTH_FAILED", "STAFF_LOCKED"):
-            self.query_one("#signin-message", Static).update(
-                f"{t('errors.' + code)}\n{message.error.message}")
+            error = message.error  # in the selected language (i18n.refusal), never the message
+            words = refusal(code, error.detail, error.values, error.field)
+            self.query_one("#signin-message", Static).update("\n".join(filter(None, words)))
 
     def reset(self) -> None:
         employee = self.query_one("#employee-no", Input)

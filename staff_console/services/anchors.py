@@ -28,7 +28,8 @@ def read_anchor_file(path: Path) -> list[str]:
         with Path(path).open("rb") as handle:
             data = handle.read(MAX_ANCHOR_FILE + 1)
     except OSError as exc:
-        raise invalid("anchors", f"cannot read {path}: {exc.strerror or exc}") from None
+        raise invalid("anchors", f"cannot read {path}: {exc.strerror or exc}",
+                      "errors.detail.cannot_read", path=str(path)) from None
     if len(data) > MAX_ANCHOR_FILE:
         raise invalid("anchors", f"{path} is larger than {MAX_ANCHOR_FILE // 2**20} MiB: not "
                                  "an anchor file")
@@ -45,4 +46,5 @@ def append_anchor(path: Path, line: str) -> None:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise invalid("out", f"cannot append to {path}: {exc.strerror or exc}") from None
+        raise invalid("out", f"cannot append to {path}: {exc.strerror or exc}",
+                      "errors.detail.cannot_write", path=str(path)) from None

@@ -1,4 +1,11 @@
-"""Display formats: instants in Korea time, dates, codes through the catalog."""
+"""Display formats: instants in Korea time, dates, numbers, codes through the catalog.
+
+Dates and times (docs/decisions.md, "Numbers and dates"): both languages show ISO 8601 in
+Korea time, `2026-12-06` and `2026-12-06 10:00`: what staff type into every date field, one
+fixed width in every table at 80 and 120 columns, sorts as it reads, one reading for Korean,
+British and American readers, and the form Korean statements print. Counts are grouped by
+three with a comma in both languages (`number`; i18n groups every whole-number field of a
+text that is not an id: 1,234건, #12345). No Babel at run time: these few forms are written here."""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from rich.text import Text
 from ..domain.clock import SEOUL
 from ..domain.states import EndReason
 from ..domain.text import display_safe
+from ..i18n import number as i18n_number
 from ..i18n import t, t_opt
 
 # Data from the store (names, device ids, notes, employee numbers, trail details) is shown as
@@ -40,7 +48,13 @@ def when(instant: datetime | None) -> str:
 
 
 def day(value: date | None) -> str:
+    """`2026-12-06` (a table cell, a form); `-` for none."""
     return value.isoformat() if value is not None else "-"
+
+
+def number(value: int | None) -> str:
+    """A count: `1,234` (both languages group by three with a comma)."""
+    return "-" if value is None else i18n_number(value)
 
 
 def status(value: str | None) -> str:
@@ -99,3 +113,12 @@ def origin(value: str | None) -> str:
 
 
 
+
+
+def width(minimum: int, *texts: object) -> int:
+    """A column's width in the selected language: at least `minimum`, and as wide as its
+    widest label or word (terminal cells: a Hangul syllable counts two), so no English label
+    is cut ("Valid unti")."""
+    from rich.cells import cell_len
+
+    return max([minimum, *(cell_len(str(text)) for text in texts)])
