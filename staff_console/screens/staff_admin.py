@@ -66,7 +66,44 @@ def _row(label: str, field: Any) -> Horizontal:
     return Horizontal(Label(label, classes="form-label"), field, classes="form-row")
 
 
-class SendingForm(FormModal):
+class BurstForm(FormModal):
+    """A form whose keys may arrive together (typed ahead, pasted, over a slow link): Tab,
+    Shift+Tab and Enter in a field are priority bindings, handled as the app takes each key off
+    its queue, so the focus has moved before the next key is passed on and every key lands in
+    the field it was meant for (as on the sign-in screen). Enter in a field submits once every
+    field has taken the keys already sent to it."""
+
+    BINDINGS = [
+        Binding("tab", "next_field", show=False, priority=True, id="form.next_field"),
+        Binding("shift+tab", "previous_field", show=False, priority=True,
+                id="form.previous_field"),
+        Binding("enter", "submit_typed", show=False, priority=True, id="form.submit"),
+    ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "submit_typed":  # a button or a choice takes its own Enter
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
+    def action_submit_typed(self) -> None:
+        fields = list(self.query(Input))
+
+        def after(index: int) -> None:  # each field's queue runs in order
+            if index == len(fields):
+                self._submit()
+            else:
+                fields[index].call_later(after, index + 1)
+
+        after(0)
+
+
+class SendingForm(BurstForm):
     """A form that makes its call itself: the answer's view on success (dismissed with it); on
     a refusal the dialog stays open with what was typed, says the code beside the buttons, and
     the app's error handler says why (a notification)."""
@@ -174,7 +211,7 @@ class StaffFormModal(SendingForm):
                    "password": self._value("password")})
 
 
-class ChangeStaffModal(FormModal):
+class ChangeStaffModal(BurstForm):
     """A member's new role and branch: returns (role, branch) or None (nothing changed is said
     in the dialog, not sent)."""
 
@@ -256,7 +293,7 @@ class BranchFormModal(SendingForm):
         self.send((code, name))
 
 
-class KeyFormModal(FormModal):
+class KeyFormModal(BurstForm):
     """A new channel key: returns (channel, name) or None."""
 
     CSS_PATH = [MODALS_TCSS, TCSS]

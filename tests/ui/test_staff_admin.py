@@ -308,3 +308,31 @@ async def test_the_list_by_branch(make_app):
             v.branch_code for v in screen.staff} == {"002"}
         assert "M002" in text_of(screen.query_one("#staff-table"))
         assert "M001" not in text_of(screen.query_one("#staff-table"))
+
+
+def _burst(app, *parts: str) -> None:
+    """Keys posted to the app all at once, as a terminal driver hands over one read (typed
+    ahead, pasted, a slow link): not pressed one by one with a pause."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for part in parts:
+        if part in ("enter", "tab"):
+            app.post_message(events.Key(part, "\r" if part == "enter" else "\t"))
+        else:
+            for ch in part:
+                app.post_message(events.Key(_character_to_key(ch), ch))
+
+
+async def test_a_new_member_typed_in_one_burst_lands_field_by_field(make_app, ui_backend):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_admin(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, StaffFormModal))
+        _burst(app, "T950", "tab", "테스트", "tab", "002", "tab", "tab", NEW_PASSWORD, "tab",
+               NEW_PASSWORD, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffAdminScreen), app.screen
+        member = stored(ui_backend, "T950")
+        assert (member.name, member.branch_code, member.role) == ("테스트", "002", "teller")
