@@ -9,13 +9,12 @@ import json
 from datetime import timedelta
 
 import pytest
+from helpers import PASSWORD
 from svc_helpers import events_after, last_seq, query, refused, scalar, snapshot
 
 from staff_console.services.delegations import grant_delegation, list_delegations
 from staff_console.services.requests import list_approvals
 from staff_console.services.staff import authenticate, change_staff, list_staff
-
-from helpers import PASSWORD
 
 
 def _row(world, employee_no):
