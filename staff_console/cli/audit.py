@@ -13,7 +13,16 @@ import typer
 from ..domain.bounds import MAX_INT64
 from ..domain.errors import invalid
 from ..i18n import t
-from ._output import console, emit_json, instant, jsonable, refusal_text, report_export, text
+from ._output import (
+    console,
+    emit_json,
+    instant,
+    jsonable,
+    label,
+    refusal_text,
+    report_export,
+    text,
+)
 from ._runtime import AsOpt, CsvOpt, JsonOpt, env, handled, parse_day
 
 if TYPE_CHECKING:
@@ -138,7 +147,8 @@ def _print_page(page: "AuditPage", title: str) -> None:
                   t("cli.col.action"), t("cli.col.category"), t("cli.col.customer"),
                   t("cli.col.target"), t("cli.col.detail"), title=title)
     for ev in page.items:
-        table.add_row(str(ev.seq), instant(ev.at), ev.actor, ev.terminal, ev.action, ev.category,
+        table.add_row(str(ev.seq), instant(ev.at), ev.actor, ev.terminal,
+                      label("action", ev.action), label("audit.category", ev.category),
                       text(ev.customer_no), text(ev.target), _detail(ev))
     out = console()
     out.print(table)

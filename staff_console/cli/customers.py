@@ -204,7 +204,7 @@ def matrix(
     table = Table(*columns, title=title)
     korean = cli_language() == "ko"
     for a in answers:
-        row = [a.group if korean else a.group_en, f"{a.name} ({a.name_en})",
+        row = [a.group if korean else a.group_en, a.name if korean else a.name_en,
                "Y" if a.online_trading else "N", label("matrix.verification", a.verification)]
         if customer is not None:
             row += ["O" if a.available else "X", text(a.reason_code)]

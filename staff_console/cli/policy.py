@@ -86,7 +86,7 @@ def policy_show(as_: AsOpt, as_json: JsonOpt = False) -> None:
                   t("cli.col.range"), t("cli.col.weakening"), title=t("cli.policy.title"))
     for x in entries:
         span = f"{x.low}..{x.high}" if x.low is not None else "on/off"
-        weaker = {"off": "off", "higher": "longer"}.get(x.weaker or "", "-")
+        weaker = t(f"policy.weaker.{x.weaker or 'none'}")  # in the person's language
         table.add_row(x.key, _value(x.value), _value(x.default), span, weaker)
     console().print(table)
 

@@ -1,0 +1,57 @@
+"""Every command's human-readable output in one language (issue 15.7): run with the locale
+Korean, no English word of the console's own (a lower-case Latin word that is not data, a
+code or an option) is printed; run in English, no Hangul of the console's own (the data's
+names and branch names aside)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
+
+KOREAN = {"LANG": "ko_KR.UTF-8"}
+
+# Commands a teller, a manager, an auditor and an admin read (text output).
+COMMANDS = [
+    ("customer", "show", "C001", "--as", "T001"),
+    ("customer", "search", "홍", "--as", "T001"),
+    ("requests", "--as", "T001"),
+    ("approvals", "--as", "M001"),
+    ("expiring", "--as", "M001"),
+    ("matrix", "--customer", "C001", "--as", "T001"),
+    ("delegate", "list", "--as", "M001"),
+    ("policy", "show", "--as", "A0001"),
+    ("audit", "verify", "--as", "AU01"),
+    ("audit", "list", "--limit", "5", "--as", "AU01"),
+    ("staff", "list", "--as", "A0001"),
+    ("branch", "list", "--as", "A0001"),
+]
+LOWER_WORD = re.compile(r"(?<![\w./@:-])[a-z]{3,}(?![\w./@-])")
+HANGUL = re.compile(r"[\uac00-\ud7a3]+")
+TYPED = {"on", "off"}  # the values a person types (`policy set ... on`)
+
+
+def _data_words(cli) -> set[str]:
+    """Lower-case Latin words and Hangul words the world's data holds (names, devices, notes,
+    branch names): printed as they are in both languages."""
+    words: set[str] = set()
+    for args in (("customer", "show", "C001", "--as", "T001"), ("staff", "list", "--as", "A0001"),
+                 ("branch", "list", "--as", "A0001"), ("customer", "search", "홍", "--as", "T001")):
+        text = cli.ok(*args, "--json").stdout
+        words |= set(LOWER_WORD.findall(text)) | set(HANGUL.findall(text))
+    return words
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_a_command_speaks_one_language(cli, args):
+    data = _data_words(cli)
+    korean = cli.run(*args, env=KOREAN)
+    english = cli.run(*args)
+    assert korean.exit_code == english.exit_code == 0, (korean.output, english.output)
+    # `audit anchor` is a command to type; an event's detail is its record, as stored (JSON)
+    said = re.sub(r"`[^`]*`|\{.*\}", "", korean.stdout + korean.stderr)
+    leftovers = set(LOWER_WORD.findall(said)) - data - TYPED
+    assert leftovers == set(), korean.output
+    hangul = set(HANGUL.findall(english.stdout + english.stderr)) - data
+    assert hangul == set(), english.output
