@@ -55,3 +55,29 @@ def test_a_command_speaks_one_language(cli, args):
     assert leftovers == set(), korean.output
     hangul = set(HANGUL.findall(english.stdout + english.stderr)) - data
     assert hangul == set(), english.output
+
+
+def _one_language(cli, data: set[str], args, env=None) -> str:
+    """Run `args` (a command that changes something) and return what it printed, checked."""
+    result = cli.run(*args, env=env)
+    assert result.exit_code == 0, result.output
+    said = re.sub(r"`[^`]*`|\{.*\}", "", result.stdout + result.stderr)
+    if env is KOREAN:
+        assert set(LOWER_WORD.findall(said)) - data - TYPED == set(), result.output
+    else:
+        assert set(HANGUL.findall(said)) - data == set(), result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("env", [KOREAN, None], ids=["ko", "en"])
+def test_the_workflow_speaks_one_language(cli, env):
+    """A teller asks, the manager approves; a delegation granted and ended; a policy change."""
+    data = _data_words(cli) | {"분실"}  # the note typed
+    cli.registered("C001", "mts")
+    made = _one_language(cli, data, ("request", "revoke", "--customer", "C001", "--channel",
+                                     "mts", "--reason", "lost_device", "--note", "분실",
+                                     "--as", "T001"), env)
+    request_id = re.search(r"#(\d+)", made).group(1)
+    _one_language(cli, data, ("approve", request_id, "--as", "M001"), env)
+    _one_language(cli, data, ("customer", "show", "C001", "--as", "T001"), env)
+    _one_language(cli, data, ("policy", "set", "idle_lock_minutes", "5", "--as", "A0001"), env)
