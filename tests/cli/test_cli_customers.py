@@ -211,7 +211,7 @@ def test_expiring_and_expire(cli):
     # The last valid day still counts; the next day the batch expires it.
     assert cli.json("--now", "2029-11-24T23:59:00+09:00", "expire")["credentials_expired"] == 0
     done = cli.json("--now", "2029-11-25T00:00:00+09:00", "expire")
-    assert done == {"credentials_expired": 1, "requests_expired": 0}
+    assert done == {"credentials_expired": 1, "requests_expired": 0, "answers_purged": 0}
     assert cli.json("--now", "2029-11-25T00:00:00+09:00", "expire")["credentials_expired"] == 0
     shown = cli.json("--now", "2029-11-25T09:00:00+09:00", "customer", "show", "C001",
                      "--as", "T001")
@@ -223,6 +223,6 @@ def test_expiring_and_expire(cli):
 def test_expire_ends_undecided_requests_after_seven_days(cli):
     intake = cli.register("C002", "web", "safari-1")
     result = cli.json("--now", "2026-12-01T10:00:00+09:00", "expire")
-    assert result == {"credentials_expired": 0, "requests_expired": 1}
+    assert result == {"credentials_expired": 0, "requests_expired": 1, "answers_purged": 0}
     shown = cli.json("request", "show", intake["request_id"], "--as", "M001")
     assert shown["status"] == "expired"
