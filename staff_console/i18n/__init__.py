@@ -131,7 +131,9 @@ class _Formatter(string.Formatter):
 
 # Fields whose whole numbers are names, not quantities: no thousands separator (#12345).
 IDENTIFIER_FIELDS = frozenset({"id", "seq", "first", "last", "seed", "port", "no", "year",
-                               "position", "line", "request", "change", "key_id"})
+                               "position", "line", "request", "change", "key_id", "key",
+                               "credential", "delegation", "old", "new", "value", "code",
+                               "head"})
 
 
 def number(value: int) -> str:
