@@ -343,6 +343,10 @@ class StaffConsoleApp(App):
             while len(self.screen_stack) > 1:  # leave the section as its own screen
                 self.pop_screen()
         self.switch_mode(name)
+        # Opened by its key from elsewhere: its own start too, once it exists (F2: the query).
+        start = getattr(self.screen, "focus_start", None)
+        if start is not None and self.screen.is_mounted:
+            start()
 
     def open_customer(self, customer_no: str) -> None:
         if self.session is None or self.locked or not self.session.may_view_customers():

@@ -137,6 +137,15 @@ class RevokeModal(FormModal):
     reaches the note in every case, and a character typed while the focus is on a choice or a
     button goes into the note (never dropped)."""
 
+    BINDINGS = [
+        # Priority: the focus moves as the app takes Tab off its queue, before the keys typed
+        # after it are passed on (typed ahead, SSH lag): `r` Tab Tab note Enter in one burst
+        # puts the note in the note and submits (like the sign-in screen, issue 15.2).
+        Binding("tab", "next_field", show=False, priority=True, id="revoke.next_field"),
+        Binding("shift+tab", "previous_field", show=False, priority=True,
+                id="revoke.previous_field"),
+    ]
+
     def __init__(self, customer_name: str, channels: dict[str, str]) -> None:
         super().__init__()
         self.customer_name = customer_name
@@ -173,16 +182,28 @@ class RevokeModal(FormModal):
         # Coming back to the note never selects it: a key typed then would replace it.
         self.query_one("#revoke-note", Input).select_on_focus = False
 
+    def action_next_field(self) -> None:
+        self.focus_next()
+
+    def action_previous_field(self) -> None:
+        self.focus_previous()
+
     def on_key(self, event: events.Key) -> None:
         """A character typed while the focus is on a choice or a button is the note's: the
-        focus moves to the note and the character is kept (space still picks a choice)."""
+        focus moves to the note and the character is kept. A printable key that arrives here
+        did not go through the note (the note takes them all), though the note may have the
+        focus by now: in a burst the next keys were already on their way to a choice. A space
+        still picks a choice until a note is being typed."""
         note = self.query_one("#revoke-note", Input)
-        if (self.focused is note or event.character is None or not event.is_printable
-                or event.character.isspace()):
+        if event.character is None or not event.is_printable:
+            return
+        if event.character.isspace() and not note.value:
             return
         event.stop()
         event.prevent_default()
-        note.focus()
+        # At once, not after the keys already queued (`focus()` waits for them): in a burst
+        # (typed ahead, SSH lag) the next key, a space too, must already find the note.
+        self.set_focus(note)
         note.insert_text_at_cursor(event.character)
 
     def _chosen(self, set_id: str, prefix: str) -> str | None:

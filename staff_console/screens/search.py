@@ -207,8 +207,13 @@ class SearchScreen(ConsoleScreen):
         """F2 pressed while here (from the results, or back from a customer): the query has
         the focus, selected, so what is typed next is a new search (issue 15.4: never a key
         that does nothing)."""
+        self.focus_start()
+
+    def focus_start(self) -> None:
+        """The query has the focus, its text selected (F2 from here or from another
+        section)."""
         box = self.query_one("#search-input", Input)
-        box.focus()
+        self.set_focus(box)
         box.select_all()
 
     def action_focus_results(self) -> None:

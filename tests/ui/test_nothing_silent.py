@@ -6,8 +6,10 @@ drops a typed note."""
 from __future__ import annotations
 
 import pytest
+from textual import events
+from textual.keys import _character_to_key
 from textual.widgets import DataTable, Input, RadioButton, RadioSet
-from ui_pilot import footer_keys, search, settle, sign_in, type_text
+from ui_pilot import footer_keys, search, settle, sign_in, type_text, until
 
 from staff_console.api.local import LocalConsole
 from staff_console.demo import DEMO_PASSWORD
@@ -30,6 +32,16 @@ def answered(app, code: str) -> bool:
     for it in the message."""
     return any(code in title and t(f"errors.{code}") in message
                for title, message in refusals(app))
+
+
+def burst(app, *parts: str) -> None:
+    """Keys posted all at once, as a terminal delivers typed-ahead keys in one read."""
+    for part in parts:
+        if part in ("enter", "tab"):
+            app.post_message(events.Key(part, "\r" if part == "enter" else "\t"))
+        else:
+            for ch in part:
+                app.post_message(events.Key(_character_to_key(ch), ch))
 
 
 def console_as(backend, employee_no: str) -> LocalConsole:
@@ -200,6 +212,35 @@ async def test_a_note_typed_on_the_choices_goes_into_the_note(make_app, cases, c
         assert note.value == "고객 요청함"
 
 
+@pytest.mark.parametrize("case", ["both_active", "mts_only"])
+async def test_a_note_typed_in_a_burst_keeps_every_character(make_app, cases, case):
+    """Typed ahead on the channels, the keys arrive together: the space after the first word
+    must find the note already focused (a space on a choice would pick it)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "T001")
+        customer = await open_customer(pilot, cases[case])
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RevokeModal)
+        burst(app, "고객 요청 건")
+        await settle(pilot)
+        assert form.query_one("#revoke-note", Input).value == "고객 요청 건"
+        await pilot.press("escape")
+        await settle(pilot)
+        # the README's keys, all at once
+        await pilot.press("r")
+        await settle(pilot)
+        burst(app, "tab", "tab", "분실 신고", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is customer
+        [request] = customer.detail.pending
+        assert request.note == "분실 신고"
+
+
 # ---------------------------------------------------------------------------------- a and x
 
 
@@ -336,6 +377,26 @@ async def test_f2_from_the_results_goes_back_to_the_query(make_app):
         # the query is selected: what is typed next is a new search
         await search(pilot, "김철수")
         assert box.value == "김철수"
+
+
+async def test_f2_from_another_section_goes_to_the_query(make_app):
+    """F2 means: type a search. From 결재함, with the focus left on the results before."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "T001")
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        await search(pilot, "ㄱㅊㅅ")
+        await pilot.press("down")
+        assert screen.focused is screen.query_one("#search-results", DataTable)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        box = screen.query_one("#search-input", Input)
+        assert app.screen is screen and screen.focused is box
+        await search(pilot, "ㅎㄱㄷ")
+        assert box.value == "ㅎㄱㄷ"
 
 
 async def test_f2_from_a_customer_comes_back_to_the_query(make_app, cases):
