@@ -176,7 +176,7 @@ class AccessPane(ConsoleCalls, Vertical):
         latest = self.signoffs[0]
         note = latest.detail.get("note") or ""
         box.update(fmt.plain(t("audit.signed", when=fmt.when(latest.at), actor=latest.actor,
-                               scope=latest.detail.get("scope", "-"),
+                               scope=_scope_words(latest.detail.get("scope")),
                                note=f" · {note}" if note else ""), style="green"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -269,3 +269,10 @@ class AccessPane(ConsoleCalls, Vertical):
         if action == "export":
             return bool(self.access)
         return True
+
+
+def _scope_words(scope: object) -> str:
+    """A sign-off's scope in words: every branch (`all`) or `branch 001`, not the stored code."""
+    if scope == "all":
+        return t("audit.access_scope.all")
+    return t("audit.access_scope.branch", branch=scope) if scope else "-"

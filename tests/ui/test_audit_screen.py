@@ -239,6 +239,7 @@ async def test_access_review_sign_off_is_an_audit_event(make_app, ui_backend, ui
         assert app.screen is screen
         signed = text_of(screen.query_one("#access-signed"))
         assert "M001" in signed and "이상 없음" in signed
+        assert t("audit.access_scope.branch", branch="001") in signed  # words, not the code
         assert any("2026-11" in n and t("audit.signed_done", month="2026-11",
                                          seq="")[:5] in n for n in notifications(app))
         # the events tab shows the sign-off, then the review's reload of the access log
