@@ -45,16 +45,21 @@ def event(actor: Actor, action: str, **kwargs) -> NewEvent:
 def current_staff(session: Tx, actor: Actor) -> None:
     """Re-read the actor's standing in this transaction: a member locked or deactivated since
     signing in is refused from the next call on."""
-    check_standing(staff_store.standing(session, actor.staff_id))
+    check_standing(staff_store.standing(session, actor.staff_id), actor)
 
 
-def check_standing(standing: str | None) -> None:
-    """Refuse an actor whose `STANDING` is not 'ok'."""
+def check_standing(standing: str | None, actor: Actor) -> None:
+    """Refuse an actor whose `STANDING` is not 'ok' with the role and branch it signed in with:
+    a member an admin changed since (change_staff) signs in again, on an embedded terminal too
+    (the server also ends the member's sessions at the change)."""
     if standing is None or standing == "inactive":
         raise ConsoleError("AUTH_FAILED", "this staff account is no longer active",
                            detail="errors.detail.staff_inactive")
     if standing == "locked":
         raise ConsoleError("STAFF_LOCKED", "this staff account is locked; an admin unlocks it")
+    if standing != f"ok|{actor.role.value}|{actor.branch_code}":
+        raise ConsoleError("SESSION_ENDED", "this member's role or branch changed; sign in again",
+                           detail="errors.detail.staff_changed")
 
 
 def require_standing(session: Tx, actor: Actor, row) -> None:
@@ -64,7 +69,7 @@ def require_standing(session: Tx, actor: Actor, row) -> None:
     if row is None:
         current_staff(session, actor)
     else:
-        check_standing(row.standing)
+        check_standing(row.standing, actor)
 
 
 def customer_by_no(session: Tx, customer_no: str):

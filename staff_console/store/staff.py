@@ -15,10 +15,12 @@ _bp = sa.bindparam
 # The acting staff member's standing, as one column: 'ok', 'locked' or 'inactive', NULL if the
 # row is gone. The hot statements (a search, a customer view, a lock before a change) select it
 # beside what they read, which saves the use case a round trip of its own.
+# 'inactive', 'locked', or 'ok|<role>|<branch>': the role and branch the member holds now, so
+# that a session opened before an admin changed them is refused (services.common.check_standing).
 STANDING = sa.select(sa.case(
     (STAFF.c.active.is_not(True), "inactive"),
     (STAFF.c.locked_at.is_not(None), "locked"),
-    else_="ok",
+    else_=sa.literal("ok|") + STAFF.c.role + "|" + STAFF.c.branch_code,
 )).where(STAFF.c.id == _bp("staff_id")).scalar_subquery().label("standing")
 
 _STANDING = sa.select(STANDING)
@@ -37,7 +39,8 @@ _LIST_BRANCHES = sa.select(BRANCH.c.code, BRANCH.c.name).order_by(BRANCH.c.code)
 
 
 def standing(conn: Connection, staff_id: int) -> str | None:
-    """The member's `STANDING` ('ok', 'locked', 'inactive'; None: no such member)."""
+    """The member's `STANDING` ('ok|role|branch', 'locked', 'inactive'; None: no such
+    member)."""
     return conn.execute(_STANDING, {"staff_id": staff_id}).scalar()
 
 

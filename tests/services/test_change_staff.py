@@ -10,10 +10,12 @@ from datetime import timedelta
 
 import pytest
 from helpers import PASSWORD
-from svc_helpers import events_after, last_seq, query, refused, scalar, snapshot
+from svc_helpers import activate, events_after, last_seq, query, refused, scalar, snapshot
 
+from staff_console.domain.errors import ConsoleError
+from staff_console.services.customer_search import search_customers
 from staff_console.services.delegations import grant_delegation, list_delegations
-from staff_console.services.requests import list_approvals
+from staff_console.services.requests import approve_request, list_approvals, request_revocation
 from staff_console.services.staff import authenticate, change_staff, list_staff
 
 
@@ -141,3 +143,29 @@ def test_a_move_ends_the_delegations_naming_the_member(world):
     assert [e["action"] for e in events] == ["staff.changed", "delegation.ended"]
     assert events[1]["target"] == f"delegation:{later.id}"
     assert scalar(b, "SELECT ended_at FROM delegation WHERE id = :i", i=later.id) is not None
+
+
+def test_a_session_opened_before_the_change_is_refused_on_its_next_call(world):
+    """The embedded terminal keeps its Actor in memory: a manager demoted (or moved) while
+    signed in must not decide as a manager any more. Every use case re-reads the member's
+    standing with the role and branch it signed in with; a change ends that session."""
+    b, c = world.backend, world.clock
+    activate(world, "C001", "mts", "phone-1")
+    request = request_revocation(b, world.teller, customer_no="C001", channel="mts",
+                                 reason="customer_request", clock=c)
+    manager = world.manager  # signed in before the change
+    change_staff(b, world.admin, manager.employee_no, role="teller", clock=c)
+    for call in (lambda: list_approvals(b, manager, clock=c),
+                 lambda: search_customers(b, manager, "홍", clock=c),
+                 lambda: approve_request(b, manager, request.id, clock=c)):
+        with pytest.raises(ConsoleError) as refused_:
+            call()
+        assert refused_.value.code == "SESSION_ENDED"
+    moved = world.teller2
+    change_staff(b, world.admin, moved.employee_no, branch_code="002", clock=c)
+    with pytest.raises(ConsoleError) as refused_:
+        search_customers(b, moved, "홍", clock=c)
+    assert refused_.value.code == "SESSION_ENDED"
+    # Signed in again, the member works under the new role.
+    again = authenticate(b, manager.employee_no, PASSWORD, clock=c)
+    assert again.role.value == "teller" and list_approvals(b, again, clock=c) == []
