@@ -92,3 +92,13 @@ def test_the_detail_crosses_the_server_to_a_remote_terminal(language):
         "DUPLICATE_PENDING", "errors.detail.revocation_pending", {"channel": "mts"})
     language("ko")
     assert "MTS 해지 요청" in _shown(error)[1]
+
+
+def test_an_import_refusal_names_its_lines_in_words(language):
+    language("ko")
+    _words, line = i18n.refusal("INVALID_INPUT", "errors.detail.import_problems",
+                                {"count": 1234, "lines": "3, 5"}, "file")
+    assert line == "문제 1,234건으로 아무것도 가져오지 않았습니다. 문제가 있는 줄: 3, 5"
+    language("en")
+    assert i18n.refusal("INVALID_INPUT", "errors.detail.import_problems",
+                        {"count": 1, "lines": "3"}, "file")[1] == "1 problem, nothing imported; lines: 3"

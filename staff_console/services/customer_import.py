@@ -95,9 +95,11 @@ class _Problems:
         lines = [f"line {line}: {text}" for line, _, text in merged[:MAX_REPORTED]]
         if count > len(lines):
             lines.append(f"... and {count - len(lines)} more")
+        numbers = ", ".join(str(line) for line, _, _ in merged[:MAX_REPORTED])
         return ConsoleError("INVALID_INPUT",
                             f"{count} problem(s), nothing imported:\n" + "\n".join(lines),
-                            field="file")
+                            field="file", detail="errors.detail.import_problems",
+                            values={"count": count, "lines": numbers})
 
 
 def _too_long(number: int) -> ConsoleError:
