@@ -80,6 +80,14 @@ class CustomerScreen(ConsoleScreen):
     class Stale(Message):
         """A decision was refused: what is shown may be out of date."""
 
+    class Fresh(Message):
+        """The customer as the store has him now, read while the revocation form is open."""
+
+        def __init__(self, detail: CustomerDetail, form: RevokeModal) -> None:
+            super().__init__()
+            self.detail = detail
+            self.form = form
+
     def __init__(self, customer_no: str) -> None:
         super().__init__()
         self.customer_no = customer_no
@@ -254,14 +262,8 @@ class CustomerScreen(ConsoleScreen):
         view)."""
         return self.api.show_customer(self.customer_no)
 
-    @work(exclusive=True, group="dialog", exit_on_error=False)
-    async def action_revoke(self) -> None:
-        # What the store says now, not what the screen showed when it opened: another
-        # teller's request since then is answered here, before the form is filled in.
-        detail = await asyncio.to_thread(self._read_detail)
-        if not self.is_attached or self.staff_app.session is None or self.staff_app.locked:
-            return  # signed out or locked meanwhile
-        self._show_detail(detail)
+    def _refuse_revocation(self, detail: CustomerDetail) -> bool:
+        """Nothing of `detail` can be revoked: answer why (True), before any form."""
         states = self.revocable(detail)
         if REVOCABLE not in states.values():
             pending = [ch for ch, state in states.items() if state == "pending"]
@@ -272,9 +274,27 @@ class CustomerScreen(ConsoleScreen):
             else:
                 error = ConsoleError("NOT_REGISTERED", "the customer has no current credential")
             self.staff_app.report_error(error)
+            return True
+        return False
+
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def action_revoke(self) -> None:
+        # What the screen shows answers at once (the form opens in the same instant, so keys
+        # typed ahead reach it); the store is read again meanwhile: a request made at another
+        # terminal since then closes the form with the refusal, or disables its channel. The
+        # service refuses the submit whatever the screen believed.
+        detail = self.detail
+        if detail is None:  # not shown yet: ask the store first
+            detail = await asyncio.to_thread(self._read_detail)
+            if not self.is_attached or self.staff_app.session is None or self.staff_app.locked:
+                return  # signed out or locked meanwhile
+            self._show_detail(detail)
+        if self._refuse_revocation(detail):
             return
         name = detail.name
-        answer = await self.app.push_screen_wait(RevokeModal(name, states))
+        form = RevokeModal(name, self.revocable(detail))
+        self.read_again(form)
+        answer = await self.app.push_screen_wait(form)
         if not answer:
             return
         channel, reason, note = answer
@@ -284,6 +304,21 @@ class CustomerScreen(ConsoleScreen):
                                                         title=t("revoke.confirm_title"))):
             self.loading_while(self.request_revocation(channel, reason, note),
                                self.query_one("#customer-body"))
+
+    @work(thread=True, exclusive=True, group="fresh", exit_on_error=False)
+    def read_again(self, form: RevokeModal) -> None:
+        self.post_answer(self.Fresh(self._read_detail(), form))
+
+    def on_customer_screen_fresh(self, message: Fresh) -> None:
+        self._show_detail(message.detail)
+        form = message.form
+        if form not in self.app.screen_stack:  # answered or closed meanwhile
+            return
+        if REVOCABLE not in self.revocable(message.detail).values():
+            form.dismiss(None)
+            self._refuse_revocation(message.detail)
+        else:
+            form.restrict(self.revocable(message.detail))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def request_revocation(self, channel: str, reason: str, note: str | None) -> None:

@@ -182,6 +182,27 @@ class RevokeModal(FormModal):
         # Coming back to the note never selects it: a key typed then would replace it.
         self.query_one("#revoke-note", Input).select_on_focus = False
 
+    def restrict(self, channels: dict[str, str]) -> None:
+        """The store says less can be revoked than when the form opened: disable those
+        channels (with why), the choice moving to one still revocable."""
+        for channel, state in channels.items():
+            if state == REVOCABLE or self.channels.get(channel) != REVOCABLE:
+                continue
+            self.channels[channel] = state
+            button = self.query_one(f"#channel-{channel}", RadioButton)
+            button.label = t("revoke.channel_unavailable", channel=t(f"channel.{channel}.long"),
+                             why=t(f"revoke.channel_{state}"))
+            if button.value:  # the choice moves to a channel still revocable
+                first = next(ch for ch, s in self.channels.items() if s == REVOCABLE)
+                other = self.query_one(f"#channel-{first}", RadioButton)
+                radio_set = self.query_one("#revoke-channel", RadioSet)
+                with radio_set.prevent(RadioButton.Changed):
+                    button.value = False
+                    other.value = True
+                radio_set._pressed_button = other  # the set's own record of its choice
+                radio_set._selected = list(radio_set.query(RadioButton)).index(other)
+            button.disabled = True
+
     def action_next_field(self) -> None:
         self.focus_next()
 

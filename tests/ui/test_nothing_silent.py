@@ -166,6 +166,27 @@ async def test_form_marks_the_channel_whose_revocation_is_pending(make_app, case
         assert web.value and not web.disabled
 
 
+async def test_form_follows_the_store_read_while_it_is_open(make_app, cases):
+    """The screen showed both channels revocable; another terminal has just requested MTS:
+    the form opens at once, and the store's answer disables MTS and picks the web."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "T001")
+        customer = await open_customer(pilot, cases["both_active"])
+        app.api.request_revocation(customer_no=cases["both_active"], channel="mts",
+                                   reason="lost_device")
+        assert customer.detail.pending == []  # the screen does not know yet
+        await pilot.press("r")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, RevokeModal)
+        mts = form.query_one("#channel-mts", RadioButton)
+        web = form.query_one("#channel-web", RadioButton)
+        assert mts.disabled and not mts.value and web.value
+        assert t("revoke.channel_pending") in str(mts.label)
+        assert [r.channel for r in customer.detail.pending] == ["mts"]
+
+
 @pytest.mark.parametrize("case, channel", [("both_active", "mts"), ("mts_only", "mts"),
                                            ("web_only", "web")])
 async def test_the_readme_keys_keep_the_note_whatever_is_revocable(make_app, cases, case,
