@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.message import Message
@@ -422,7 +422,10 @@ class StaffConsoleApp(App):
         # screen goes over the sign-in screen, and the unlock opens the section the person
         # was in, fresh.
         self._locked_in = self.current_mode if self.current_mode != SIGN_IN_MODE else None
-        self.switch_mode(SIGN_IN_MODE)
+        try:
+            self.switch_mode(SIGN_IN_MODE)
+        except ScreenStackError:  # the app is closing (the idle timer's last tick)
+            return
         self._forget_screens()
         self.refresh_bindings()
         self.push_screen(LockScreen(idle=idle), callback=self._unlocked)

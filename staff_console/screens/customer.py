@@ -50,7 +50,9 @@ class CustomerScreen(ConsoleScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide"), (150, "-xwide")]
     BINDINGS = [
         Binding("escape", "back", "keys.back", id="customer.back"),
-        Binding("r", "revoke", "keys.revoke", id="customer.revoke"),
+        # Priority: taken as the app takes `r` off its queue, so the form is there for the
+        # keys typed after it (a burst: typed ahead, SSH lag). No text field on this screen.
+        Binding("r", "revoke", "keys.revoke", priority=True, id="customer.revoke"),
         Binding("a", "approve", "keys.approve", id="customer.approve"),
         Binding("x", "reject", "keys.reject", id="customer.reject"),
         Binding("ctrl+r", "reload", "keys.refresh", id="customer.refresh"),
@@ -277,24 +279,38 @@ class CustomerScreen(ConsoleScreen):
             return True
         return False
 
+    def action_revoke(self) -> None:
+        # What the screen shows answers at once, and the form is pushed in this key's own
+        # handler, so the keys typed after `r` reach it (a worker would start a turn later);
+        # the store is read again meanwhile: a request made at another terminal since then
+        # closes the form with the refusal, or disables its channel. The service refuses the
+        # submit whatever the screen believed.
+        if self.detail is None:  # not shown yet: ask the store first
+            self._revoke_after_read()
+        else:
+            self._open_revoke(self.detail)
+
     @work(exclusive=True, group="dialog", exit_on_error=False)
-    async def action_revoke(self) -> None:
-        # What the screen shows answers at once (the form opens in the same instant, so keys
-        # typed ahead reach it); the store is read again meanwhile: a request made at another
-        # terminal since then closes the form with the refusal, or disables its channel. The
-        # service refuses the submit whatever the screen believed.
-        detail = self.detail
-        if detail is None:  # not shown yet: ask the store first
-            detail = await asyncio.to_thread(self._read_detail)
-            if not self.is_attached or self.staff_app.session is None or self.staff_app.locked:
-                return  # signed out or locked meanwhile
-            self._show_detail(detail)
+    async def _revoke_after_read(self) -> None:
+        detail = await asyncio.to_thread(self._read_detail)
+        if not self.is_attached or self.staff_app.session is None or self.staff_app.locked:
+            return  # signed out or locked meanwhile
+        self._show_detail(detail)
+        self._open_revoke(detail)
+
+    def _open_revoke(self, detail: CustomerDetail) -> None:
         if self._refuse_revocation(detail):
             return
-        name = detail.name
-        form = RevokeModal(name, self.revocable(detail))
+        form = RevokeModal(detail.name, self.revocable(detail))
         self.read_again(form)
-        answer = await self.app.push_screen_wait(form)
+
+        def answered(answer: tuple | None) -> None:
+            self._revoke_answered(detail.name, answer)
+
+        self.app.push_screen(form, callback=answered)
+
+    @work(exclusive=True, group="dialog", exit_on_error=False)
+    async def _revoke_answered(self, name: str, answer: tuple | None) -> None:
         if not answer:
             return
         channel, reason, note = answer

@@ -149,6 +149,8 @@ class RevokeModal(FormModal):
     def __init__(self, customer_name: str, channels: dict[str, str]) -> None:
         super().__init__()
         self.customer_name = customer_name
+        # keys that arrive before the form is mounted, replayed by on_mount (then None)
+        self._early: list[tuple[str, str | None]] | None = []
         # channel -> REVOCABLE or why not; both channels, MTS first
         self.channels = {ch: channels.get(ch, "none") for ch in ("mts", "web")}
 
@@ -178,9 +180,45 @@ class RevokeModal(FormModal):
                 yield Button(t("confirm.cancel"), id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#revoke-channel", RadioSet).focus()
+        self.set_focus(self.query_one("#revoke-channel", RadioSet))
         # Coming back to the note never selects it: a key typed then would replace it.
         self.query_one("#revoke-note", Input).select_on_focus = False
+        # Keys that arrived before the form was on screen (typed ahead after `r`), in order.
+        early, self._early = self._early, None
+        for key, character in early or []:
+            if self._replay(key, character):
+                break
+
+    def _replay(self, key: str, character: str | None) -> bool:
+        """One key typed before the form was mounted, as it would have acted; True when it
+        closed the form (what follows belongs to the next dialog: dropped)."""
+        focused = self.focused
+        note = self.query_one("#revoke-note", Input)
+        if key == "tab":
+            self.focus_next()
+        elif key == "shift+tab":
+            self.focus_previous()
+        elif key == "escape":
+            self.dismiss(None)
+            return True
+        elif key == "enter":
+            if isinstance(focused, RadioSet):
+                focused.action_toggle_button()
+                return False
+            if isinstance(focused, Button) and focused.id == "cancel":
+                self.dismiss(None)
+                return True
+            self._submit()
+            return True
+        elif character is not None and character.isprintable():
+            if isinstance(focused, Input):
+                focused.insert_text_at_cursor(character)
+            elif character.isspace() and not note.value and isinstance(focused, RadioSet):
+                focused.action_toggle_button()
+            else:
+                self.set_focus(note)
+                note.insert_text_at_cursor(character)
+        return False
 
     def restrict(self, channels: dict[str, str]) -> None:
         """The store says less can be revoked than when the form opened: disable those
@@ -204,9 +242,15 @@ class RevokeModal(FormModal):
             button.disabled = True
 
     def action_next_field(self) -> None:
+        if self._early is not None:  # not on screen yet: kept for on_mount
+            self._early.append(("tab", None))
+            return
         self.focus_next()
 
     def action_previous_field(self) -> None:
+        if self._early is not None:
+            self._early.append(("shift+tab", None))
+            return
         self.focus_previous()
 
     def on_key(self, event: events.Key) -> None:
@@ -215,6 +259,11 @@ class RevokeModal(FormModal):
         did not go through the note (the note takes them all), though the note may have the
         focus by now: in a burst the next keys were already on their way to a choice. A space
         still picks a choice until a note is being typed."""
+        if self._early is not None:  # not on screen yet: kept, in order, for on_mount
+            self._early.append((event.key, event.character))
+            event.stop()
+            event.prevent_default()
+            return
         note = self.query_one("#revoke-note", Input)
         if event.character is None or not event.is_printable:
             return

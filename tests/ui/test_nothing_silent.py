@@ -250,10 +250,9 @@ async def test_a_note_typed_in_a_burst_keeps_every_character(make_app, cases, ca
         assert form.query_one("#revoke-note", Input).value == "고객 요청 건"
         await pilot.press("escape")
         await settle(pilot)
-        # the README's keys, all at once
-        await pilot.press("r")
-        await settle(pilot)
-        burst(app, "tab", "tab", "분실 신고", "enter")
+        # the README's keys, `r` included, all at once: the keys typed after `r` reach the
+        # form even if it is not on screen yet
+        burst(app, "r", "tab", "tab", "분실 신고", "enter")
         await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
         await settle(pilot)
