@@ -61,8 +61,7 @@ def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) ->
         return len(rows)
 
     def answers_batch(s: Tx) -> int:
-        return idempotency.purge_before(s,
-                                        now - timedelta(days=IDEMPOTENCY_RETENTION_DAYS))
+        return idempotency.purge_before(s, now - timedelta(days=IDEMPOTENCY_RETENTION_DAYS))
 
     totals = []
     for batch in (credentials_batch, requests_batch):
