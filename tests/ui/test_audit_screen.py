@@ -416,16 +416,23 @@ async def test_pages_of_events(make_app, monkeypatch):
         first = [e.seq for e in screen.query_one(EventsPane).events]
         assert len(first) == 2 and screen.query_one(EventsPane).has_more
         assert screen.query_one(EventsPane).check_action("page", (-1,)) is False  # not shown
-        await pilot.press("pagedown")
-        await settle(pilot)
-        second = [e.seq for e in screen.query_one(EventsPane).events]
-        assert len(second) == 2 and max(second) < min(first)
-        assert second == [2, 1] and not screen.query_one(EventsPane).has_more  # the chain's first two events
-        assert t("audit.status", count=2, first=2, last=1, page=2, more="") in text_of(
-            screen.query_one("#audit-status"))
+        # Page down to the chain's first event (the manager's landing on 결재함, the search
+        # and the view each left their access events): pages of 2, newest first, no gaps.
+        pages = [first]
+        while screen.query_one(EventsPane).has_more:
+            await pilot.press("pagedown")
+            await settle(pilot)
+            page = [e.seq for e in screen.query_one(EventsPane).events]
+            assert 1 <= len(page) <= 2 and max(page) == min(pages[-1]) - 1
+            pages.append(page)
+        last = pages[-1]
+        assert last[-1] == 1 and len(pages) >= 2  # the chain's first event ends the last page
+        assert t("audit.status", count=len(last), first=last[0], last=1, page=len(pages),
+                 more="") in text_of(screen.query_one("#audit-status"))
         assert screen.query_one(EventsPane).check_action("page", (1,)) is False
-        await pilot.press("pageup")
-        await settle(pilot)
+        for _ in pages[1:]:
+            await pilot.press("pageup")
+            await settle(pilot)
         assert [e.seq for e in screen.query_one(EventsPane).events] == first
 
 
