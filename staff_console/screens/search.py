@@ -67,6 +67,10 @@ class SearchScreen(ConsoleScreen):
         self.result_offset = 0
         self.page: SearchPage | None = None
         self._debounce: Timer | None = None
+        # Enters pressed in the query before the results for its text were on screen (typed
+        # in a burst): the first moves to the results (or opens the only one), the second opens
+        # the first row, once the results arrive. Nothing typed ahead is lost.
+        self._enters_ahead = 0
         self.issued_at: float | None = None
         # (query, seconds from the query being issued to the table updated, of which in the
         # service): the benchmark reads these.
@@ -102,6 +106,7 @@ class SearchScreen(ConsoleScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id != "search-input":
             return
+        self._enters_ahead = 0  # a new text: Enters typed for the old one are void
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._fire)
@@ -112,8 +117,15 @@ class SearchScreen(ConsoleScreen):
         if self._debounce is not None:
             self._debounce.stop()
         text = event.value.strip()
-        if text != self.query_text or self.page is None:
-            self._fire()
+        if text and (text != self.query_text or self.page is None):
+            # The results for this text are not on screen yet: act on them when they are.
+            self._enters_ahead += 1
+            searching = (text == self.query_text and self.busy(self._loading_for.get(
+                self.query_one("#search-results", DataTable))))
+            if not searching:
+                self._fire()
+        elif self.page is not None and len(self.page.items) == 1:
+            self.staff_app.open_customer(self.page.items[0].customer_no)
         else:
             self.action_focus_results()
 
@@ -170,6 +182,13 @@ class SearchScreen(ConsoleScreen):
                                       first=first, last=last,
                                       page=page.offset // PAGE_SIZE + 1, more=more)))
         self.refresh_bindings()  # PgDn/PgUp enabled or not
+        enters, self._enters_ahead = self._enters_ahead, 0
+        current = self.query_one("#search-input", Input).value.strip()
+        if enters and page.items and self.query_text == current:
+            if len(page.items) == 1 or enters >= 2:
+                self.staff_app.open_customer(page.items[0].customer_no)
+            else:
+                self.action_focus_results()
         if self.issued_at is not None:
             self.timings.append((page.query, time.perf_counter() - self.issued_at,
                                  message.elapsed))

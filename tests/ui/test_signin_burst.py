@@ -53,3 +53,28 @@ async def test_a_wrong_password_in_a_burst_is_refused_and_cleared(make_app):
         await until(pilot, lambda: app.screen.focused is password and not password.value,
                     what=lambda: "the refused password was not cleared")
         assert employee.value == "T001" and app.session is None
+
+
+@pytest.mark.parametrize("enters", [1, 2])
+async def test_a_search_typed_ahead_with_its_enters_opens_the_customer(make_app, cases, enters):
+    """The query and its Enters arrive before the results (SSH lag, a fast typist; issue 15.2
+    on the search screen): the Enters act on the results once they are on screen. One Enter
+    opens the only match, or moves to the results; a second opens the first row."""
+    from ui_pilot import sign_in
+
+    from staff_console.screens.customer import CustomerScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "T001")
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        query = "홍길동" if enters == 1 else "ㅎ"  # one match / many
+        _burst(app, query, *["enter"] * enters)
+        if enters == 1:
+            await until(pilot, lambda: isinstance(app.screen, CustomerScreen),
+                        what=lambda: f"no customer opened; status {screen.query_text!r}")
+            assert app.screen.customer_no == cases["both_active"]
+        else:
+            await until(pilot, lambda: isinstance(app.screen, CustomerScreen),
+                        what=lambda: "the second Enter did not open the first row")
