@@ -82,5 +82,36 @@ def is_jamo_key(key: str) -> bool:
     return key in KEY_OF_JAMO
 
 
+# A syllable's parts in Unicode order (initial, medial, final) and the two keys of each compound.
+_SYLLABLE_FIRST, _SYLLABLE_LAST = 0xAC00, 0xD7A3
+_INITIALS = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
+_MEDIALS = "ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"
+_FINALS = ("", "ㄱ", "ㄲ", "ㄳ", "ㄴ", "ㄵ", "ㄶ", "ㄷ", "ㄹ", "ㄺ", "ㄻ", "ㄼ", "ㄽ", "ㄾ", "ㄿ", "ㅀ",
+           "ㅁ", "ㅂ", "ㅄ", "ㅅ", "ㅆ", "ㅇ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")
+_COMPOUNDS = {"ㅘ": "ㅗㅏ", "ㅙ": "ㅗㅐ", "ㅚ": "ㅗㅣ", "ㅝ": "ㅜㅓ", "ㅞ": "ㅜㅔ", "ㅟ": "ㅜㅣ",
+              "ㅢ": "ㅡㅣ", "ㄳ": "ㄱㅅ", "ㄵ": "ㄴㅈ", "ㄶ": "ㄴㅎ", "ㄺ": "ㄹㄱ", "ㄻ": "ㄹㅁ",
+              "ㄼ": "ㄹㅂ", "ㄽ": "ㄹㅅ", "ㄾ": "ㄹㅌ", "ㄿ": "ㄹㅍ", "ㅀ": "ㄹㅎ", "ㅄ": "ㅂㅅ"}
+
+
+def typed_keys(text: str) -> str:
+    """The Latin keys that typed `text` in 한글 mode (`ㅡ001` -> `m001`, `며01` -> `au01`):
+    syllables are split into their jamo, compounds into their two keys; anything else is
+    kept. Shift is lost where the layout does not show it (`A` and `a` both type ㅁ), so this is
+    for text whose case does not matter (an employee number), never for a password."""
+    keys: list[str] = []
+    for ch in text:
+        code = ord(ch)
+        if _SYLLABLE_FIRST <= code <= _SYLLABLE_LAST:
+            index = code - _SYLLABLE_FIRST
+            parts = (_INITIALS[index // 588] + _MEDIALS[index % 588 // 28]
+                     + _FINALS[index % 28])
+        else:
+            parts = ch
+        for part in parts:
+            for jamo in _COMPOUNDS.get(part, part):
+                keys.append(KEY_OF_JAMO.get(jamo, jamo))
+    return "".join(keys)
+
+
 __all__ = ["KEY_OF_JAMO", "LAYOUT", "LOWER", "SHIFTED_OWN", "UPPER", "is_jamo_key", "jamo_for",
-           "letter_for", "twin"]
+           "letter_for", "twin", "typed_keys"]

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker
 
 from ..domain.errors import ConsoleError
+from ..domain.keyboard import typed_keys
 from ..i18n import refusal, t
 from ..widgets.footer import ConsoleFooter
 from .base import ConsoleScreen
@@ -106,6 +107,18 @@ class SignInScreen(ConsoleScreen):
             self.set_focus(self.query_one("#signin-button", Button))
             employee_no.call_later(password.call_later, self.submit)
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """An employee number typed with the input method left in 한글 mode (a manager at a
+        teller's terminal: `ㅡ001`, `며01`) becomes the keys that typed it (`M001`, `AU01`):
+        employee numbers are Latin letters and digits. Not the password: its case is lost in
+        한글 mode, so it must be typed in English mode."""
+        if event.input.id != "employee-no":
+            return
+        keys = typed_keys(event.value)
+        if keys != event.value:
+            event.input.value = keys.upper()
+            event.input.cursor_position = len(event.input.value)
+
     def action_next_field(self) -> None:
         self.focus_next()
 
@@ -117,7 +130,10 @@ class SignInScreen(ConsoleScreen):
             self.submit()
 
     def submit(self) -> None:
-        employee_no = self.query_one("#employee-no", Input).value.strip()
+        # The keys that typed it (as on_input_changed shows it): the field's own Changed
+        # message may still be on its way when a burst's Enter submits.
+        typed = self.query_one("#employee-no", Input).value.strip()
+        employee_no = typed_keys(typed).upper() if typed_keys(typed) != typed else typed
         password = self.query_one("#password", Input)
         message = self.query_one("#signin-message", Static)
         if not employee_no or not password.value:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import string
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from staff_console.domain.hangul import INITIALS
 from staff_console.domain.keyboard import (
     KEY_OF_JAMO,
     LAYOUT,
+    LOWER,
     is_jamo_key,
     jamo_for,
     letter_for,
     twin,
+    typed_keys,
 )
 
 # The standard layout (KS X 5002), written out here independently of the module.
@@ -64,3 +68,15 @@ def test_keys_the_input_method_does_not_change_have_no_twin(key):
 def test_twin_is_an_involution_on_bare_letters():
     for letter in string.ascii_lowercase:
         assert twin(twin(letter)) == letter
+
+
+@pytest.mark.parametrize(("typed", "keys"), [
+    ("ㅡ001", "m001"), ("며01", "au01"), ("ㅅ001", "t001"), ("T001", "T001"),
+    ("홍길동", "ghdrlfehd"), ("ㄳ", "rt"), ("왜", "dho"), ("닭", "ekfr"), ("ㄲ", "R"), ("", "")])
+def test_typed_keys_gives_the_keys_a_hangul_text_was_typed_with(typed, keys):
+    assert typed_keys(typed) == keys
+
+
+@given(st.text(alphabet=st.sampled_from(sorted(LOWER)), max_size=12))
+def test_typed_keys_undoes_the_layout_for_any_single_jamo(letters):
+    assert typed_keys("".join(LOWER[c] for c in letters)) == letters

@@ -78,3 +78,16 @@ async def test_a_search_typed_ahead_with_its_enters_opens_the_customer(make_app,
         else:
             await until(pilot, lambda: isinstance(app.screen, CustomerScreen),
                         what=lambda: "the second Enter did not open the first row")
+
+
+@pytest.mark.parametrize(("typed", "employee_no"), [("ㅡ001", "M001"), ("며01", "AU01")])
+async def test_an_employee_number_typed_in_hangul_mode_signs_in(make_app, typed, employee_no):
+    """The input method left in 한글 mode after a customer's name: the employee number arrives
+    as jamo (a manager at a teller's terminal); the field shows the keys that typed it."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        _burst(app, typed, "enter", DEMO_PASSWORD, "enter")
+        await until(pilot, lambda: app.session is not None,
+                    what=lambda: "not signed in")
+        assert app.session.actor.employee_no == employee_no
