@@ -275,15 +275,15 @@ def test_snapshot_grant_form(snap_compare, make_app, size, language):
 async def test_the_palette_offers_the_sections_each_role_may_open(make_app):
     from staff_console.screens.commands import _commands
 
-    titles = {name: t(f"nav.{name}.title") for name in ("delegation", "matrix", "expiring",
-                                                          "audit")}
     expected = {
         "M001": {"delegation", "matrix", "expiring", "audit"},
         "T001": {"matrix", "expiring"},
         "AU01": {"matrix", "expiring", "audit"},
         "A0001": {"matrix", "audit"},
     }
-    app = _app(make_app)
+    app = _app(make_app)  # sets the language: the titles after it (a test before may use en)
+    titles = {name: t(f"nav.{name}.title") for name in ("delegation", "matrix", "expiring",
+                                                          "audit")}
     async with app.run_test(size=WIDE) as pilot:
         for employee_no, allowed in expected.items():
             await sign_in(pilot, employee_no)
