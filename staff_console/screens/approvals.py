@@ -33,8 +33,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from ..domain.authority import decision_authority
-from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
@@ -330,11 +328,8 @@ class ApprovalsScreen(ConsoleScreen):
         session = self.session
         if r is None or session is None:
             return True
-        try:
-            decision_authority(session.actor, request_branch=r.branch_code,
-                               maker_staff_id=r.maker_id, delegations=session.grants,
-                               at=self.staff_app.now())
-        except ConsoleError as error:
+        error = session.why_not_decide(r, self.staff_app.now())
+        if error is not None:
             self.staff_app.report_error(error)
         return True
 

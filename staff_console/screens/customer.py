@@ -27,7 +27,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
-from ..domain.authority import decision_authority
 from ..domain.channels import Channel
 from ..domain.errors import ConsoleError
 from ..domain.states import CredentialStatus, is_current
@@ -367,12 +366,8 @@ class CustomerScreen(ConsoleScreen):
         session = self.session
         if self.detail is None or session is None or not self.detail.pending or self.decidable():
             return False
-        first = self.detail.pending[0]
-        try:
-            decision_authority(session.actor, request_branch=first.branch_code,
-                               maker_staff_id=first.maker_id, delegations=session.grants,
-                               at=self.staff_app.now())
-        except ConsoleError as error:
+        error = session.why_not_decide(self.detail.pending[0], self.staff_app.now())
+        if error is not None:
             self.staff_app.report_error(error)
             return True
         return False  # pragma: no cover - authority_for and decision_authority agree

@@ -17,8 +17,10 @@ from ..domain.authority import (
     Actor,
     DelegationWindow,
     Role,
+    decision_authority,
     is_own_request,
 )
+from ..domain.errors import ConsoleError
 
 
 @dataclass
@@ -75,4 +77,14 @@ class StaffSession:
             return "manager"
         if self.active_grant(request.branch_code, now) is not None:
             return "delegate"
+        return None
+
+    def why_not_decide(self, request, now: datetime) -> ConsoleError | None:
+        """The refusal the service would give this person deciding `request` now
+        (SELF_APPROVAL, FORBIDDEN, DELEGATION_INVALID: the domain's rule), or None."""
+        try:
+            decision_authority(self.actor, request_branch=request.branch_code,
+                               maker_staff_id=request.maker_id, delegations=self.grants, at=now)
+        except ConsoleError as error:
+            return error
         return None
