@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
-
 APP_NAME = "staff-console"
+ENV_PREFIX = "STAFF_CONSOLE_"
 
 
 def default_home() -> Path:
-    return Path(os.environ.get("STAFF_CONSOLE_HOME") or user_data_dir(APP_NAME))
+    home = os.environ.get("STAFF_CONSOLE_HOME")
+    if home:
+        return Path(home)
+    from platformdirs import user_data_dir  # only when it is needed
+
+    return Path(user_data_dir(APP_NAME))
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,42 @@ class Settings:
         """Where the key is kept unless `key_text` gives it (read and checked against the store
         only by services/store_identity.py `load_key`)."""
         return self.home / "master.key"
+
+
+def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
+    """(db_url, argon2 time cost, argon2 memory KiB) as the settings will most likely say, read
+    without validating anything (no pydantic): only for the CLI to start a sign-in's argon2
+    verification before the settings are loaded (cli/__init__.py `main`). Nothing is decided
+    on it: `load_settings` still validates (and refuses) every value, and the sign-in uses the
+    early result only for the very hash and password it reads itself. Same precedence as
+    `load_settings` (the flag, then STAFF_CONSOLE_*, then config.toml, then the default); a
+    value it cannot read is the default here (the real load refuses it)."""
+    env = os.environ
+    home = default_home()
+    config: dict[str, Any] = {}
+    path = home / "config.toml"
+    if path.is_file():
+        try:
+            import tomllib
+
+            config = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            config = {}
+
+    def pick(name: str, key: str) -> Any:
+        value = env.get(ENV_PREFIX + name)
+        return value if value is not None else config.get(key)
+
+    def number(name: str, key: str, default: int) -> int:
+        try:
+            return int(pick(name, key))
+        except (TypeError, ValueError):
+            return default
+
+    url = db_url or pick("DB", "db_url")
+    url = url if isinstance(url, str) and url else f"sqlite:///{home / 'staff_console.sqlite3'}"
+    return (url, number("ARGON2_TIME_COST", "argon2_time_cost", 3),
+            number("ARGON2_MEMORY_KIB", "argon2_memory_kib", 65536))
 
 
 def load_settings(*, db_url: str | None = None, home: Path | None = None,

@@ -13,6 +13,7 @@ sign-in screen's first frame (benchmarks/bench_ui.py).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -20,19 +21,18 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    SettingsError,
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
 
 from .domain.errors import ConsoleError
-from .settings import default_home
-
-ENV_PREFIX = "STAFF_CONSOLE_"
+from .settings import ENV_PREFIX, default_home
 
 # argon2id cost floor: OWASP's Password Storage Cheat Sheet lists equivalent minimums from
 # (m=47104 KiB, t=1) to (m=7168 KiB, t=5); all have memory x passes >= 35840 KiB.
@@ -60,9 +60,14 @@ def _env(name: str) -> Any:
     return AliasChoices(ENV_PREFIX + name)
 
 
-class SettingsModel(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", populate_by_name=True,
-                                      case_sensitive=True)
+class SettingsModel(BaseModel):
+    """The settings' one model. Its values come from `_sources` (no pydantic-settings: its
+    import, ~0.05 s with the asyncio, argparse and dotenv it loads, was a sixth of a CLI
+    command's start; the three sources it ran for us are ours anyway). `validate_default` as
+    pydantic-settings had it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
+                              validate_default=True)
 
     home: Path = Field(default_factory=lambda: default_home())
     db_url: str = Field("", validation_alias=_env("DB"))
@@ -130,12 +135,6 @@ class SettingsModel(BaseSettings):
             object.__setattr__(self, "server", url)
         return self
 
-    @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, env_settings,
-                                   dotenv_settings, file_secret_settings):
-        home = init_settings.init_kwargs.get("home") or default_home()
-        return (init_settings, _Environment(settings_cls, case_sensitive=True),
-                _ConfigToml(settings_cls, Path(home) / "config.toml"))
 
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -166,45 +165,78 @@ def _env_name(field_name: str) -> str:
     return str(alias.choices[0]) if isinstance(alias, AliasChoices) else field_name
 
 
-class _Environment(EnvSettingsSource):
-    """`STAFF_CONSOLE_*` variables only (never a variable spelled like a field's own name)."""
-
-    def __call__(self) -> dict[str, Any]:
-        values = {key: value for key, value in super().__call__().items()
-                  if key.startswith(ENV_PREFIX)}
-        # Not fields, so the base class does not read them: refused by `_no_policy`.
-        values.update({name: os.environ[name] for name in POLICY_SETTINGS
-                       if name.startswith(ENV_PREFIX) and os.environ.get(name)})
-        return values
+# A field whose environment variable holds JSON (a mapping), as pydantic-settings decoded
+# its "complex" fields; every other variable is handed to the model as text.
+_JSON_FIELDS = ("keymap",)
 
 
-class _ConfigToml(PydanticBaseSettingsSource):
+def _environment() -> dict[str, Any]:
+    """`STAFF_CONSOLE_*` variables only (never a variable spelled like a field's own name),
+    keyed by the variable's name; the policy names too (refused by `_no_policy`)."""
+    values: dict[str, Any] = {}
+    for name, field in SettingsModel.model_fields.items():
+        alias = field.validation_alias
+        if not isinstance(alias, AliasChoices):
+            continue  # `home`: STAFF_CONSOLE_HOME is read by its default (default_home)
+        variable = str(alias.choices[0])
+        value = os.environ.get(variable)
+        if value is None:
+            continue
+        if name in _JSON_FIELDS:
+            try:
+                value = json.loads(value)
+            except ValueError:
+                setting = _setting_name((name,))
+                raise ConsoleError("INVALID_SETTING", f"{setting}: cannot be read (a JSON "
+                                   'object is expected, e.g. {"approvals.approve": "p"})',
+                                   field=setting) from None
+        values[variable] = value
+    # Not fields: refused by `_no_policy`.
+    values.update({name: os.environ[name] for name in POLICY_SETTINGS
+                   if name.startswith(ENV_PREFIX) and os.environ.get(name)})
+    return values
+
+
+def _config_toml(path: Path) -> dict[str, Any]:
     """`<home>/config.toml`: its keys are the fields' config names (db_url, language, ...)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConsoleError("INVALID_SETTING", f"{path}: cannot be read ({exc})",
+                           field="config.toml") from None
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConsoleError("INVALID_SETTING", f"{path}: not valid TOML ({exc})",
+                           field="config.toml") from None
+    if "home" in values:
+        raise ConsoleError("INVALID_SETTING", "home: cannot be set in config.toml (it is "
+                           "where config.toml lives; use STAFF_CONSOLE_HOME)", field="home")
+    return {_env_name(key): value for key, value in values.items()}
 
-    def __init__(self, settings_cls: type[BaseSettings], path: Path) -> None:
-        super().__init__(settings_cls)
-        self.path = path
 
-    def get_field_value(self, field, field_name):  # pragma: no cover - __call__ does the work
-        return None, field_name, False
+def _merged(high: dict[str, Any], low: dict[str, Any]) -> dict[str, Any]:
+    """`low` updated by `high`, mappings merged key by key (a keymap's entries from the
+    environment over config.toml's, id by id), as pydantic-settings merged its sources."""
+    out = dict(low)
+    for key, value in high.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(value, out[key])
+        else:
+            out[key] = value
+    return out
 
-    def __call__(self) -> dict[str, Any]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConsoleError("INVALID_SETTING", f"{self.path}: cannot be read ({exc})",
-                               field="config.toml") from None
-        try:
-            values = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConsoleError("INVALID_SETTING", f"{self.path}: not valid TOML ({exc})",
-                               field="config.toml") from None
-        if "home" in values:
-            raise ConsoleError("INVALID_SETTING", "home: cannot be set in config.toml (it is "
-                               "where config.toml lives; use STAFF_CONSOLE_HOME)", field="home")
-        return {_env_name(key): value for key, value in values.items()}
+
+def _sources(given: dict[str, Any]) -> dict[str, Any]:
+    """Every source's values, the first over the next: explicit, environment, config.toml
+    (read in the home the explicit values or the environment name)."""
+    home = given.get("home") or default_home()
+    values: dict[str, Any] = {}
+    for source in (given, _environment(), _config_toml(Path(home) / "config.toml")):
+        values = _merged(values, source)
+    return values
 
 
 def _setting_name(loc: tuple) -> str:
@@ -224,12 +256,7 @@ def validated(explicit: dict[str, Any]) -> dict[str, Any]:
     bad one. `explicit`: field name -> value (the CLI's flags, a chosen home)."""
     given = {(_env_name(k) if k != "home" else k): v for k, v in explicit.items()}
     try:
-        return SettingsModel(**given).model_dump()
-    except SettingsError as exc:  # a value the environment source could not decode (JSON)
-        found = re.search(r'field "(\w+)"', str(exc))
-        name = _setting_name((found.group(1),) if found else ())
-        raise ConsoleError("INVALID_SETTING", f"{name}: cannot be read (a JSON object is "
-                           'expected, e.g. {"approvals.approve": "p"})', field=name) from None
+        return SettingsModel(**_sources(given)).model_dump()
     except ValidationError as exc:
         first = exc.errors()[0]
         name = _setting_name(tuple(first.get("loc") or ()))

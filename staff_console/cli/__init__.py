@@ -16,6 +16,8 @@ the Textual app only when it is started, migrations only for `db`, the demo gene
 
 import gc
 import importlib
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -99,7 +101,48 @@ app.add_typer(channel.channel_app, name="channel")
 _GC_DEFAULT = gc.get_threshold()
 
 
+def _option(argv: list[str], name: str) -> str | None:
+    """The value given to option `name` (`--as X` or `--as=X`) in a command line, read by
+    hand before Click parses it (`_verify_early`); the last one wins, as in Click."""
+    value = None
+    for i, token in enumerate(argv):
+        if token == "--":
+            break
+        if token == name and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif token.startswith(name + "="):
+            value = token[len(name) + 1:]
+    return value
+
+
+def _verify_early(argv: list[str]) -> None:
+    """A signed-in command's argon2 verification (~0.15 s) started on a second core at once,
+    before Typer, pydantic, the settings and SQLAlchemy are imported (~0.2 s more) rather than
+    after them: then the verification, not the imports, set the command's time. Embedded mode
+    with the password in the environment only, as `Env.verify_early` (which runs again when
+    the command starts, and keeps this verification when it is for the same hash and
+    password). Only a head start: the command line is read by hand here and the settings
+    without validation (settings.py `early_store_hint`); Click and `load_settings` still
+    refuse what they refuse, and the sign-in uses the early result only for the very hash and
+    password it reads in its own transaction (services/passwords.py)."""
+    password = os.environ.get("STAFF_CONSOLE_PASSWORD")
+    employee_no = _option(argv, "--as")
+    if (not password or not employee_no or os.environ.get("STAFF_CONSOLE_SERVER")
+            or _option(argv, "--server")):
+        return
+    from ..services.passwords import start_verification
+    from ..settings import early_store_hint
+
+    db_url, time_cost, memory_kib = early_store_hint(_option(argv, "--db"))
+    start_verification(db_url, employee_no, password, time_cost=time_cost,
+                       memory_kib=memory_kib)
+
+
 def main() -> None:
+    try:
+        _verify_early(sys.argv[1:])
+    except Exception:  # noqa: BLE001 - only a head start: the command verifies as usual
+        pass
     # Start-up allocates hundreds of thousands of objects that live to the end (the modules of
     # SQLAlchemy, pydantic, the tables): the young generation's default threshold (700 here)
     # collected them dozens of times for nothing. Cycles are still collected, less often.

@@ -56,12 +56,16 @@ def start_verification(db_url: str, employee_no: str, password: str, *, time_cos
     sign-in then finds the result in `verify_password`, for that same hash and password only;
     whatever it reads in its transaction is what counts. An unknown employee number starts the
     same verification against `dummy_hash`, so it takes as long as a known one; a store this
-    cannot read starts nothing (the sign-in verifies as usual)."""
-    _early.clear()  # one sign-in per command: nothing of an earlier one is kept
+    cannot read starts nothing (the sign-in verifies as usual). Called again for the same hash
+    and password, it keeps the verification already running."""
     read, stored = staff_password_hash(db_url, employee_no)
     if not read:
+        _early.clear()
         return
     stored = stored or dummy_hash(time_cost, memory_kib)
+    if (stored, password) in _early:  # started already (the CLI's entry point): that one
+        return
+    _early.clear()  # one sign-in per command: nothing of an earlier one is kept
     future: Future[bool] = Future()
 
     def run() -> None:

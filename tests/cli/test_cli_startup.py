@@ -70,7 +70,9 @@ def _offending(modules: set[str], prefixes) -> list[str]:
 def test_reading_a_customer_loads_no_migrations_ui_or_demo(cli, args):
     code, modules = _loaded(cli, *args)
     assert code == 0
-    assert "staff_console.services.customer_view" in modules  # the probe did run the command
+    # the probe did run the command (the facade imports only the use case it calls)
+    use_case = "customer_search" if "search" in args else "customer_view"
+    assert f"staff_console.services.{use_case}" in modules
     assert _offending(modules, NEVER_FOR_A_CUSTOMER) == []
 
 
@@ -117,3 +119,63 @@ def test_an_embedded_sign_in_uses_the_verification_started_early(cli, monkeypatc
     monkeypatch.setattr(passwords, "_verify", counted)
     cli.ok("customer", "show", "C001", "--as", "T001")
     assert threads == ["sign-in-verify"]
+
+
+# The entry point with start_verification and the verification counted: what was loaded when
+# it started, and on which threads the argon2 verifications ran.
+_EARLY_PROBE = """
+import json, sys, threading
+from staff_console.services import passwords
+starts, verifications = [], []
+start, verify = passwords.start_verification, passwords._verify
+def counted_start(*args, **kwargs):
+    starts.append(sorted(m for m in ("typer._adapters", "pydantic", "sqlalchemy",
+                                     "staff_console.settings_sources") if m in sys.modules))
+    return start(*args, **kwargs)
+def counted_verify(stored, password):
+    verifications.append(threading.current_thread().name)
+    return verify(stored, password)
+passwords.start_verification, passwords._verify = counted_start, counted_verify
+from staff_console.cli import main
+sys.argv = ["staff-console", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+sys.stdout.flush()
+print("\\n@@early " + json.dumps({"exit": code, "starts": starts, "verifications": verifications}))
+"""
+
+
+def _early(cli, *args, env: dict | None = None) -> dict:
+    merged = {**os.environ, **{k: v for k, v in cli.env.items() if v is not None}, **(env or {})}
+    for key, value in cli.env.items():
+        if value is None:
+            merged.pop(key, None)
+    proc = subprocess.run([sys.executable, "-c", _EARLY_PROBE, *map(str, args)], env=merged,
+                          capture_output=True, text=True, timeout=120)
+    marker = proc.stdout.rindex("@@early ")
+    return json.loads(proc.stdout[marker + len("@@early "):])
+
+
+@pytest.mark.parametrize("who", ["T001", "NOBODY1"])
+def test_the_entry_point_starts_the_verification_before_the_heavy_imports(cli, who):
+    # Started before Typer builds its pydantic adapters, the settings model and SQLAlchemy
+    # load, and used by the sign-in: one verification, on that thread, for a known member
+    # and (against the dummy hash, as long) for an unknown one.
+    doc = _early(cli, "customer", "show", "C001", "--json", "--as", who)
+    assert doc["exit"] == (0 if who == "T001" else 4)
+    assert doc["starts"][0] == []
+    assert doc["verifications"] == ["sign-in-verify"]
+
+
+def test_the_early_start_changes_no_refusal(cli):
+    # A bad setting is still refused (the early read validated nothing), and a client starts
+    # nothing (its server verifies).
+    doc = _early(cli, "customer", "show", "C001", "--as", "T001",
+                 env={"STAFF_CONSOLE_ARGON2_TIME_COST": "abc"})
+    assert doc["exit"] == 2
+    doc = _early(cli, "customer", "show", "C001", "--as", "T001",
+                 env={"STAFF_CONSOLE_SERVER": "http://127.0.0.1:9", "STAFF_CONSOLE_DB": "",
+                      "STAFF_CONSOLE_NOW": ""})
+    assert doc["starts"] == [] and doc["verifications"] == []
