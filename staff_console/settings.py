@@ -1,6 +1,6 @@
 """Settings: where the data lives, which database, the key, the language, the log.
 
-`load_settings` reads and validates them (settings_sources.py: one pydantic-settings model;
+`load_settings` reads and validates them (settings_sources.py: one pydantic model;
 explicit flags, then `STAFF_CONSOLE_*` variables, then `<data dir>/config.toml`, then defaults);
 a bad value, an unknown config.toml key or an unreadable file is INVALID_SETTING naming the
 setting (exit 2). `Settings` is the plain record the rest of the program reads; this module

@@ -1,4 +1,4 @@
-"""Where the settings come from, validated: the pydantic-settings model behind `load_settings`.
+"""Where the settings come from, validated: the pydantic model behind `load_settings`.
 
 Each value comes from, in order: an explicit argument (the CLI's --db), the environment
 (`STAFF_CONSOLE_*` only), `config.toml` in the data directory, the default. A bad value, an
@@ -7,8 +7,9 @@ the setting (exit 2): a terminal never runs on a setting it misread. A setting t
 policy (the idle lock, the request deadline, the checker flags) is refused the same way.
 
 Imported only when settings are loaded (settings.py `load_settings`), never by the app's
-modules: pydantic-settings and pydantic take ~0.1 s to import, which would be a third of the
-sign-in screen's first frame (benchmarks/bench_ui.py).
+modules: pydantic takes ~0.05 s to import, a fifth of the sign-in screen's first frame
+(benchmarks/bench_ui.py). The sources are read here (`_sources`), not by pydantic-settings:
+see SettingsModel.
 """
 
 from __future__ import annotations
