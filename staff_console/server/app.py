@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from ..domain.clock import Clock, FixedClock, parse_instant
 from ..services.backend import open_backend
 from ..settings import Settings, load_settings
-from . import errors, routes_staff
+from . import channel_calls, errors, routes_staff, staff_calls
 from .channel_calls import ChannelCalls
 from .events import events_router
 from .health import health_router
@@ -45,20 +45,49 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         finally:
             backend.store.dispose()
 
-    app = FastAPI(title="staff-console server", version="1", lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+    app = ConsoleServer(title="staff-console server", version="1", lifespan=lifespan,
+                        docs_url=None, redoc_url=None)
     errors.install(app)
     routes_staff.install(app)
     limiter = channel_limiter()  # one per process: the routes and ChannelCalls share it
     app.include_router(channel_router(limiter))
     app.include_router(events_router())
     app.include_router(health_router())
-    # The generic staff calls and the channel calls skip the router (server/staff_calls.py,
-    # channel_calls.py); the last added is the outermost, so BodyLimit counts every body first.
-    app.add_middleware(ChannelCalls, limiter=limiter)
-    app.add_middleware(StaffCalls)
+    # Every other request: BodyLimit counts its body first, inside FastAPI's error layers.
     app.add_middleware(BodyLimit)
+    # The generic staff calls and the channel calls skip the router and FastAPI's own layers
+    # (server/staff_calls.py, channel_calls.py; each answers its own failures), behind the
+    # same BodyLimit.
+    app.fast_calls = BodyLimit(StaffCalls(ChannelCalls(_unreachable, limiter=limiter)))
     return app
+
+
+async def _unreachable(scope, receive, send) -> None:
+    raise AssertionError(f"not a fast call: {scope.get('path')}")
+
+
+class ConsoleServer(FastAPI):
+    """FastAPI with the staff and channel calls answered in front of its middleware stack:
+    they pass none of its layers (the error page, telemetry, body size, exceptions, the exit
+    stack, the router), each a wrapper of every request's receive or send (docs/decisions.md,
+    "The server's cost per call"). Everything else goes through the whole stack as before."""
+
+    fast_calls: Callable[..., Awaitable[None]] | None = None
+
+    def build_middleware_stack(self) -> Callable[..., Awaitable[None]]:
+        stack = super().build_middleware_stack()
+        fast = self.fast_calls
+        if fast is None:
+            return stack
+
+        async def front(scope, receive, send) -> None:
+            if scope["type"] == "http" and (staff_calls.answers(scope)
+                                            or channel_calls.answers(scope)):
+                await fast(scope, receive, send)
+            else:
+                await stack(scope, receive, send)
+
+        return front
 
 
 def from_environment() -> FastAPI:

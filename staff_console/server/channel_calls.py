@@ -63,6 +63,20 @@ async def _read(receive, declared: str | None) -> bytes | ConsoleError | None:
             return b"".join(chunks)
 
 
+def _parts(scope) -> list[str] | None:
+    """The channel and endpoint of a channel call, or None (the rest goes on to FastAPI)."""
+    path = scope.get("path", "") if scope["type"] == "http" else ""
+    parts = path[len(_PREFIX):].split("/") if path.startswith(_PREFIX) else []
+    if len(parts) != 2 or not parts[0] or parts[1] not in ENDPOINTS \
+            or scope["method"] != "POST":
+        return None
+    return parts
+
+
+def answers(scope) -> bool:
+    return _parts(scope) is not None
+
+
 class ChannelCalls:
     """Pure ASGI middleware: answers the channel calls, passes on everything else."""
 
@@ -71,12 +85,11 @@ class ChannelCalls:
         self.limiter = limiter
 
     async def __call__(self, scope, receive, send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        parts = path[len(_PREFIX):].split("/") if path.startswith(_PREFIX) else []
-        if len(parts) != 2 or not parts[0] or parts[1] not in ENDPOINTS \
-                or scope["method"] != "POST":
+        parts = _parts(scope)
+        if parts is None:
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
         authorization, idempotency_key, declared = _headers(scope)
         raw = await _read(receive, declared)
         if raw is None:

@@ -70,6 +70,13 @@ def _work(caller: Credentials, name: str, payload: dict[str, Any] | None) -> byt
 _JSON = (b"content-type", b"application/json")
 
 
+def answers(scope) -> bool:
+    """Whether this is a generic staff call (the rest goes on to FastAPI)."""
+    path = scope.get("path", "")
+    return (path.startswith(_PREFIX) and path[len(_PREFIX):] in _METHODS
+            and scope["method"] == "POST")
+
+
 class StaffCalls:
     """Pure ASGI middleware: answers the generic staff calls, passes on everything else."""
 
