@@ -61,10 +61,11 @@ def _payload(body: bytes) -> dict[str, Any] | None:
 
 
 def _work(caller: Credentials, name: str, payload: dict[str, Any] | None) -> bytes:
-    # The session first: nothing is decoded for a refused caller.
-    me = caller.open(touch=name not in QUIET_CALLS)
-    # The answer's JSON in one pass, in the worker thread (not on the event loop).
-    return wire.dumps(getattr(me, name)(**_arguments(_METHODS[name], payload)))
+    # The session checked in the use case's transaction, first (deps.Credentials.call); the
+    # answer's JSON in one pass, in the worker thread (not on the event loop).
+    return wire.dumps(caller.call(
+        lambda me: getattr(me, name)(**_arguments(_METHODS[name], payload)),
+        touch=name not in QUIET_CALLS))
 
 
 _JSON = (b"content-type", b"application/json")
