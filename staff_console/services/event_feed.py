@@ -7,7 +7,8 @@ delegations active now, the state of the listening sessions), whatever the numbe
 terminals; `notices_for` picks what one signed-in member is told, by the rules of DOMAIN.md
 section 5 (the branch's manager or an active delegate decides; the maker hears the outcome).
 A notice carries the request's number, kind, channel and branch, never customer data: the
-terminal reads the request through its own (audited) call.
+terminal reads the request through its own (audited) call. A delegation granted or ended
+tells its delegate (`delegation.changed`): their count changes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .backend import Backend
 ARRIVED = "request.arrived"  # a request this member may decide
 DECIDED = "request.decided"  # a request this member made has been decided (or expired)
 CLOSED = "request.closed"  # a request this member could decide is no longer pending
+DELEGATION = "delegation.changed"  # a delegation to this member was granted or ended
 SESSION_ENDED = "session.ended"
 SESSION_LOCKED = "session.locked"
 _OUTCOME = {"request.approved": "approved", "request.rejected": "rejected",
@@ -39,9 +41,11 @@ class Notice:
 @dataclass(frozen=True)
 class Batch:
     head: int  # the next poll reads after this
-    events: list[tuple[feed.FeedEvent, feed.RequestFacts]] = field(default_factory=list)
+    events: list[tuple[feed.FeedEvent, feed.RequestFacts | feed.DelegationFacts]] = field(
+        default_factory=list)
     delegates: frozenset[tuple[int, str]] = frozenset()
     sessions: dict[str, feed.SessionState] = field(default_factory=dict)
+    now: datetime | None = None  # the store's time of the poll
 
 
 def start_seq(backend: Backend) -> int:
@@ -50,10 +54,18 @@ def start_seq(backend: Backend) -> int:
     return backend.store.run(feed.head_seq, reads_only=True)
 
 
-def _request_id(target: str | None) -> int | None:
-    if target and target.startswith("request:") and target[8:].isdigit():
-        return int(target[8:])
+def _target_id(target: str | None, prefix: str) -> int | None:
+    if target and target.startswith(prefix) and target[len(prefix):].isdigit():
+        return int(target[len(prefix):])
     return None
+
+
+def _request_id(target: str | None) -> int | None:
+    return _target_id(target, "request:")
+
+
+def _delegation_id(target: str | None) -> int | None:
+    return _target_id(target, "delegation:")
 
 
 def poll(backend: Backend, after: int, session_hashes: list[str], *, clock: Clock) -> Batch:
@@ -64,11 +76,18 @@ def poll(backend: Backend, after: int, session_hashes: list[str], *, clock: Cloc
         events = feed.request_events(s, after, head) if head > after else []
         ids = sorted({i for e in events if (i := _request_id(e.target)) is not None})
         facts = feed.requests_by_id(s, ids)
+        dids = sorted({i for e in events if (i := _delegation_id(e.target)) is not None})
+        dfacts = feed.delegations_by_id(s, dids)
         delegates = feed.active_delegates(s, now) if events else set()
         sessions = {row.token_hash: row for row in feed.sessions_by_hash(s, session_hashes)}
-        paired = [(e, facts[i]) for e in events
-                  if (i := _request_id(e.target)) is not None and i in facts]
-        return Batch(max(head, after), paired, frozenset(delegates), sessions)
+        paired: list[tuple[feed.FeedEvent, feed.RequestFacts | feed.DelegationFacts]] = []
+        for e in events:
+            if e.action in feed.DELEGATION_ACTIONS:
+                if (i := _delegation_id(e.target)) is not None and i in dfacts:
+                    paired.append((e, dfacts[i]))
+            elif (i := _request_id(e.target)) is not None and i in facts:
+                paired.append((e, facts[i]))
+        return Batch(max(head, after), paired, frozenset(delegates), sessions, now)
 
     return backend.store.run(work, reads_only=True)
 
@@ -83,9 +102,28 @@ def may_decide(actor: Actor, branch_code: str, maker_staff_id: int | None,
     return (actor.staff_id, branch_code) in delegates
 
 
+def _delegation_notice(actor: Actor, event: feed.FeedEvent, d: feed.DelegationFacts,
+                       now: datetime | None) -> Notice | None:
+    """Its delegate is told that a delegation was granted or ended (their 결재함 changed, or
+    will when the window opens: `opens_in_s`/`closes_in_s`, by the store's clock, so that the
+    terminal reads its count again then)."""
+    if d.delegate_id != actor.staff_id:
+        return None
+    data: dict = {"delegation_id": d.id, "branch_code": d.branch_code,
+                  "status": "granted" if event.action == "delegation.granted" else "ended"}
+    if event.action == "delegation.granted" and d.ended_at is None and now is not None:
+        data["opens_in_s"] = max(0.0, (d.valid_from - now).total_seconds())
+        data["closes_in_s"] = max(0.0, (d.valid_until - now).total_seconds())
+    return Notice(DELEGATION, event.seq, data)
+
+
 def notices_for(actor: Actor, batch: Batch) -> list[Notice]:
     notices = []
     for event, req in batch.events:
+        if isinstance(req, feed.DelegationFacts):
+            if (notice := _delegation_notice(actor, event, req, batch.now)) is not None:
+                notices.append(notice)
+            continue
         data = {"request_id": req.id, "kind": req.kind, "channel": req.channel,
                 "branch_code": req.branch_code}
         decider = may_decide(actor, req.branch_code, req.maker_staff_id, batch.delegates)

@@ -1,9 +1,10 @@
 """What the console server's event stream reads (server/events.py): one batch of statements
 per server process every poll, whatever the number of terminals listening.
 
-The audit trail is the feed: every request created or decided is an event in it, in one order
-(`seq`), committed and chained before it is read here (`audit_head.seq` bounds the read, so an
-event is never seen before the chain holds it, on any server process).
+The audit trail is the feed: every request created or decided, every delegation granted or
+ended, is an event in it, in one order (`seq`), committed and chained before it is read here
+(`audit_head.seq` bounds the read, so an event is never seen before the chain holds it, on any
+server process).
 """
 
 from __future__ import annotations
@@ -24,16 +25,23 @@ _bp = sa.bindparam
 
 REQUEST_ACTIONS = ("request.created", "request.approved", "request.rejected",
                    "request.withdrawn", "request.expired")
+# A delegation granted or ended changes its delegate's 결재함 (issue 15.6).
+DELEGATION_ACTIONS = ("delegation.granted", "delegation.ended")
+FEED_ACTIONS = REQUEST_ACTIONS + DELEGATION_ACTIONS
 
 _HEAD_SEQ = sa.select(_HEAD.c.seq).where(_HEAD.c.id == 1)
 _EVENTS = sa.select(_EVENT.c.seq, _EVENT.c.action, _EVENT.c.target).where(
     _EVENT.c.seq > _bp("after"), _EVENT.c.seq <= _bp("head"),
-    _EVENT.c.action.in_(REQUEST_ACTIONS),
+    _EVENT.c.action.in_(FEED_ACTIONS),
 ).order_by(_EVENT.c.seq)
 _REQUESTS = sa.select(
     _REQUEST.c.id, _REQUEST.c.kind, _REQUEST.c.channel, _REQUEST.c.branch_code,
     _REQUEST.c.maker_staff_id, _REQUEST.c.status,
 ).where(_REQUEST.c.id.in_(_bp("ids", expanding=True)))
+_DELEGATIONS = sa.select(
+    _DELEGATION.c.id, _DELEGATION.c.delegate_id, _DELEGATION.c.branch_code,
+    _DELEGATION.c.valid_from, _DELEGATION.c.valid_until, _DELEGATION.c.ended_at,
+).where(_DELEGATION.c.id.in_(_bp("ids", expanding=True)))
 _DELEGATES = sa.select(_DELEGATION.c.delegate_id, _DELEGATION.c.branch_code).where(
     _DELEGATION.c.ended_at.is_(None), _DELEGATION.c.valid_from <= _bp("now"),
     _DELEGATION.c.valid_until > _bp("now"))
@@ -43,6 +51,7 @@ _STAFF = STAFF
 _SESSIONS = sa.select(
     STAFF_SESSION.c.token_hash, STAFF_SESSION.c.ended_at, STAFF_SESSION.c.locked_at,
     sa.or_(_STAFF.c.locked_at.is_not(None), _STAFF.c.active.is_not(True)).label("blocked"),
+    STAFF_SESSION.c.created_at,
 ).join(_STAFF, _STAFF.c.id == STAFF_SESSION.c.staff_id).where(
     STAFF_SESSION.c.token_hash.in_(_bp("hashes", expanding=True)))
 
@@ -62,11 +71,21 @@ class RequestFacts(NamedTuple):
     status: str
 
 
+class DelegationFacts(NamedTuple):
+    id: int
+    delegate_id: int
+    branch_code: str
+    valid_from: datetime
+    valid_until: datetime
+    ended_at: datetime | None
+
+
 class SessionState(NamedTuple):
     token_hash: str
     ended_at: datetime | None
     locked_at: datetime | None
     member_blocked: bool
+    created_at: datetime | None = None  # the session's lifetime runs from here
 
 
 def head_seq(db: sa.Connection) -> int:
@@ -81,6 +100,12 @@ def requests_by_id(db: sa.Connection, ids: list[int]) -> dict[int, RequestFacts]
     if not ids:
         return {}
     return {row.id: RequestFacts(*row) for row in db.execute(_REQUESTS, {"ids": ids})}
+
+
+def delegations_by_id(db: sa.Connection, ids: list[int]) -> dict[int, DelegationFacts]:
+    if not ids:
+        return {}
+    return {row.id: DelegationFacts(*row) for row in db.execute(_DELEGATIONS, {"ids": ids})}
 
 
 def active_delegates(db: sa.Connection, now: datetime) -> set[tuple[int, str]]:
