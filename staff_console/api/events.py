@@ -8,6 +8,13 @@ client mode loads no database code for it.
     ...
     stream.stop()
 
+The stream resumes where it was: the client keeps the last `id:` the server sent (events,
+`ready`, keep-alives) and sends it as `Last-Event-ID` when it reconnects (the server's routine
+end of a stream every few minutes, a dropped connection, the server restarting), so the
+events of the gap are replayed by the server; `ready` then says `"resumed": true`. When the
+server cannot replay (too far back), `ready` says `"resumed": false`: read the count and lists
+again, as at the first connection.
+
 `on_event` runs on the stream's thread: a UI hands it to its own thread (Textual:
 `app.call_from_thread`). After `session.ended` (or a refusal of the session: signed out, locked
 by an admin, past its lifetime) the stream stops for good and `on_event` gets that event; it
@@ -63,6 +70,7 @@ class EventStream:
         self._connection: http.client.HTTPConnection | None = None
         self._thread = threading.Thread(target=self._run, name="event-stream", daemon=True)
         self.stopped_by: str | None = None  # the code that ended it (a dead session), if any
+        self.last_event_id: int | None = None  # where a reconnection resumes
 
     @classmethod
     def for_console(cls, console, *, on_event: Callable[[Event], None],
@@ -127,8 +135,10 @@ class EventStream:
             connection = http.client.HTTPConnection(self._host, self._port,
                                                     timeout=self._connect_timeout)
         self._connection = connection
-        connection.request("GET", self._path, headers={
-            "Authorization": f"Bearer {token}", "Accept": "text/event-stream"})
+        headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+        if self.last_event_id is not None:
+            headers["Last-Event-ID"] = str(self.last_event_id)
+        connection.request("GET", self._path, headers=headers)
         response = connection.getresponse()
         if response.status != 200:
             body = response.read(4096)
@@ -156,6 +166,8 @@ class EventStream:
                     self._emit(event)
                     if kind == "session.ended":
                         return "SESSION_ENDED"
+                if seq is not None:  # told everything up to here (an event or a bare id)
+                    self.last_event_id = seq
                 kind, seq, data_lines = "message", None, []
             elif line.startswith(":"):
                 continue

@@ -10,11 +10,14 @@ come here as `LiveEvent` messages posted to the app (Textual's `post_message` is
 each carries the generation of the watch that sent it, so an event still on its way after a
 sign-out or a lock is dropped: nothing of the previous person reaches the next one.
 
-On `ready` (the watch started, or came back after an outage), `request.arrived` and
-`request.closed` the count is read again (`count_approvals`: a number, no customer data, not an
-access event; on the server not the person's activity either) into `app.pending_count` (None
-for a person who decides nothing now), and every mounted SessionBar is refreshed; an open
-결재함 reloads its lists. A `request.decided` tells the maker the outcome.
+On `ready` (the watch started, or came back after an outage without resuming),
+`request.arrived`, `request.closed` and `delegation.changed` (a delegation to this person
+granted or ended; again when its window opens or closes later) the count is read again
+(`count_approvals`: a number, no customer data, not an access event; on the server not the
+person's activity either) into `app.pending_count` (None for a person who decides nothing
+now), and every mounted SessionBar is refreshed; an open 결재함 reloads its lists. A
+`request.decided` tells the maker the outcome. A `ready` that says `resumed` (the stream
+reconnected where it was: the server replays the gap as events) reads nothing again.
 
 The watch runs while a person is signed in and the console is not locked: `start` at sign-in
 and after an unlock, `stop` at the lock, at sign-out and when the app exits.
@@ -38,8 +41,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RECOUNT = frozenset({"ready", "request.arrived", "request.closed"})
-RELOAD = frozenset({"request.arrived", "request.closed", "request.decided"})
+WINDOW_TIMER_MAX_S = 24 * 3600.0  # a window edge further away: the count at the next unlock
+
+DELEGATION = "delegation.changed"  # services/event_feed.py: granted to this person, or ended
+RECOUNT = frozenset({"ready", "request.arrived", "request.closed", DELEGATION})
+RELOAD = frozenset({"request.arrived", "request.closed", "request.decided", DELEGATION})
+# The server ended the session (signed out elsewhere, an admin's lock, its lifetime): the
+# terminal signs its person out with the vocabulary's own reason (services/sessions.py
+# SIGN_OUT_REASONS); the server recorded the end where it happened.
+ENDED_REASON = "sign_out"
 
 
 class LiveEvent(Message):
@@ -138,9 +148,16 @@ class LiveApprovals:
             return
         if kind == "session.ended":  # signed out elsewhere, an admin's lock, its lifetime
             code = str(event.data.get("code") or "SESSION_ENDED")
-            self.app.sign_out(reason="session_ended")
+            self.app.sign_out(reason=ENDED_REASON)
             self.app.notify(t("live.session_ended", code=code), severity="warning",
                             timeout=10)
+            return
+        if kind == "ready" and event.data.get("resumed") and not self._first_ready:
+            # A stream that resumed where it was (Last-Event-ID): what happened meanwhile
+            # follows as events of its own; nothing to read again.
+            if self._down:
+                self._down = False
+                self.app.notify(t("live.reconnected"), timeout=4)
             return
         if kind == "ready":
             # Back after an outage: what was missed is read again. A stream also reconnects
@@ -159,9 +176,29 @@ class LiveApprovals:
             self._arrived[str(event.data.get("kind") or "")] += 1
         elif kind == "request.decided":
             self._tell_maker(event.data)
+        elif kind == DELEGATION:
+            self._at_window_edges(event.data)
         if kind in RECOUNT:
             self.recount()
         if reload:
+            self._reload_approvals()
+
+    def _at_window_edges(self, data: dict[str, Any]) -> None:
+        """A delegation granted for later (or until a time): read the count again when its
+        window opens and when it closes (the server's seconds from its own clock)."""
+        generation = self.generation
+        for key in ("opens_in_s", "closes_in_s"):
+            try:
+                delay = float(data.get(key) or 0)
+            except (TypeError, ValueError):
+                continue
+            if 0 < delay <= WINDOW_TIMER_MAX_S:
+                self.app.set_timer(delay + 0.5, lambda: self._edge(generation),
+                                   name=f"live-{key}")
+
+    def _edge(self, generation: int) -> None:
+        if self._current(generation):
+            self.recount()
             self._reload_approvals()
 
     def _tell_maker(self, data: dict[str, Any]) -> None:

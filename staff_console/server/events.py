@@ -15,6 +15,16 @@ Wire format: `event: <kind>`, `id: <audit seq>`, `data: <JSON>`; `ready` first (
 lists), a comment every KEEPALIVE_S seconds; the stream ends after `session.ended` (and the
 session's next call is refused with its code). A stream also ends after MAX_STREAM_S, so that
 a server shutting down is never held by a stream for long; the client reconnects.
+
+Resumable (the standard SSE way): every event carries `id:` (the audit trail's seq), and so do
+`ready` and the keep-alives (an `id:` line with no data: the position this listener has been
+told everything up to), so a client always knows where it stands. A reconnection with
+`Last-Event-ID: N` is answered with `ready` (`"resumed": true`) and then, in order, what this
+session may see of the trail after N (the same `notices_for` as the live events, for the
+session's member as the store has it now: a resumed stream gives nothing its session may not
+see), then the live events; nothing is lost or told twice across the reconnection. An id more
+than REPLAY_MAX events behind the head (or ahead of it, or not a number) is not replayed:
+`ready` says `"resumed": false` and the terminal reads its count and lists again.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -40,6 +51,8 @@ log = logging.getLogger(__name__)
 POLL_S = 0.5
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 300.0
+SESSION_KINDS = frozenset({event_feed.SESSION_ENDED, event_feed.SESSION_LOCKED})
+REPLAY_MAX = 10_000  # how far back (audit events) a reconnection is replayed
 
 
 @dataclass(eq=False)
@@ -48,6 +61,7 @@ class Listener:
     token_hash: str
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     locked: bool = False
+    ended: bool = False
 
 
 class EventHub:
@@ -59,16 +73,18 @@ class EventHub:
         self.after: int | None = None
         self._task: asyncio.Task | None = None
 
-    async def add(self, listener: Listener) -> None:
-        """Listen from now on: when this returns, every later change reaches `listener` (the
-        starting point is read before the stream says `ready`)."""
+    async def add(self, listener: Listener) -> int:
+        """Listen from now on: every change after the position returned reaches `listener`
+        (the starting point is read before the stream says `ready`)."""
         self.listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
-        if self.after is None:
-            head = await run_in_threadpool(event_feed.start_seq, self.backend)
-            if self.after is None:  # the poller may have started meanwhile: keep its
-                self.after = head
+        if self.after is not None:
+            return self.after
+        head = await run_in_threadpool(event_feed.start_seq, self.backend)
+        if self.after is None:  # the poller may have started meanwhile: keep its
+            self.after = head
+        return head
 
     def remove(self, listener: Listener) -> None:
         self.listeners.discard(listener)
@@ -90,23 +106,73 @@ class EventHub:
         if self.after is None:
             self.after = await run_in_threadpool(event_feed.start_seq, backend)
             return
-        listeners = list(self.listeners)
-        hashes = sorted({item.token_hash for item in listeners})
+        hashes = sorted({item.token_hash for item in self.listeners})
         batch = await run_in_threadpool(event_feed.poll, backend, self.after, hashes,
                                         clock=backend.clock)
         self.after = batch.head
-        for item in listeners:
-            state = batch.sessions.get(item.token_hash)
-            if state is None or state.ended_at is not None or state.member_blocked:
-                item.queue.put_nowait(event_feed.Notice(event_feed.SESSION_ENDED, batch.head, {}))
-                continue
-            if state.locked_at is not None and not item.locked:
-                item.locked = True
-                item.queue.put_nowait(event_feed.Notice(event_feed.SESSION_LOCKED, batch.head, {}))
-            elif state.locked_at is None:
-                item.locked = False
-            for notice in event_feed.notices_for(item.actor, batch):
-                item.queue.put_nowait(notice)
+        # Everyone listening now, a listener that came during the read too (it replays up to
+        # a head read after it came, so it drops what it has already: `Stream.sent`).
+        lifetime = _lifetime_h(backend)
+        for item in list(self.listeners):
+            tell(item, batch, checked=item.token_hash in hashes, lifetime_h=lifetime)
+
+
+def tell(item: Listener, batch: event_feed.Batch, *, checked: bool = True,
+         lifetime_h: float | None = None) -> None:
+    """Queue what `item` is told of `batch`."""
+    for notice in told(item, batch, checked=checked, lifetime_h=lifetime_h):
+        item.queue.put_nowait(notice)
+
+
+def _past_lifetime(state, batch: event_feed.Batch, hours: float | None) -> bool:
+    """A session older than the policy's lifetime is over (its next call ends it, with its
+    audit event: services/sessions.py); the stream says so now rather than at that call."""
+    return (hours is not None and state.created_at is not None and batch.now is not None
+            and batch.now - state.created_at >= timedelta(hours=hours))
+
+
+def told(item: Listener, batch: event_feed.Batch, *, checked: bool = True,
+         lifetime_h: float | None = None) -> list[event_feed.Notice]:
+    """What `item` is told of `batch` (its session's state first, when `checked`)."""
+    if item.ended:
+        return []
+    notices: list[event_feed.Notice] = []
+    if checked:
+        state = batch.sessions.get(item.token_hash)
+        if state is None or state.ended_at is not None or state.member_blocked \
+                or _past_lifetime(state, batch, lifetime_h):
+            item.ended = True
+            return [event_feed.Notice(event_feed.SESSION_ENDED, batch.head, {})]
+        if state.locked_at is not None and not item.locked:
+            item.locked = True
+            notices.append(event_feed.Notice(event_feed.SESSION_LOCKED, batch.head, {}))
+        elif state.locked_at is None:
+            item.locked = False
+    return notices + event_feed.notices_for(item.actor, batch)
+
+
+def last_event_id(request: Request) -> int | None:
+    """The client's `Last-Event-ID`, if it is a seq (anything else: not resumable)."""
+    value = request.headers.get("last-event-id", "").strip()
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
+def replay(backend: Backend, listener: Listener,
+           after: int) -> tuple[int, list[event_feed.Notice] | None]:
+    """What `listener` is told of the trail after `after`, up to the head now: (the head,
+    the notices), or (head, None) when `after` is too far back or ahead to replay."""
+    head = event_feed.start_seq(backend)
+    if after > head or head - after > REPLAY_MAX:
+        return head, None
+    batch = event_feed.poll(backend, after, [listener.token_hash], clock=backend.clock)
+    return batch.head, told(Listener(actor=listener.actor, token_hash=listener.token_hash),
+                            batch, lifetime_h=_lifetime_h(backend))
+
+
+def _lifetime_h(backend: Backend) -> float:
+    """The policy's session lifetime as this process last read it (every session check reads
+    it: services/sessions.py POLICY_FRESH_S)."""
+    return float(backend.policy.session_hours)
 
 
 def _frame(kind: str, seq: int | None, data: dict) -> bytes:
@@ -133,22 +199,49 @@ def events_router() -> APIRouter:
             bearer_token(request)))
         hub = _hub(request)
 
+        resume_from = last_event_id(request)
+
         async def stream() -> AsyncIterator[bytes]:
             ends = time.monotonic() + MAX_STREAM_S
             try:
-                await hub.add(listener)
-                yield b"retry: 1000\n\n" + _frame("ready", None, {
-                    "employee_no": listener.actor.employee_no})
+                joined = await hub.add(listener)
+                # Everything after the hub's position reaches the queue from now on; what
+                # is replayed goes up to a head read now (>= that position): notices from the
+                # queue at or below it were sent already.
+                if resume_from is not None:
+                    sent, notices = await run_in_threadpool(replay, hub.backend, listener,
+                                                            resume_from)
+                else:  # from the hub's position: the queue has everything after it
+                    sent, notices = joined, None
+                yield b"retry: 1000\n\n" + _frame(
+                    "ready", resume_from if notices is not None else sent,
+                    {"employee_no": listener.actor.employee_no,
+                     "resumed": notices is not None})
+                if notices is not None:
+                    for notice in notices:
+                        yield _frame(notice.kind, notice.seq, notice.data)
+                        if notice.kind == event_feed.SESSION_ENDED:
+                            return
+                    yield f"id: {sent}\n\n".encode()  # replayed up to here
                 while (left := ends - time.monotonic()) > 0:
                     try:
                         notice = await asyncio.wait_for(listener.queue.get(),
                                                         timeout=min(KEEPALIVE_S, left))
                     except TimeoutError:
-                        yield b": keepalive\n\n"
+                        # Told everything up to the hub's position (the queue is empty).
+                        sent = max(sent, hub.after or 0)
+                        yield f": keepalive\nid: {sent}\n\n".encode()
                         continue
-                    yield _frame(notice.kind, notice.seq, notice.data)
+                    if notice.kind not in SESSION_KINDS:
+                        if notice.seq <= sent:
+                            continue  # replayed already
+                        sent = notice.seq
+                    yield _frame(notice.kind, None if notice.kind in SESSION_KINDS
+                                 else notice.seq, notice.data)
                     if notice.kind == event_feed.SESSION_ENDED:
                         return
+                if listener.queue.empty():  # where the next stream resumes
+                    yield f"id: {max(sent, hub.after or 0)}\n\n".encode()
             finally:
                 hub.remove(listener)
 

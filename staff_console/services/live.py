@@ -6,9 +6,11 @@ version, a statement-free look; on PostgreSQL always "maybe") and, only when som
 been committed, reads the event feed after its last position (services/event_feed.py `poll`)
 and hands `on_notice` what this member is told (`notices_for`): a request they may decide
 arrived (`request.arrived`), one they made was decided (`request.decided`), one they could
-decide is no longer pending (`request.closed`). `ready` comes first and again after the store
-came back (reload your lists); `disconnected` once per outage. No customer data, no audit
-event: the terminal reads the requests through its own (audited) calls.
+decide is no longer pending (`request.closed`), a delegation to them was granted or ended
+(`delegation.changed`). `ready` comes first (reload your lists); `disconnected` once per
+outage, then `ready` with `resumed` and the events of the gap (after more than REPLAY_MAX
+events a plain `ready`: reload). No customer data, no audit event: the terminal reads the
+requests through its own (audited) calls.
 
 `on_notice` runs on the watcher's thread (a UI hands it to its own thread).
 """
@@ -27,6 +29,7 @@ from .backend import Backend
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5
+REPLAY_MAX = 10_000  # a longer outage: `ready` without a replay (read everything again)
 READY = "ready"
 DISCONNECTED = "disconnected"
 
@@ -60,7 +63,8 @@ class FeedWatcher:
     # -- the thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         probe: watch.ChangeProbe | None = None
-        after: int | None = None  # None: (re)start from the head, then say `ready`
+        after: int | None = None  # None: (re)start, then say `ready`
+        resume: int | None = None  # where the watch was when the store went away
         up = True
         try:
             while not self._stop.is_set():
@@ -68,9 +72,17 @@ class FeedWatcher:
                     if probe is None:
                         probe = watch.change_probe(self.backend.store)
                     if after is None:
-                        after = event_feed.start_seq(self.backend)
+                        head = event_feed.start_seq(self.backend)
                         up = True
-                        self._emit(event_feed.Notice(READY, after, {}))
+                        if resume is not None and 0 <= head - resume <= REPLAY_MAX:
+                            # Back where it was: what happened meanwhile follows as events
+                            # (as the server's stream resumes at its Last-Event-ID).
+                            self._emit(event_feed.Notice(READY, resume, {"resumed": True}))
+                            after, resume = self._poll(resume), None
+                        else:
+                            resume = None
+                            after = head
+                            self._emit(event_feed.Notice(READY, after, {}))
                     elif probe.changed():
                         after = self._poll(after)
                 except Exception:  # the store is away (or the file): say so once, retry
@@ -78,7 +90,9 @@ class FeedWatcher:
                         up = False
                         log.warning("store watch failed; retrying", exc_info=True)
                         self._emit(event_feed.Notice(DISCONNECTED, after or 0, {}))
-                    after = None  # from the head again, with `ready`: the lists are reloaded
+                    if after is not None:
+                        resume = after
+                    after = None  # `ready` again, and the gap replayed from `resume`
                     if probe is not None:
                         probe.close()
                         probe = None

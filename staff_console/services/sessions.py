@@ -31,10 +31,12 @@ from ..domain.errors import ConsoleError
 from ..domain.policy import Policy
 from ..domain.text import clean_text
 from ..store import sessions as rows
-from ..store.engine import Tx
+from ..store.chain import NewEvent
+from ..store.engine import Store, Tx
 from ..store.meta import POLICY_PREFIX, get_settings
 from . import staff
 from .backend import Backend
+from .common import record
 
 # The last-seen time is written at most this often. Writing it on every call would turn each
 # read (a search, a list) into a write transaction, the database's most expensive work; the
@@ -42,8 +44,12 @@ from .backend import Backend
 # up to 30 s early, never late (the safe side).
 TOUCH_EVERY = timedelta(seconds=30)
 TOKEN_BYTES = 32
-# reason -> whether it ends every session of the member (True) or only the caller's.
+# reason -> whether it ends every session of the member (True) or only the caller's. (A
+# session the server ended is not signed out by its terminal: the end is recorded where it
+# happens: the sign-out elsewhere, the admin's lock or change, the lifetime (`staff.session_ended`
+# below); the terminal, told `session.ended`, only forgets its person: screens/live.py.)
 SIGN_OUT_REASONS = {"sign_out": True, "command_end": False}
+LIFETIME_ENDED = "staff.session_ended"  # the audit action of a session past its lifetime
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,8 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
     row, policy = backend.store.run(read, reads_only=True)
     if not fresh:
         backend.policy, backend.policy_read_at = policy, started
-    actor, write, error = _verdict(row, policy, now, client_address=client_address,
+    actor, write, error = _verdict(row, policy, now, store=backend.store,
+                                   client_address=client_address,
                                    allow_locked=allow_locked, touch=touch)
     if write is not None:
         backend.store.run(write)
@@ -129,7 +136,19 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
 Write = Callable[[Tx], object]
 
 
-def _verdict(row: rows.SessionRow | None, policy: Policy, now: datetime, *,
+def _end_for_lifetime(store: Store, row: rows.SessionRow, now: datetime, hours: int) -> Write:
+    """End a session past its lifetime, with its audit event (once: the call that ends it)."""
+
+    def write(s: Tx) -> None:
+        if rows.end_session(s, row.id, now, "lifetime"):
+            record(s, store, now, NewEvent(
+                row.employee_no, row.terminal, LIFETIME_ENDED, target=row.employee_no,
+                detail={"reason": "lifetime", "hours": hours}))
+
+    return write
+
+
+def _verdict(row: rows.SessionRow | None, policy: Policy, now: datetime, *, store: Store,
              client_address: str, allow_locked: bool,
              touch: bool) -> tuple[Actor | None, Write | None, ConsoleError | None]:
     """What a call with this session gets: the actor or the refusal, and the write it needs."""
@@ -144,7 +163,7 @@ def _verdict(row: rows.SessionRow | None, policy: Policy, now: datetime, *,
             _ended("the staff account was locked or deactivated", "staff_locked")
     session_id = row.id
     if now - row.created_at >= timedelta(hours=policy.session_hours):
-        return None, (lambda s: rows.end_session(s, session_id, now, "lifetime")), \
+        return None, _end_for_lifetime(store, row, now, policy.session_hours), \
             _ended(f"the session is older than {policy.session_hours} h", "lifetime",
                    hours=policy.session_hours)
     write: Write | None = None

@@ -97,10 +97,12 @@ def unlock(db: sa.Connection, session_id: int, now: datetime) -> None:
                .values(locked_at=None, last_seen_at=now))
 
 
-def end_session(db: sa.Connection, session_id: int, now: datetime, reason: str) -> None:
-    db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.id == session_id,
-                                              STAFF_SESSION.c.ended_at.is_(None))
-               .values(ended_at=now, end_reason=reason[:20]))
+def end_session(db: sa.Connection, session_id: int, now: datetime, reason: str) -> bool:
+    """End one session; False when it had ended already (another call ended it)."""
+    result = db.execute(sa.update(STAFF_SESSION).where(STAFF_SESSION.c.id == session_id,
+                                                       STAFF_SESSION.c.ended_at.is_(None))
+                        .values(ended_at=now, end_reason=reason[:20]))
+    return bool(result.rowcount)
 
 
 def end_staff_sessions(db: sa.Connection, staff_id: int, now: datetime,
