@@ -84,6 +84,7 @@ class LiveApprovals:
         self._down = False  # the watch said `disconnected`: say when it is back
         self._first_ready = True
         self._changed_only = False  # reload the open list after this count if it moved
+        self._delegated = False  # a delegation changed: say the new total if it grew
 
     @property
     def watch(self) -> Watch | None:
@@ -116,6 +117,7 @@ class LiveApprovals:
         self._count_again = False
         self._down = False
         self._changed_only = False
+        self._delegated = False
         if watch is not None:
             try:
                 watch.stop(timeout=wait)
@@ -177,6 +179,7 @@ class LiveApprovals:
         elif kind == "request.decided":
             self._tell_maker(event.data)
         elif kind == DELEGATION:
+            self._delegated = True
             self._at_window_edges(event.data)
         if kind in RECOUNT:
             self.recount()
@@ -198,6 +201,7 @@ class LiveApprovals:
 
     def _edge(self, generation: int) -> None:
         if self._current(generation):
+            self._delegated = True
             self.recount()
             self._reload_approvals()
 
@@ -245,6 +249,7 @@ class LiveApprovals:
         before, after = app.pending_count, message.count
         app.pending_count = after
         arrived, self._arrived = self._arrived, Counter()
+        delegated, self._delegated = self._delegated, False  # None -> N: newly a delegate
         if self._changed_only:
             self._changed_only = False
             if before != after:
@@ -253,7 +258,7 @@ class LiveApprovals:
             for kind, n in sorted(arrived.items()):
                 app.notify(t("live.arrived", kind=fmt.kind(kind), count=n),
                            title=t("nav.approvals.title"), timeout=8)
-        elif after is not None and before is not None and after > before:
+        elif after is not None and (before is not None or delegated) and after > (before or 0):
             app.notify(t("live.pending", count=after), title=t("nav.approvals.title"),
                        timeout=8)
         self.refresh_bars()

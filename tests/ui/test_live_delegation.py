@@ -79,7 +79,10 @@ async def test_embedded_a_delegates_count_appears_within_2_s_of_the_grant(
             valid_from=now - timedelta(minutes=1), valid_until=now + timedelta(hours=1))
         await _within(pilot, lambda: app.pending_count is not None,
                       "no count for the delegate")
-        assert app.pending_count is not None and app.pending_count >= 1  # 001's pending
+        count = app.pending_count
+        assert count is not None and count >= 1  # 001's pending
+        await _within(pilot, lambda: t("live.pending", count=count) in notifications(app),
+                      f"the delegate was not told: {notifications(app)}")
         await asyncio.to_thread(manager_elsewhere.end_delegation, granted.id)
         await _within(pilot, lambda: app.pending_count is None,
                       f"the count stayed {app.pending_count}")
