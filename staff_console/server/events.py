@@ -110,8 +110,8 @@ class EventHub:
         batch = await run_in_threadpool(event_feed.poll, backend, self.after, hashes,
                                         clock=backend.clock)
         self.after = batch.head
-        # Everyone listening now, a listener that came during the read too (it replays up to
-        # a head read after it came, so it drops what it has already: `Stream.sent`).
+        # Everyone listening now, a listener that came during the read too (its stream drops
+        # what it has sent already, or replayed: `sent` in events_router).
         lifetime = _lifetime_h(backend)
         for item in list(self.listeners):
             tell(item, batch, checked=item.token_hash in hashes, lifetime_h=lifetime)
