@@ -18,15 +18,27 @@ against. A transaction in which a statement failed (a unique violation, a failin
 and a connection that broke, still get psycopg's own `rollback()`: it forgets the statements,
 raises as before, and SQLAlchemy invalidates a broken connection as before.
 
+The same connection class hands out cursors whose `description` is built only when something
+reads into it. psycopg builds a new list of `Column` objects (name decoded, type looked up) on
+every access to `cursor.description`, and SQLAlchemy reads it after every statement that
+returns rows, only to see whether there are columns: what it needs of them (the result's keys
+and types) it takes once per compiled statement and caches. For the load benchmark's mix that
+was 13 `Column`s per statement, made and thrown away: 0.02-0.04 ms of a terminal's 0.9-1.1 ms
+of CPU per operation (docs/decisions.md, issue 13). The lazy description has the length and the
+truth value at once and the columns, taken from the very result it describes, on first
+indexing or iteration.
+
 How it is installed: by supported means only. SQLAlchemy's `do_connect` event may return the
-DBAPI connection it makes, and psycopg's `Connection` is meant to be subclassed; our subclass
-overrides `rollback` (docs/decisions.md, issue 13). No SQLAlchemy internals are replaced.
+DBAPI connection it makes, and psycopg's `Connection` and `Cursor` are meant to be subclassed;
+our connection overrides `rollback` and sets psycopg's `cursor_factory` to our cursor
+(docs/decisions.md, issue 13). No SQLAlchemy internals are replaced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -57,13 +69,87 @@ def _ended_healthy(pgconn: Any) -> bool:
             and pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK)
 
 
+class _ResultAt:
+    """What psycopg's `Column` reads of a cursor, pinned to one result."""
+
+    __slots__ = ("_encoding", "adapters", "pgresult")
+
+    def __init__(self, cursor: Any, pgresult: Any) -> None:
+        self.pgresult = pgresult
+        self._encoding = cursor._encoding
+        self.adapters = cursor.adapters
+
+
+class LazyDescription(Sequence[Any]):
+    """A cursor's `description` (a sequence of psycopg `Column`s) that makes its columns on
+    first use, from the result it was taken of (module docstring)."""
+
+    __slots__ = ("_columns", "_cursor", "_n", "_result")
+
+    def __init__(self, cursor: Any, pgresult: Any) -> None:
+        self._cursor = cursor
+        self._result = pgresult
+        self._n: int = pgresult.nfields
+        self._columns: list[Any] | None = None
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        return self._made()[index]
+
+    def __iter__(self) -> Any:
+        return iter(self._made())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyDescription):
+            other = other._made()
+        return self._made() == other
+
+    __hash__ = None  # type: ignore[assignment]  # a list's equality, a list's hashability
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
+    def _made(self) -> list[Any]:
+        if self._columns is None:
+            from psycopg import Column
+
+            at = _ResultAt(self._cursor, self._result)
+            self._columns = [Column(at, i) for i in range(self._n)]  # type: ignore[arg-type]
+            self._cursor = self._result = None
+        return self._columns
+
+
 @cache
 def _connection_class() -> type[psycopg.Connection]:
     import psycopg
+    from psycopg import pq
+
+    rows = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
+
+    class LazyDescriptionCursor(psycopg.Cursor):
+        """psycopg's cursor with a `LazyDescription` (module docstring)."""
+
+        @property
+        def description(self) -> Any:
+            res = self.pgresult
+            # psycopg's own test: columns, or a result that said it has rows ("SELECT ;").
+            if res is not None and (res.nfields or res.status in rows):
+                return LazyDescription(self, res)
+            return None
 
     class KeepPreparedConnection(psycopg.Connection):
         """A psycopg connection whose rollback of a healthy transaction keeps its prepared
-        statements (module docstring)."""
+        statements, and whose cursors describe their results lazily (module docstring)."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.cursor_factory = LazyDescriptionCursor
 
         def rollback(self) -> None:
             if not _ended_healthy(self.pgconn):
