@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from .api import Console
     from .domain.policy import Policy
+    from .services.views import RequestView
     from .settings import Settings
 
 BACKEND_WAIT_SECONDS = 300.0
@@ -348,14 +349,16 @@ class StaffConsoleApp(App):
         if start is not None and self.screen.is_mounted:
             start()
 
-    def open_customer(self, customer_no: str) -> None:
+    def open_customer(self, customer_no: str, *, came_for: RequestView | None = None) -> None:
+        """The customer's screen; `came_for`: the pending request it was opened for (결재함),
+        the one its `a`/`x` decide."""
         if self.session is None or self.locked or not self.session.may_view_customers():
             return
         from .screens.customer import CustomerScreen
 
         if self.current_mode == SIGN_IN_MODE:
             self.open_section(visible_sections(self.session)[0].name)
-        self.push_screen(CustomerScreen(customer_no))
+        self.push_screen(CustomerScreen(customer_no, came_for=came_for))
 
     def sign_out(self, *, reason: str = "sign_out") -> None:
         if self.session is None:

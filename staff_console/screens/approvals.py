@@ -3,7 +3,8 @@ person made (second tab).
 
 Each request shows the maker, the verification evidence of a registration (ID photo check,
 1-won transfer, phone) and the authority that a decision would use (manager or delegate).
-Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pending request.
+Keys: `a` approve, `x` reject with a required note, `w` withdraw one's own pending request;
+Enter opens the customer of the request under the cursor, for that request: there `a` decides it.
 
 Nothing is silent (issue 15.4): a key is offered where it acts or where a person expects it to,
 and there answers why not with the rule's code. `a`/`x` on one's own request (the second tab)
@@ -28,6 +29,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -61,6 +63,9 @@ class ApprovalsScreen(ConsoleScreen):
         Binding("w", "withdraw", "keys.withdraw", id="approvals.withdraw"),
         Binding("ctrl+r", "reload", "keys.refresh", id="approvals.refresh"),
         Binding("tab", "switch_tab", "keys.switch_tab", show=False, id="approvals.switch_tab"),
+        # Priority: the customer's screen is pushed as the app takes Enter off its queue, so
+        # `a` `y` typed ahead after it (a burst, SSH lag) reach that screen (no text field here).
+        Binding("enter", "open_customer", show=False, priority=True, id="approvals.open"),
     ]
 
     class Loaded(Message):
@@ -227,10 +232,25 @@ class ApprovalsScreen(ConsoleScreen):
         self.refresh_bindings()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        which = "inbox" if event.data_table.id == "inbox-table" else "mine"
+        """A row clicked (Enter is the priority binding below)."""
+        self._open(event.data_table)
+
+    def action_open_customer(self) -> None:
+        """Enter on a request: its customer, opened for that request (its `a` decides it)."""
+        table = self.focused
+        if not isinstance(table, DataTable) or not self._open(table):
+            raise SkipAction()  # not on a request: Enter does what it does there
+
+    def _open(self, table: DataTable) -> bool:
+        which = "inbox" if table.id == "inbox-table" else "mine"
+        if table.id not in ("inbox-table", "mine-table"):
+            return False
         request = self._current(which)
-        if request is not None:
-            self.staff_app.open_customer(request.customer_no)
+        if request is None:
+            return False
+        self.staff_app.open_customer(request.customer_no,
+                                     came_for=request if which == "inbox" else None)
+        return True
 
     def on_tabbed_content_tab_activated(self, _event) -> None:
         self.refresh_bindings()

@@ -1,8 +1,10 @@
 """One customer: header, the MTS and mobile-web credentials side by side (stacked below 100
 columns), the credential history and the service matrix for this customer.
 
-Keys: `r` request a revocation (reason and note, then a confirmation); `a`/`x` approve or reject
-a pending request of this customer when the signed-in person may decide it.
+Keys: `r` request a revocation (channel, reason and note; Enter files it: the form is the
+confirmation, and a request waits for a checker and can be withdrawn); `a`/`x` approve (with a
+confirmation) or reject a pending request of this customer when the signed-in person may decide
+it.
 
 Nothing is silent (issue 15.4): `r` reads the customer again first and answers DUPLICATE_PENDING
 (every current credential has a revocation pending) or NOT_REGISTERED (none is current) before
@@ -52,8 +54,10 @@ class CustomerScreen(ConsoleScreen):
         # Priority: taken as the app takes `r` off its queue, so the form is there for the
         # keys typed after it (a burst: typed ahead, SSH lag). No text field on this screen.
         Binding("r", "revoke", "keys.revoke", priority=True, id="customer.revoke"),
-        Binding("a", "approve", "keys.approve", id="customer.approve"),
-        Binding("x", "reject", "keys.reject", id="customer.reject"),
+        # Priority too: `a` typed ahead after Enter on 결재함 (the screen still loading) pushes
+        # the confirmation in its own handler, so the `y` typed after it answers it.
+        Binding("a", "approve", "keys.approve", priority=True, id="customer.approve"),
+        Binding("x", "reject", "keys.reject", priority=True, id="customer.reject"),
         Binding("ctrl+r", "reload", "keys.refresh", id="customer.refresh"),
     ]
 
@@ -89,9 +93,12 @@ class CustomerScreen(ConsoleScreen):
             self.detail = detail
             self.form = form
 
-    def __init__(self, customer_no: str) -> None:
+    def __init__(self, customer_no: str, *, came_for: RequestView | None = None) -> None:
         super().__init__()
         self.customer_no = customer_no
+        # The pending request this screen was opened for (Enter on 결재함): the one `a`/`x`
+        # decide, whatever else of this customer's is pending (docs/decisions.md).
+        self.came_for = came_for
         self.detail: CustomerDetail | None = None
         self.matrix: list[ServiceAnswerView] | None = None
 
@@ -249,8 +256,10 @@ class CustomerScreen(ConsoleScreen):
         if action in ("approve", "reject"):
             if not session.may_decide_any(self.staff_app.now()):
                 return False
+            if self.detail is None:  # loading: the request it was opened for, typed ahead
+                return self.came_for is not None
             # Shown while the customer has a pending request: decided, or refused in words.
-            return bool(self.detail is not None and self.detail.pending)
+            return bool(self.detail.pending)
         return True
 
     # ------------------------------------------------------------------ actions
@@ -302,23 +311,16 @@ class CustomerScreen(ConsoleScreen):
             return
         form = RevokeModal(detail.name, self.revocable(detail))
         self.read_again(form)
+        self.app.push_screen(form, callback=self._revoke_answered)
 
-        def answered(answer: tuple | None) -> None:
-            self._revoke_answered(detail.name, answer)
-
-        self.app.push_screen(form, callback=answered)
-
-    @work(exclusive=True, group="dialog", exit_on_error=False)
-    async def _revoke_answered(self, name: str, answer: tuple | None) -> None:
+    def _revoke_answered(self, answer: tuple | None) -> None:
+        """The form was filed (no confirmation: the form is one, and a request is not a
+        decision; it waits for a checker and its maker may withdraw it) or closed (None)."""
         if not answer:
             return
         channel, reason, note = answer
-        question = t("revoke.confirm", name=name, channel=fmt.channel(channel),
-                     reason=fmt.reason(reason))
-        if await self.app.push_screen_wait(ConfirmModal(question,
-                                                        title=t("revoke.confirm_title"))):
-            self.loading_while(self.request_revocation(channel, reason, note),
-                               self.query_one("#customer-body"))
+        self.loading_while(self.request_revocation(channel, reason, note),
+                           self.query_one("#customer-body"))
 
     @work(thread=True, exclusive=True, group="fresh", exit_on_error=False)
     def read_again(self, form: RevokeModal) -> None:
@@ -347,8 +349,22 @@ class CustomerScreen(ConsoleScreen):
                     title=t("revoke.done_title"))
         self.action_reload()
 
+    def _request_came_for(self) -> RequestView | None:
+        """The request this screen was opened for, while it is this person's to decide and
+        (once the customer is shown) still pending."""
+        request, session = self.came_for, self.session
+        if request is None or session is None:
+            return None
+        if self.detail is not None and request.id not in {r.id for r in self.detail.pending}:
+            return None  # decided or withdrawn meanwhile: as if opened from the search
+        return request if session.authority_for(request, self.staff_app.now()) else None
+
     async def _pick_request(self) -> RequestView | None:
-        """The pending request to decide: the only one, or the one picked from a list."""
+        """The pending request to decide: the one the screen was opened for (결재함), else the
+        only one, or the one picked from a list."""
+        came_for = self._request_came_for()
+        if came_for is not None:
+            return came_for
         items = self.decidable()
         if len(items) <= 1:
             return items[0] if items else None
@@ -372,22 +388,42 @@ class CustomerScreen(ConsoleScreen):
             return True
         return False  # pragma: no cover - authority_for and decision_authority agree
 
+    def action_approve(self) -> None:
+        request = self._request_came_for()
+        if request is not None:
+            # Pushed in this key's own handler (not a worker, a turn later): a `y` typed
+            # ahead after `a` answers the confirmation.
+            self._confirm_approval(request)
+        else:
+            self._approve_picked()
+
+    def _confirm_approval(self, request: RequestView) -> None:
+        question = t("approve.confirm", id=request.id, kind=fmt.kind(request.kind),
+                     channel=fmt.channel(request.channel), name=request.customer_name)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.loading_while(self.decide(request.id, approve=True, note=None),
+                                   self.query_one("#customer-body"))
+
+        self.app.push_screen(ConfirmModal(question, title=t("approve.title")), callback=answered)
+
     @work(exclusive=True, group="dialog", exit_on_error=False)
-    async def action_approve(self) -> None:
+    async def _approve_picked(self) -> None:
+        if self.detail is None:
+            return  # not shown yet (and not opened for a request): nothing to decide
         if self._refuse_decision():
             return
         request = await self._pick_request()
         if request is None:
             return
-        question = t("approve.confirm", id=request.id, kind=fmt.kind(request.kind),
-                     channel=fmt.channel(request.channel), name=request.customer_name)
-        if await self.app.push_screen_wait(ConfirmModal(question, title=t("approve.title"))):
-            self.loading_while(self.decide(request.id, approve=True, note=None),
-                               self.query_one("#customer-body"))
+        self._confirm_approval(request)
 
     @work(exclusive=True, group="dialog", exit_on_error=False)
     async def action_reject(self) -> None:
-        if self._refuse_decision():
+        if self.detail is None and self._request_came_for() is None:
+            return  # not shown yet: nothing to decide
+        if self._request_came_for() is None and self._refuse_decision():
             return
         request = await self._pick_request()
         if request is None:

@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 
 from textual import events
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, OptionList, RadioButton, RadioSet, Static
 from textual.widgets.option_list import Option
 
@@ -127,6 +129,29 @@ class NoteModal(FormModal):
 
 
 
+class ChoiceSet(RadioSet):
+    """A form's choices where Enter files the form (as in the form's text field), unless the
+    cursor is on a choice other than the one picked: then Enter picks it, as Space does, and a
+    second Enter files. So Enter never files a choice other than the one the cursor shows."""
+
+    BINDINGS = [Binding("enter", "enter", show=False)]
+
+    class Submitted(Message):
+        """Enter on the picked choice: the form is to be filed."""
+
+    def action_enter(self) -> None:
+        if not self.cursor_on_pick():
+            self.action_toggle_button()
+            return
+        self.post_message(self.Submitted())
+
+    def cursor_on_pick(self) -> bool:
+        """The cursor (the highlighted choice) is on the picked one, or on none."""
+        if self._selected is None:
+            return True
+        return self._nodes[self._selected] is self.pressed_button
+
+
 class RevokeModal(FormModal):
     """Which channel, the reason and a note (required for `other`). Returns
     `(channel, reason, note)` or None.
@@ -135,7 +160,12 @@ class RevokeModal(FormModal):
     listed, one that cannot be revoked disabled with why (`pending`: its revocation is pending;
     `none`: no current credential), and the focus starts on the channels. So `Tab`, `Tab`
     reaches the note in every case, and a character typed while the focus is on a choice or a
-    button goes into the note (never dropped)."""
+    button goes into the note (never dropped).
+
+    The form is the confirmation (issue 15.10): Enter files the request at once, from the note,
+    the submit button or a choice (`ChoiceSet`: on a choice other than the picked one Enter
+    picks it first). A request is not a decision: it waits for a checker and its maker can
+    withdraw it (결재함, `w`, with a confirmation)."""
 
     BINDINGS = [
         # Priority: the focus moves as the app takes Tab off its queue, before the keys typed
@@ -144,6 +174,11 @@ class RevokeModal(FormModal):
         Binding("tab", "next_field", show=False, priority=True, id="revoke.next_field"),
         Binding("shift+tab", "previous_field", show=False, priority=True,
                 id="revoke.previous_field"),
+        # The note's Backspace is one of its bindings, checked only after the key has gone up
+        # to the app while the characters typed after it are inserted at once: typed ahead it
+        # removed a later character. As the form's priority key it is queued in its place.
+        Binding("backspace", "delete_left", show=False, priority=True,
+                id="revoke.delete_left"),
     ]
 
     def __init__(self, customer_name: str, channels: dict[str, str]) -> None:
@@ -160,7 +195,7 @@ class RevokeModal(FormModal):
                          classes="dialog-title")
             yield Label(t("revoke.channel"))
             first = next(ch for ch, state in self.channels.items() if state == REVOCABLE)
-            with RadioSet(id="revoke-channel"):
+            with ChoiceSet(id="revoke-channel"):
                 for channel, state in self.channels.items():
                     label = t(f"channel.{channel}.long")
                     if state != REVOCABLE:
@@ -169,7 +204,7 @@ class RevokeModal(FormModal):
                     yield RadioButton(label, value=channel == first,
                                       disabled=state != REVOCABLE, id=f"channel-{channel}")
             yield Label(t("revoke.reason"))
-            with RadioSet(id="revoke-reason"):
+            with ChoiceSet(id="revoke-reason"):
                 for i, reason in enumerate(REVOCATION_REASONS):
                     yield RadioButton(t(f"reason.{reason}"), value=i == 0, id=f"reason-{reason}")
             yield Label(t("revoke.note"))
@@ -201,9 +236,12 @@ class RevokeModal(FormModal):
         elif key == "escape":
             self.dismiss(None)
             return True
+        elif key == "backspace":
+            if isinstance(focused, Input):
+                focused.action_delete_left()
         elif key == "enter":
-            if isinstance(focused, RadioSet):
-                focused.action_toggle_button()
+            if isinstance(focused, ChoiceSet) and not focused.cursor_on_pick():
+                focused.action_toggle_button()  # picks the choice under the cursor
                 return False
             if isinstance(focused, Button) and focused.id == "cancel":
                 self.dismiss(None)
@@ -253,6 +291,16 @@ class RevokeModal(FormModal):
             return
         self.focus_previous()
 
+    def action_delete_left(self) -> None:
+        """Backspace in the note, behind the keys already on their way to it (its queue runs
+        in order), before those typed after it. Elsewhere (the form not mounted yet, the focus
+        on a choice or a button) the key goes on its way, behind the characters before it, and
+        `on_key` takes it."""
+        note = self.focused
+        if self._early is not None or not isinstance(note, Input):
+            raise SkipAction()
+        note.call_later(note.action_delete_left)
+
     def on_key(self, event: events.Key) -> None:
         """A character typed while the focus is on a choice or a button is the note's: the
         focus moves to the note and the character is kept. A printable key that arrives here
@@ -265,6 +313,13 @@ class RevokeModal(FormModal):
             event.prevent_default()
             return
         note = self.query_one("#revoke-note", Input)
+        if event.key == "backspace" and note.value:
+            # Typed ahead after characters that reached the form on a choice: the note's.
+            event.stop()
+            event.prevent_default()
+            self.set_focus(note)
+            note.action_delete_left()
+            return
         if event.character is None or not event.is_printable:
             return
         if event.character.isspace() and not note.value:
@@ -275,6 +330,10 @@ class RevokeModal(FormModal):
         # (typed ahead, SSH lag) the next key, a space too, must already find the note.
         self.set_focus(note)
         note.insert_text_at_cursor(event.character)
+
+    def on_choice_set_submitted(self, event: ChoiceSet.Submitted) -> None:
+        event.stop()
+        self._submit()
 
     def _chosen(self, set_id: str, prefix: str) -> str | None:
         pressed = self.query_one(set_id, RadioSet).pressed_button

@@ -116,12 +116,9 @@ async def test_the_server_still_refuses_on_submit(make_app, cases):
         assert isinstance(app.screen, RevokeModal)
         app.api.request_revocation(customer_no=cases["mts_only"], channel="mts",
                                    reason="lost_device", note="elsewhere")
-        await pilot.press("enter")  # the channel set: toggles the chosen channel, stays
         await pilot.press("tab", "tab")
         await type_text(pilot, "memo")
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("enter")  # filed at once (the form is the confirmation)
         await settle(pilot)
         assert answered(app, "DUPLICATE_PENDING"), refusals(app)
 
@@ -144,8 +141,8 @@ async def test_form_lists_both_channels_the_unrevocable_one_disabled(make_app, c
         assert web.disabled and not web.value
         assert t("revoke.channel_none") in str(web.label)
         assert form.focused is form.query_one("#revoke-channel", RadioSet)
-        # the arrows never land on the disabled channel
-        await pilot.press("down", "enter")
+        # the arrows never land on the disabled channel (Space picks the one under the cursor)
+        await pilot.press("down", "space")
         assert form.query_one("#revoke-channel", RadioSet).pressed_button is mts
 
 
@@ -191,7 +188,8 @@ async def test_form_follows_the_store_read_while_it_is_open(make_app, cases):
                                            ("web_only", "web")])
 async def test_the_readme_keys_keep_the_note_whatever_is_revocable(make_app, cases, case,
                                                                    channel):
-    """`r`, Tab, Tab, the note, Enter, `y`: the same keys with two channels or one."""
+    """`r`, Tab, Tab, the note, Enter: the same keys with two channels or one; Enter files the
+    request (no confirmation: the form is one)."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "T001")
@@ -203,9 +201,6 @@ async def test_the_readme_keys_keep_the_note_whatever_is_revocable(make_app, cas
         assert app.screen.focused is app.screen.query_one("#revoke-note", Input)
         await type_text(pilot, "분실 신고 접수")
         await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, ConfirmModal)
-        await pilot.press("y")
         await settle(pilot)
         assert app.screen is customer
         [request] = customer.detail.pending
@@ -253,8 +248,7 @@ async def test_a_note_typed_in_a_burst_keeps_every_character(make_app, cases, ca
         # the README's keys, `r` included, all at once: the keys typed after `r` reach the
         # form even if it is not on screen yet
         burst(app, "r", "tab", "tab", "분실 신고", "enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        await pilot.press("y")
+        await until(pilot, lambda: bool(customer.detail.pending))
         await settle(pilot)
         assert app.screen is customer
         [request] = customer.detail.pending
