@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -45,6 +46,11 @@ class SignInScreen(ConsoleScreen):
         Binding("tab", "next_field", show=False, priority=True, id="signin.next_field"),
         Binding("shift+tab", "previous_field", show=False, priority=True,
                 id="signin.previous_field"),
+        # A field's Backspace is one of its bindings, checked only after the key has gone up
+        # to the app, while the characters typed after it are inserted at once: in a burst
+        # (`ㅁ`, Backspace, the password) it removed the password's last character instead.
+        Binding("backspace", "delete_left", show=False, priority=True,
+                id="signin.delete_left"),
     ]
 
     class SignedIn(Message):
@@ -74,6 +80,8 @@ class SignInScreen(ConsoleScreen):
                             max_length=20)
                 yield Label(t("signin.password"), classes="field-label")
                 yield Input(password=True, id="password", max_length=128)
+                # Like a Caps Lock warning: shown while the password holds Hangul.
+                yield Static(t("signin.hangul_mode"), id="password-hangul")
                 yield Button(t("signin.button"), id="signin-button", variant="primary")
                 yield Static("", id="signin-message")
                 yield Static(t("signin.connecting"), id="signin-status")
@@ -111,13 +119,30 @@ class SignInScreen(ConsoleScreen):
         """An employee number typed with the input method left in 한글 mode (a manager at a
         teller's terminal: `ㅡ001`, `며01`) becomes the keys that typed it (`M001`, `AU01`):
         employee numbers are Latin letters and digits. Not the password: its case is lost in
-        한글 mode, so it must be typed in English mode."""
+        한글 mode, so it must be typed in English mode; while it holds Hangul (jamo or
+        syllables) a hint under it says the input method is in 한글 mode. Only a hint: a
+        password may hold Hangul."""
+        if event.input.id == "password":
+            self._hangul_hint(event.value)
+            return
         if event.input.id != "employee-no":
             return
         keys = typed_keys(event.value)
         if keys != event.value:
             event.input.value = keys.upper()
             event.input.cursor_position = len(event.input.value)
+
+    def _hangul_hint(self, password: str) -> None:
+        self.query_one("#password-hangul", Static).set_class(
+            typed_keys(password) != password, "-shown")
+
+    def action_delete_left(self) -> None:
+        """Backspace, in its place among the keys sent to the field: behind those already on
+        their way to it (its queue runs in order), before those typed after it."""
+        field = self.focused
+        if not isinstance(field, Input):
+            raise SkipAction()
+        field.call_later(field.action_delete_left)
 
     def action_next_field(self) -> None:
         self.focus_next()
@@ -179,5 +204,6 @@ class SignInScreen(ConsoleScreen):
         employee = self.query_one("#employee-no", Input)
         employee.value = ""
         self.query_one("#password", Input).value = ""
+        self._hangul_hint("")
         self.query_one("#signin-message", Static).update("")
         employee.focus()
