@@ -27,7 +27,10 @@ def sqlite_file(url: str) -> Path | None:
 
 def staff_password_hash(url: str, employee_no: str) -> tuple[bool, str | None]:
     """(read, hash): `read` False when the file could not be read at all; `hash` None when no
-    staff member has that employee number (as stored: upper case)."""
+    active staff member has that employee number (as stored: upper case). A deactivated
+    member's hash is not read: the sign-in verifies the dummy hash for them, so an early
+    verification of their real hash would be a second one, and the time would tell that the
+    account exists."""
     path = sqlite_file(url)
     if path is None or not path.is_file():
         return False, None
@@ -35,8 +38,8 @@ def staff_password_hash(url: str, employee_no: str) -> tuple[bool, str | None]:
         # Read-only, no journal changes, no file created; closed at once.
         conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, timeout=0.2)
         try:
-            row = conn.execute("SELECT password_hash FROM staff WHERE employee_no = ?",
-                               (employee_no.strip(),)).fetchone()
+            row = conn.execute("SELECT password_hash FROM staff WHERE employee_no = ? "
+                               "AND active", (employee_no.strip(),)).fetchone()
         finally:
             conn.close()
     except sqlite3.Error:

@@ -103,3 +103,18 @@ def test_an_early_result_for_another_hash_is_not_used(sqlite_world, monkeypatch)
     assert info.value.code == "AUTH_FAILED"
     assert seen[-1] == other and len(seen) == 2
 
+
+
+def test_a_deactivated_member_costs_one_verification_too(sqlite_world, monkeypatch):
+    """The sign-in verifies the dummy hash for a deactivated member; the early read must not
+    start one on their real hash (two verifications would tell the account exists)."""
+    with sqlite3.connect(sqlite_file(_url(sqlite_world))) as conn:
+        conn.execute("UPDATE staff SET active = 0 WHERE employee_no = 'T001'")
+    assert staff_password_hash(_url(sqlite_world), "T001") == (True, None)
+    seen = _count_verifications(monkeypatch)
+    _start(sqlite_world, "T001", PASSWORD)
+    with pytest.raises(ConsoleError) as info:
+        authenticate(sqlite_world.backend, "T001", PASSWORD, clock=sqlite_world.clock)
+    assert info.value.code == "AUTH_FAILED"
+    b = sqlite_world.backend
+    assert seen == [passwords.dummy_hash(b.password_time_cost, b.password_memory_kib)]
