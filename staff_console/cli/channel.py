@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from ._output import console, emit_json, instant, jsonable
+from ..i18n import t
+from ._output import console, emit_json, instant, jsonable, label
 from ._runtime import AsOpt, JsonOpt, env, handled
 
 channel_app = typer.Typer(no_args_is_help=True, help="The channel back-ends (MTS, mobile web).")
@@ -31,9 +32,9 @@ def key_create(
         emit_json({"key": jsonable(created.key), "secret": created.secret})
         return
     out = console()
-    out.print(f"채널 키 생성됨 (channel key created): #{created.key.id} {created.key.channel} "
-              f"· {created.key.name}")
-    out.print("이 키는 다시 표시되지 않습니다 (shown once, store it now):")
+    out.print(t("cli.channel_key.created", id=created.key.id,
+                channel=label("channel", created.key.channel), name=created.key.name))
+    out.print(t("cli.channel_key.shown_once"))
     typer.echo(created.secret)
 
 
@@ -49,8 +50,8 @@ def key_revoke(
     if as_json:
         emit_json(jsonable(view))
         return
-    console().print(f"채널 키 폐기됨 (channel key revoked): #{view.id} {view.channel} · "
-                    f"{view.name} · {instant(view.revoked_at)}")
+    console().print(t("cli.channel_key.revoked", id=view.id, channel=label("channel", view.channel),
+                      name=view.name, at=instant(view.revoked_at)))
 
 
 @key_app.command("list")
@@ -63,8 +64,10 @@ def key_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     if as_json:
         emit_json({"items": [jsonable(v) for v in views]})
         return
-    table = Table("#", "채널 Channel", "이름 Name", "생성 Created", "폐기 Revoked")
+    table = Table("#", t("cli.col.channel"), t("cli.col.name"), t("cli.channel_key.col_created"),
+                  t("cli.channel_key.col_revoked"))
     for v in views:
-        table.add_row(str(v.id), v.channel, v.name, f"{v.created_by} {instant(v.created_at)}",
+        table.add_row(str(v.id), label("channel", v.channel), v.name,
+                      f"{v.created_by} {instant(v.created_at)}",
                       instant(v.revoked_at) if v.revoked_at else "-")
     console().print(table)
