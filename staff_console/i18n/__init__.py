@@ -4,8 +4,8 @@
 with `str.format` fields. A Korean particle after a field is written as its format spec:
 `{name:을}` gives 홍길동을 or 김철수를 (`domain.hangul.particle`: 을/를, 이/가, 은/는, 과/와,
 으로/로). An English plural is a spec of two words: `{count} {count:account|accounts}`. A whole
-number is grouped by three (1,234) unless its field names an id (IDENTIFIER_FIELDS). The language is chosen at start-up from `Settings.language` (`ko`, the default, or
-`en`).
+number is grouped by three (1,234) unless its field names an id (IDENTIFIER_FIELDS). The
+language is chosen at start-up from `Settings.language` (`ko`, the default, or `en`).
 
 The catalogs are gettext catalogs: `locale/<lang>/LC_MESSAGES/messages.po` is what translators
 edit (msgids are the keys), `messages.mo` is what runs, compiled with Babel

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from helpers import utc
 from svc_helpers import activate, credential_row, events_after, last_seq
 
