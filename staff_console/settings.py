@@ -20,6 +20,13 @@ from typing import Any
 APP_NAME = "staff-console"
 ENV_PREFIX = "STAFF_CONSOLE_"
 
+# argon2id cost floor: OWASP's Password Storage Cheat Sheet lists equivalent minimums from
+# (m=47104 KiB, t=1) to (m=7168 KiB, t=5); all have memory x passes >= 35840 KiB.
+ARGON2_MIN_MEMORY_KIB = 7168
+ARGON2_MIN_WORK_KIB = 35840
+ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at every sign-in
+ARGON2_MAX_TIME_COST = 20
+
 
 def default_home() -> Path:
     home = os.environ.get("STAFF_CONSOLE_HOME")
@@ -88,16 +95,19 @@ def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
         value = env.get(ENV_PREFIX + name)
         return value if value is not None else config.get(key)
 
-    def number(name: str, key: str, default: int) -> int:
+    def number(name: str, key: str, default: int, low: int, high: int) -> int:
+        # Outside the bounds the real load refuses: the default, never an unchecked cost.
         try:
-            return int(pick(name, key))
+            value = int(pick(name, key))
         except (TypeError, ValueError):
             return default
+        return value if low <= value <= high else default
 
     url = db_url or pick("DB", "db_url")
     url = url if isinstance(url, str) and url else f"sqlite:///{home / 'staff_console.sqlite3'}"
-    return (url, number("ARGON2_TIME_COST", "argon2_time_cost", 3),
-            number("ARGON2_MEMORY_KIB", "argon2_memory_kib", 65536))
+    return (url, number("ARGON2_TIME_COST", "argon2_time_cost", 3, 1, ARGON2_MAX_TIME_COST),
+            number("ARGON2_MEMORY_KIB", "argon2_memory_kib", 65536, ARGON2_MIN_MEMORY_KIB,
+                   ARGON2_MAX_MEMORY_KIB))
 
 
 def load_settings(*, db_url: str | None = None, home: Path | None = None,

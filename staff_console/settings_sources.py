@@ -33,14 +33,14 @@ from pydantic import (
 )
 
 from .domain.errors import ConsoleError
-from .settings import ENV_PREFIX, default_home
-
-# argon2id cost floor: OWASP's Password Storage Cheat Sheet lists equivalent minimums from
-# (m=47104 KiB, t=1) to (m=7168 KiB, t=5); all have memory x passes >= 35840 KiB.
-ARGON2_MIN_MEMORY_KIB = 7168
-ARGON2_MIN_WORK_KIB = 35840
-ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at every sign-in
-ARGON2_MAX_TIME_COST = 20
+from .settings import (
+    ARGON2_MAX_MEMORY_KIB,
+    ARGON2_MAX_TIME_COST,
+    ARGON2_MIN_MEMORY_KIB,
+    ARGON2_MIN_WORK_KIB,
+    ENV_PREFIX,
+    default_home,
+)
 
 KEYMAP_ID = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 

@@ -8,8 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from staff_console.domain.errors import ConsoleError
-from staff_console.settings import load_settings
-from staff_console.settings_sources import ARGON2_MIN_WORK_KIB, POLICY_SETTINGS
+from staff_console.settings import (
+    ARGON2_MAX_MEMORY_KIB,
+    ARGON2_MIN_WORK_KIB,
+    early_store_hint,
+    load_settings,
+)
+from staff_console.settings_sources import POLICY_SETTINGS
 
 FLOOR = {"STAFF_CONSOLE_ARGON2_TIME_COST": "5", "STAFF_CONSOLE_ARGON2_MEMORY_KIB": "7168"}
 
@@ -122,3 +127,19 @@ def test_any_language_text_is_either_a_catalog_or_refused(text):
         assert exc.code == "INVALID_SETTING"
     finally:
         del os.environ["STAFF_CONSOLE_LANG"]
+
+
+@pytest.mark.parametrize(("time_cost", "memory_kib", "expected"), [
+    ("2", "19456", (2, 19456)),                      # within bounds: as given
+    ("1000000000", "65536", (3, 65536)),             # a cost no sign-in should wait for
+    ("3", str(ARGON2_MAX_MEMORY_KIB * 1024), (3, 65536)),  # a terabyte
+    ("0", "-5", (3, 65536)), ("three", "lots", (3, 65536)),
+])
+def test_the_early_hint_never_carries_an_unchecked_cost(monkeypatch, tmp_path, time_cost,
+                                                         memory_kib, expected):
+    """The CLI starts a verification from these values before the settings are validated: a
+    value the validation would refuse gives the default, not a hung or exhausted terminal."""
+    monkeypatch.setenv("STAFF_CONSOLE_HOME", str(tmp_path))
+    monkeypatch.setenv("STAFF_CONSOLE_ARGON2_TIME_COST", time_cost)
+    monkeypatch.setenv("STAFF_CONSOLE_ARGON2_MEMORY_KIB", memory_kib)
+    assert early_store_hint()[1:] == expected
