@@ -6,10 +6,9 @@ sessions.py says what ends or locks one).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from fastapi import Request
 
@@ -18,7 +17,7 @@ from ..domain.authority import Actor
 from ..domain.errors import ConsoleError
 from ..services import sessions
 from ..services.backend import Backend
-from ..store.engine import Store, Tx
+from ..store.engine import PreludeWrite
 
 T = TypeVar("T")
 
@@ -91,13 +90,13 @@ class Credentials:
     def call(self, use: Callable[[LocalConsole], T], *, touch: bool = True) -> T:
         """`use(console)` as the session's member, the session checked inside the use case's
         own transaction, before its first statement: one transaction per call, not two. For a
-        session this process has seen (its member as then): sessions.resolve runs at the
-        start of the use case's first `store.run`, its reads on that transaction. If it wants
-        a write (touch, idle lock, end) or finds another member, the use case is rolled back
-        before it did anything, and `open` checks, writes and refuses on its own, as for a
-        first call. A use case that refuses before its first statement, or makes none, is
-        answered only after `open` passed: the session's refusal comes first, and nothing is
-        answered without a check."""
+        session this process has seen (its member as then): sessions.resolve is the prelude of
+        the use case's first `store.run` (Store.prelude), its reads on that transaction. If it
+        wants a write (touch, idle lock, end: PreludeWrite) or finds another member, the use
+        case is rolled back before it did anything, and `open` checks, writes and refuses on
+        its own, as for a first call. A use case that refuses before its first statement, or
+        makes none, is answered only after `open` passed: the session's refusal comes first,
+        and nothing is answered without a check."""
         backend = self.backend
         digest = sessions.token_hash(self.token)
         actor = _ACTORS.get(digest)
@@ -114,12 +113,9 @@ class Credentials:
             checked.append(True)
 
         try:
-            _check_first(backend.store, check)
-            try:
+            with backend.store.prelude(check):
                 result = use(LocalConsole(backend, actor))
-            finally:
-                _CHECK.pending = None  # not left for `open`'s own runs below
-        except _Recheck:
+        except (_Recheck, PreludeWrite):
             _ACTORS.pop(digest, None)
             return use(self.open(touch=touch))
         except ConsoleError:
@@ -135,63 +131,16 @@ class Credentials:
 # guess: every call checks its session again in the store (Credentials.call).
 _ACTORS: dict[str, Actor] = {}
 _ACTORS_MAX = 4096
-# Per thread: `pending`, the check the next store.run runs first; `tx`, the transaction of a
-# check under way (its reads run on it).
-_CHECK = threading.local()
 
 
 class _Recheck(Exception):
-    """The session needs sessions.resolve on its own (a write, another member)."""
+    """The session was found acting for another member: sessions.resolve on its own."""
 
 
 def _remember(digest: str, actor: Actor) -> None:
     if len(_ACTORS) >= _ACTORS_MAX:
         _ACTORS.clear()
     _ACTORS[digest] = actor
-
-
-def _check_first(store: Store, check: Callable[[], None]) -> None:
-    """Make `check` the first work of the next `store.run` on this thread, in its transaction
-    (and again on each retry of it). While it runs, a `reads_only` run (sessions.resolve's
-    read of the session and the policy) runs on that transaction; any other run (a write)
-    is _Recheck. The store's `run` is wrapped once, on the instance; a run with no check
-    pending or under way is the store's own."""
-    _CHECK.pending = check
-    if "run" in vars(store):
-        return
-    with _WRAPPING:
-        if "run" not in vars(store):
-            _wrap_run(store)
-
-
-_WRAPPING = threading.Lock()
-
-
-def _wrap_run(store: Store) -> None:
-    plain = store.run
-
-    def run(work: Callable[[Tx], Any], *, reads_only: bool = False) -> Any:
-        tx = getattr(_CHECK, "tx", None)
-        if tx is not None:
-            if not reads_only:
-                raise _Recheck
-            return work(tx)
-        first = getattr(_CHECK, "pending", None)
-        if first is None:
-            return plain(work, reads_only=reads_only)
-        _CHECK.pending = None
-
-        def checked_work(s: Tx) -> Any:
-            _CHECK.tx = s
-            try:
-                first()
-            finally:
-                _CHECK.tx = None
-            return work(s)
-
-        return plain(checked_work, reads_only=reads_only)
-
-    store.run = run  # type: ignore[method-assign]
 
 
 async def credentials(request: Request) -> Credentials:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -246,6 +247,20 @@ def is_disconnect(exc: BaseException) -> bool:
     return False
 
 
+class PreludeWrite(Exception):
+    """A `Store.run` that may write was called while a prelude (`Store.prelude`) was running:
+    the prelude needs a transaction of its own. Raised before anything is written; the run
+    that carried the prelude rolls back."""
+
+
+class _PreludeState(threading.local):
+    """Per thread: `pending`, the prelude the next `run` starts with; `tx`, the transaction of
+    the prelude under way (its reading runs join it)."""
+
+    pending: Callable[[], None] | None = None
+    tx: Tx | None = None
+
+
 def is_transient(exc: BaseException) -> bool:
     """Worth running the whole transaction again."""
     if not isinstance(exc, DBAPIError):
@@ -290,6 +305,7 @@ class Store:
         self.backoff = backoff
         self.retry_window = retry_window
         self._unavailable = False  # the last call ended in STORE_UNAVAILABLE (for the log)
+        self._prelude = _PreludeState()
         log.info("store opened: %s", engine.url.render_as_string(hide_password=True))
         self._sealer = (BackgroundSealer(partial(self._seal_once, wait=False),
                                          linger=seal_linger)
@@ -303,9 +319,38 @@ class Store:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
+    @contextmanager
+    def prelude(self, first: Callable[[], None]) -> Iterator[None]:
+        """Within this block, on this thread: `first()` runs at the start of the next `run`,
+        inside its transaction, before its work (again on each retry of that run; a later
+        `run` has no prelude). While `first` runs, a `run(..., reads_only=True)` it makes runs
+        its work on that same transaction, and a `run` that may write raises PreludeWrite
+        (nothing written; the carrying run rolls back). Whatever `first` raises ends the
+        carrying run the same way, before its work. Other threads' runs are untouched.
+
+        The console server checks a staff session this way, in the use case's own transaction
+        (server/deps.py `Credentials.call`): one transaction per call instead of two."""
+        state = self._prelude
+        state.pending = first
+        try:
+            yield
+        finally:
+            state.pending = None
+
     def run(self, work: Callable[[Tx], T], *, reads_only: bool = False) -> T:
         """Run `work` in one transaction (see `_run`); the log says when the store stops
-        answering and when it answers again."""
+        answering and when it answers again. A prelude (`prelude`) pending on this thread
+        runs first in that transaction; a reading run from inside a prelude joins its
+        transaction."""
+        state = self._prelude
+        if state.tx is not None:
+            if not reads_only:
+                raise PreludeWrite
+            return work(state.tx)
+        first = state.pending
+        if first is not None:
+            state.pending = None
+            work = _after(first, work, state)
         try:
             result = self._run(work, reads_only=reads_only)
         except ConsoleError as exc:
@@ -466,6 +511,21 @@ class Store:
                 log.warning("audit seal at close failed, events wait in the outbox: %s",
                             _brief(exc))
         self.engine.dispose()
+
+
+def _after(first: Callable[[], None], work: Callable[[Tx], T],
+           state: _PreludeState) -> Callable[[Tx], T]:
+    """`work` with `first` before it on the same transaction (Store.prelude)."""
+
+    def both(tx: Tx) -> T:
+        state.tx = tx
+        try:
+            first()
+        finally:
+            state.tx = None
+        return work(tx)
+
+    return both
 
 
 def _brief(exc: BaseException | None) -> str:
