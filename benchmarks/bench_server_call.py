@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.spy:
                 worker = max(pids)
                 spy = subprocess.Popen(["py-spy", "record", "-p", str(worker), "-f", "raw",
-                                        "-o", str(args.spy), "-r", "200", "--gil", "--nonblocking"],
+                                        "-o", str(args.spy), "-r", "1000", "--gil", "--nonblocking"],
                                        stdout=subprocess.DEVNULL)
                 time.sleep(1.5)
                 _loop(on_server, args.calls)

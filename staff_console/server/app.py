@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from ..domain.clock import Clock, FixedClock, parse_instant
 from ..services.backend import open_backend
 from ..settings import Settings, load_settings
-from . import channel_calls, errors, routes_staff, staff_calls
+from . import channel_calls, errors, limits, routes_staff, staff_calls
 from .channel_calls import ChannelCalls
 from .events import events_router
 from .health import health_router
@@ -56,9 +56,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # Every other request: BodyLimit counts its body first, inside FastAPI's error layers.
     app.add_middleware(BodyLimit)
     # The generic staff calls and the channel calls skip the router and FastAPI's own layers
-    # (server/staff_calls.py, channel_calls.py; each answers its own failures), behind the
-    # same BodyLimit.
-    app.fast_calls = BodyLimit(StaffCalls(ChannelCalls(_unreachable, limiter=limiter)))
+    # (server/staff_calls.py, channel_calls.py; each answers its own failures), with
+    # BodyLimit's checks (ConsoleServer.__call__).
+    app.channel_calls = ChannelCalls(_unreachable, limiter=limiter)
     return app
 
 
@@ -67,27 +67,31 @@ async def _unreachable(scope, receive, send) -> None:
 
 
 class ConsoleServer(FastAPI):
-    """FastAPI with the staff and channel calls answered in front of its middleware stack:
-    they pass none of its layers (the error page, telemetry, body size, exceptions, the exit
-    stack, the router), each a wrapper of every request's receive or send (docs/decisions.md,
-    "The server's cost per call"). Everything else goes through the whole stack as before."""
+    """FastAPI with the staff and channel calls answered before it: they pass none of its
+    layers (the telemetry check, the error page, body size, exceptions, the exit stack, the
+    router), each a wrapper of every request's receive or send (docs/decisions.md, "The
+    server's cost per call"). BodyLimit's checks are theirs too: a declared Content-Length
+    over the limit is refused here, a body streaming past it where it is read. Everything
+    else goes through the whole stack as before."""
 
-    fast_calls: Callable[..., Awaitable[None]] | None = None
+    channel_calls: ChannelCalls | None = None  # create_app's (with the process's rate limiter)
 
-    def build_middleware_stack(self) -> Callable[..., Awaitable[None]]:
-        stack = super().build_middleware_stack()
-        fast = self.fast_calls
-        if fast is None:
-            return stack
-
-        async def front(scope, receive, send) -> None:
-            if scope["type"] == "http" and (staff_calls.answers(scope)
-                                            or channel_calls.answers(scope)):
-                await fast(scope, receive, send)
-            else:
-                await stack(scope, receive, send)
-
-        return front
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and self.channel_calls is not None:
+            parts = None
+            if staff_calls.answers(scope) or (parts := channel_calls.call_parts(scope)):
+                if self.root_path:  # as FastAPI.__call__
+                    scope["root_path"] = self.root_path
+                scope["app"] = self
+                limit = limits.limit_of(scope)
+                if limits.declared_over(scope, limit):
+                    await limits.refuse(send, limit)
+                elif parts is None:
+                    await StaffCalls.serve(scope, receive, send)
+                else:
+                    await self.channel_calls.serve(scope, receive, send, parts)
+                return
+        await super().__call__(scope, receive, send)
 
 
 def from_environment() -> FastAPI:

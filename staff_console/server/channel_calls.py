@@ -6,8 +6,9 @@ answer), without the router's walk, the dependency layers and the Response objec
 of the mixed load is channel calls (docs/decisions.md, "The server's cost per call").
 
 Anything else goes on to FastAPI (another method or path: its 404/405; the OpenAPI description
-of the routes). BodyLimit stays outside; the channel's own smaller limit (MAX_BODY) is checked
-here as the routes check it.
+of the routes). BodyLimit's check of a declared Content-Length comes first, in front
+(server/app.py); the channel's own smaller limit (MAX_BODY) is checked here as the routes
+check it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from __future__ import annotations
 import json
 import logging
 
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..domain.errors import ConsoleError
 from . import errors
 from .routes_channel import ENDPOINTS, MAX_BODY, _RateLimiter, channel_answer
+from .workers import WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ async def _read(receive, declared: str | None) -> bytes | ConsoleError | None:
             return b"".join(chunks)
 
 
-def _parts(scope) -> list[str] | None:
+def call_parts(scope) -> list[str] | None:
     """The channel and endpoint of a channel call, or None (the rest goes on to FastAPI)."""
     path = scope.get("path", "") if scope["type"] == "http" else ""
     parts = path[len(_PREFIX):].split("/") if path.startswith(_PREFIX) else []
@@ -74,7 +75,7 @@ def _parts(scope) -> list[str] | None:
 
 
 def answers(scope) -> bool:
-    return _parts(scope) is not None
+    return call_parts(scope) is not None
 
 
 class ChannelCalls:
@@ -85,10 +86,14 @@ class ChannelCalls:
         self.limiter = limiter
 
     async def __call__(self, scope, receive, send) -> None:
-        parts = _parts(scope)
+        parts = call_parts(scope)
         if parts is None:
             await self.app(scope, receive, send)
             return
+        await self.serve(scope, receive, send, parts)
+
+    async def serve(self, scope, receive, send, parts: list[str]) -> None:
+        """Answer a channel call (`parts`: its channel and endpoint, `call_parts(scope)`)."""
         path = scope["path"]
         authorization, idempotency_key, declared = _headers(scope)
         raw = await _read(receive, declared)
@@ -96,7 +101,7 @@ class ChannelCalls:
             return
         url_path = Request(scope).url.path  # the routes' request.url.path (the call's hash)
         try:
-            answer = await to_thread.run_sync(lambda: channel_answer(
+            answer = await WORKERS.run(lambda: channel_answer(
                 scope["app"].state.backend, self.limiter, path=url_path, channel=parts[0],
                 endpoint=parts[1], authorization=authorization,
                 idempotency_key=idempotency_key, raw=raw))

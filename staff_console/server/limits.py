@@ -24,8 +24,35 @@ def _refusal(limit: int) -> tuple[dict, dict]:
     return start, {"type": "http.response.body", "body": body}
 
 
+def limit_of(scope) -> int:
+    """The largest body this request may send."""
+    return LARGE_BODY_PATHS.get(scope.get("path", ""), MAX_BODY_BYTES)
+
+
+def declared_over(scope, limit: int) -> bool:
+    """Whether a Content-Length says more than `limit` (or is not a number)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                declared = int(value)
+            except ValueError:
+                declared = limit + 1
+            if declared > limit:
+                return True
+    return False
+
+
+async def refuse(send, limit: int) -> None:
+    """The 413 PAYLOAD_TOO_LARGE answer."""
+    start, body = _refusal(limit)
+    await send(start)
+    await send(body)
+
+
 class BodyLimit:
-    """Pure ASGI middleware (no buffering of its own)."""
+    """Pure ASGI middleware (no buffering of its own). The staff and channel calls answered in
+    front of FastAPI (server/app.py) apply the same two checks themselves: `declared_over`
+    before they read, `limit_of` while they read."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -34,16 +61,10 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = LARGE_BODY_PATHS.get(scope.get("path", ""), MAX_BODY_BYTES)
-        for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = limit + 1
-                if declared > limit:
-                    await self._refuse(send, limit)
-                    return
+        limit = limit_of(scope)
+        if declared_over(scope, limit):
+            await refuse(send, limit)
+            return
         seen = 0
         started = False
 
@@ -66,10 +87,4 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send, limit)
-
-    @staticmethod
-    async def _refuse(send, limit: int) -> None:
-        start, body = _refusal(limit)
-        await send(start)
-        await send(body)
+                await refuse(send, limit)

@@ -6,8 +6,9 @@ with benchmarks/bench_server_call.py: those layers cost the server more CPU than
 (docs/decisions.md, "The server's cost per call").
 
 Anything else (another method or path, the session, exports, imports, channels, events) goes
-on to FastAPI unchanged; so do the routes' OpenAPI descriptions. BodyLimit stays outside this
-middleware, so a body is limited before it is read here.
+on to FastAPI unchanged; so do the routes' OpenAPI descriptions. The body limit is BodyLimit's
+(server/limits.py): a declared Content-Length over it is refused in front (server/app.py), a
+body that streams past it here, both with BodyLimit's own 413 answer.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ import json
 import logging
 from typing import Any
 
-from anyio import to_thread
 from starlette.responses import JSONResponse
 
 from ..api import wire
 from ..api.local import LocalConsole
 from ..domain.errors import ConsoleError
-from . import errors
+from . import errors, limits
 from .deps import MAX_TOKEN_CHARS, Credentials
 from .routes_staff import CALLS, QUIET_CALLS, _arguments
+from .workers import WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,29 @@ class StaffCalls:
         if name not in _METHODS or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        body = await _body(receive)  # BodyLimit's refusal passes through, as it does FastAPI
+        limit = limits.limit_of(scope)
+        if limits.declared_over(scope, limit):
+            await limits.refuse(send, limit)
+            return
+        await self.serve(scope, receive, send)
+
+    @staticmethod
+    async def serve(scope, receive, send) -> None:
+        """Answer a generic staff call (`answers(scope)`; its declared length checked)."""
+        path = scope["path"]
+        name = path[len(_PREFIX):]
+        limit = limits.limit_of(scope)
+        body = await _body(receive, limit)
+        if body is None:  # over the limit as it streamed in: BodyLimit's answer
+            await limits.refuse(send, limit)
+            return
         try:
             payload = _payload(body)  # as FastAPI's route: a malformed body is refused first
             client = scope.get("client")
             caller = Credentials(scope["app"].state.backend, _token(scope["headers"]),
                                  client[0] if client else "unknown")
             # One worker thread for the session check and the use case.
-            answer = await to_thread.run_sync(_work, caller, name, payload)
+            answer = await WORKERS.run(_work, caller, name, payload)
         except ConsoleError as exc:
             response = errors.refusal(exc)
         except Exception as exc:  # noqa: BLE001  (no trace reaches a person: errors.install)
@@ -113,13 +129,18 @@ class StaffCalls:
         await response(scope, receive, send)
 
 
-async def _body(receive) -> bytes:
-    chunks = []
+async def _body(receive, limit: int) -> bytes | None:
+    """The body, or None once it is over `limit` bytes."""
+    chunks, seen = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            return None
+        chunks.append(chunk)
         if not message.get("more_body", False):
             break
     return b"".join(chunks)

@@ -1,0 +1,61 @@
+"""The body limit of the calls answered in front of FastAPI (server/app.py ConsoleServer,
+staff_calls.py, channel_calls.py): BodyLimit's two checks, applied by them (a declared
+Content-Length over the limit, a body streaming past it), answer as BodyLimit does."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from urllib.parse import urlsplit
+
+from staff_console.server.limits import MAX_BODY_BYTES
+
+
+def _send(url: str, path: str, chunks, headers: dict) -> tuple[int, dict]:
+    """POST `chunks` (an iterable: sent chunked, with no Content-Length; bytes: as it is)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("POST", path, body=chunks,
+                           headers={"Content-Type": "application/json", **headers})
+        response = connection.getresponse()
+        payload = response.read()
+    finally:
+        connection.close()
+    return response.status, json.loads(payload)
+
+
+def test_a_staff_call_whose_body_streams_past_the_limit_is_refused(site):
+    token = site.signed_in("T001")._token
+
+    def body():
+        yield b'{"query": "'
+        for _ in range(MAX_BODY_BYTES // 65536 + 1):
+            yield b"a" * 65536
+        yield b'"}'
+
+    status, answer = _send(site.url, "/v1/staff/search_customers", body(),
+                           {"Authorization": f"Bearer {token}"})
+    assert (status, answer["code"], answer["field"]) == (413, "PAYLOAD_TOO_LARGE", "body")
+    assert str(MAX_BODY_BYTES) in answer["message"]
+    # a chunked body within the limit is answered
+    status, answer = _send(site.url, "/v1/staff/search_customers",
+                           iter([b'{"query": ', b'"\xed\x99\x8d"}']),
+                           {"Authorization": f"Bearer {token}"})
+    assert status == 200 and "items" in answer
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_anything_else(site):
+    # no token, no key: the size is refused first, as BodyLimit did in front of every call
+    for path in ("/v1/staff/search_customers", "/v1/channel/mts/logins"):
+        parts = urlsplit(site.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        try:
+            connection.putrequest("POST", path)
+            connection.putheader("Content-Length", str(MAX_BODY_BYTES + 1))
+            connection.endheaders()
+            response = connection.getresponse()
+            answer = json.loads(response.read())
+        finally:
+            connection.close()
+        assert (response.status, answer["code"]) == (413, "PAYLOAD_TOO_LARGE"), path
