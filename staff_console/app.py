@@ -26,19 +26,16 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import App, ScreenStackError
 from textual.binding import Binding
-from textual.command import CommandPalette
+from textual.command import CommandPalette, Provider
 from textual.message import Message
 
-from .app_start import demo_hint, demo_settings, prepare_demo, training_mark
 from .domain.clock import FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
 from .domain.policy import DEFAULT_IDLE_LOCK_MINUTES
 from .i18n import refusal, set_language, t
 from .screens.base import translate_bindings
-from .screens.commands import CustomerCommands, NavigationCommands
 from .screens.live import LiveApprovals, LiveEvent, PendingCounted
 from .screens.registry import SECTIONS, section, visible_sections
-from .screens.session import StaffSession
 from .screens.signin import SignInScreen
 
 log = logging.getLogger(__name__)
@@ -46,6 +43,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from .api import Console
     from .domain.policy import Policy
+    from .screens.session import StaffSession
     from .services.views import RequestView
     from .settings import Settings
 
@@ -73,10 +71,26 @@ def _terminal() -> str:
     return f"tui@{host}"[:64]
 
 
+def _navigation_commands() -> type[Provider]:
+    from .screens.commands import NavigationCommands
+
+    return NavigationCommands
+
+
+def _customer_commands() -> type[Provider]:
+    from .screens.commands import CustomerCommands
+
+    return CustomerCommands
+
+
 class StaffConsoleApp(App):
-    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    # Absolute (subclasses live elsewhere). The sign-in screen's styles are its own CSS_PATH
+    # too: read with the app's, the first screen's mode does not parse every stylesheet again
+    # to add them (tests/ui/test_first_frame.py).
+    CSS_PATH = [Path(__file__).with_name("app.tcss"), SignInScreen.CSS_PATH]
     TITLE = "staff-console"
-    COMMANDS = {NavigationCommands, CustomerCommands}
+    # The palette opens only after sign-in: its providers are imported then.
+    COMMANDS = {_navigation_commands, _customer_commands}
     DEFAULT_MODE = SIGN_IN_MODE
     MODES = {SIGN_IN_MODE: lambda: SignInScreen(id="signin"),
              **{s.name: s.factory for s in SECTIONS}}
@@ -163,6 +177,8 @@ class StaffConsoleApp(App):
             self.run_worker(self._open_backend, name="backend", group="backend", thread=True,
                             exit_on_error=False)
         else:
+            from .app_start import demo_hint
+
             self.post_message(BackendOpened(None, demo_hint() if self.demo else None))
 
     def _open_backend(self) -> None:
@@ -184,6 +200,7 @@ class StaffConsoleApp(App):
         """Embedded mode: the store on this PC (SQLite: one terminal, the demo, training).
         Returns the demo's hint, if any."""
         from .api.local import LocalConsole
+        from .app_start import prepare_demo, training_mark
         from .services.backend import open_backend
         from .services.database import init_backend
 
@@ -279,6 +296,8 @@ class StaffConsoleApp(App):
 
     def start_session(self, actor, delegations=(), policy: Policy | None = None) -> None:
         """Signed in: open the first section this person may see."""
+        from .screens.session import StaffSession
+
         self.session = StaffSession(actor)
         self.session.set_delegations(delegations)
         self.live.start()  # the count and its notifications from now on (screens/live.py)
@@ -568,6 +587,8 @@ def run_app(settings: Settings, *, demo: bool, clock=None) -> None:
 
     configure(settings.home, settings.log_level, extra=(TextualHandler(),))
     if demo:
+        from .app_start import demo_settings
+
         settings = demo_settings(settings)
     log.info("console started%s (pid %d)", " (demo)" if demo else "", os.getpid())
     app = StaffConsoleApp(settings, clock=clock, demo=demo)

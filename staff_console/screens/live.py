@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 from ..i18n import t
-from ..widgets import format as fmt
 
 if TYPE_CHECKING:
     from ..api import Watch
@@ -206,6 +205,8 @@ class LiveApprovals:
             self._reload_approvals()
 
     def _tell_maker(self, data: dict[str, Any]) -> None:
+        from ..widgets import format as fmt
+
         status = str(data.get("status") or "")
         if status == "withdrawn":  # only the maker withdraws: they know
             return
@@ -255,6 +256,8 @@ class LiveApprovals:
             if before != after:
                 self._reload_approvals()
         if after is not None and arrived:
+            from ..widgets import format as fmt
+
             for kind, n in sorted(arrived.items()):
                 app.notify(t("live.arrived", kind=fmt.kind(kind), count=n),
                            title=t("nav.approvals.title"), timeout=8)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from textual.screen import Screen
+if TYPE_CHECKING:  # at the app's start (its first frame) only the sections' names are needed
+    from datetime import datetime
 
-from ..domain.authority import Role
-from .session import StaffSession
+    from textual.screen import Screen
+
+    from .session import StaffSession
 
 
 def _always(_session: StaffSession) -> bool:
@@ -41,6 +43,8 @@ def _auditors(session: StaffSession) -> bool:
 
 
 def _admins(session: StaffSession) -> bool:
+    from ..domain.authority import Role
+
     return session.role is Role.ADMIN
 
 
@@ -104,6 +108,8 @@ def landing_section(session: StaffSession, now: datetime, *, pending: int = 0) -
     a manager or an active delegate 결재함 when `pending` requests wait for them, else the
     search; an auditor the audit trail; an admin the staff administration. Always one of their
     visible sections (the first one if the role's own is not)."""
+    from ..domain.authority import Role
+
     if session.role is Role.ADMIN:
         wanted = "staff"
     elif session.role is Role.AUDITOR:

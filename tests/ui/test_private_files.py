@@ -11,7 +11,8 @@ import pytest
 from helpers import NOW, TEST_KEY
 from ui_pilot import settle, sign_in
 
-from staff_console.app import StaffConsoleApp, demo_settings
+from staff_console.app import StaffConsoleApp
+from staff_console.app_start import demo_settings
 from staff_console.demo.load import load_demo
 from staff_console.domain.clock import FixedClock, parse_instant
 from staff_console.services.database import init_backend
