@@ -1,7 +1,8 @@
 """Settings: where the data lives, which database, the key, the language, the log.
 
-`load_settings` reads and validates them (settings_sources.py: one pydantic model;
-explicit flags, then `STAFF_CONSOLE_*` variables, then `<data dir>/config.toml`, then defaults);
+`load_settings` reads and validates them (settings_read.py: explicit flags, then
+`STAFF_CONSOLE_*` variables, then `<data dir>/config.toml`, then defaults; plainly valid values
+taken as they are, any other judged by one pydantic model, settings_sources.py);
 a bad value, an unknown config.toml key or an unreadable file is INVALID_SETTING naming the
 setting (exit 2). `Settings` is the plain record the rest of the program reads; this module
 stays light to import (the app's first frame), the validation is loaded only with the values.
@@ -112,8 +113,10 @@ def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
 
 def load_settings(*, db_url: str | None = None, home: Path | None = None,
                   server: str | None = None) -> Settings:
-    """The validated settings; INVALID_SETTING (naming the setting) if any value is bad."""
-    from .settings_sources import validated
+    """The validated settings; INVALID_SETTING (naming the setting) if any value is bad.
+    Plainly valid values are taken as they are (settings_read.py `quick`, no pydantic); the
+    model (settings_sources.py) judges any other, and answers every refusal."""
+    from .settings_read import given_keys, quick, sources
 
     explicit: dict[str, Any] = {}
     if db_url:
@@ -122,4 +125,10 @@ def load_settings(*, db_url: str | None = None, home: Path | None = None,
         explicit["server"] = server
     if home is not None:
         explicit["home"] = home
-    return Settings(**validated(explicit))
+    values = sources(given_keys(explicit))
+    answer = quick(values)
+    if answer is None:
+        from .settings_sources import checked
+
+        answer = checked(values)
+    return Settings(**answer)

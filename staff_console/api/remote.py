@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 from urllib.parse import urlsplit
 
 from ..domain.authority import Actor
@@ -46,7 +46,7 @@ from ..services.views import (
     StaffView,
     VerifyResult,
 )
-from . import wire
+from . import early_sign_in, wire
 from .events import Event, EventStream
 
 TIMEOUT_S = 30.0  # one call; an import of a large file may take this long on the server
@@ -113,19 +113,29 @@ class RemoteConsole:
                     response = connection.getresponse()
                     payload = response.read()
                     break
-                except ssl.SSLCertVerificationError as exc:
-                    self._drop()
-                    raise ConsoleError("SERVER_UNAVAILABLE", "the console server's certificate "
-                                       f"is not trusted ({exc.verify_message})") from None
                 except (OSError, http.client.HTTPException) as exc:
                     self._drop()
                     retry = isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError
                                        | BrokenPipeError | http.client.CannotSendRequest)
-                    if attempt == 2 or not retry or not reused:
-                        raise ConsoleError("SERVER_UNAVAILABLE", "the console server at "
-                                           f"{self.url} cannot be reached ({exc})") from None
+                    if attempt == 2 or not retry or not reused or isinstance(
+                            exc, ssl.SSLCertVerificationError):
+                        self._unreachable(exc)
+        return self._finish(response.status, payload)
+
+    def _unreachable(self, exc: BaseException) -> NoReturn:
+        """A call that got no answer: SERVER_UNAVAILABLE (the exception itself if it is not
+        the network's)."""
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            raise ConsoleError("SERVER_UNAVAILABLE", "the console server's certificate "
+                               f"is not trusted ({exc.verify_message})") from None
+        if isinstance(exc, OSError | http.client.HTTPException):
+            raise ConsoleError("SERVER_UNAVAILABLE", "the console server at "
+                               f"{self.url} cannot be reached ({exc})") from None
+        raise exc
+
+    def _finish(self, status: int, payload: bytes) -> Any:
         try:
-            return self._answer(response.status, payload)
+            return self._answer(status, payload)
         except ConsoleError as exc:
             if exc.code == "SESSION_ENDED":  # the token opens nothing any more: forget it
                 self._token = None
@@ -164,8 +174,20 @@ class RemoteConsole:
 
     def sign_in(self, employee_no: str, password: str, *, terminal: str) -> Actor:
         self._token = None
-        document = self._request("POST", "/v1/session/sign-in", {
-            "employee_no": employee_no, "password": password, "terminal": terminal})
+        # The CLI may have sent this very sign-in while it loaded (api/early_sign_in.py): its
+        # answer is taken only for the same server, CA, member, password and terminal.
+        early = early_sign_in.take(self.url, self._ca_file, employee_no, password, terminal)
+        if early is None:
+            document = self._request("POST", early_sign_in.SIGN_IN_PATH,
+                                     early_sign_in.sign_in_body(employee_no, password, terminal))
+        elif isinstance(early.outcome, tuple):
+            connection, status, payload = early.outcome
+            with self._lock:  # its connection is kept alive for the command's calls
+                self._drop()
+                self._connection = connection
+            document = self._finish(status, payload)
+        else:
+            self._unreachable(early.outcome or TimeoutError("no answer"))
         self._token = str(document["token"])
         self._actor = wire.decode(Actor, document["actor"], "actor")
         self._policy = wire.decode(Policy, document["policy"], "policy")

@@ -15,89 +15,13 @@ the Textual app only when it is started, migrations only for `db`, the demo gene
 """
 
 import gc
-import importlib
 import os
+import socket
 import sys
-from typing import Annotated
+from typing import Any
 
-import typer
-
-from . import admin, audit, channel, customers, policy, serve, workflow
-from ._runtime import env, handled, start
-from ._usage import ConsoleGroup
-
-app = typer.Typer(
-    cls=ConsoleGroup,
-    name="staff-console",
-    help="간편인증 지점 직원 콘솔 (branch staff console for mobile simple authentication).",
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-
-
-@app.callback(invoke_without_command=True)
-def root(
-    ctx: typer.Context,
-    db: Annotated[str | None, typer.Option(
-        "--db", metavar="URL", envvar="STAFF_CONSOLE_DB",
-        help="Database URL (sqlite:///path or postgresql+psycopg://...).")] = None,
-    now: Annotated[str | None, typer.Option(
-        "--now", metavar="ISO", envvar="STAFF_CONSOLE_NOW",
-        help="Fix the clock (training stores only; a real store refuses it): ISO-8601 with an "
-             "offset, e.g. 2026-11-24T09:00:00+09:00.")] = None,
-    server: Annotated[str | None, typer.Option(
-        "--server", metavar="URL", envvar="STAFF_CONSOLE_SERVER",
-        help="Work as a terminal of this console server (https://...): no database URL, no "
-             "key on this PC.")] = None,
-) -> None:
-    """Without a command: start the console (Textual)."""
-    start(db, now, server)
-    if ctx.invoked_subcommand is None:
-        _start_ui(demo=False)
-
-
-@handled
-def _start_ui(*, demo: bool, as_json: bool = False) -> None:
-    gc.set_threshold(*_GC_DEFAULT)  # an app runs for hours: the interpreter's own rhythm
-    e = env()
-    settings = e.settings()
-    clock = e.requested_clock()  # a bad --now is refused before the screen opens
-    if clock is not None and not demo:
-        e.backend()  # and a fixed clock on a real store too (CLOCK_FIXED_REFUSED, exit 4)
-        e.close()
-    # Imported by name at run time: the CLI layer does not depend on the UI layer (nor Textual).
-    run_app = importlib.import_module("staff_console.app").run_app
-    run_app(settings, demo=demo, clock=clock)
-
-
-@app.command("demo")
-def demo() -> None:
-    """Start the console on the demo data."""
-    _start_ui(demo=True)
-
-
-app.add_typer(admin.db_app, name="db")
-app.add_typer(admin.branch_app, name="branch")
-app.add_typer(admin.staff_app, name="staff")
-app.add_typer(customers.customer_app, name="customer")
-app.add_typer(workflow.intake_app, name="intake")
-app.add_typer(workflow.request_app, name="request")
-app.command("requests")(workflow.requests)
-app.command("approvals")(workflow.approvals)
-app.command("approve")(workflow.approve)
-app.command("reject")(workflow.reject)
-app.command("withdraw")(workflow.withdraw)
-app.add_typer(workflow.delegate_app, name="delegate")
-app.command("expire")(customers.expire)
-app.command("expiring")(customers.expiring)
-app.command("matrix")(customers.matrix)
-app.add_typer(audit.audit_app, name="audit")
-app.add_typer(policy.policy_app, name="policy")
-app.command("serve")(serve.serve)
-app.add_typer(channel.channel_app, name="channel")
-
-
+# The interpreter's own collection thresholds, before `main` changes them (the app restores
+# them: cli/_app.py `_start_ui`).
 _GC_DEFAULT = gc.get_threshold()
 
 
@@ -117,18 +41,24 @@ def _option(argv: list[str], name: str) -> str | None:
 
 def _verify_early(argv: list[str]) -> None:
     """A signed-in command's argon2 verification (~0.15 s) started on a second core at once,
-    before Typer, pydantic, the settings and SQLAlchemy are imported (~0.2 s more) rather than
-    after them: then the verification, not the imports, set the command's time. Embedded mode
-    with the password in the environment only, as `Env.verify_early` (which runs again when
-    the command starts, and keeps this verification when it is for the same hash and
-    password). Only a head start: the command line is read by hand here and the settings
-    without validation (settings.py `early_store_hint`); Click and `load_settings` still
-    refuse what they refuse, and the sign-in uses the early result only for the very hash and
-    password it reads in its own transaction (services/passwords.py)."""
+    before the settings and SQLAlchemy are imported rather than after them: then the
+    verification, not the imports, set the command's time. Embedded mode with the password in
+    the environment only, as `Env.verify_early` (which runs again when the command starts, and
+    keeps this verification when it is for the same hash and password). Only a head start:
+    the command line is read by hand here and the settings without validation (settings.py
+    `early_store_hint`); Click and `load_settings` still refuse what they refuse, and the
+    sign-in uses the early result only for the very hash and password it reads in its own
+    transaction (services/passwords.py). A terminal of a console server sends its sign-in
+    instead (`_sign_in_early`)."""
     password = os.environ.get("STAFF_CONSOLE_PASSWORD")
     employee_no = _option(argv, "--as")
-    if (not password or not employee_no or os.environ.get("STAFF_CONSOLE_SERVER")
-            or _option(argv, "--server")):
+    if not password or not employee_no:
+        return
+    server = _option(argv, "--server")
+    if server is None:  # the flag, else its variable (as Click reads them; "" is not set)
+        server = os.environ.get("STAFF_CONSOLE_SERVER")
+    if server:
+        _sign_in_early(argv, server, employee_no, password)
         return
     from ..services.passwords import start_verification
     from ..settings import early_store_hint
@@ -136,6 +66,26 @@ def _verify_early(argv: list[str]) -> None:
     db_url, time_cost, memory_kib = early_store_hint(_option(argv, "--db"))
     start_verification(db_url, employee_no, password, time_cost=time_cost,
                        memory_kib=memory_kib)
+
+
+def _sign_in_early(argv: list[str], server: str, employee_no: str, password: str) -> None:
+    """Client mode: send the sign-in now, so that the server verifies the password while this
+    terminal loads (api/early_sign_in.py). Only when the settings are plainly valid as
+    `load_settings` judges them (settings_read.py `quick`, the server URL's rule included) and
+    nothing the command would refuse before its sign-in is set (a database URL or a fixed
+    clock on a terminal); RemoteConsole.sign_in takes the answer only for the same server,
+    member, password and terminal, and an answer nobody takes is signed out."""
+    for flag, variable in (("--db", "STAFF_CONSOLE_DB"), ("--now", "STAFF_CONSOLE_NOW")):
+        if _option(argv, flag) or os.environ.get(variable):
+            return
+    from ..api import early_sign_in
+    from ..settings_read import given_keys, quick, sources
+
+    settings = quick(sources(given_keys({"server": server})))
+    if settings is None or not settings["server"]:
+        return
+    early_sign_in.start(settings["server"], settings["server_ca_file"], employee_no, password,
+                        terminal())
 
 
 def main() -> None:
@@ -147,13 +97,32 @@ def main() -> None:
     # SQLAlchemy, pydantic, the tables): the young generation's default threshold (700 here)
     # collected them dozens of times for nothing. Cycles are still collected, less often.
     gc.set_threshold(50_000, 20, 20)  # back to _GC_DEFAULT when the app starts
+    # Typer, the commands and what they share load only now, after the early start above.
+    from ._app import app
+
     try:
         app(prog_name="staff-console")
     finally:
+        if "staff_console.api.early_sign_in" in sys.modules:  # a client's sign-in not taken
+            sys.modules["staff_console.api.early_sign_in"].discard()
         # At exit the interpreter's garbage collector walks every object the command loaded
         # (SQLAlchemy, pydantic: ~0.17 s here, a fifth of `customer show`); frozen objects are
         # skipped. Only this entry point does it: a process that goes on running does not.
         gc.freeze()
+
+
+def terminal() -> str:
+    """This terminal's name in the trail (a sign-in's `terminal`)."""
+    return f"cli@{socket.gethostname()}"[:64]
+
+
+def __getattr__(name: str) -> Any:
+    """`staff_console.cli.app` (tests, `python -m`) loads the Typer app on first use."""
+    if name == "app":
+        from ._app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["app", "main"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import socket
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from ..domain.clock import Clock, FixedClock, parse_instant
 from ..domain.errors import ConsoleError, invalid
 from ..files import private_dir
 from ..i18n import set_language, t
+from . import terminal as terminal  # the trail's name of this terminal (cli/__init__.py)
 from ._output import cli_language, one_line, report_error
 
 # The store, the services and Rich are imported where they are used, not here: every command
@@ -249,10 +249,6 @@ def env() -> Env:
         current = start(os.environ.get("STAFF_CONSOLE_DB"), os.environ.get("STAFF_CONSOLE_NOW"),
                         os.environ.get("STAFF_CONSOLE_SERVER"))
     return current
-
-
-def terminal() -> str:
-    return f"cli@{socket.gethostname()}"[:64]
 
 
 def sqlite_path(url: str) -> Path | None:
