@@ -328,7 +328,7 @@ class StaffConsoleApp(App):
                 # A count, no customer data: not an access event (list_approvals is one).
                 pending = self.api.count_approvals() or 0
             except Exception:  # noqa: BLE001 - the search then; the error shows on 결재함
-                self.log.warning("approvals not counted at sign-in")
+                log.warning("approvals not counted at sign-in", exc_info=True)
                 pending = 0
             self.call_from_thread(self._landed, session, pending)
 
@@ -410,8 +410,15 @@ class StaffConsoleApp(App):
     def _record_sign_out(self, reason: str) -> None:
         try:
             self.api.sign_out(reason=reason)
+        except ConsoleError as exc:
+            if exc.code in ("SESSION_ENDED", "SESSION_LOCKED"):
+                # The console server ended the session first (its lifetime, an admin's lock,
+                # a sign-out elsewhere) and recorded that end itself.
+                log.info("sign-out: the server had already ended the session (%s)", exc.code)
+            else:
+                log.warning("sign-out event not recorded: %s", exc.code)
         except Exception:  # noqa: BLE001 - signing out must not fail on the audit line
-            self.log.warning("sign-out event not recorded")
+            log.warning("sign-out event not recorded", exc_info=True)
         finally:
             self.signed_out.set()
 
@@ -474,7 +481,8 @@ class StaffConsoleApp(App):
             try:
                 policy = self.api.current_policy()
             except Exception:  # noqa: BLE001 - keep the last value; a store error shows elsewhere
-                self.log.warning("policy not read; the idle lock keeps its last value")
+                log.warning("policy not read; the idle lock keeps its last value",
+                            exc_info=True)
                 return
             self.call_from_thread(self._apply_policy, policy)
 
