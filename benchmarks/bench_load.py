@@ -38,8 +38,8 @@ slower client lowers the throughput, and the database's fixed costs per second (
 the sealer's rounds, lock waits) spread over fewer operations. When the server loads
 pg_stat_statements, the statements per operation and their execution time are printed too.
 
-Exit status 0 when the invariants and the chain hold and the targets (>= 500 ops/s, p95 <= 50 ms)
-are met; 1 otherwise. `--json FILE` writes the figures.
+Exit status 0 when the invariants and the chain hold and issue 13's targets (>= 500 ops/s,
+p95 <= 60 ms) are met; 1 otherwise. `--json FILE` writes the figures.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ EVENT_OF = {
     "reject": "request.rejected",
 }
 TARGET_OPS = 500.0
-TARGET_P95_MS = 50.0
+TARGET_P95_MS = 60.0  # issue 13's performance hold (16 terminals: >= 500 ops/s, p95 <= 60 ms)
 
 
 # ---------------------------------------------------------------- setup (parent)
@@ -281,8 +281,8 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
             from staff_console.services import common
             original = common.record
 
-            def record(session, store, at, *events, immediate=False):
-                return original(session, store, at, *events, immediate=True)
+            def record(session, store, at, *events, immediate=False, change=None):
+                return original(session, store, at, *events, immediate=True, change=change)
             common.record = record
             for name in ("customers", "intake", "requests", "staff"):
                 module = __import__(f"staff_console.services.{name}", fromlist=["record"])

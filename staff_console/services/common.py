@@ -20,7 +20,7 @@ from ..store import credentials as credential_store
 from ..store import customers as customer_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent, append_events
-from ..store.credentials import CredentialRow
+from ..store.credentials import Change, CredentialRow
 from ..store.engine import Store, Tx
 from .views import CredentialView, CustomerSummary, EvidenceView, RequestView
 
@@ -29,13 +29,15 @@ CHANNEL = "channel"
 
 
 def record(
-    session: Tx, store: Store, at: datetime, *events: NewEvent, immediate: bool = False
+    session: Tx, store: Store, at: datetime, *events: NewEvent, immediate: bool = False,
+    change: Change | None = None,
 ) -> None:
     """Append events to the audit chain. Call it last in the transaction: on SQLite (or with
     `immediate`, for a caller that reads its own event back before commit) it takes the head
     lock, held to commit; on PostgreSQL the events are chained right after commit
-    (store/audit.py)."""
-    append_events(session, store.keyring, list(events), at, immediate=immediate)
+    (store/audit.py). `change`: the use case's last change, made first (on PostgreSQL sent with
+    a single event, in its statement)."""
+    append_events(session, store.keyring, list(events), at, immediate=immediate, change=change)
 
 
 def event(actor: Actor, action: str, **kwargs) -> NewEvent:

@@ -46,6 +46,7 @@ from ..domain.states import (
 from ..domain.text import clean_text
 from ..domain.validity import is_past_validity
 from ..store import credentials as credential_store
+from ..store import requests as request_store
 from ..store.audit import NewEvent
 from ..store.constraints import UQ_REQUEST_PENDING, violated_constraint
 from ..store.engine import Tx
@@ -56,7 +57,7 @@ from .common import (
     record,
     request_policy,
 )
-from .requests import approve_locked, insert_request, new_request
+from .requests import approve_locked, new_request
 from .views import IntakeResult, LoginResult
 
 _EVIDENCE_DETAIL = {
@@ -106,25 +107,26 @@ def register_from_channel(
             raise ConsoleError(
                 "DUPLICATE_PENDING", f"a {chan.value} registration is already pending"
             )
-        conn = s
         methods_text = format_methods(chosen)
-        cred_id = credential_store.insert(conn, {
+        values = new_request(
+            kind=RequestKind.REGISTRATION, customer=customer, channel=chan.value,
+            credential_id=0, branch_code=customer.branch_code, origin="channel",
+            maker_staff_id=None, now=now, expiry_days=expiry_days,
+        )
+        del values["credential_id"]  # the new credential's, given by the store
+        # The credential, the request and its evidence: one statement on PostgreSQL.
+        req = request_store.insert_registration(s, {
             "customer_id": customer.id, "channel": chan.value,
             "status": CredentialStatus.PENDING.value, "device_id": device, "device_model": model,
             "biometrics": bio.value, "methods": methods_text, "key_fingerprint": key_fingerprint,
             "created_at": now, "failed_logins": 0,
-        })
-        req = insert_request(s, new_request(
-            kind=RequestKind.REGISTRATION, customer=customer, channel=chan.value,
-            credential_id=cred_id, branch_code=customer.branch_code, origin="channel",
-            maker_staff_id=None, now=now, expiry_days=expiry_days,
-        ))
-        credential_store.insert_evidence(conn, [
-            {"request_id": req.id, "kind": item.kind.value, "passed": True, "verified_at": now,
+        }, values, [
+            {"kind": item.kind.value, "passed": True, "verified_at": now,
              "detail": _EVIDENCE_DETAIL.get(item.kind)
              or f"휴대폰 본인인증 {mask_phone(customer.phone)}"}
             for item in evidence
         ])
+        cred_id = req.credential_id
         events = [NewEvent(CHANNEL, chan.value, "request.created",
                            customer_no=customer.customer_no, target=f"request:{req.id}",
                            detail={"kind": req.kind, "channel": chan.value, "device_id": device,
@@ -191,7 +193,7 @@ def record_login(
         target = f"credential:{cred.id}"
         if outcome == "ok":
             failures, status = 0, cred.status
-            credential_store.login_succeeded(s, cred.id, now)
+            change = credential_store.login_succeeded(cred.id, now)
             events = [NewEvent(CHANNEL, chan.value, "credential.login",
                                customer_no=customer.customer_no, target=target)]
         else:
@@ -200,7 +202,7 @@ def record_login(
             # active -> locked through the transition guard, as every state change
             status = (transition(cred.status, CredentialStatus.LOCKED).value if locking
                       else cred.status)
-            credential_store.login_failed(s, cred.id, failures, lock=locking)
+            change = credential_store.login_failed(cred.id, failures, lock=locking)
             events = [NewEvent(CHANNEL, chan.value, "credential.login_failed",
                                customer_no=customer.customer_no, target=target,
                                detail={"failures": failures})]
@@ -211,7 +213,8 @@ def record_login(
         answer = LoginResult(cred.id, outcome, status, failures)
         if then is not None:
             then(s, answer)
-        record(s, backend.store, now, *events)
+        # The credential's change goes with the event (one statement on PostgreSQL).
+        record(s, backend.store, now, *events, change=change)
         return answer
 
     return backend.store.run(work)

@@ -22,7 +22,7 @@ from ..domain.validity import is_past_validity, last_valid_day
 from ..store import credentials as credential_store
 from ..store import requests as request_store
 from ..store.audit import NewEvent
-from ..store.credentials import CredentialRow
+from ..store.credentials import Change, CredentialRow
 from ..store.engine import Tx
 
 
@@ -38,12 +38,21 @@ def end_of_validity(valid_until: date) -> datetime:
     return seoul_midnight(valid_until + timedelta(days=1))
 
 
+def _send(s: Tx, change: Change, defer: list[Change] | None) -> None:
+    """Send a credential's change now, or, with `defer`, leave it there for the caller to send
+    with its own (a decision: store/requests.py `set_decision`)."""
+    if defer is None:
+        s.execute(*change)
+    else:
+        defer.append(change)
+
+
 def _end(s: Tx, cred, target: CredentialStatus, ended_at: datetime, reason: EndReason,
-         replaced_by: int | None = None):
+         replaced_by: int | None = None, *, defer: list[Change] | None = None):
     """Move a credential to an end state; returns its row as it now is."""
     status = _checked(cred.status, target, cred.id)
-    credential_store.set_ended(s, cred.id, status, ended_at, reason.value,
-                               replaced_by)
+    _send(s, credential_store.ended(cred.id, status, ended_at, reason.value, replaced_by),
+          defer)
     return credential_store.as_row(cred)._replace(status=status, ended_at=ended_at,
                                                   end_reason=reason.value,
                                                   replaced_by=replaced_by)
@@ -65,10 +74,12 @@ def close_moot_revocations(
 
 
 def activate(
-    s: Tx, cred, now: datetime, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, actor: str, terminal: str, customer_no: str, *,
+    defer: list[Change] | None = None,
 ) -> tuple[list[NewEvent], CredentialRow]:
     """Activate a pending registration. The previous current credential of the channel ends in
-    the same transaction: replaced, or expired if it was already past its last day."""
+    the same transaction: replaced, or expired if it was already past its last day. `defer`:
+    the activation itself is left there for the caller to send (`_send`)."""
     today = seoul_date(now)
     events: list[NewEvent] = []
     previous = credential_store.lock_current_of_channel(s, cred.customer_id,
@@ -91,7 +102,7 @@ def activate(
     # The old row has left the "current" index (its UPDATE ran) before the new one enters it.
     _checked(cred.status, CredentialStatus.ACTIVE, cred.id)
     valid_until = last_valid_day(now)
-    credential_store.set_active(s, cred.id, now, valid_until)
+    _send(s, credential_store.activated(cred.id, now, valid_until), defer)
     active = credential_store.as_row(cred)._replace(
         status=CredentialStatus.ACTIVE.value, activated_at=now, valid_until=valid_until,
         failed_logins=0)
@@ -118,18 +129,21 @@ def expire(
 
 
 def revoke(
-    s: Tx, cred, now: datetime, reason: str, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, reason: str, actor: str, terminal: str, customer_no: str, *,
+    defer: list[Change] | None = None,
 ) -> tuple[list[NewEvent], CredentialRow]:
-    revoked = _end(s, cred, CredentialStatus.REVOKED, now, EndReason.of_revocation(reason))
+    revoked = _end(s, cred, CredentialStatus.REVOKED, now, EndReason.of_revocation(reason),
+                   defer=defer)
     return [NewEvent(actor, terminal, "credential.revoked", customer_no=customer_no,
                      target=f"credential:{cred.id}",
                      detail={"channel": cred.channel, "reason": reason})], revoked
 
 
 def reject_pending(
-    s: Tx, cred, now: datetime, why: EndReason, actor: str, terminal: str, customer_no: str
+    s: Tx, cred, now: datetime, why: EndReason, actor: str, terminal: str, customer_no: str, *,
+    defer: list[Change] | None = None,
 ) -> tuple[list[NewEvent], CredentialRow]:
-    rejected = _end(s, cred, CredentialStatus.REJECTED, now, why)
+    rejected = _end(s, cred, CredentialStatus.REJECTED, now, why, defer=defer)
     return [NewEvent(actor, terminal, "credential.rejected", customer_no=customer_no,
                      target=f"credential:{cred.id}", detail={"why": why.value})], rejected
 

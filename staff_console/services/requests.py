@@ -43,11 +43,10 @@ from ..domain.states import (
 )
 from ..domain.text import LIMITS, clean_text
 from ..store import credentials as credential_store
-from ..store import customers as customer_store
 from ..store import requests as request_store
 from ..store import staff as staff_store
 from ..store.audit import NewEvent
-from ..store.credentials import CredentialRow
+from ..store.credentials import Change, CredentialRow
 from ..store.engine import Tx
 from ..store.requests import RequestRow
 from . import lifecycle
@@ -57,7 +56,6 @@ from .common import (
     actor_name,
     current_staff,
     event,
-    evidence_of,
     lock_customer_channel,
     record,
     request_policy,
@@ -65,7 +63,7 @@ from .common import (
     request_views,
     require_standing,
 )
-from .views import RequestView
+from .views import EvidenceView, RequestView
 
 MAX_NOTE = LIMITS["note"]
 
@@ -169,22 +167,23 @@ def approve_locked(
     if cred is None:
         cred = credential_store.by_id(s, req.credential_id, lock=True)
         assert cred is not None  # a request's credential (a foreign key)
+    changes: list[Change] = []  # the credential's, sent with the decision
     if req.kind == RequestKind.REGISTRATION.value:
         check_customer_eligible(
             CustomerType(customer.customer_type), Nationality(customer.nationality),
             customer.online_trading,
         )
         events, cred = lifecycle.activate(s, cred, now, actor_no, terminal,
-                                          customer.customer_no)
+                                          customer.customer_no, defer=changes)
     else:
         if not lifecycle.is_current(cred, today):
             raise ConsoleError(
                 "NOT_REGISTERED", "the credential is no longer current (replaced or expired); "
                 "reject this request instead", detail="errors.detail.credential_not_current")
         events, cred = lifecycle.revoke(s, cred, now, req.reason or "other", actor_no,
-                                        terminal, customer.customer_no)
+                                        terminal, customer.customer_no, defer=changes)
     req = _set_decision(s, req, RequestStatus.APPROVED, now, decider_id, authority,
-                        delegation_id, note)
+                        delegation_id, note, changes)
     events.insert(0, NewEvent(actor_no, terminal, "request.approved",
                               customer_no=customer.customer_no, target=f"request:{req.id}",
                               detail={"kind": req.kind, "authority": authority.value,
@@ -193,12 +192,15 @@ def approve_locked(
 
 
 def _set_decision(s: Tx, req, status: RequestStatus, now: datetime, decider_id, authority,
-                  delegation_id, note) -> RequestRow:
-    """Write the decision on the locked request; returns the request as it now is."""
+                  delegation_id, note, changes: list[Change] | None = None) -> RequestRow:
+    """Write the decision on the locked request, with the change it makes to the request's
+    credential if any (`changes`: at most one); returns the request as it now is."""
     authority_value = authority.value if authority else None
+    assert not changes or len(changes) == 1
     request_store.set_decision(
         s, req.id, status=status.value, decided_at=now, decider_id=decider_id,
-        authority=authority_value, delegation_id=delegation_id, note=note)
+        authority=authority_value, delegation_id=delegation_id, note=note,
+        credential=changes[0] if changes else None)
     return request_store.as_row(req)._replace(
         status=status.value, decided_at=now, decider_staff_id=decider_id,
         authority=authority_value, delegation_id=delegation_id, decision_note=note)
@@ -215,15 +217,14 @@ def _windows(s: Tx, actor: Actor) -> list[DelegationWindow]:
 
 def _lock_for_decision(s: Tx, actor: Actor, request_id: int,
                        now: datetime) -> tuple:
-    """Check the actor's standing, lock customer then request and its credential, and check the
-    request can still be decided. Returns the request, the customer and the credential."""
-    conn = s
-    customer = customer_store.lock_of_request(conn, request_id, actor.staff_id)
-    require_standing(s, actor, customer)  # before "no such request"
-    if customer is None:
+    """Check the actor's standing, lock customer then request and its credential (one
+    statement: store/requests.py `lock_for_decision`), and check the request can still be
+    decided. Returns the request, the customer, the credential and the request's evidence."""
+    rows = request_store.lock_for_decision(s, request_id, actor.staff_id)
+    found = rows[0] if rows else None
+    require_standing(s, actor, found)  # before "no such request"
+    if found is None:
         raise not_found("request", request_id)
-    found = request_store.lock_with_credential(conn, request_id)
-    assert found is not None  # its customer was found by it
     if found.status != RequestStatus.PENDING.value:
         raise ConsoleError("ALREADY_DECIDED", f"request {request_id} is already {found.status}",
                            detail="errors.detail.already_decided",
@@ -231,18 +232,19 @@ def _lock_for_decision(s: Tx, actor: Actor, request_id: int,
     if now >= found.expires_at:
         raise ConsoleError("REQUEST_EXPIRED", f"request {request_id} passed its deadline",
                            detail="errors.detail.request_expired", values={"id": request_id})
-    return found, customer, credential_store.as_row(found, "cred_")
+    evidence = [EvidenceView(r.ev_kind, r.ev_passed, r.ev_verified_at, r.ev_detail)
+                for r in rows if r.ev_kind is not None]
+    return (found, request_store.decision_customer(found), credential_store.as_row(found, "cred_"),
+            evidence)
 
 
-def _decided_view(s: Tx, req: RequestRow, today, customer, cred: CredentialRow,
-                  names: dict[int, StaffName]) -> RequestView:
-    """The view of a request just decided, from the rows the decision locked (only a
-    registration's evidence is read again)."""
-    evidence = (evidence_of(s, [req.id]).get(req.id, [])
-                if req.kind == RequestKind.REGISTRATION.value else [])
+def _decided_view(req: RequestRow, today, customer, cred: CredentialRow,
+                  names: dict[int, StaffName], evidence: list[EvidenceView]) -> RequestView:
+    """The view of a request just decided, from the rows the decision locked (its evidence
+    read with them: a registration's, written with the request and never changed)."""
     return request_view(req, today, customer_no=customer.customer_no,
                         customer_name=customer.name, credential=cred, names=names,
-                        evidence=evidence)
+                        evidence=evidence if req.kind == RequestKind.REGISTRATION.value else [])
 
 
 def _decide(
@@ -255,7 +257,7 @@ def _decide(
     text = _clean_note(note, required=not approve)
 
     def work(s: Tx) -> RequestView:
-        locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
+        locked, customer, cred, evidence = _lock_for_decision(s, actor, request_id, now)
         # The branch's manager needs no delegation window: do not read them then.
         manager_here = actor.role is Role.MANAGER and actor.branch_code == locked.branch_code
         authority, delegation_id = decision_authority(
@@ -272,17 +274,18 @@ def _decide(
                             detail={"kind": locked.kind, "authority": authority.value,
                                     "delegation": delegation_id,
                                     "note": mask_numbers(text) if text else text})]
+            changes: list[Change] = []  # the credential's, sent with the decision
             if locked.kind == RequestKind.REGISTRATION.value:
                 more, cred = lifecycle.reject_pending(
                     s, cred, now, EndReason.REGISTRATION_REJECTED, actor.employee_no, actor.terminal,
-                    customer.customer_no)
+                    customer.customer_no, defer=changes)
                 events += more
             req = _set_decision(s, locked, RequestStatus.REJECTED, now, actor.staff_id,
-                                authority, delegation_id, text)
+                                authority, delegation_id, text, changes)
         names = actor_name(actor)
         if locked.maker_staff_id is not None:
             names[locked.maker_staff_id] = StaffName(locked.maker_no, locked.maker_name)
-        view = _decided_view(s, req, today, customer, cred, names)
+        view = _decided_view(req, today, customer, cred, names, evidence)
         record(s, backend.store, now, *events)  # last: the audit head lock is held to commit
         return view
 
@@ -311,12 +314,12 @@ def withdraw_request(
     today = seoul_date(now)
 
     def work(s: Tx) -> RequestView:
-        locked, customer, cred = _lock_for_decision(s, actor, request_id, now)
+        locked, customer, cred, evidence = _lock_for_decision(s, actor, request_id, now)
         if locked.maker_staff_id != actor.staff_id:
             raise ConsoleError("FORBIDDEN", "only the maker of a request can withdraw it",
                                detail="errors.detail.withdraw_maker_only")
         req = _set_decision(s, locked, RequestStatus.WITHDRAWN, now, None, None, None, None)
-        view = _decided_view(s, req, today, customer, cred, actor_name(actor))
+        view = _decided_view(req, today, customer, cred, actor_name(actor), evidence)
         record(s, backend.store, now, event(actor, "request.withdrawn",
                                             customer_no=customer.customer_no,
                                             target=f"request:{req.id}", detail={"kind": req.kind}))

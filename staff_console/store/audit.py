@@ -44,6 +44,7 @@ from .chain import (
     walk,
 )
 from .chain_anchors import Anchor, make_anchor, read_anchors
+from .credentials import Change
 from .keyring import GENESIS_HASH, Keyring
 from .meta import STORE_ID, get_setting, put_setting
 from .sealer import BUSY, NEEDS_SEAL, SEAL_LATER
@@ -70,8 +71,9 @@ class ChainStrategy(Protocol):
     name: str
 
     def append(self, session: sa.Connection, keyring: Keyring, events: list[NewEvent],
-               at: datetime) -> list[int]:
-        """A use case's events, atomically with its changes; their seqs if chained here."""
+               at: datetime, change: Change | None = None) -> list[int]:
+        """A use case's events, atomically with its changes; their seqs if chained here.
+        `change`: the use case's last change, sent before or with the events."""
 
     def write_chained(self, conn: sa.Connection, rows: list[tuple], seq: int, prev: str,
                       mac: str) -> None:
@@ -111,19 +113,31 @@ def durable_flush(connection: sa.Connection) -> None:
 
 def append_events(
     session: sa.Connection, keyring: Keyring, events: list[NewEvent], at: datetime, *,
-    immediate: bool = False,
+    immediate: bool = False, change: Change | None = None,
 ) -> list[int]:
     """Record `events` in this transaction; returns their seqs when chained here.
 
     PostgreSQL (unless `immediate`): into the outbox, no lock taken; chained after the commit
     (store/audit_postgres.py). Returns []. SQLite, or `immediate` (a caller that must read its
     own event back in the transaction): chained here under the head lock, which is then held
-    until the transaction ends, so call it last."""
+    until the transaction ends, so call it last.
+
+    `change` (a statement and its parameters, store/credentials.py `Change`): the use case's
+    last change, made before the events are recorded. On PostgreSQL, for one event into the
+    outbox, it rides the outbox insert as a data-modifying CTE (one round trip where there were
+    two; both in the same statement, so they commit or fail together as before); otherwise it
+    is sent first, on its own."""
+    strategy = strategy_for(session.dialect.name)
+    if change is not None and (immediate or len(events) != 1
+                               or strategy.name != "postgresql"):
+        session.execute(*change)
+        change = None
     if not events:
         return []
-    strategy = strategy_for(session.dialect.name)
     if immediate:
         return chain_here(session, keyring, events, at, strategy.write_chained)
+    if change is not None:
+        return strategy.append(session, keyring, events, at, change)
     return strategy.append(session, keyring, events, at)
 
 

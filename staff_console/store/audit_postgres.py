@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from .chain import HASH, PREV, SEQ, NewEvent, checked_head, event_fields, link
+from .credentials import Change
 from .keyring import Keyring
 from .sealer import BUSY, NEEDS_SEAL, SEAL_LATER
 from .tables import AUDIT_EVENT, AUDIT_HEAD, AUDIT_OUTBOX
@@ -83,22 +84,50 @@ _SEAL_WRITE_SQL = (
 _DURABLE_FLUSH_SQL = "SELECT pg_logical_emit_message(true, 'staff_console', '')"
 
 
+_WITH_CHANGE: dict[tuple[sa.Insert, sa.Update], sa.Insert] = {}
+
+
+def _with_change(insert: sa.Insert, change: sa.Update) -> sa.Insert:
+    """The outbox insert with a data-modifying CTE in front (built once per pair: the compiled
+    cache finds a built statement by its memoized key)."""
+    statement = _WITH_CHANGE.get((insert, change))
+    if statement is None:
+        statement = _WITH_CHANGE[insert, change] = insert.add_cte(change.cte("use_case_change"))
+    return statement
+
+
 class PostgresChain:
     """The strategy for PostgreSQL (store/audit.py `ChainStrategy`)."""
 
     name = "postgresql"
 
+    def __init__(self) -> None:
+        # The last head `append` found sound, with the keyring it was checked with.
+        self._verified: tuple[Keyring, tuple | None] | None = None
+
     def append(self, session: sa.Connection, keyring: Keyring, events: list[NewEvent],
-               at: datetime) -> list[int]:
-        """Into the outbox, no lock taken; returns [] (chained by the next seal)."""
+               at: datetime, change: Change | None = None) -> list[int]:
+        """Into the outbox, no lock taken; returns [] (chained by the next seal). `change`
+        (one event only): the use case's last change, sent in the same statement (store/audit.py
+        `append_events`)."""
         # Chained right after the commit by `Store.run`: the commit need not wait for the disk
         # (the seal's synchronous commit follows it). Chained later: it must.
-        statement = _OUTBOX_INSERT if session.info.get(SEAL_LATER) else _OUTBOX_INSERT_ASYNC
-        returned = session.execute(
-            statement, [dict(zip(_FIELDS, row, strict=True)) for row in event_fields(events, at)],
-        ).all()
-        # No head, or one that fails its MAC: raised here, so the transaction rolls back.
-        checked_head(keyring, None if returned[0][1] is None else returned[0][1:4])
+        statement: sa.Insert = (_OUTBOX_INSERT if session.info.get(SEAL_LATER)
+                                else _OUTBOX_INSERT_ASYNC)
+        rows = [dict(zip(_FIELDS, row, strict=True)) for row in event_fields(events, at)]
+        if change is not None:
+            if len(rows) != 1:  # an executemany would run the change once per batch
+                raise ValueError("a change rides only a single event's insert")
+            statement = _with_change(statement, change.statement)
+            rows[0].update(change.params)
+        returned = session.execute(statement, rows).all()
+        # No head, or one that fails its MAC: raised here, so the transaction rolls back. A head
+        # this process verified already with this key (the head moves once per seal, and many
+        # appends see the same one) is not hashed again: the same row passes the same check.
+        head = None if returned[0][1] is None else tuple(returned[0][1:4])
+        if head is None or (keyring, head) != self._verified:
+            checked_head(keyring, head)
+            self._verified = (keyring, head)
         session.info.setdefault(NEEDS_SEAL, []).extend(r[0] for r in returned)
         return []
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from .audit_head import chain_here
 from .chain import AT, NewEvent
+from .credentials import Change
 from .keyring import Keyring
 from .tables import AUDIT_EVENT, AUDIT_HEAD
 
@@ -27,7 +28,9 @@ class SqliteChain:
     name = "sqlite"
 
     def append(self, session: sa.Connection, keyring: Keyring, events: list[NewEvent],
-               at: datetime) -> list[int]:
+               at: datetime, change: Change | None = None) -> list[int]:
+        if change is not None:  # store/audit.py sends it first; never given here
+            session.execute(*change)
         return chain_here(session, keyring, events, at, self.write_chained)
 
     def write_chained(self, conn: sa.Connection, rows: list[tuple], seq: int, prev: str,

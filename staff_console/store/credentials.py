@@ -83,10 +83,12 @@ _CURRENT_OF_CHANNEL = sa.select(CREDENTIAL).where(
     _IS_CURRENT,
 ).order_by(CREDENTIAL.c.id).with_for_update()
 _INSERT = sa.insert(CREDENTIAL).returning(CREDENTIAL.c.id)
-_END = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
-    status=_bp("new_status"), ended_at=_bp("new_ended_at"), end_reason=_bp("new_end_reason"),
-    replaced_by=_bp("new_replaced_by"))
-_ACTIVATE = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
+# The bind names of the credential's changes differ from the request's decision's
+# (store/requests.py `set_decision`), which can carry one of them in its statement.
+_END = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("cred_id")).values(
+    status=_bp("cred_status"), ended_at=_bp("cred_ended_at"), end_reason=_bp("cred_end_reason"),
+    replaced_by=_bp("cred_replaced_by"))
+_ACTIVATE = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("cred_id")).values(
     status=CredentialStatus.ACTIVE.value, activated_at=_bp("new_activated_at"),
     valid_until=_bp("new_valid_until"), failed_logins=0)
 _LOGIN_OK = sa.update(CREDENTIAL).where(CREDENTIAL.c.id == _bp("credential_id")).values(
@@ -127,7 +129,8 @@ def channel_state(conn: Connection, customer_id: int, channel: str,
     credentials there, newest first (read after the customer row was locked)."""
     rows = conn.execute(_CHANNEL_STATE, {
         "customer_id": customer_id, "channel": channel, "kind": pending_kind}).all()
-    return bool(rows[0].pending), [as_row(r) for r in rows if r.id is not None]
+    # The credential's columns follow `pending`, in CredentialRow's order.
+    return bool(rows[0].pending), [CredentialRow._make(r[1:]) for r in rows if r.id is not None]
 
 
 def lock_current_of_channel(conn: Connection, customer_id: int,
@@ -142,26 +145,46 @@ def insert(conn: Connection, values: dict) -> int:
     return conn.execute(_INSERT, values).scalar_one()
 
 
+class Change(NamedTuple):
+    """A change of one credential not sent yet: a statement and its parameters (a decision
+    sends it with the request's own change, store/requests.py `set_decision`)."""
+
+    statement: sa.Update
+    params: dict
+
+
+def ended(credential_id: int, status: str, ended_at: datetime, reason: str,
+          replaced_by: int | None = None) -> Change:
+    return Change(_END, {"cred_id": credential_id, "cred_status": status,
+                         "cred_ended_at": ended_at, "cred_end_reason": reason,
+                         "cred_replaced_by": replaced_by})
+
+
+def activated(credential_id: int, activated_at: datetime, valid_until: date) -> Change:
+    return Change(_ACTIVATE, {"cred_id": credential_id,
+                              "new_activated_at": activated_at, "new_valid_until": valid_until})
+
+
 def set_ended(conn: Connection, credential_id: int, status: str, ended_at: datetime,
               reason: str, replaced_by: int | None = None) -> None:
-    conn.execute(_END, {"credential_id": credential_id, "new_status": status,
-                        "new_ended_at": ended_at, "new_end_reason": reason,
-                        "new_replaced_by": replaced_by})
+    conn.execute(*ended(credential_id, status, ended_at, reason, replaced_by))
 
 
 def set_active(conn: Connection, credential_id: int, activated_at: datetime,
                valid_until: date) -> None:
-    conn.execute(_ACTIVATE, {"credential_id": credential_id, "new_activated_at": activated_at,
-                             "new_valid_until": valid_until})
+    conn.execute(*activated(credential_id, activated_at, valid_until))
 
 
-def login_succeeded(conn: Connection, credential_id: int, at: datetime) -> None:
-    conn.execute(_LOGIN_OK, {"credential_id": credential_id, "new_last_used": at})
+def login_succeeded(credential_id: int, at: datetime) -> Change:
+    """A login's change (sent by the caller, or with its event: store/audit.py
+    `append_events`)."""
+    return Change(_LOGIN_OK, {"credential_id": credential_id, "new_last_used": at})
 
 
-def login_failed(conn: Connection, credential_id: int, failures: int, *, lock: bool) -> None:
-    conn.execute(_LOGIN_LOCKED if lock else _LOGIN_FAILED,
-                 {"credential_id": credential_id, "new_failures": failures})
+def login_failed(credential_id: int, failures: int, *, lock: bool) -> Change:
+    """A failed login's change (as `login_succeeded`)."""
+    return Change(_LOGIN_LOCKED if lock else _LOGIN_FAILED,
+                  {"credential_id": credential_id, "new_failures": failures})
 
 
 def insert_evidence(conn: Connection, rows: list[dict]) -> None:
@@ -189,8 +212,8 @@ def lock_due(conn: Connection, today: date, batch: int) -> list[Row]:
 
 
 def end_many(conn: Connection, changes: list[dict]) -> None:
-    """Several `set_ended` at once (credential_id, new_status, new_ended_at, new_end_reason,
-    new_replaced_by)."""
+    """Several `set_ended` at once (cred_id, cred_status, cred_ended_at, cred_end_reason,
+    cred_replaced_by)."""
     if changes:
         conn.execute(_END, changes)
 

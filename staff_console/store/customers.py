@@ -41,11 +41,6 @@ _LOCK_WITH_POLICY = _LOCK.add_columns(
     sa.select(_SETTING.c.value).where(_SETTING.c.key == _bp("checker_key"))
     .scalar_subquery().label("policy_checker"),
 )
-# A decision locks the request's customer first (the order of store/engine.py), with the
-# decider's standing.
-_LOCK_OF_REQUEST = sa.select(CUSTOMER, STANDING).where(
-    _C.id == sa.select(_REQUEST.c.customer_id).where(_REQUEST.c.id == _bp("request_id"))
-    .scalar_subquery()).with_for_update(of=CUSTOMER)
 
 
 def by_no(conn: Connection, customer_no: str) -> Row | None:
@@ -62,12 +57,6 @@ def lock(conn: Connection, customer_no: str, staff_id: int | None, *,
         return conn.execute(_LOCK, params).first()
     params["checker_key"] = checker_key
     return conn.execute(_LOCK_WITH_POLICY, params).first()
-
-
-def lock_of_request(conn: Connection, request_id: int, staff_id: int) -> Row | None:
-    """Lock the customer of a request; its row (every column) carries `standing`."""
-    return conn.execute(_LOCK_OF_REQUEST, {"request_id": request_id,
-                                           "staff_id": staff_id}).first()
 
 
 # ---------------------------------------------------------------------------- search

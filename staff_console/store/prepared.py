@@ -59,14 +59,17 @@ def rollback_keeping_prepared(dbapi_connection: Any) -> None:
 def _ended_healthy(pgconn: Any) -> bool:
     """Whether the connection is out of its transaction by a plain ROLLBACK (or was in none);
     False for a failed transaction or a broken connection."""
+    status = pgconn.transaction_status
+    if status == _IDLE:  # the pool's reset after a commit: most calls
+        return True
     from psycopg import pq
 
-    status = pgconn.transaction_status
-    if status == pq.TransactionStatus.IDLE:
-        return True
     # PQexec releases the GIL while it waits, like psycopg's own round trips.
     return (status == pq.TransactionStatus.INTRANS
             and pgconn.exec_(b"ROLLBACK").status == pq.ExecStatus.COMMAND_OK)
+
+
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (libpq's PQTRANS_IDLE); tests/store checks it
 
 
 class _ResultAt:

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from ..domain.states import RequestKind, RequestStatus
-from .credentials import CREDENTIAL, CredentialRow, prefixed
-from .staff import STAFF
-from .tables import CUSTOMER, REQUEST
+from .credentials import CREDENTIAL, Change, CredentialRow, prefixed
+from .staff import STAFF, STANDING
+from .tables import CUSTOMER, REQUEST, VERIFICATION
 
 _bp = sa.bindparam
 _PENDING = RequestStatus.PENDING.value
@@ -56,17 +56,47 @@ def as_row(row, prefix: str = "") -> RequestRow:
 _INSERT = sa.insert(REQUEST).returning(*REQUEST.c)
 _MAKER = STAFF.alias("maker")
 _DECIDER = STAFF.alias("decider")
-# The request with its credential (`cred_*` columns) and its maker's number and name, both rows
-# locked in that order (PostgreSQL locks the rows of one statement in the order of FOR UPDATE
-# OF): a decision needs both, and one statement is one round trip. Every request has a
-# credential (the one it registers or revokes).
-_LOCK = sa.select(
+# A decision's one locking statement: the request's customer, the request and its credential,
+# locked in that order (the order of store/engine.py: PostgreSQL's LockRows takes each output
+# row's locks in the order of FOR UPDATE OF), read with the decider's standing, the maker's
+# number and name, and the request's verification evidence (a row per piece of evidence, or
+# one row with `ev_*` NULL; evidence is written once, with its request, and never changed).
+# At READ COMMITTED a row another decision changed meanwhile is locked in its newest version
+# and the statement re-checked on it (EvalPlanQual), as the separate lock statements did.
+# One round trip where there were three (customer, request, evidence).
+_DECISION_CUSTOMER = ("id", "customer_no", "name", "customer_type", "nationality",
+                      "online_trading", "branch_code", "phone")
+
+
+class DecisionCustomer(NamedTuple):
+    """The locked customer of a decision: what the decision and its view use, and the
+    decider's `standing` (store/staff.py `STANDING`)."""
+
+    id: int
+    customer_no: str
+    name: str
+    customer_type: str
+    nationality: str
+    online_trading: bool
+    branch_code: str
+    phone: str
+    standing: str | None
+
+
+_LOCK_FOR_DECISION = sa.select(
     REQUEST, _MAKER.c.employee_no.label("maker_no"), _MAKER.c.name.label("maker_name"),
     *prefixed(CREDENTIAL, CredentialRow, "cred_"),
+    *[CUSTOMER.c[name].label("cust_" + name) for name in _DECISION_CUSTOMER],
+    STANDING,
+    VERIFICATION.c.kind.label("ev_kind"), VERIFICATION.c.passed.label("ev_passed"),
+    VERIFICATION.c.verified_at.label("ev_verified_at"), VERIFICATION.c.detail.label("ev_detail"),
 ).select_from(
-    REQUEST.join(CREDENTIAL, CREDENTIAL.c.id == REQUEST.c.credential_id)
-    .outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id),
-).where(REQUEST.c.id == _bp("request_id")).with_for_update(of=[REQUEST, CREDENTIAL])
+    REQUEST.join(CUSTOMER, CUSTOMER.c.id == REQUEST.c.customer_id)
+    .join(CREDENTIAL, CREDENTIAL.c.id == REQUEST.c.credential_id)
+    .outerjoin(_MAKER, _MAKER.c.id == REQUEST.c.maker_staff_id)
+    .outerjoin(VERIFICATION, VERIFICATION.c.request_id == REQUEST.c.id),
+).where(REQUEST.c.id == _bp("request_id")).order_by(VERIFICATION.c.id).with_for_update(
+    of=[CUSTOMER, REQUEST, CREDENTIAL])
 _DECIDE = sa.update(REQUEST).where(REQUEST.c.id == _bp("request_id")).values(
     status=_bp("new_status"), decided_at=_bp("new_decided_at"),
     decider_staff_id=_bp("new_decider"), authority=_bp("new_authority"),
@@ -122,20 +152,113 @@ def insert(conn: Connection, values: dict) -> RequestRow:
     return RequestRow(*conn.execute(_INSERT, values).one())
 
 
-def lock_with_credential(conn: Connection, request_id: int) -> Row | None:
-    """The request (its columns, `maker_no`, `maker_name`, its credential as `cred_*`), the
-    request and credential rows locked. The caller locked the customer first."""
-    return conn.execute(_LOCK, {"request_id": request_id}).first()
+_REGISTRATION: sa.Executable | None = None
+
+
+def _registration_statement() -> sa.Executable:
+    """PostgreSQL: a registration's credential, request and evidence in one statement (three
+    data-modifying CTEs; the foreign keys are checked at its end, when all three rows are
+    there); it returns the request's row. Built on first use: it needs the PostgreSQL dialect's
+    ARRAY, which a SQLite store never loads."""
+    global _REGISTRATION
+    if _REGISTRATION is None:
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        credential = sa.insert(CREDENTIAL).values(
+            {name: _bp("c_" + name, type_=CREDENTIAL.c[name].type)
+             for name in _REGISTRATION_CREDENTIAL}).returning(CREDENTIAL.c.id).cte(
+            "new_credential")
+        names = [name for name in RequestRow._fields if name != "id"]
+        request = sa.insert(REQUEST).from_select(names, sa.select(*[
+            credential.c.id if name == "credential_id"
+            else _bp("r_" + name, type_=REQUEST.c[name].type) for name in names
+        ])).returning(*REQUEST.c).cte("new_request")
+        evidence = sa.func.unnest(
+            _bp("ev_kinds", type_=ARRAY(sa.String())), _bp("ev_passed", type_=ARRAY(sa.Boolean())),
+            _bp("ev_details", type_=ARRAY(sa.String())),
+        ).table_valued("kind", "passed", "detail").render_derived("evidence")
+        verification = sa.insert(VERIFICATION).from_select(
+            ["request_id", "kind", "passed", "verified_at", "detail"],
+            sa.select(request.c.id, evidence.c.kind, evidence.c.passed,
+                      _bp("ev_at", type_=VERIFICATION.c.verified_at.type), evidence.c.detail)
+            .select_from(request.join(evidence, sa.true())),
+        ).cte("new_evidence")
+        _REGISTRATION = sa.select(*request.c).add_cte(verification)
+    return _REGISTRATION
+
+
+# The columns a new credential is given (the rest start NULL).
+_REGISTRATION_CREDENTIAL = ("customer_id", "channel", "status", "device_id", "device_model",
+                            "biometrics", "methods", "key_fingerprint", "created_at",
+                            "failed_logins")
+
+
+def insert_registration(conn: Connection, credential: dict, request: dict,
+                        evidence: list[dict]) -> RequestRow:
+    """A registration: its pending credential (`credential`: the columns of
+    `_REGISTRATION_CREDENTIAL`), its request (`request`: every column but `id` and
+    `credential_id`) and its evidence (each: kind, passed, verified_at, detail, with one
+    `verified_at` for all); returns the request's row. On PostgreSQL one statement (one round
+    trip where there were three), on SQLite three."""
+    if conn.dialect.name != "postgresql":
+        from . import credentials
+
+        credential_id = credentials.insert(conn, credential)
+        row = insert(conn, {**request, "credential_id": credential_id})
+        credentials.insert_evidence(conn, [{**item, "request_id": row.id} for item in evidence])
+        return row
+    at = {item["verified_at"] for item in evidence}
+    if len(at) != 1:
+        raise ValueError("a registration's evidence is verified at one instant")
+    params = {"c_" + name: credential[name] for name in _REGISTRATION_CREDENTIAL}
+    params.update({"r_" + name: value for name, value in request.items()})
+    params.update(ev_kinds=[e["kind"] for e in evidence], ev_passed=[e["passed"] for e in evidence],
+                  ev_details=[e["detail"] for e in evidence], ev_at=at.pop())
+    return RequestRow(*conn.execute(_registration_statement(), params).one())
+
+
+def lock_for_decision(conn: Connection, request_id: int, staff_id: int) -> list[Row]:
+    """Lock the request's customer, the request and its credential, in that order (see
+    `_LOCK_FOR_DECISION`); its rows: the request's columns, `maker_no`, `maker_name`, the
+    credential as `cred_*`, the customer as `cust_*` (`decision_customer`), the decider's
+    `standing`, and one piece of evidence each (`ev_kind`, `ev_passed`, `ev_verified_at`,
+    `ev_detail`; NULL: none). No rows: no such request."""
+    return list(conn.execute(_LOCK_FOR_DECISION, {"request_id": request_id,
+                                                  "staff_id": staff_id}))
+
+
+def decision_customer(row) -> DecisionCustomer:
+    """The customer of a `lock_for_decision` row."""
+    return DecisionCustomer._make(
+        [getattr(row, "cust_" + name) for name in _DECISION_CUSTOMER] + [row.standing])
+
+
+_DECIDE_WITH: dict[sa.Update, sa.Executable] = {}
 
 
 def set_decision(conn: Connection, request_id: int, *, status: str, decided_at: datetime,
                  decider_id: int | None, authority: str | None, delegation_id: int | None,
-                 note: str | None) -> None:
-    conn.execute(_DECIDE, {
+                 note: str | None, credential: Change | None = None) -> None:
+    """Write the decision on the request; `credential`: the change the decision makes to the
+    request's credential (store/credentials.py `activated`, `ended`), sent with it: on
+    PostgreSQL in the same statement (a data-modifying CTE: one round trip where there were
+    two), on SQLite first."""
+    params = {
         "request_id": request_id, "new_status": status, "new_decided_at": decided_at,
         "new_decider": decider_id, "new_authority": authority,
         "new_delegation": delegation_id, "new_note": note,
-    })
+    }
+    if credential is None:
+        conn.execute(_DECIDE, params)
+    elif conn.dialect.name != "postgresql":
+        conn.execute(*credential)
+        conn.execute(_DECIDE, params)
+    else:
+        statement = _DECIDE_WITH.get(credential.statement)
+        if statement is None:  # once per kind of change: built statements are cached
+            statement = _DECIDE.add_cte(credential.statement.cte("credential_change"))
+            _DECIDE_WITH[credential.statement] = statement
+        conn.execute(statement, {**credential.params, **params})
 
 
 def close_moot_revocations(conn: Connection, credential_id: int, at: datetime,

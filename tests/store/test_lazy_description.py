@@ -64,3 +64,13 @@ def test_sqlalchemy_reads_results_and_keys(engine, monkeypatch):
         for _ in range(3):  # cached now: SQLAlchemy needs no columns of the result
             assert conn.execute(statement).one() == (1, "x")
         assert len(made) == columns_made
+
+
+def test_the_idle_status_is_libpqs():
+    # store/prepared.py compares a connection's transaction status with its own constant (the
+    # pool's reset after every commit asks it) instead of importing psycopg.pq per call.
+    from psycopg import pq
+
+    from staff_console.store import prepared
+
+    assert prepared._IDLE == pq.TransactionStatus.IDLE
