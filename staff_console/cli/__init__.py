@@ -97,8 +97,11 @@ def main() -> None:
     # SQLAlchemy, pydantic, the tables): the young generation's default threshold (700 here)
     # collected them dozens of times for nothing. Cycles are still collected, less often.
     gc.set_threshold(50_000, 20, 20)  # back to _GC_DEFAULT when the app starts
-    # Typer, the commands and what they share load only now, after the early start above.
-    from ._app import app
+    # Typer, the command and what the commands share load only now, after the early start
+    # above; only the command the line names (cli/_app.py `app_for`).
+    from ._app import app_for
+
+    app = app_for(sys.argv[1:])
 
     try:
         app(prog_name="staff-console")

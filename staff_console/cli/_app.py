@@ -1,6 +1,13 @@
 """The `staff-console` Typer app: the root (its options, the Textual console without a
 subcommand) and every command group. Imported by the entry point (`main`, cli/__init__.py)
-after it has started what can start early, and by whoever uses `app` itself (tests)."""
+after it has started what can start early, and by whoever uses `app` itself (tests).
+
+`app` (every command: help, completion, tests) is built on first use. The entry point runs
+`app_for(argv)`: the root with only the command the line names, built from the same table, so
+that `customer show` neither imports the other command modules nor has Typer turn their ~60
+functions into Click commands (~0.015 s). A line that names no known command (help, an
+unknown command, an option the root does not have) gets the whole app, and its answer.
+"""
 
 import gc
 import importlib
@@ -8,23 +15,13 @@ from typing import Annotated
 
 import typer
 
-from . import _GC_DEFAULT, _quick_params, admin, audit, channel, customers, policy, serve, workflow
+from . import _GC_DEFAULT, _quick_params
 from ._runtime import env, handled, start
 from ._usage import ConsoleGroup
 
 _quick_params.install()  # a plain str or int parameter without pydantic (see the module)
 
-app = typer.Typer(
-    cls=ConsoleGroup,
-    name="staff-console",
-    help="간편인증 지점 직원 콘솔 (branch staff console for mobile simple authentication).",
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    rich_markup_mode=None,
-)
 
-
-@app.callback(invoke_without_command=True)
 def root(
     ctx: typer.Context,
     db: Annotated[str | None, typer.Option(
@@ -59,30 +56,100 @@ def _start_ui(*, demo: bool, as_json: bool = False) -> None:
     run_app(settings, demo=demo, clock=clock)
 
 
-@app.command("demo")
 def demo() -> None:
     """Start the console on the demo data."""
     _start_ui(demo=True)
 
 
-app.add_typer(admin.db_app, name="db")
-app.add_typer(admin.branch_app, name="branch")
-app.add_typer(admin.staff_app, name="staff")
-app.add_typer(customers.customer_app, name="customer")
-app.add_typer(workflow.intake_app, name="intake")
-app.add_typer(workflow.request_app, name="request")
-app.command("requests")(workflow.requests)
-app.command("approvals")(workflow.approvals)
-app.command("approve")(workflow.approve)
-app.command("reject")(workflow.reject)
-app.command("withdraw")(workflow.withdraw)
-app.add_typer(workflow.delegate_app, name="delegate")
-app.command("expire")(customers.expire)
-app.command("expiring")(customers.expiring)
-app.command("matrix")(customers.matrix)
-app.add_typer(audit.audit_app, name="audit")
-app.add_typer(policy.policy_app, name="policy")
-app.command("serve")(serve.serve)
-app.add_typer(channel.channel_app, name="channel")
+# Every command of the root, in the order `--help` lists them: (name, module, attribute,
+# a group or a command); module None: defined here.
+COMMANDS: tuple[tuple[str, str | None, str, bool], ...] = (
+    ("demo", None, "demo", False),
+    ("db", "admin", "db_app", True),
+    ("branch", "admin", "branch_app", True),
+    ("staff", "admin", "staff_app", True),
+    ("customer", "customers", "customer_app", True),
+    ("intake", "workflow", "intake_app", True),
+    ("request", "workflow", "request_app", True),
+    ("requests", "workflow", "requests", False),
+    ("approvals", "workflow", "approvals", False),
+    ("approve", "workflow", "approve", False),
+    ("reject", "workflow", "reject", False),
+    ("withdraw", "workflow", "withdraw", False),
+    ("delegate", "workflow", "delegate_app", True),
+    ("expire", "customers", "expire", False),
+    ("expiring", "customers", "expiring", False),
+    ("matrix", "customers", "matrix", False),
+    ("audit", "audit", "audit_app", True),
+    ("policy", "policy", "policy_app", True),
+    ("serve", "serve", "serve", False),
+    ("channel", "channel", "channel_app", True),
+)
+_ROOT_OPTIONS = ("--db", "--now", "--server")  # the root's options, each with a value
+
+
+def _root() -> typer.Typer:
+    built = typer.Typer(
+        cls=ConsoleGroup,
+        name="staff-console",
+        help="간편인증 지점 직원 콘솔 (branch staff console for mobile simple authentication).",
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        rich_markup_mode=None,
+    )
+    built.callback(invoke_without_command=True)(root)
+    return built
+
+
+def _add(target: typer.Typer, entry: tuple[str, str | None, str, bool]) -> None:
+    name, module, attribute, group = entry
+    found = (globals()[attribute] if module is None
+             else getattr(importlib.import_module(f"{__package__}.{module}"), attribute))
+    if group:
+        target.add_typer(found, name=name)
+    else:
+        target.command(name)(found)
+
+
+def _whole() -> typer.Typer:
+    built = _root()
+    for entry in COMMANDS:
+        _add(built, entry)
+    return built
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command a command line names after the root's options, or None (`--help`, an
+    option the root does not have, nothing)."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _ROOT_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith(tuple(option + "=" for option in _ROOT_OPTIONS)):
+            return None if token.startswith("-") else token
+    return None
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The root with only the command `argv` names (the whole app if it names none)."""
+    name = command_named(argv)
+    for entry in COMMANDS:
+        if entry[0] == name:
+            built = _root()
+            _add(built, entry)
+            return built
+    return __getattr__("app")
+
+
+_APP: list[typer.Typer] = []
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: every command, built on first use."""
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if not _APP:
+        _APP.append(_whole())
+    return _APP[0]
 
 
