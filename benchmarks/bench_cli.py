@@ -3,6 +3,7 @@ in both modes: embedded (the store on this PC) and client (a terminal of a conso
 
     python benchmarks/bench_cli.py                 # 30 runs of each, both modes, fresh demo store
     python benchmarks/bench_cli.py --runs 50 --mode client --imports
+    python benchmarks/bench_cli.py --compare /tmp/before --compare /tmp/after   # two builds
 
 Each run is a new process, timed from just before it is spawned to its exit; peak RSS and CPU
 time come from the kernel (wait4; a client's CPU is its own, the server's is not in it). The
@@ -136,13 +137,42 @@ def _imports(env: dict[str, str], top: int, mode: str) -> None:
         print(f"  {micros / 1000:8.1f} ms  {name}")
 
 
-def _commands(env: dict[str, str], label: str) -> dict[str, tuple[list[str], dict[str, str]]]:
+# A build's entry point from a directory holding its `staff_console` package (--compare): the
+# checkout's editable finder is left out, so the package is the directory's.
+TREE_LAUNCHER = r"""
+import os, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, os.environ["BENCH_TREE"])
+sys.argv = ["staff-console", *sys.argv[1:]]
+from staff_console.cli import main
+main()
+"""
+
+
+def _commands(env: dict[str, str], label: str,
+              tree: Path | None = None) -> dict[str, tuple[list[str], dict[str, str]]]:
+    launcher = [str(SCRIPT)]
+    if tree is not None:
+        launcher = [sys.executable, "-c", TREE_LAUNCHER]
+        env = {**env, "BENCH_TREE": str(tree)}
+        label = f"{label}, {tree.name}"
     return {
         f"customer show --json, {label}": (
-            [str(SCRIPT), "customer", "show", "D0000001", "--json", "--as", "T001"], env),
+            [*launcher, "customer", "show", "D0000001", "--json", "--as", "T001"], env),
         f"customer search, {label}": (
-            [str(SCRIPT), "customer", "search", "ㅎㄱㄷ", "--as", "T001"], env),
+            [*launcher, "customer", "search", "ㅎㄱㄷ", "--as", "T001"], env),
     }
+
+
+def _builds(env: dict[str, str], label: str,
+            compare: list[Path]) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """This checkout's commands, or with --compare each build's, the same way (taking turns)."""
+    if not compare:
+        return _commands(env, label)
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {}
+    for tree in compare:
+        commands.update(_commands(env, label, tree))
+    return commands
 
 
 def main() -> None:
@@ -151,6 +181,11 @@ def main() -> None:
     parser.add_argument("--mode", choices=("both", "embedded", "client"), default="both")
     parser.add_argument("--imports", action="store_true", help="also list the biggest imports")
     parser.add_argument("--keep", type=Path, help="use (or create) the demo home here")
+    parser.add_argument("--compare", type=Path, action="append", default=[], metavar="DIR",
+                        help="a build to time instead of the checkout: a directory holding its "
+                             "staff_console package (git archive REV staff_console | tar -x -C "
+                             "DIR); give it several times to time builds side by side (the "
+                             "server is the checkout's)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench_cli_") as tmp:
@@ -172,13 +207,13 @@ def main() -> None:
         server = None
         client_env = None
         if args.mode in ("both", "embedded"):
-            commands.update(_commands(env, "embedded"))
+            commands.update(_builds(env, "embedded", args.compare))
         if args.mode in ("both", "client"):
             server_env = {k: v for k, v in env.items() if k != "STAFF_CONSOLE_PASSWORD"}
             server, url = _start_server(server_env, Path(tmp) / "server.log")
             client_home = Path(tmp) / "client-home"  # no store, no key: a terminal's home
             client_env = _env(client_home, cache, server=url)
-            commands.update(_commands(client_env, "client"))
+            commands.update(_builds(client_env, "client", args.compare))
             print(f"console server: {url} (pid {server.pid}, one worker, the demo store)")
         try:
             _measure(commands, args.runs, server)
@@ -212,7 +247,7 @@ def _measure(commands: dict[str, tuple[list[str], dict[str, str]]], runs: int,
             samples[name].append((wall, cpu, rss))
 
     if server is not None:
-        client_commands = sum(1 for name in commands if name.endswith(", client"))
+        client_commands = sum(1 for name in commands if ", client" in name)
         server_cpu = (_cpu_seconds(server.pid) - server_cpu) / (runs * client_commands)
     floor = statistics.median(s[0] for s in samples["argon2 floor (import + 1 verify)"])
     print(f"\n{runs} runs each, interleaved; CPUs {os.cpu_count()}, "
