@@ -298,6 +298,7 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
         while time.time() < start_at:
             time.sleep(0.001)
         cpu_from = cpu_to = None
+        use_case_cpu = 0.0  # the CPU of this thread inside the measured use cases
         # --rate: this terminal starts an operation every `interval` seconds (phase-shifted per
         # terminal), or at once when it is behind; 0 = closed loop, no think time.
         interval = 1.0 / rate if rate > 0 else 0.0
@@ -318,7 +319,7 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
             thunk = term.op(kind)
             if thunk is None:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             try:
                 thunk()
                 outcome = "ok"
@@ -328,10 +329,12 @@ def terminal_main(k: int, url: str, data: dict, warmup: float, seconds: float, r
             totals[(kind, outcome)] += 1
             if now >= measure_from:
                 samples.append((kind, outcome, elapsed))
+                use_case_cpu += time.thread_time() - c0
         term.backend.store.dispose()
         out_queue.put({"k": k, "samples": samples, "totals": dict(totals),
                        "refills": term.refills,
-                       "cpu": (cpu_to - cpu_from) if cpu_from is not None else 0.0})
+                       "cpu": (cpu_to - cpu_from) if cpu_from is not None else 0.0,
+                       "use_case_cpu": use_case_cpu})
     except BaseException:  # noqa: BLE001 - report to the parent, never hang it
         out_queue.put({"k": k, "error": traceback.format_exc()})
 
@@ -582,7 +585,9 @@ def main(argv: list[str] | None = None) -> int:
     busy = machine_to[0] - machine_from[0]
     capacity = machine_to[1] - machine_from[1]
     n_ops = max(1, len(all_ms))
-    print(f"\nCPU per operation: terminals {client_cpu / n_ops * 1000:.2f} ms, PostgreSQL "
+    use_case_cpu = sum(r.get("use_case_cpu", 0.0) for r in results)
+    print(f"\nCPU per operation: terminals {client_cpu / n_ops * 1000:.2f} ms (in the use "
+          f"cases' own thread {use_case_cpu / n_ops * 1000:.2f} ms), PostgreSQL "
           f"{pg_cpu / n_ops * 1000:.2f} ms; machine {busy / capacity:.0%} busy, of which this "
           f"benchmark {(client_cpu + pg_cpu) / capacity:.0%} ({os.cpu_count()} CPUs)")
     if statements_from is not None and statements_to is not None:
@@ -593,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["statement_exec_ms_per_op"] = round(exec_ms / n_ops, 4)
     figures["rate"] = args.rate
     figures["cpu_ms_per_op"] = {"terminals": round(client_cpu / n_ops * 1000, 2),
+                                "use_case_threads": round(use_case_cpu / n_ops * 1000, 2),
                                 "postgres": round(pg_cpu / n_ops * 1000, 2)}
     figures["machine_busy"] = round(busy / capacity, 3)
     figures["benchmark_share"] = round((client_cpu + pg_cpu) / capacity, 3)

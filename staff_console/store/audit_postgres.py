@@ -61,6 +61,9 @@ _OUTBOX_INSERT_ASYNC = sa.insert(_OUTBOX).add_cte(_HEAD_NOW).returning(
 _STILL_WAITING = sa.select(sa.exists().where(_OUTBOX.c.id == sa.any_(
     sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger)))))
 _HEAD_FOR_UPDATE = sa.select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.mac).where(_HEAD.c.id == 1)
+# The seal's head lock, waiting or not (built once: a statement built per call is keyed anew).
+_LOCK_HEAD = {True: _HEAD_FOR_UPDATE.with_for_update(),
+              False: _HEAD_FOR_UPDATE.with_for_update(skip_locked=True)}
 _TAKE = sa.select(_OUTBOX.c.id, *(_OUTBOX.c[name] for name in _FIELDS)).order_by(
     _OUTBOX.c.id).limit(sa.bindparam("batch", type_=sa.Integer))
 # One statement for any batch size (prepared once per connection): the taken rows move from the
@@ -155,7 +158,7 @@ class PostgresChain:
         proves that seal committed, synchronously, after our commit. One autocommit query."""
         if mine and not self._still_waiting(conn, mine):
             return 0
-        lock = _HEAD_FOR_UPDATE.with_for_update(skip_locked=not wait)
+        lock = _LOCK_HEAD[wait]
         total = 0
         while True:
             with conn.begin() as transaction:
