@@ -146,8 +146,11 @@ def insert(conn: Connection, values: dict) -> int:
 
 
 class Change(NamedTuple):
-    """A change of one credential not sent yet: a statement and its parameters (a decision
-    sends it with the request's own change, store/requests.py `set_decision`)."""
+    """A change of a credential not sent yet: an UPDATE built once and its parameters. The
+    caller sends it (`conn.execute(*change)`), or lets the next statement of its use case carry
+    it as a data-modifying CTE on PostgreSQL (store/requests.py `set_decision`, store/audit.py
+    `append_events`): one round trip for two changes. Its bind names differ from those
+    statements' own."""
 
     statement: sa.Update
     params: dict
@@ -155,24 +158,16 @@ class Change(NamedTuple):
 
 def ended(credential_id: int, status: str, ended_at: datetime, reason: str,
           replaced_by: int | None = None) -> Change:
+    """The credential moved to an end state (services/lifecycle.py checks the transition)."""
     return Change(_END, {"cred_id": credential_id, "cred_status": status,
                          "cred_ended_at": ended_at, "cred_end_reason": reason,
                          "cred_replaced_by": replaced_by})
 
 
 def activated(credential_id: int, activated_at: datetime, valid_until: date) -> Change:
+    """A pending credential activated (its failed logins back to 0)."""
     return Change(_ACTIVATE, {"cred_id": credential_id,
                               "new_activated_at": activated_at, "new_valid_until": valid_until})
-
-
-def set_ended(conn: Connection, credential_id: int, status: str, ended_at: datetime,
-              reason: str, replaced_by: int | None = None) -> None:
-    conn.execute(*ended(credential_id, status, ended_at, reason, replaced_by))
-
-
-def set_active(conn: Connection, credential_id: int, activated_at: datetime,
-               valid_until: date) -> None:
-    conn.execute(*activated(credential_id, activated_at, valid_until))
 
 
 def login_succeeded(credential_id: int, at: datetime) -> Change:
@@ -209,13 +204,6 @@ def lock_due(conn: Connection, today: date, batch: int) -> list[Row]:
     """Up to `batch` current credentials past their last valid day, locked, oldest id first;
     each row is the credential's columns and `customer_no`."""
     return list(conn.execute(_DUE, {"today": today, "batch": batch}))
-
-
-def end_many(conn: Connection, changes: list[dict]) -> None:
-    """Several `set_ended` at once (cred_id, cred_status, cred_ended_at, cred_end_reason,
-    cred_replaced_by)."""
-    if changes:
-        conn.execute(_END, changes)
 
 
 # ------------------------------------------------------------------------ expiring soon
