@@ -15,7 +15,6 @@ from ..domain.matrix import CustomerFacts, evaluate
 from ..domain.states import RequestKind, channel_status, current_credential
 from ..store import credentials as credential_store
 from ..store import customers as customer_store
-from ..store import requests as request_store
 from ..store.credentials import CredentialRow
 from ..store.engine import Tx
 from ..store.requests import RequestRow
@@ -52,10 +51,10 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
         by_id: dict[int, CredentialRow] = {}  # newest first; once each, should one repeat
         pending: list[RequestRow] = []
         for row in rows:
-            if row.cred_id is not None:
-                by_id.setdefault(row.cred_id, credential_store.as_row(row, "cred_"))
+            if row.cred_id is not None and row.cred_id not in by_id:
+                by_id[row.cred_id] = customer_store.detail_credential(row)
             if row.req_id is not None:
-                pending.append(request_store.as_row(row, "req_"))
+                pending.append(customer_store.detail_request(row))
         creds = list(by_id.values())
         pending.sort(key=lambda r: (r.created_at, r.id))  # oldest first: the customer's story in order
         mts = current_credential(creds, Channel.MTS.value, today)

@@ -168,3 +168,27 @@ _DETAIL = sa.select(
 def detail_rows(conn: Connection, customer_no: str, staff_id: int) -> list[Row]:
     """The customer view's rows (see `_DETAIL`); none: no such customer."""
     return list(conn.execute(_DETAIL, {"no": customer_no, "staff_id": staff_id}))
+
+
+def _span(prefix: str, fields: tuple[str, ...]) -> slice:
+    """Where a row of `_DETAIL` holds `prefix` + each field, in order (checked at import)."""
+    keys = [column.key for column in _DETAIL.selected_columns]
+    start = keys.index(prefix + fields[0])
+    if keys[start:start + len(fields)] != [prefix + name for name in fields]:
+        raise RuntimeError(f"_DETAIL's {prefix}* columns are not in their row type's order")
+    return slice(start, start + len(fields))
+
+
+# A view reads a credential (and a pending request) per row: by position, not by name.
+_DETAIL_CREDENTIAL = _span("cred_", CredentialRow._fields)
+_DETAIL_REQUEST = _span("req_", RequestRow._fields)
+
+
+def detail_credential(row: Row) -> CredentialRow:
+    """The credential of a `detail_rows` row (its `cred_id` is not NULL)."""
+    return CredentialRow._make(row[_DETAIL_CREDENTIAL])
+
+
+def detail_request(row: Row) -> RequestRow:
+    """The pending request of a `detail_rows` row (its `req_id` is not NULL)."""
+    return RequestRow._make(row[_DETAIL_REQUEST])
