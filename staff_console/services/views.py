@@ -1,4 +1,7 @@
-"""Plain data handed to the CLI and the UI. Frozen dataclasses; `as_dict` for JSON."""
+"""Plain data handed to the CLI and the UI. Frozen dataclasses; `as_dict` for JSON.
+
+Each has its docstring (also spares `dataclass` building one from its signature at import,
+which every command pays)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ def as_dict(view) -> dict:
 
 @dataclass(frozen=True)
 class StaffView:
+    """A staff member as an admin sees them (no password hash)."""
+
     id: int
     employee_no: str
     name: str
@@ -35,12 +40,16 @@ class StaffView:
 
 @dataclass(frozen=True)
 class BranchView:
+    """A branch: its code and name."""
+
     code: str
     name: str
 
 
 @dataclass(frozen=True)
 class CredentialView:
+    """One simple-auth credential of a customer on one channel, as of the call."""
+
     id: int
     channel: str
     status: str  # effective status today
@@ -62,6 +71,8 @@ class CredentialView:
 
 @dataclass(frozen=True)
 class EvidenceView:
+    """One check of a registration's non-face-to-face identity verification."""
+
     kind: str
     passed: bool
     verified_at: datetime
@@ -70,6 +81,8 @@ class EvidenceView:
 
 @dataclass(frozen=True)
 class RequestView:
+    """A request waiting for (or given) a checker's decision: revocation or registration."""
+
     id: int
     kind: str
     status: str
@@ -98,6 +111,8 @@ class RequestView:
 
 @dataclass(frozen=True)
 class CustomerSummary:
+    """A customer in a search result: identity masked."""
+
     customer_no: str
     name: str
     id_masked: str
@@ -110,6 +125,8 @@ class CustomerSummary:
 
 @dataclass(frozen=True)
 class SearchPage:
+    """One page of a customer search."""
+
     query: str
     kinds: list[str]
     items: list[CustomerSummary]
@@ -120,6 +137,8 @@ class SearchPage:
 
 @dataclass(frozen=True)
 class ServiceAnswerView:
+    """One service of the matrix, with whether the customer may use it."""
+
     code: str
     group: str
     group_en: str
@@ -133,6 +152,8 @@ class ServiceAnswerView:
 
 @dataclass(frozen=True)
 class CustomerDetail:
+    """The customer screen: identity masked, both channels' credentials side by side."""
+
     customer_no: str
     name: str
     id_masked: str
@@ -152,6 +173,8 @@ class CustomerDetail:
 
 @dataclass(frozen=True)
 class DelegationView:
+    """A 직무대행 window: the branch manager's authority lent for a bounded period."""
+
     id: int
     branch_code: str
     grantor: str
@@ -168,6 +191,8 @@ class DelegationView:
 
 @dataclass(frozen=True)
 class IntakeResult:
+    """The channel's registration as recorded: its request and credential."""
+
     request_id: int
     credential_id: int
     status: str
@@ -175,6 +200,8 @@ class IntakeResult:
 
 @dataclass(frozen=True)
 class LoginResult:
+    """A simple-auth login's outcome as recorded."""
+
     credential_id: int
     result: str
     status: str
@@ -203,12 +230,16 @@ class ChannelKeyView:
 
 @dataclass(frozen=True)
 class NewChannelKey:
+    """A channel key just created: the secret, shown this once."""
+
     key: ChannelKeyView
     secret: str  # shown once; the store keeps only its SHA-256
 
 
 @dataclass(frozen=True)
 class ExpiringItem:
+    """A credential whose validity ends soon."""
+
     credential_id: int
     customer_no: str
     customer_name: str
@@ -221,6 +252,8 @@ class ExpiringItem:
 
 @dataclass(frozen=True)
 class ExpireResult:
+    """What one expiry run ended."""
+
     credentials_expired: int
     requests_expired: int
     answers_purged: int = 0  # channel API answers past their retention (Idempotency-Key)
@@ -228,17 +261,23 @@ class ExpireResult:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """A customer import's count (all or nothing)."""
+
     imported: int
 
 
 @dataclass(frozen=True)
 class ExportResult:
+    """An audit export's file and row count."""
+
     path: str
     rows: int
 
 
 @dataclass(frozen=True)
 class AuditEventView:
+    """One event of the audit trail."""
+
     seq: int
     at: datetime
     actor: str
@@ -252,6 +291,8 @@ class AuditEventView:
 
 @dataclass(frozen=True)
 class AuditPage:
+    """One page of the audit trail."""
+
     items: list[AuditEventView]
     has_more: bool
 
@@ -286,6 +327,8 @@ class AnchorView:
 
 @dataclass(frozen=True)
 class PolicyEntry:
+    """One policy setting: its value, default and bounds."""
+
     key: str  # policy.<name>
     value: bool | int
     default: bool | int
@@ -296,6 +339,8 @@ class PolicyEntry:
 
 @dataclass(frozen=True)
 class PolicyChangeView:
+    """A policy change: applied at once, or waiting for a second admin."""
+
     id: int | None  # None: applied at once, never pending
     key: str
     old_value: bool | int
