@@ -140,35 +140,43 @@ def setup(url: str, customers: int) -> dict:
         grant_delegation(backend, manager, delegate_employee_no=DELEGATES[branch],
                          valid_from=now - timedelta(hours=1), valid_until=now + timedelta(days=1),
                          clock=clock)
-    engine = backend.store.engine
-    data: dict = {"customers": {}, "logins": {}, "queries": {}}
-    with engine.connect() as conn:
+    with backend.store.engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
-        for branch in BRANCHES:
-            rows = conn.execute(sa.text(
-                "SELECT customer_no, name, name_chosung, phone, phone_last4, birth_yymmdd, "
-                "(SELECT min(account_no) FROM account a WHERE a.customer_id = c.id) "
-                "FROM customer c WHERE branch_code = :b ORDER BY random() LIMIT 3000"),
-                {"b": branch}).all()
-            data["customers"][branch] = [r[0] for r in rows]
-            queries = []
-            for no, name, chosung, phone, last4, birth, account in rows[:600]:
-                queries += [name[:2], chosung[:2], name, last4, no, phone]
-                if birth:
-                    queries.append(birth)
-                if account:
-                    queries.append(account)
-            data["queries"][branch] = queries
-            data["logins"][branch] = [tuple(r) for r in conn.execute(sa.text(
-                "SELECT u.customer_no, c.channel, c.device_id FROM credential c "
-                "JOIN customer u ON u.id = c.customer_id WHERE u.branch_code = :b "
-                "AND c.status = 'active' AND c.valid_until >= CURRENT_DATE "
-                "ORDER BY random() LIMIT 3000"), {"b": branch}).all()]
+        data = sample(conn)
     backend.store.dispose()
     data["password"] = DEMO_PASSWORD
     data["setup_seconds"] = {"migrate": round(t1 - t0, 2), "demo_load": round(t2 - t1, 2)}
     data["demo"] = {"customers": summary.customers, "credentials": summary.credentials,
                     "requests": summary.requests}
+    return data
+
+
+def sample(conn, *, repeatable: bool = False) -> dict:
+    """What the terminals work on, per branch: up to 3,000 customers, the search queries of 600
+    of them (every kind) and up to 3,000 active credentials to log in with; a random sample, or
+    the first ones (`repeatable`: the same every run)."""
+    customers, credentials = ("customer_no", "c.id") if repeatable else ("random()", "random()")
+    data: dict = {"customers": {}, "logins": {}, "queries": {}}
+    for branch in BRANCHES:
+        rows = conn.execute(sa.text(
+            "SELECT customer_no, name, name_chosung, phone, phone_last4, birth_yymmdd, "
+            "(SELECT min(account_no) FROM account a WHERE a.customer_id = c.id) "
+            f"FROM customer c WHERE branch_code = :b ORDER BY {customers} LIMIT 3000"),
+            {"b": branch}).all()
+        data["customers"][branch] = [r[0] for r in rows]
+        queries = []
+        for no, name, chosung, phone, last4, birth, account in rows[:600]:
+            queries += [name[:2], chosung[:2], name, last4, no, phone]
+            if birth:
+                queries.append(birth)
+            if account:
+                queries.append(account)
+        data["queries"][branch] = queries
+        data["logins"][branch] = [tuple(r) for r in conn.execute(sa.text(
+            "SELECT u.customer_no, c.channel, c.device_id FROM credential c "
+            "JOIN customer u ON u.id = c.customer_id WHERE u.branch_code = :b "
+            "AND c.status = 'active' AND c.valid_until >= CURRENT_DATE "
+            f"ORDER BY {credentials} LIMIT 3000"), {"b": branch}).all()]
     return data
 
 

@@ -199,28 +199,9 @@ def _data(url: str) -> dict:
     from staff_console.demo import DEMO_PASSWORD
 
     engine = sa.create_engine(url)
-    data: dict = {"customers": {}, "logins": {}, "queries": {}, "password": DEMO_PASSWORD}
     with engine.connect() as conn:
-        for branch in bench_load.BRANCHES:
-            rows = conn.execute(sa.text(
-                "SELECT customer_no, name, name_chosung, phone, phone_last4, birth_yymmdd, "
-                "(SELECT min(account_no) FROM account a WHERE a.customer_id = c.id) "
-                "FROM customer c WHERE branch_code = :b ORDER BY customer_no LIMIT 3000"),
-                {"b": branch}).all()
-            data["customers"][branch] = [r[0] for r in rows]
-            queries = []
-            for no, name, chosung, phone, last4, birth, account in rows[:600]:
-                queries += [name[:2], chosung[:2], name, last4, no, phone]
-                if birth:
-                    queries.append(birth)
-                if account:
-                    queries.append(account)
-            data["queries"][branch] = queries
-            data["logins"][branch] = [tuple(r) for r in conn.execute(sa.text(
-                "SELECT u.customer_no, c.channel, c.device_id FROM credential c "
-                "JOIN customer u ON u.id = c.customer_id WHERE u.branch_code = :b "
-                "AND c.status = 'active' AND c.valid_until >= CURRENT_DATE "
-                "ORDER BY c.id LIMIT 3000"), {"b": branch}).all()]
+        data = bench_load.sample(conn, repeatable=True)
+    data["password"] = DEMO_PASSWORD
     engine.dispose()
     return data
 
