@@ -16,21 +16,25 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 MOST_THREADS = 40  # anyio's default capacity; the store's pool (10 + 5) bounds the real work
+IDLE_SECONDS = 10.0  # as anyio's worker threads: a thread idle this long ends
 
 
 class Workers:
-    """Daemon threads started as calls need them, at most `most`; the rest queue."""
+    """Daemon threads started as calls need them, at most `most`; the rest queue. A thread
+    idle for `idle_seconds` ends (a burst's threads do not stay for the process's life)."""
 
-    def __init__(self, most: int = MOST_THREADS, name: str = "console-call") -> None:
+    def __init__(self, most: int = MOST_THREADS, name: str = "console-call",
+                 idle_seconds: float = IDLE_SECONDS) -> None:
         self._jobs: SimpleQueue[tuple | None] = SimpleQueue()
         self._most = most
         self._name = name
+        self._idle_seconds = idle_seconds
         self._lock = threading.Lock()
         self._threads = 0
         self._idle = 0  # threads between jobs (each takes one job off the queue next)
@@ -57,10 +61,25 @@ class Workers:
                     pass
             raise
 
+    @property
+    def threads(self) -> int:
+        """The worker threads alive now."""
+        return self._threads
+
     def _serve(self) -> None:
         jobs = self._jobs
         while True:
-            job = jobs.get()
+            try:
+                job = jobs.get(timeout=self._idle_seconds)
+            except Empty:
+                with self._lock:
+                    # Idle threads outnumber the calls handed to them: this one may end.
+                    # (None idle: a call has claimed the waiting threads, this one may be its.)
+                    if self._idle:
+                        self._idle -= 1
+                        self._threads -= 1
+                        return
+                continue
             if job is None:
                 return
             loop, done, fn, args = job

@@ -65,3 +65,30 @@ def test_a_cancelled_call_waits_for_its_work_to_end():
         return ended.is_set()
 
     assert asyncio.run(main())  # the work ended before the cancellation went on
+
+
+def test_idle_threads_end_and_new_calls_start_new_ones():
+    """A burst's threads end once idle (as anyio's do), so a process does not keep them all
+    its life (a forked demo load refuses to fork a threaded process); calls after that, and
+    calls racing an ending thread, are all answered."""
+    workers = Workers(most=4, name="idle-test", idle_seconds=0.2)
+
+    def named() -> str:
+        time.sleep(0.05)
+        return threading.current_thread().name
+
+    def alive() -> list[str]:
+        return [t.name for t in threading.enumerate() if t.name.startswith("idle-test")]
+
+    async def burst(n: int) -> list[str]:
+        return await asyncio.gather(*(workers.run(named) for _ in range(n)))
+
+    assert len(set(asyncio.run(burst(4)))) == 4
+    deadline = time.monotonic() + 5
+    while (alive() or workers.threads) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert alive() == [] and workers.threads == 0
+    for pause in (0.0, 0.19, 0.2, 0.21):  # around the idle limit
+        assert len(asyncio.run(burst(3))) == 3
+        time.sleep(pause)
+    assert workers.threads <= 4
