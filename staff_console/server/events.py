@@ -75,16 +75,21 @@ class EventHub:
 
     async def add(self, listener: Listener) -> int:
         """Listen from now on: every change after the position returned reaches `listener`
-        (the starting point is read before the stream says `ready`)."""
+        (the starting point is read before the stream says `ready`).
+
+        The position is read here only, never by the poller: two reads in flight (this one
+        and a poller's) could end in either order, and the later one, set last, would skip
+        what was written between them (SQLite's busy wait can hold a read back while other
+        writers go ahead). The listener joins once the hub has a position, without waiting
+        in between, so the next poll tells it everything after what is returned."""
+        if self.after is None:
+            head = await run_in_threadpool(event_feed.start_seq, self.backend)
+            if self.after is None:  # another stream's read may have set it meanwhile: keep it
+                self.after = head
         self.listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
-        if self.after is not None:
-            return self.after
-        head = await run_in_threadpool(event_feed.start_seq, self.backend)
-        if self.after is None:  # the poller may have started meanwhile: keep its
-            self.after = head
-        return head
+        return self.after
 
     def remove(self, listener: Listener) -> None:
         self.listeners.discard(listener)
@@ -103,8 +108,7 @@ class EventHub:
 
     async def _poll_once(self) -> None:
         backend = self.backend
-        if self.after is None:
-            self.after = await run_in_threadpool(event_feed.start_seq, backend)
+        if self.after is None:  # no listener has joined yet (`add` sets it first)
             return
         hashes = sorted({item.token_hash for item in self.listeners})
         batch = await run_in_threadpool(event_feed.poll, backend, self.after, hashes,
@@ -228,8 +232,11 @@ def events_router() -> APIRouter:
                         notice = await asyncio.wait_for(listener.queue.get(),
                                                         timeout=min(KEEPALIVE_S, left))
                     except TimeoutError:
-                        # Told everything up to the hub's position (the queue is empty).
-                        sent = max(sent, hub.after or 0)
+                        # Told everything up to the hub's position, when nothing waits in the
+                        # queue (a poll may have filled it as the wait ran out: its notices
+                        # would otherwise pass for replayed already).
+                        if listener.queue.empty():
+                            sent = max(sent, hub.after or 0)
                         yield f": keepalive\nid: {sent}\n\n".encode()
                         continue
                     if notice.kind not in SESSION_KINDS:
