@@ -14,9 +14,11 @@ request deadline, the idle lock) belongs to the store (DOMAIN.md section 8).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from .i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 APP_NAME = "staff-console"
 ENV_PREFIX = "STAFF_CONSOLE_"
@@ -26,7 +28,20 @@ ENV_PREFIX = "STAFF_CONSOLE_"
 ARGON2_MIN_MEMORY_KIB = 7168
 ARGON2_MIN_WORK_KIB = 35840
 ARGON2_MAX_MEMORY_KIB = 1_048_576  # 1 GiB: more would stall a branch PC at every sign-in
+ARGON2_MIN_TIME_COST = 1
 ARGON2_MAX_TIME_COST = 20
+
+# The values a setting may take where they are a list (the languages are the catalogs').
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "language": LANGUAGES,
+    "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
+# The bounds of the numeric settings (each inclusive); their product has a floor too
+# (ARGON2_MIN_WORK_KIB).
+SETTING_BOUNDS: dict[str, tuple[int, int]] = {
+    "argon2_time_cost": (ARGON2_MIN_TIME_COST, ARGON2_MAX_TIME_COST),
+    "argon2_memory_kib": (ARGON2_MIN_MEMORY_KIB, ARGON2_MAX_MEMORY_KIB),
+}
 
 
 def default_home() -> Path:
@@ -41,11 +56,12 @@ def default_home() -> Path:
 @dataclass(frozen=True)
 class Settings:
     """The values (validated by `load_settings`; built directly only by tests and benchmarks).
-    The fields and their defaults are settings_sources.SettingsModel's."""
+    Its defaults are the settings' defaults, here only (`default`): the model
+    (settings_sources.py) and settings_read.py `quick` read them from it."""
 
     home: Path = field(default_factory=default_home)
     db_url: str = ""
-    language: str = "ko"
+    language: str = DEFAULT_LANGUAGE
     log_level: str = "INFO"
     key_text: str | None = field(default=None, repr=False)
     audit_anchor_path: Path | None = None
@@ -72,6 +88,16 @@ class Settings:
         return self.home / "master.key"
 
 
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings)
+                             if f.default is not MISSING}
+
+
+def default(name: str) -> Any:
+    """A setting's default (one with a plain value: every field but `home` and `keymap`,
+    whose defaults are made afresh each time: `default_home()` and an empty mapping)."""
+    return _DEFAULTS[name]
+
+
 def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
     """(db_url, argon2 time cost, argon2 memory KiB) as the settings will most likely say, read
     without validating anything (no pydantic): only for the CLI to start a sign-in's argon2
@@ -96,19 +122,19 @@ def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
         value = env.get(ENV_PREFIX + name)
         return value if value is not None else config.get(key)
 
-    def number(name: str, key: str, default: int, low: int, high: int) -> int:
+    def number(name: str, key: str) -> int:
         # Outside the bounds the real load refuses: the default, never an unchecked cost.
+        low, high = SETTING_BOUNDS[key]
         try:
             value = int(pick(name, key))
         except (TypeError, ValueError):
-            return default
-        return value if low <= value <= high else default
+            return default(key)
+        return value if low <= value <= high else default(key)
 
     url = db_url or pick("DB", "db_url")
     url = url if isinstance(url, str) and url else f"sqlite:///{home / 'staff_console.sqlite3'}"
-    return (url, number("ARGON2_TIME_COST", "argon2_time_cost", 3, 1, ARGON2_MAX_TIME_COST),
-            number("ARGON2_MEMORY_KIB", "argon2_memory_kib", 65536, ARGON2_MIN_MEMORY_KIB,
-                   ARGON2_MAX_MEMORY_KIB))
+    return (url, number("ARGON2_TIME_COST", "argon2_time_cost"),
+            number("ARGON2_MEMORY_KIB", "argon2_memory_kib"))
 
 
 def load_settings(*, db_url: str | None = None, home: Path | None = None,

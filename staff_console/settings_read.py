@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 
 from .domain.errors import ConsoleError
 from .settings import (
-    ARGON2_MAX_MEMORY_KIB,
-    ARGON2_MAX_TIME_COST,
-    ARGON2_MIN_MEMORY_KIB,
     ARGON2_MIN_WORK_KIB,
     ENV_PREFIX,
+    SETTING_BOUNDS,
+    SETTING_CHOICES,
+    default,
     default_home,
 )
 
@@ -177,8 +177,6 @@ def given_keys(explicit: dict[str, Any]) -> dict[str, Any]:
 # -- the values that need no model ----------------------------------------------------------
 _DIGITS = re.compile(r"[1-9][0-9]{0,8}\Z")  # ASCII, no sign, no padding, no separators
 _FLAGS = {"0": False, "1": True, "false": False, "true": True}
-_LANGUAGES = ("ko", "en")
-_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class _Unsure(Exception):
@@ -203,7 +201,8 @@ def _path(value: Any) -> Path:
     return Path(value)
 
 
-def _number(value: Any, low: int, high: int) -> int:
+def _number(value: Any, name: str) -> int:
+    low, high = SETTING_BOUNDS[name]
     if type(value) is int:
         number = value
     elif _DIGITS.match(_text(value)):
@@ -215,8 +214,8 @@ def _number(value: Any, low: int, high: int) -> int:
     return number
 
 
-def _one_of(value: Any, allowed: tuple[str, ...]) -> str:
-    if _text(value) not in allowed:
+def _one_of(value: Any, name: str) -> str:
+    if _text(value) not in SETTING_CHOICES[name]:
         raise _Unsure
     return value
 
@@ -231,23 +230,25 @@ def quick(values: dict[str, Any]) -> dict[str, Any] | None:
     try:
         out: dict[str, Any] = {
             "home": _path(got["home"]) if "home" in got else _path(default_home()),
-            "db_url": _text(got.get("db_url", "")),
-            "language": _one_of(got.get("language", "ko"), _LANGUAGES),
-            "log_level": _one_of(got.get("log_level", "INFO"), _LEVELS),
+            "db_url": _text(got.get("db_url", default("db_url"))),
+            "language": _one_of(got.get("language", default("language")), "language"),
+            "log_level": _one_of(got.get("log_level", default("log_level")), "log_level"),
             "key_text": None if got.get("key_text") is None else _text(got["key_text"]),
             "audit_anchor_path": (None if got.get("audit_anchor_path") is None
                                   else _path(got["audit_anchor_path"])),
-            "argon2_time_cost": _number(got.get("argon2_time_cost", 3), 1,
-                                        ARGON2_MAX_TIME_COST),
-            "argon2_memory_kib": _number(got.get("argon2_memory_kib", 65536),
-                                         ARGON2_MIN_MEMORY_KIB, ARGON2_MAX_MEMORY_KIB),
+            "argon2_time_cost": _number(got.get("argon2_time_cost",
+                                                default("argon2_time_cost")),
+                                        "argon2_time_cost"),
+            "argon2_memory_kib": _number(got.get("argon2_memory_kib",
+                                                 default("argon2_memory_kib")),
+                                         "argon2_memory_kib"),
             "server": None if got.get("server") is None else _text(got["server"]),
             "server_ca_file": (None if got.get("server_ca_file") is None
                                else _path(got["server_ca_file"])),
             "server_allow_http": False,
             "keymap": {},
         }
-        allow_http = got.get("server_allow_http", False)
+        allow_http = got.get("server_allow_http", default("server_allow_http"))
         if type(allow_http) is not bool:
             allow_http = _FLAGS.get(_text(allow_http))
             if allow_http is None:

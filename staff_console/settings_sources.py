@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     AliasChoices,
@@ -24,17 +24,18 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from .domain.errors import ConsoleError
 from .settings import (
-    ARGON2_MAX_MEMORY_KIB,
-    ARGON2_MAX_TIME_COST,
-    ARGON2_MIN_MEMORY_KIB,
     ARGON2_MIN_WORK_KIB,
     ENV_PREFIX,
+    SETTING_BOUNDS,
+    SETTING_CHOICES,
+    default,
     default_home,
 )
 from .settings_read import (
@@ -68,26 +69,41 @@ class SettingsModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True,
                               validate_default=True)
 
+    # The defaults, choices and bounds are settings.py's (`default`, SETTING_CHOICES,
+    # SETTING_BOUNDS), which settings_read.py `quick` reads too.
     home: Path = Field(default_factory=lambda: default_home())
-    db_url: str = Field("", validation_alias=_env("DB"))
-    language: Literal["ko", "en"] = Field("ko", validation_alias=_env("LANG"))
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
-        "INFO", validation_alias=_env("LOG_LEVEL"))
-    key_text: str | None = Field(None, repr=False, validation_alias=_env("KEY"))
+    db_url: str = Field(default("db_url"), validation_alias=_env("DB"))
+    language: str = Field(default("language"), validation_alias=_env("LANG"))
+    log_level: str = Field(default("log_level"), validation_alias=_env("LOG_LEVEL"))
+    key_text: str | None = Field(default("key_text"), repr=False, validation_alias=_env("KEY"))
     audit_anchor_path: Path | None = Field(
-        None, validation_alias=_env("AUDIT_ANCHOR_PATH"))
-    argon2_time_cost: int = Field(3, ge=1, le=ARGON2_MAX_TIME_COST,
+        default("audit_anchor_path"), validation_alias=_env("AUDIT_ANCHOR_PATH"))
+    argon2_time_cost: int = Field(default("argon2_time_cost"),
+                                  ge=SETTING_BOUNDS["argon2_time_cost"][0],
+                                  le=SETTING_BOUNDS["argon2_time_cost"][1],
                                   validation_alias=_env("ARGON2_TIME_COST"))
-    argon2_memory_kib: int = Field(65536, ge=ARGON2_MIN_MEMORY_KIB, le=ARGON2_MAX_MEMORY_KIB,
+    argon2_memory_kib: int = Field(default("argon2_memory_kib"),
+                                   ge=SETTING_BOUNDS["argon2_memory_kib"][0],
+                                   le=SETTING_BOUNDS["argon2_memory_kib"][1],
                                    validation_alias=_env("ARGON2_MEMORY_KIB"))
-    server: str | None = Field(None, validation_alias=_env("SERVER"))
-    server_ca_file: Path | None = Field(None, validation_alias=_env("SERVER_CA_FILE"))
-    server_allow_http: bool = Field(False, validation_alias=_env("SERVER_ALLOW_HTTP"))
+    server: str | None = Field(default("server"), validation_alias=_env("SERVER"))
+    server_ca_file: Path | None = Field(default("server_ca_file"),
+                                        validation_alias=_env("SERVER_CA_FILE"))
+    server_allow_http: bool = Field(default("server_allow_http"),
+                                    validation_alias=_env("SERVER_ALLOW_HTTP"))
     # Binding id -> keys: a JSON object in STAFF_CONSOLE_KEYMAP, a [keymap] table in
     # config.toml (the environment's entries over config.toml's, id by id: pydantic-settings
     # merges a dict's sources). Its shape is checked here; the ids and clashes against the screens' bindings
     # when the app starts (screens/keys.py `check_keymap`: this module imports no UI).
     keymap: dict[str, str] = Field(default_factory=dict, validation_alias=_env("KEYMAP"))
+
+    @field_validator("language", "log_level")
+    @classmethod
+    def _one_of_the_choices(cls, value: str, info: ValidationInfo) -> str:
+        choices = SETTING_CHOICES[str(info.field_name)]
+        if value not in choices:
+            raise ValueError("must be one of " + ", ".join(repr(c) for c in choices))
+        return value
 
     @field_validator("keymap")
     @classmethod

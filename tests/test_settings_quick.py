@@ -100,3 +100,14 @@ def test_plain_settings_load_without_pydantic(tmp_path, monkeypatch):
     with pytest.raises(ConsoleError) as info:  # refused by the model, with its words
         load_settings(home=tmp_path)
     assert info.value.code == "INVALID_SETTING" and "STAFF_CONSOLE_LANG" in info.value.message
+
+
+def test_the_defaults_are_the_records_own(tmp_path):
+    """With nothing set, `quick`, the model and the plain record (settings.py `Settings`,
+    where the defaults are written once) give the same values."""
+    from dataclasses import asdict
+
+    from staff_console.settings import Settings
+
+    nothing = {"home": tmp_path}
+    assert quick(nothing) == checked(nothing) == asdict(Settings(home=tmp_path))
