@@ -8,6 +8,10 @@ same definitions.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,3 +109,31 @@ def register(world: World, customer_no="C001", channel="mts", device_id="dev-1",
 
 def utc(iso: str) -> datetime:
     return parse_instant(iso)
+
+
+# The CLI's entry point run after a probe's `setup`, which defines REPORT (a dict it fills
+# while the command runs); the last line printed is the exit code and REPORT, as JSON.
+_PROBE_RUN = """
+import json as _json, sys as _sys
+from staff_console.cli import main
+_sys.argv = ["staff-console", *_sys.argv[1:]]
+_code = 0
+try:
+    main()
+except SystemExit as exc:
+    _code = exc.code
+_sys.stdout.flush()
+print("\\n@@probe " + _json.dumps({"exit": _code, **REPORT}))
+"""
+
+
+def cli_probe(setup: str, args: list[str], env: Mapping[str, str]) -> dict:
+    """`staff-console *args` in a new process with `env`, after `setup` (Python that patches
+    what it watches and defines REPORT): {"exit": the exit code, **REPORT, "stderr": ...}."""
+    proc = subprocess.run([sys.executable, "-c", setup + _PROBE_RUN, *args], env=dict(env),
+                          capture_output=True, text=True, timeout=120)
+    marker = proc.stdout.rfind("@@probe ")
+    assert marker >= 0, proc.stderr
+    doc = json.loads(proc.stdout[marker + len("@@probe "):])
+    doc["stderr"] = proc.stderr
+    return doc

@@ -14,6 +14,7 @@ import threading
 
 import pytest
 from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
+from helpers import cli_probe
 
 # Runs the CLI in-process with the given arguments, then prints the loaded modules as JSON.
 _PROBE = """
@@ -124,7 +125,7 @@ def test_an_embedded_sign_in_uses_the_verification_started_early(cli, monkeypatc
 # The entry point with start_verification and the verification counted: what was loaded when
 # it started, and on which threads the argon2 verifications ran.
 _EARLY_PROBE = """
-import json, sys, threading
+import sys, threading
 from staff_console.services import passwords
 starts, verifications = [], []
 start, verify = passwords.start_verification, passwords._verify
@@ -136,14 +137,7 @@ def counted_verify(stored, password):
     verifications.append(threading.current_thread().name)
     return verify(stored, password)
 passwords.start_verification, passwords._verify = counted_start, counted_verify
-from staff_console.cli import main
-sys.argv = ["staff-console", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-sys.stdout.flush()
-print("\\n@@early " + json.dumps({"exit": code, "starts": starts, "verifications": verifications}))
+REPORT = {"starts": starts, "verifications": verifications}
 """
 
 
@@ -152,10 +146,7 @@ def _early(cli, *args, env: dict | None = None) -> dict:
     for key, value in cli.env.items():
         if value is None:
             merged.pop(key, None)
-    proc = subprocess.run([sys.executable, "-c", _EARLY_PROBE, *map(str, args)], env=merged,
-                          capture_output=True, text=True, timeout=120)
-    marker = proc.stdout.rindex("@@early ")
-    return json.loads(proc.stdout[marker + len("@@early "):])
+    return cli_probe(_EARLY_PROBE, [str(a) for a in args], merged)
 
 
 @pytest.mark.parametrize("who", ["T001", "NOBODY1"])

@@ -5,12 +5,9 @@ signed out when the command never signs in; never sent to a URL the settings ref
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 
-from helpers import PASSWORD
+from helpers import PASSWORD, cli_probe
 
 from staff_console.api import early_sign_in
 from staff_console.api.remote import RemoteConsole
@@ -18,7 +15,7 @@ from staff_console.domain.errors import ConsoleError
 
 # The entry point, with every request the terminal sends and every early sign-in recorded.
 _PROBE = """
-import http.client, json, sys
+import http.client
 from staff_console.api import early_sign_in
 sent, taken, started = [], [], []
 request, take, start = http.client.HTTPConnection.request, early_sign_in.take, early_sign_in.start
@@ -34,14 +31,7 @@ def counted_start(*args, **kwargs):
     return start(*args, **kwargs)
 http.client.HTTPConnection.request = counted_request
 early_sign_in.take, early_sign_in.start = counted_take, counted_start
-from staff_console.cli import main
-sys.argv = ["staff-console", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-sys.stdout.flush()
-print("\\n@@early " + json.dumps({"exit": code, "sent": sent, "taken": taken, "started": started}))
+REPORT = {"sent": sent, "taken": taken, "started": started}
 """
 
 
@@ -49,12 +39,7 @@ def _run(tmp_path, server: str, *args: str, password: str = PASSWORD, **env: str
     merged = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
     merged.update(STAFF_CONSOLE_HOME=str(tmp_path / "terminal"), STAFF_CONSOLE_SERVER=server,
                   STAFF_CONSOLE_PASSWORD=password, **env)
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *args], env=merged,
-                          capture_output=True, text=True, timeout=120)
-    marker = proc.stdout.rindex("@@early ")
-    doc = json.loads(proc.stdout[marker + len("@@early "):])
-    doc["stderr"] = proc.stderr
-    return doc
+    return cli_probe(_PROBE, list(args), merged)
 
 
 def test_the_command_uses_the_sign_in_it_sent_early(site, tmp_path):
