@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -139,13 +141,45 @@ def test_cases_only_loads_the_trainer_cases_alone(backend, clock):
     assert numbers == [c.customer_no for c in CASES]
 
 
+# The forked load, in a process of its own: the test process may run threads (a server's, a
+# sealer's) and the demo never forks a threaded process, so here it would take the serial path.
+_FORKED_LOAD = """
+import sys
+from staff_console.demo import generator, parallel
+from staff_console.demo.load import load_demo
+from staff_console.domain.clock import FixedClock, parse_instant
+from staff_console.services.backend import Backend
+from staff_console.store.engine import Store, make_engine
+from staff_console.store.keyring import Keyring
+
+url, key, now, customers = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+generator.CHUNK = 50  # 6 chunks: the forked path
+workers, count = [], parallel.worker_count
+
+def counted(*args, **kwargs):
+    workers.append(count(*args, **kwargs))
+    return workers[-1]
+
+parallel.worker_count = counted
+backend = Backend(store=Store(make_engine(url), Keyring(key)), password_time_cost=1,
+                  password_memory_kib=8192)
+load_demo(backend, customers=customers, seed=7, clock=FixedClock(parse_instant(now)))
+backend.store.dispose()
+print("workers", *workers)
+"""
+
+
 def test_forked_generation_gives_the_same_rows(backend, clock, sqlite_template, tmp_path,
                                                monkeypatch):
     """Chunks made in parallel processes are the rows the serial path makes."""
-    monkeypatch.setattr(generator, "CHUNK", 50)  # 6 chunks: the forked path
-    if parallel.worker_count(6) == 0:
-        pytest.skip("no fork on this platform, or the test runs threads")
-    load_demo(backend, customers=N, seed=7, clock=clock)
+    monkeypatch.setattr(generator, "CHUNK", 50)  # as the forked load's (the rows depend on it)
+    url = backend.store.engine.url.render_as_string(hide_password=False)
+    forked = subprocess.run(
+        [sys.executable, "-c", _FORKED_LOAD, url, TEST_KEY.hex(), clock.now().isoformat(),
+         str(N)], capture_output=True, text=True, timeout=300)
+    assert forked.returncode == 0, forked.stderr
+    workers = [int(w) for w in forked.stdout.split()[1:]]
+    assert workers and workers[-1] > 0, forked.stdout  # it did fork
     serial = _sqlite_backend(sqlite_template, tmp_path / "serial.sqlite3")
     try:
         monkeypatch.setattr(parallel, "worker_count", lambda chunks, **kw: 0)
