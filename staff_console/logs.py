@@ -79,6 +79,8 @@ def configure(home: Path, level: str = "INFO", *,
                                                        backupCount=BACKUPS, encoding="utf-8"))
     except OSError:  # a read-only home, or a link where the log should be
         path = None
+    if not handlers:  # no file and nothing else: the records are dropped, never printed
+        handlers.append(logging.NullHandler())
     formatter = _MaskingFormatter(FORMAT)
     for handler in handlers:
         setattr(handler, _HANDLER_MARK, True)

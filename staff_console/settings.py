@@ -115,7 +115,7 @@ def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
             import tomllib
 
             config = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             config = {}
 
     def pick(name: str, key: str) -> Any:

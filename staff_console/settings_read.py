@@ -112,7 +112,7 @@ def environment() -> dict[str, Any]:
         if name in _JSON_FIELDS:
             try:
                 value = json.loads(value)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deep
                 setting = setting_name((name,))
                 raise ConsoleError("INVALID_SETTING", f"{setting}: cannot be read (a JSON "
                                    'object is expected, e.g. {"approvals.approve": "p"})',
@@ -139,6 +139,9 @@ def config_toml(path: Path) -> dict[str, Any]:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConsoleError("INVALID_SETTING", f"{path}: not valid TOML ({exc})",
+                           field="config.toml") from None
+    except RecursionError:  # arrays or tables nested deeper than Python's stack allows
+        raise ConsoleError("INVALID_SETTING", f"{path}: not valid TOML (nested too deep)",
                            field="config.toml") from None
     if "home" in values:
         raise ConsoleError("INVALID_SETTING", "home: cannot be set in config.toml (it is "

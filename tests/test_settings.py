@@ -143,3 +143,22 @@ def test_the_early_hint_never_carries_an_unchecked_cost(monkeypatch, tmp_path, t
     monkeypatch.setenv("STAFF_CONSOLE_ARGON2_TIME_COST", time_cost)
     monkeypatch.setenv("STAFF_CONSOLE_ARGON2_MEMORY_KIB", memory_kib)
     assert early_store_hint()[1:] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "log_level = " + "[" * 5000 + "]" * 5000,
+    "log_level = " + "{a = " * 3000 + "1" + "}" * 3000,
+], ids=["arrays", "tables"])
+def test_a_config_file_nested_too_deep_is_refused(home, text):
+    """Nested past Python's stack: refused as TOML that does not parse, never a crash (and the
+    CLI's early read of the costs takes the defaults: the real load refuses)."""
+    from staff_console.settings import early_store_hint
+
+    (home / "config.toml").write_text(text, encoding="utf-8")
+    assert "config.toml" in _refused().message
+    assert early_store_hint()[1:] == (3, 65536)
+
+
+def test_a_keymap_nested_too_deep_is_refused(home, monkeypatch):
+    monkeypatch.setenv("STAFF_CONSOLE_KEYMAP", "[" * 50000)
+    assert "STAFF_CONSOLE_KEYMAP" in _refused().message

@@ -122,7 +122,7 @@ async def _read_body(request: Request) -> bytes:
 def _parse(raw: bytes, model: type[BaseModel]) -> tuple[dict[str, Any], BaseModel]:
     try:
         document = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # Recursion: nested too deep
         raise invalid("body", "is not JSON") from None
     if not isinstance(document, dict):
         raise invalid("body", "must be a JSON object")

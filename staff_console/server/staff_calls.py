@@ -53,7 +53,7 @@ def _payload(body: bytes) -> dict[str, Any] | None:
         return None
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
         raise ConsoleError("INVALID_INPUT", "body: the request body is not JSON",
                            field="body") from None
     if payload is not None and not isinstance(payload, dict):

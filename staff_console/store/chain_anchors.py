@@ -76,7 +76,7 @@ def _read_anchor(keyring: Keyring, store_id: str | None, text: str,
         return AnchorFault.FORMAT, None
     try:
         fields = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         return AnchorFault.FORMAT, None
     if not isinstance(fields, dict) or set(fields) != _ANCHOR_KEYS:
         return AnchorFault.FORMAT, None

@@ -10,7 +10,7 @@ import stat
 
 from cli_fixtures import *  # noqa: F403 - the fixtures cli, fresh_cli, cli_template
 from cli_support import Cli, build_world
-from helpers import CUSTOMERS_CSV, PASSWORD
+from helpers import CUSTOMERS_CSV, PASSWORD, cli_probe
 
 from staff_console import logs
 
@@ -101,3 +101,21 @@ def test_a_link_in_place_of_the_log_is_not_followed(tmp_path):
     assert logs.configure(tmp_path, "INFO") is None  # no file log then, and no error
     logging.getLogger("staff_console.test").warning("written nowhere")
     assert target.read_text() == "untouched\n"
+
+
+def test_a_failure_before_the_log_is_open_prints_no_trace(tmp_path):
+    """A command that fails unexpectedly before its settings are read (so before the log file
+    is open) still shows one line: Python's last-resort handler never prints the trace."""
+    setup = """
+from staff_console import settings_read
+def broken(*args, **kwargs):
+    raise RuntimeError("boom before the settings")
+settings_read.sources = broken
+REPORT = {}
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
+    env.update(STAFF_CONSOLE_HOME=str(tmp_path), STAFF_CONSOLE_PASSWORD=PASSWORD)
+    doc = cli_probe(setup, ["customer", "show", "C001", "--as", "T001"], env)
+    assert doc["exit"] == 1
+    assert "error: UNEXPECTED: RuntimeError: boom before the settings" in doc["stderr"]
+    assert "Traceback" not in doc["stderr"], doc["stderr"]

@@ -298,20 +298,21 @@ def test_bad_anchor_lines_are_reported_never_trusted(chain):
     not_json, wrong_shape = "anchor: 12 abc", json.dumps({**fields, "extra": 1})
     bool_seq = json.dumps({**fields, "seq": True})
     lines = [good, "", wrong_mac, moved, other_store, other_key, not_json, wrong_shape,
-             bool_seq, "x" * 5000, "\x1b]52;c;aGVsbG8=\x07"]
+             bool_seq, "x" * 5000, "\x1b]52;c;aGVsbG8=\x07",
+             "[" * 999]  # within the line's length, nested deeper than Python's stack
     result = verify(chain, lines)
     assert not result.ok and result.problem == "BAD_ANCHOR" and result.first_bad_seq is None
     assert result.anchors_checked == 1 and result.count == n
     assert result.bad_anchors == ((3, "MAC"), (4, "MAC"), (5, "STORE"), (6, "MAC"),
                                   (7, "FORMAT"), (8, "FORMAT"), (9, "FORMAT"), (10, "FORMAT"),
-                                  (11, "FORMAT"))
+                                  (11, "FORMAT"), (12, "FORMAT"))
     # A worse problem wins, and the bad lines are still listed.
     snap = _snapshot(b)
     try:
         _cut(b, n - 2, key=True)
         cut = verify(chain, lines)
         assert cut.problem == "TRUNCATED" and cut.missing == (n - 1, n)
-        assert len(cut.bad_anchors) == 9
+        assert len(cut.bad_anchors) == 10
         # A forged anchor cannot make a cut chain pass either: it is simply not trusted.
         forged = json.dumps({**json.loads(_anchor(chain, n - 2)), "seq": n})
         assert verify(chain, [forged]).problem == "BAD_ANCHOR"
