@@ -141,6 +141,11 @@ def _decode_type(hint: type, value: Any, field: str) -> Any:
         unknown = set(value) - known
         if unknown:
             raise _bad(f"{field}.{sorted(unknown)[0]}", "no such field")
+        missing = [f.name for f in dataclasses.fields(hint) if f.init and f.name not in value
+                   and f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise _bad(f"{field}.{missing[0]}", "a value")
         return hint(**{name: decode(hints[name], v, f"{field}.{name}")
                        for name, v in value.items()})
     if hint is bool:

@@ -18,6 +18,7 @@ from datetime import date
 from enum import StrEnum
 
 from .errors import invalid
+from .text import clean_text
 
 
 class CustomerType(StrEnum):
@@ -140,6 +141,15 @@ def normalize_account_no(raw: str, *, field: str = "account_no") -> str:
     if not _ACCOUNT.match(digits):
         raise invalid(field, "must be 6 to 20 digits (dashes allowed)")
     return digits
+
+
+def normalize_branch_code(raw: str | None, *, field: str = "branch") -> str:
+    """A branch's code as stored: 1 to 10 letters or digits, upper-case (HQ, 001). Whatever
+    reaches a branch column or filter passes here: safe text first (domain/text.py)."""
+    value = clean_text(raw, field, limit=10).upper()
+    if not value.isalnum():
+        raise invalid(field, "must be 1 to 10 letters or digits")
+    return value
 
 
 _CUSTOMER_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")

@@ -175,6 +175,8 @@ def access_log(
 ) -> AuditPage:
     """The month's access-log events for review: a manager sees the branch's staff, an
     auditor everyone."""
+    if not 1 <= limit <= MAX_AUDIT_PAGE:
+        raise invalid("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")
     where = access_filter(actor, month, before_seq)
     now = clock.now()
 

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from ..domain.authority import Actor, Role, require_role
+from ..domain.bounds import row_id
 from ..domain.channels import parse_channel
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, not_found
@@ -73,6 +74,7 @@ def create_key(backend: Backend, actor: Actor, channel: str, name: str | None = 
 def revoke_key(backend: Backend, actor: Actor, key_id: int, *, clock: Clock) -> ChannelKeyView:
     """Revoke a key (admin): from the next call on, every server process refuses it."""
     require_role(actor, _ADMIN, "revoke channel keys")
+    key_id = row_id(key_id, "key_id")
     now = clock.now()
 
     def work(s: Tx) -> ChannelKeyView:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ..domain.authority import Actor
 from ..domain.errors import ConsoleError, not_found
-from ..domain.ids import mask_phone
+from ..domain.ids import mask_phone, normalize_customer_no
 from ..domain.policy import RULES, checker_key, stored_value
 from ..domain.states import RequestKind, effective_status
 from ..domain.validity import days_left
@@ -77,7 +77,7 @@ def require_standing(session: Tx, actor: Actor, row) -> None:
 def customer_by_no(session: Tx, customer_no: str):
     """The customer's row (all columns), unlocked: what changes a customer's credentials locks
     it with `lock_customer_channel` or in the decisions."""
-    customer = customer_store.by_no(session, customer_no.strip().upper())
+    customer = customer_store.by_no(session, normalize_customer_no(customer_no))
     if customer is None:
         raise not_found("customer", customer_no)
     return customer
@@ -103,7 +103,7 @@ def lock_customer_channel(
     also carries the store's policy for a new `pending_kind` request (`request_policy`)."""
     conn = session
     customer = customer_store.lock(
-        conn, customer_no.strip().upper(), actor.staff_id if actor is not None else None,
+        conn, normalize_customer_no(customer_no), actor.staff_id if actor is not None else None,
         checker_key=checker_key(pending_kind) if with_policy else None)
     if actor is not None:
         require_standing(session, actor, customer)

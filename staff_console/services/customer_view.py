@@ -10,7 +10,7 @@ from ..domain.authority import READ_ROLES, Actor, require_role
 from ..domain.channels import Channel
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import ConsoleError, not_found
-from ..domain.ids import CustomerType, Nationality, mask_phone
+from ..domain.ids import CustomerType, Nationality, mask_phone, normalize_customer_no
 from ..domain.matrix import CustomerFacts, evaluate
 from ..domain.states import RequestKind, channel_status, current_credential
 from ..store import credentials as credential_store
@@ -39,10 +39,10 @@ def show_customer(backend: Backend, actor: Actor, customer_no: str, *, clock: Cl
     for their makers' names and one for their evidence."""
     now = clock.now()
     today = seoul_date(now)
+    number = normalize_customer_no(customer_no)  # a number's form: INVALID_INPUT otherwise
 
     def work(s: Tx) -> CustomerDetail:
-        rows = customer_store.detail_rows(s, customer_no.strip().upper(),
-                                          actor.staff_id)
+        rows = customer_store.detail_rows(s, number, actor.staff_id)
         require_standing(s, actor, rows[0] if rows else None)  # before "no such customer"
         require_role(actor, READ_ROLES, "view customers")
         if not rows:

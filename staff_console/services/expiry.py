@@ -9,6 +9,7 @@ from ..domain.authority import BATCH_ROLES, BRANCH_ROLES, READ_ROLES, Actor, req
 from ..domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
+from ..domain.ids import normalize_branch_code
 from ..domain.states import CredentialStatus, EndReason, RequestKind
 from ..store import credentials as credential_store
 from ..store import idempotency
@@ -73,11 +74,17 @@ def expire_due(backend: Backend, actor: Actor | None = None, *, clock: Clock) ->
                         answers_purged=backend.store.run(answers_batch))
 
 
+# The most a list or a forecast shows: a list is read on a screen or by a script (an export
+# streams every row), a forecast covers the three years a credential lives and more.
+MAX_EXPIRING_LIST = 10_000
+MAX_FORECAST_MONTHS = 120
+
+
 def _scope(actor: Actor, branch_code: str | None) -> str | None:
     """Branch staff see their branch's customers; auditors may ask for any branch or all."""
     if actor.role in BRANCH_ROLES:
         return actor.branch_code
-    return branch_code.upper() if branch_code else None
+    return normalize_branch_code(branch_code) if branch_code else None
 
 
 def expiring_scope(actor: Actor, within_days: int, today: date, branch_code: str | None):
@@ -106,6 +113,9 @@ def _expiring(
     now = clock.now()
     today = seoul_date(now)
     until, branch = expiring_scope(actor, within_days, today, branch_code)
+    if isinstance(limit, bool) or not isinstance(limit, int) \
+            or not 1 <= limit <= MAX_EXPIRING_LIST:
+        raise invalid("limit", f"must be between 1 and {MAX_EXPIRING_LIST}")
 
     def work(s: Tx) -> list[ExpiringItem]:
         current_staff(s, actor)
@@ -137,6 +147,9 @@ def expiring_by_month(
 ) -> list[tuple[str, int]]:
     """How many current credentials reach their last valid day in each of the next months
     (the current month first). Counts only: no customer data, no access event."""
+    if isinstance(months, bool) or not isinstance(months, int) \
+            or not 1 <= months <= MAX_FORECAST_MONTHS:
+        raise invalid("months", f"must be between 1 and {MAX_FORECAST_MONTHS}")
     now = clock.now()
     today = seoul_date(now)
     first = today.replace(day=1)

@@ -8,7 +8,7 @@ from datetime import datetime
 from ..domain.authority import Actor, DelegationWindow, Role, require_role
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
-from ..domain.ids import mask_numbers
+from ..domain.ids import mask_numbers, normalize_branch_code
 from ..domain.lockout import MAX_FAILED_ATTEMPTS, after_failure
 from ..domain.text import clean_text
 from ..store import sessions as session_store
@@ -143,9 +143,7 @@ def sign_out(backend: Backend, actor: Actor, *, clock: Clock, reason: str = "sig
 
 def add_branch(backend: Backend, actor: Actor, code: str, name: str, *, clock: Clock) -> BranchView:
     now = clock.now()
-    code = clean_text(code, "code", limit=10).upper()
-    if not code.isalnum():
-        raise invalid("code", "must be 1 to 10 letters or digits")
+    code = normalize_branch_code(code, field="code")
     name = clean_text(name, "name", limit="branch_name")
 
     def work(s: Tx) -> BranchView:
@@ -186,7 +184,7 @@ def _new_staff(
     return dict(
         employee_no=employee_no,
         name=name.strip(),
-        branch_code=(branch_code or "").strip().upper(),
+        branch_code=normalize_branch_code(branch_code),
         role=role_value.value,
         password_hash=hash_password(
             password,
@@ -310,7 +308,7 @@ def list_staff(
         current_staff(s, actor)
         require_role(actor, frozenset({Role.ADMIN, Role.MANAGER}), "list staff")
         branch = actor.branch_code if actor.role is Role.MANAGER else branch_code
-        rows = staff_store.listed(s, branch.upper() if branch else None)
+        rows = staff_store.listed(s, normalize_branch_code(branch) if branch else None)
         return [_view(x) for x in rows]
 
     return backend.store.run(work)
@@ -344,9 +342,7 @@ def change_staff(
                           "errors.detail.role_unknown") from None
     new_branch: str | None = None
     if branch_code is not None:
-        new_branch = clean_text(branch_code, "branch", limit=10).strip().upper()
-        if not new_branch or not new_branch.isalnum():
-            raise invalid("branch", "must be 1 to 10 letters or digits")
+        new_branch = normalize_branch_code(branch_code)
     if new_role is None and new_branch is None:
         raise invalid("role", "give a new role, a new branch or both",
                       "errors.detail.nothing_to_change")
