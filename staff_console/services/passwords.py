@@ -39,8 +39,11 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 
 def _verify(stored_hash: str, password: str) -> bool:
+    # A lone surrogate (a JSON "\ud800", undecodable bytes in an environment variable) is
+    # not UTF-8: such a password is verified as its bytes with the surrogate kept, so it
+    # costs one verification and fails like any other wrong password.
     try:
-        return hasher().verify(stored_hash, password)
+        return hasher().verify(stored_hash, password.encode("utf-8", "surrogatepass"))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -119,3 +119,14 @@ REPORT = {}
     assert doc["exit"] == 1
     assert "error: UNEXPECTED: RuntimeError: boom before the settings" in doc["stderr"]
     assert "Traceback" not in doc["stderr"], doc["stderr"]
+
+
+def test_a_password_of_undecodable_bytes_is_a_wrong_password(tmp_path, cli):
+    """Bytes that are not UTF-8 in STAFF_CONSOLE_PASSWORD (Python reads them as surrogates)
+    are a wrong password like any other: AUTH_FAILED, not a crash."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
+    env.update({k: v for k, v in cli.env.items() if v is not None})
+    env["STAFF_CONSOLE_PASSWORD"] = "\udcff\udcfe"  # os.environ's reading of b"\xff\xfe"
+    doc = cli_probe("REPORT = {}\n", ["customer", "show", "C001", "--as", "T002"], env)
+    assert doc["exit"] != 0
+    assert "error: AUTH_FAILED" in doc["stderr"] and "Traceback" not in doc["stderr"]

@@ -106,3 +106,21 @@ def test_a_hostile_argument_is_refused_with_its_code(site, name):
         if status >= 500 or code == "UNEXPECTED":
             failures.append((parameter, repr(value)[:24], status, code))
     assert not failures, failures
+
+
+def test_a_hostile_sign_in_is_refused_with_its_code(site):
+    """The session's own routes take the same values: a sign-in (of nobody, so that no one
+    is locked out by the attempts) and an unlock refuse each with a code."""
+    token = site.signed_in("T002")._token
+    failures = []
+    sign_in = {"employee_no": "ZZ99", "password": "Not-The-Password-1", "terminal": "t"}
+    for route, example in (("/v1/session/sign-in", sign_in),
+                           ("/v1/session/unlock", {"password": "Not-The-Password-1"})):
+        for parameter in example:
+            for value in HOSTILE:
+                raw = json.dumps({**example, parameter: value}, ensure_ascii=True).encode()
+                status, answer = _post(site.url, route, raw, token)
+                code = answer.get("code") if isinstance(answer, dict) else None
+                if status >= 500 or code == "UNEXPECTED":
+                    failures.append((route, parameter, repr(value)[:24], status, code))
+    assert not failures, failures
