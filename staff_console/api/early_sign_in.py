@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .body import json_body
+
 TIMEOUT_S = 30.0  # as api/remote.py: one call
 SIGN_IN_PATH = "/v1/session/sign-in"
 SIGN_OUT_PATH = "/v1/session/sign-out"
@@ -66,8 +68,7 @@ class EarlySignIn:
         connection = None
         try:
             connection = open_connection(url, ca_file)
-            data = json.dumps(sign_in_body(employee_no, password, terminal),
-                              ensure_ascii=False).encode("utf-8")
+            data = json_body(sign_in_body(employee_no, password, terminal))
             connection.request("POST", urlsplit(url).path.rstrip("/") + SIGN_IN_PATH,
                                body=data, headers={"Content-Type": "application/json",
                                                    "Accept": "application/json"})

@@ -47,6 +47,7 @@ from ..services.views import (
     VerifyResult,
 )
 from . import early_sign_in, wire
+from .body import json_body
 from .events import Event, EventStream
 
 TIMEOUT_S = 30.0  # one call; an import of a large file may take this long on the server
@@ -96,7 +97,7 @@ class RemoteConsole:
             self._connection = None
 
     def _request(self, method: str, path: str, body: dict | None = None) -> Any:
-        data = json.dumps(wire.encode(body or {}), ensure_ascii=False).encode("utf-8")
+        data = json_body(wire.encode(body or {}))
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"

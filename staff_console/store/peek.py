@@ -42,6 +42,6 @@ def staff_password_hash(url: str, employee_no: str) -> tuple[bool, str | None]:
                                "AND active", (employee_no.strip(),)).fetchone()
         finally:
             conn.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, UnicodeError):  # UnicodeError: a number that is not UTF-8
         return False, None
     return True, (row[0] if row else None)

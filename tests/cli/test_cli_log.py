@@ -121,12 +121,17 @@ REPORT = {}
     assert "Traceback" not in doc["stderr"], doc["stderr"]
 
 
-def test_a_password_of_undecodable_bytes_is_a_wrong_password(tmp_path, cli):
+def test_undecodable_bytes_as_the_password_or_the_member(tmp_path, cli):
     """Bytes that are not UTF-8 in STAFF_CONSOLE_PASSWORD (Python reads them as surrogates)
-    are a wrong password like any other: AUTH_FAILED, not a crash."""
+    are a wrong password like any other: AUTH_FAILED, not a crash; in --as, a refused
+    employee number."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
     env.update({k: v for k, v in cli.env.items() if v is not None})
     env["STAFF_CONSOLE_PASSWORD"] = "\udcff\udcfe"  # os.environ's reading of b"\xff\xfe"
     doc = cli_probe("REPORT = {}\n", ["customer", "show", "C001", "--as", "T002"], env)
     assert doc["exit"] != 0
     assert "error: AUTH_FAILED" in doc["stderr"] and "Traceback" not in doc["stderr"]
+    # ... and as the employee number: refused naming it (the early read of the hash too)
+    doc = cli_probe("REPORT = {}\n", ["customer", "show", "C001", "--as", "\udcff"], env)
+    assert doc["exit"] != 0 and "Traceback" not in doc["stderr"]
+    assert "error: INVALID_INPUT: employee_no:" in doc["stderr"]

@@ -168,3 +168,16 @@ def test_every_kind_of_staff_command_through_the_server(site, tmp_path):
     assert "items" in ok_json(site, home, "policy", "pending", "--as", "A0001")
     assert "credentials_expired" in ok_json(site, home, "expire", "--as", "A0001")
     assert len(ok_json(site, home, "matrix", "--as", "T001")["items"]) == 17
+
+
+def test_bytes_that_are_not_utf8_are_refused_naming_their_field(site, tmp_path):
+    """Undecodable bytes on the command line or as the password (Python reads them as lone
+    surrogates) reach the server escaped and are refused as in embedded mode, naming the
+    field; a password of them is a wrong password."""
+    home, bad = tmp_path / "terminal", "\udcff"
+    doc = cli(site, home, "customer", "search", bad, "--as", "T001")
+    assert doc["exit"] != 0 and "error: INVALID_INPUT: query:" in doc["stderr"]
+    doc = cli(site, home, "customer", "search", "홍", "--as", bad)
+    assert doc["exit"] != 0 and "error: INVALID_INPUT: employee_no:" in doc["stderr"]
+    doc = cli(site, home, "customer", "search", "홍", "--as", "T201", password=bad)
+    assert doc["exit"] != 0 and "error: AUTH_FAILED:" in doc["stderr"]
