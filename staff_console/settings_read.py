@@ -79,6 +79,20 @@ def server_url(url: str, allow_http: bool) -> str:
     return url.strip().rstrip("/")
 
 
+# The stores this program runs on: a SQLite file (embedded) or PostgreSQL through psycopg
+# (central). Any other URL is refused as a setting, before a driver is looked for.
+STORE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
+
+def store_url(url: str) -> str:
+    """The store's URL, if its scheme is one of STORE_SCHEMES; ValueError otherwise."""
+    scheme, separator, _rest = url.partition("://")
+    if not separator or scheme not in STORE_SCHEMES:  # as SQLAlchemy reads it: lower case
+        raise ValueError("must be a SQLite file (sqlite:///path) or a PostgreSQL database "
+                         "(postgresql+psycopg://user@host/db)")
+    return url
+
+
 def env_name(field_name: str) -> str:
     """The key a source gives for a field: its environment variable where it has one, so that
     the sources override each other key by key."""
@@ -264,6 +278,10 @@ def quick(values: dict[str, Any]) -> dict[str, Any] | None:
             raise _Unsure
         if not out["db_url"]:
             out["db_url"] = f"sqlite:///{out['home'] / 'staff_console.sqlite3'}"
+        try:
+            store_url(out["db_url"])
+        except ValueError:
+            raise _Unsure from None
         if out["server"]:
             try:
                 out["server"] = server_url(out["server"], allow_http)

@@ -45,6 +45,7 @@ from .settings_read import (
     given_keys,
     setting_name,
     sources,
+    store_url,
 )
 from .settings_read import (
     server_url as _server_url,
@@ -141,6 +142,11 @@ class SettingsModel(BaseModel):
                 f"to crack; got {self.argon2_memory_kib} x {self.argon2_time_cost}")
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.home / 'staff_console.sqlite3'}")
+        try:
+            store_url(self.db_url)
+        except ValueError as exc:
+            name = _setting_name(("db_url",))
+            raise ConsoleError("INVALID_SETTING", f"{name}: {exc}", field=name) from None
         if self.server:
             try:
                 url = _server_url(self.server, self.server_allow_http)

@@ -162,3 +162,12 @@ def test_a_config_file_nested_too_deep_is_refused(home, text):
 def test_a_keymap_nested_too_deep_is_refused(home, monkeypatch):
     monkeypatch.setenv("STAFF_CONSOLE_KEYMAP", "[" * 50000)
     assert "STAFF_CONSOLE_KEYMAP" in _refused().message
+
+
+@pytest.mark.parametrize("url", ["not a url", "mysql://u@h/db", "oracle+cx_oracle://a:b@h/x",
+                                 "SQLITE:///x.db", "postgresql+psycopg2://u@h/db", " "])
+def test_a_store_url_of_another_kind_is_refused(home, monkeypatch, url):
+    """SQLite or PostgreSQL through psycopg: any other URL is a bad setting naming
+    STAFF_CONSOLE_DB, before a driver is looked for (it was UNEXPECTED: no such module)."""
+    monkeypatch.setenv("STAFF_CONSOLE_DB", url)
+    assert "STAFF_CONSOLE_DB" in _refused().message

@@ -18,7 +18,8 @@ from staff_console.settings_sources import POLICY_SETTINGS, SettingsModel, check
 
 P = "STAFF_CONSOLE_"
 CANDIDATES: dict[str, list] = {
-    P + "DB": ["", "sqlite:///x.db", "postgresql+psycopg://u:p@h/db", " ", 5, None, "\udcff"],
+    P + "DB": ["", "sqlite:///x.db", "postgresql+psycopg://u:p@h/db", " ", 5, None, "\udcff",
+               "mysql://u@h/db", "not a url", "SQLITE:///x.db", "postgresql+psycopg2://h/db"],
     P + "LANG": ["ko", "en", "KO", "fr", "", " en", 1, None],
     P + "LOG_LEVEL": ["INFO", "DEBUG", "WARNING", "ERROR", "info", "CHATTY", ""],
     P + "KEY": ["k" * 44, "", None, 7],

@@ -25,8 +25,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..domain.errors import ConsoleError
-from .engine import is_disconnect, is_transient
-from .failures import classify
+from .engine import is_transient
+from .failures import classify, is_disconnect
 from .tables import ACCOUNT, BIG_INTEGER, BRANCH, CUSTOMER
 
 T = TypeVar("T")

@@ -70,7 +70,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from ..domain.errors import ConsoleError
 from ..files import private_sqlite
 from .audit import NEEDS_SEAL, SEAL_LATER, durable_flush, seal_pending
-from .failures import classify
+from .failures import classify, is_disconnect, sqlstate_of
 from .keyring import Keyring
 from .prepared import keep_prepared_statements
 from .sealer import DEFAULT_LINGER_S, BackgroundSealer
@@ -86,8 +86,6 @@ Tx = Connection
 # SQLSTATEs after which the whole transaction can simply run again: serialization_failure,
 # deadlock_detected, lock_not_available (our lock_timeout), and the connection failures.
 _RETRY_SQLSTATES = {"40001", "40P01", "55P03"}
-# Connection lost or refused, server shutting down or starting up: the connection is gone.
-_DISCONNECT_SQLSTATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03"}
 # What a store that stopped answering raises (every statement, the seal's too, goes through
 # SQLAlchemy, which wraps the driver's errors).
 _STORE_FAILURES: tuple[type[BaseException], ...] = (DBAPIError, PoolTimeoutError)
@@ -223,30 +221,6 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-
-
-def is_disconnect(exc: BaseException) -> bool:
-    """The connection is gone (lost, refused, server restarting)."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    code = _sqlstate(exc)
-    if code in _DISCONNECT_SQLSTATES:
-        return True
-    if isinstance(exc, OperationalError) and code is None:
-        text = str(exc.orig).lower()
-        if "database is locked" in text or "database is busy" in text:
-            return False  # SQLite busy: transient, but not a lost connection
-        # psycopg raises connection-level failures without a SQLSTATE.
-        return exc.orig.__class__.__module__.startswith("psycopg") or (
-            "connection" in text and ("refused" in text or "closed" in text or "lost" in text)
-        ) or "could not connect" in text
-    return False
-
-
 class PreludeWrite(Exception):
     """A `Store.run` that may write was called while a prelude (`Store.prelude`) was running:
     the prelude needs a transaction of its own. Raised before anything is written; the run
@@ -267,7 +241,7 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if is_disconnect(exc):
         return True
-    if _sqlstate(exc) in _RETRY_SQLSTATES:
+    if sqlstate_of(exc) in _RETRY_SQLSTATES:
         return True
     if isinstance(exc, OperationalError):
         text = str(exc.orig).lower()

@@ -12,7 +12,7 @@ import errno
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..domain.errors import ConsoleError
 
@@ -39,6 +39,35 @@ _MESSAGES = {
     "STORE_FULL": "the disk of the store is full; nothing was saved",
     "STORE_NOT_INITIALISED": f"the store has no staff-console schema; {_INIT_HINT}",
 }
+
+
+# Connection lost or refused, server shutting down or starting up: the connection is gone.
+_DISCONNECT_SQLSTATES = {"08000", "08001", "08003", "08004", "08006", "57P01", "57P02", "57P03"}
+
+
+def sqlstate_of(exc: DBAPIError) -> str | None:
+    """The PostgreSQL SQLSTATE of a driver failure (None for SQLite's)."""
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The connection is gone (lost, refused, server restarting)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    code = sqlstate_of(exc)
+    if code in _DISCONNECT_SQLSTATES:
+        return True
+    if isinstance(exc, OperationalError) and code is None:
+        text = str(exc.orig).lower()
+        if "database is locked" in text or "database is busy" in text:
+            return False  # SQLite busy: transient, but not a lost connection
+        # psycopg raises connection-level failures without a SQLSTATE.
+        return exc.orig.__class__.__module__.startswith("psycopg") or (
+            "connection" in text and ("refused" in text or "closed" in text or "lost" in text)
+        ) or "could not connect" in text
+    return False
 
 
 def classify(exc: BaseException) -> ConsoleError | None:
@@ -76,6 +105,9 @@ def check_schema(engine: Engine) -> None:
                 version, names = None, set(sa.inspect(conn).get_table_names())
     except DBAPIError as exc:
         known = classify(exc)
+        if known is None and is_disconnect(exc):  # a server that is down or refuses us
+            known = ConsoleError("STORE_UNAVAILABLE",
+                                 f"the store could not be reached ({_brief(exc)})")
         if known is None:
             raise
         raise known from None
@@ -93,3 +125,9 @@ def check_schema(engine: Engine) -> None:
         raise ConsoleError("STORE_NOT_INITIALISED",
                            f"the store's schema ({version}) is older than this program's "
                            f"({SCHEMA_HEAD}); {_INIT_HINT} to upgrade it")
+
+
+def _brief(exc: DBAPIError) -> str:
+    """The driver's first line, without the statement or its parameters."""
+    text = str(exc.orig).strip().splitlines()
+    return (text[0] if text else type(exc.orig).__name__)[:160]

@@ -147,3 +147,15 @@ def test_postgresql_states_are_classified(sqlstate, code):
 def test_an_unknown_failure_is_not_guessed():
     assert classify(sa.exc.DBAPIError("SELECT 1", None, Exception("odd"))) is None
     assert classify(ValueError("x")) is None
+
+
+def test_a_postgresql_store_that_cannot_be_reached_is_store_unavailable(tmp_path):
+    """Refused, or the server down, when the store is opened: STORE_UNAVAILABLE with the
+    driver's reason (it was UNEXPECTED before any use case ran), and nothing left open."""
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    with pytest.raises(ConsoleError) as info:
+        check_schema(make_engine(url, connect_timeout=2))
+    assert info.value.code == "STORE_UNAVAILABLE" and "127.0.0.1" in info.value.message
+    with pytest.raises(ConsoleError) as info:
+        open_backend(Settings(home=tmp_path, db_url=url))
+    assert info.value.code == "STORE_UNAVAILABLE"
