@@ -11,6 +11,9 @@ process made the change: every process over one PostgreSQL store tells its own l
 Listening is not activity: the stream neither resets the idle lock nor writes the session's
 last-seen time (deps.quiet_console).
 
+A session holds at most MAX_STREAMS_PER_SESSION streams in a process (a terminal needs one):
+one more is refused with RATE_LIMITED before it starts.
+
 Wire format: `event: <kind>`, `id: <audit seq>`, `data: <JSON>`; `ready` first (reload your
 lists), a comment every KEEPALIVE_S seconds; the stream ends after `session.ended` (and the
 session's next call is refused with its code). A stream also ends after MAX_STREAM_S, so that
@@ -33,6 +36,7 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +46,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.authority import Actor
+from ..domain.errors import ConsoleError
 from ..services import event_feed, sessions
 from ..services.backend import Backend
 from .deps import backend_of, bearer_token, quiet_console
@@ -53,6 +58,10 @@ KEEPALIVE_S = 15.0
 MAX_STREAM_S = 300.0
 SESSION_KINDS = frozenset({event_feed.SESSION_ENDED, event_feed.SESSION_LOCKED})
 REPLAY_MAX = 10_000  # how far back (audit events) a reconnection is replayed
+# Streams one session may hold open in a process. A terminal needs one; a few more cover
+# reconnections whose dropped streams the server has not noticed yet (a lost network can
+# take until a keep-alive fails). Beyond it, RATE_LIMITED: a token cannot pile up streams.
+MAX_STREAMS_PER_SESSION = 8
 
 
 @dataclass(eq=False)
@@ -70,8 +79,21 @@ class EventHub:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.listeners: set[Listener] = set()
+        # Streams admitted but not yet listening (`admit`); weak, so that a response never
+        # sent (its client gone first) lets its listener go without a `remove`.
+        self.joining: weakref.WeakSet[Listener] = weakref.WeakSet()
         self.after: int | None = None
         self._task: asyncio.Task | None = None
+
+    def admit(self, listener: Listener) -> None:
+        """Count `listener` against its session's streams, or refuse it (RATE_LIMITED)."""
+        token = listener.token_hash
+        open_now = sum(1 for item in self.listeners if item.token_hash == token) + sum(
+            1 for item in self.joining if item.token_hash == token)
+        if open_now >= MAX_STREAMS_PER_SESSION:
+            raise ConsoleError("RATE_LIMITED", f"this session has {open_now} event streams "
+                               "open already; close one first")
+        self.joining.add(listener)
 
     async def add(self, listener: Listener) -> int:
         """Listen from now on: every change after the position returned reaches `listener`
@@ -86,6 +108,7 @@ class EventHub:
             head = await run_in_threadpool(event_feed.start_seq, self.backend)
             if self.after is None:  # another stream's read may have set it meanwhile: keep it
                 self.after = head
+        self.joining.discard(listener)
         self.listeners.add(listener)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -93,6 +116,7 @@ class EventHub:
 
     def remove(self, listener: Listener) -> None:
         self.listeners.discard(listener)
+        self.joining.discard(listener)
 
     async def _run(self) -> None:
         while True:
@@ -202,6 +226,7 @@ def events_router() -> APIRouter:
         listener = Listener(actor=console.actor, token_hash=sessions.token_hash(
             bearer_token(request)))
         hub = _hub(request)
+        hub.admit(listener)  # before the response: a refusal is an answer with its code
 
         resume_from = last_event_id(request)
 

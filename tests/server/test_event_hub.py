@@ -153,3 +153,32 @@ async def test_nobody_listening_means_no_reads_and_a_fresh_start(feed):
     two = _listener()
     assert await hub.add(two) == 15
     hub._task.cancel()
+
+
+def test_a_session_holds_at_most_a_few_streams():
+    """MAX_STREAMS_PER_SESSION streams per session, joining or listening; the next is
+    RATE_LIMITED, another session's are not counted, and a stream's slot is free again once
+    it is removed, or once an admitted stream that never started is gone."""
+    import gc
+
+    from staff_console.domain.errors import ConsoleError
+
+    hub = _hub()
+    mine = [server_events.Listener(actor=None, token_hash="mine")  # type: ignore[arg-type]
+            for _ in range(server_events.MAX_STREAMS_PER_SESSION)]
+    for listener in mine:
+        hub.admit(listener)
+    hub.listeners.add(mine[0])  # one of them listening already: still counted once
+    hub.joining.discard(mine[0])
+    extra = server_events.Listener(actor=None, token_hash="mine")  # type: ignore[arg-type]
+    with pytest.raises(ConsoleError) as refused:
+        hub.admit(extra)
+    assert refused.value.code == "RATE_LIMITED"
+    hub.admit(server_events.Listener(actor=None, token_hash="theirs"))  # type: ignore[arg-type]
+    hub.remove(mine[0])
+    hub.admit(extra)  # a removed stream's slot
+    with pytest.raises(ConsoleError):
+        hub.admit(server_events.Listener(actor=None, token_hash="mine"))  # type: ignore[arg-type]
+    del mine[1]  # admitted, never started, dropped with its response
+    gc.collect()
+    hub.admit(server_events.Listener(actor=None, token_hash="mine"))  # type: ignore[arg-type]

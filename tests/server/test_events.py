@@ -204,3 +204,48 @@ def test_the_client_reconnects_when_a_stream_ends_and_after_an_outage():
     finally:
         stream.stop()
     assert not stream.running
+
+
+def test_a_session_cannot_pile_up_streams(site):
+    """A token opens at most MAX_STREAMS_PER_SESSION streams (a terminal needs one): the next
+    is refused with RATE_LIMITED, while another session's stream opens; a closed stream frees
+    its slot."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    from staff_console.server.events import MAX_STREAMS_PER_SESSION
+
+    parts = urlsplit(site.url)
+
+    def open_stream(token: str) -> tuple[http.client.HTTPConnection, int, bytes]:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request("GET", "/v1/events", headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        first = response.readline() if response.status == 200 else response.read()
+        return connection, response.status, first
+
+    token = site.signed_in("T201")._token  # a member no other test here locks or ends
+    streams = [open_stream(token) for _ in range(MAX_STREAMS_PER_SESSION)]
+    try:
+        assert [status for _c, status, _f in streams] == [200] * MAX_STREAMS_PER_SESSION
+        connection, status, body = open_stream(token)
+        connection.close()
+        assert status == 429 and json.loads(body)["code"] == "RATE_LIMITED"
+        other, status, _first = open_stream(site.signed_in("AU01")._token)
+        other.close()
+        assert status == 200
+        streams.pop()[0].close()
+        deadline = time.monotonic() + 5
+        while True:  # the server notices the closed stream
+            connection, status, _first = open_stream(token)
+            streams.append((connection, status, _first))
+            if status == 200 or time.monotonic() > deadline:
+                break
+            connection.close()
+            streams.pop()
+            time.sleep(0.1)
+        assert status == 200
+    finally:
+        for connection, _status, _first in streams:
+            connection.close()
