@@ -27,14 +27,19 @@ MIN_DAY = date(1900, 1, 1)
 MAX_DAY = date(2999, 12, 31)
 
 
-def positive_id(value: object, field: str, maximum: int = MAX_INT64) -> int:
-    """A sequence number (or, with `maximum`, another id): a whole number from 1."""
+def whole_number(value: object, field: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high` (both included): a count asked for, an id."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(field, "must be a whole number", "errors.detail.whole_number", field=field)
-    if not 1 <= value <= maximum:
-        raise invalid(field, f"must be between 1 and {maximum}", "errors.detail.between",
-                      field=field, low=1, high=maximum)
+    if not low <= value <= high:
+        raise invalid(field, f"must be between {low} and {high}", "errors.detail.between",
+                      field=field, low=low, high=high)
     return value
+
+
+def positive_id(value: object, field: str, maximum: int = MAX_INT64) -> int:
+    """A sequence number (or, with `maximum`, another id): a whole number from 1."""
+    return whole_number(value, field, 1, maximum)
 
 
 def row_id(value: object, field: str) -> int:

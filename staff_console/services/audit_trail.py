@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from ..domain.authority import AUDIT_ROLES, REVIEW_ROLES, Actor, Role, require_role
-from ..domain.bounds import day_within, positive_id
+from ..domain.bounds import day_within, positive_id, whole_number
 from ..domain.clock import Clock, seoul_midnight
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
@@ -61,8 +61,7 @@ def list_events(
 ) -> AuditPage:
     """Newest first. Dates are Korea-time business dates, both inclusive. (Exports of every
     matching event: services/exports.py.)"""
-    if not 1 <= limit <= MAX_AUDIT_PAGE:
-        raise invalid("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")
+    whole_number(limit, "limit", 1, MAX_AUDIT_PAGE)
     now = clock.now()
     where = events_filter(customer_no=customer_no, staff_no=staff_no, action=action,
                           category=category, date_from=date_from, date_to=date_to,
@@ -175,8 +174,7 @@ def access_log(
 ) -> AuditPage:
     """The month's access-log events for review: a manager sees the branch's staff, an
     auditor everyone."""
-    if not 1 <= limit <= MAX_AUDIT_PAGE:
-        raise invalid("limit", f"must be between 1 and {MAX_AUDIT_PAGE}")
+    whole_number(limit, "limit", 1, MAX_AUDIT_PAGE)
     where = access_filter(actor, month, before_seq)
     now = clock.now()
 

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from ..domain.authority import BATCH_ROLES, BRANCH_ROLES, READ_ROLES, Actor, require_role
+from ..domain.bounds import whole_number
 from ..domain.channels import IDEMPOTENCY_RETENTION_DAYS
 from ..domain.clock import Clock, seoul_date
 from ..domain.errors import invalid
@@ -113,9 +114,7 @@ def _expiring(
     now = clock.now()
     today = seoul_date(now)
     until, branch = expiring_scope(actor, within_days, today, branch_code)
-    if isinstance(limit, bool) or not isinstance(limit, int) \
-            or not 1 <= limit <= MAX_EXPIRING_LIST:
-        raise invalid("limit", f"must be between 1 and {MAX_EXPIRING_LIST}")
+    whole_number(limit, "limit", 1, MAX_EXPIRING_LIST)
 
     def work(s: Tx) -> list[ExpiringItem]:
         current_staff(s, actor)
@@ -147,9 +146,7 @@ def expiring_by_month(
 ) -> list[tuple[str, int]]:
     """How many current credentials reach their last valid day in each of the next months
     (the current month first). Counts only: no customer data, no access event."""
-    if isinstance(months, bool) or not isinstance(months, int) \
-            or not 1 <= months <= MAX_FORECAST_MONTHS:
-        raise invalid("months", f"must be between 1 and {MAX_FORECAST_MONTHS}")
+    whole_number(months, "months", 1, MAX_FORECAST_MONTHS)
     now = clock.now()
     today = seoul_date(now)
     first = today.replace(day=1)

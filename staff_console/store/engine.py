@@ -70,7 +70,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from ..domain.errors import ConsoleError
 from ..files import private_sqlite
 from .audit import NEEDS_SEAL, SEAL_LATER, durable_flush, seal_pending
-from .failures import classify, is_disconnect, sqlstate_of
+from .failures import brief, classify, is_disconnect, sqlstate_of
 from .keyring import Keyring
 from .prepared import keep_prepared_statements
 from .sealer import DEFAULT_LINGER_S, BackgroundSealer
@@ -402,11 +402,11 @@ class Store:
                 ):
                     break
                 log.warning("store failure, retry %d of %d in %.0f ms: %s", attempt + 1,
-                            self.attempts - 1, delay * 1000, _brief(exc))
+                            self.attempts - 1, delay * 1000, brief(exc))
                 time.sleep(delay)
         raise ConsoleError(
             "STORE_UNAVAILABLE",
-            f"the store did not answer after {attempt + 1} attempts ({_brief(last)})",
+            f"the store did not answer after {attempt + 1} attempts ({brief(last)})",
         ) from last
 
     @contextmanager
@@ -436,7 +436,7 @@ class Store:
                 if not transient or attempt:
                     break
                 time.sleep(self.backoff)
-        log.warning("audit seal failed, events left in the outbox: %s", _brief(last))
+        log.warning("audit seal failed, events left in the outbox: %s", brief(last))
         try:
             with self.engine.connect() as conn:
                 durable_flush(conn.execution_options(isolation_level="AUTOCOMMIT"))
@@ -473,7 +473,7 @@ class Store:
         except _STORE_FAILURES as exc:
             raise ConsoleError(
                 "STORE_UNAVAILABLE", f"the audit trail could not be brought up to date "
-                f"({_brief(exc)})") from exc
+                f"({brief(exc)})") from exc
 
     def dispose(self) -> None:
         """Stop the background sealer, chain what it left, close the connections."""
@@ -483,7 +483,7 @@ class Store:
                 self.seal_pending()
             except _STORE_FAILURES as exc:
                 log.warning("audit seal at close failed, events wait in the outbox: %s",
-                            _brief(exc))
+                            brief(exc))
         self.engine.dispose()
 
 
@@ -500,11 +500,3 @@ def _after(first: Callable[[], None], work: Callable[[Tx], T],
         return work(tx)
 
     return both
-
-
-def _brief(exc: BaseException | None) -> str:
-    if exc is None:
-        return "no detail"
-    orig = getattr(exc, "orig", exc)
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    return text[:160]

@@ -107,7 +107,7 @@ def check_schema(engine: Engine) -> None:
         known = classify(exc)
         if known is None and is_disconnect(exc):  # a server that is down or refuses us
             known = ConsoleError("STORE_UNAVAILABLE",
-                                 f"the store could not be reached ({_brief(exc)})")
+                                 f"the store could not be reached ({brief(exc)})")
         if known is None:
             raise
         raise known from None
@@ -127,7 +127,12 @@ def check_schema(engine: Engine) -> None:
                            f"({SCHEMA_HEAD}); {_INIT_HINT} to upgrade it")
 
 
-def _brief(exc: DBAPIError) -> str:
-    """The driver's first line, without the statement or its parameters."""
-    text = str(exc.orig).strip().splitlines()
-    return (text[0] if text else type(exc.orig).__name__)[:160]
+
+def brief(exc: BaseException | None) -> str:
+    """A failure's first line for a message or the log: the driver's words, never the
+    statement or its parameters."""
+    if exc is None:
+        return "no detail"
+    orig = getattr(exc, "orig", exc)
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return text[:160]
