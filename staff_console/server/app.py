@@ -48,6 +48,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     app = ConsoleServer(title="staff-console server", version="1", lifespan=lifespan,
                         docs_url=None, redoc_url=None)
     errors.install(app)
+    app.state.verifications = limits.VerificationGate(limits.verification_slots())
     routes_staff.install(app)
     limiter = channel_limiter()  # one per process: the routes and ChannelCalls share it
     app.include_router(channel_router(limiter))

@@ -81,9 +81,13 @@ def error_body(code: str, message: str, field: str | None = None, detail: str | 
 
 
 def refusal(exc: ConsoleError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status_of(exc.code) == 401 else None
+    status = status_of(exc.code)
+    # 401 says how to authenticate; 429 when to come back (a second: every limit here is a
+    # short burst, and the terminals back off further on their own).
+    headers = ({"WWW-Authenticate": "Bearer"} if status == 401
+               else {"Retry-After": "1"} if status == 429 else None)
     return JSONResponse(error_body(exc.code, exc.message, exc.field, exc.detail, exc.values),
-                        status_code=status_of(exc.code), headers=headers)
+                        status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -146,7 +146,12 @@ def import_customers(payload: Payload = None,
         return _answer(me.import_customers(path, **arguments))
 
 
-def sign_in(request: Request, payload: Payload = None) -> JSONResponse:
+async def sign_in(request: Request, payload: Payload = None) -> JSONResponse:
+    async with request.app.state.verifications.admit():  # server/limits.py
+        return await run_in_threadpool(_sign_in, request, payload)
+
+
+def _sign_in(request: Request, payload: dict[str, Any] | None) -> JSONResponse:
     payload = payload or {}
     values = {}
     for name in ("employee_no", "password", "terminal"):
@@ -163,8 +168,13 @@ def sign_in(request: Request, payload: Payload = None) -> JSONResponse:
                     "training": signed.training})
 
 
-def unlock(request: Request, payload: Payload = None,
-           caller: Caller = Depends(session_caller)) -> JSONResponse:
+async def unlock(request: Request, payload: Payload = None,
+                 caller: Caller = Depends(session_caller)) -> JSONResponse:
+    async with request.app.state.verifications.admit():  # server/limits.py
+        return await run_in_threadpool(_unlock, request, payload, caller)
+
+
+def _unlock(request: Request, payload: dict[str, Any] | None, caller: Caller) -> JSONResponse:
     password = (payload or {}).get("password")
     if not isinstance(password, str):
         raise invalid("password", "is required (text)")

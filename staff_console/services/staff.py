@@ -72,13 +72,24 @@ def authenticate(
     # numbers are letters and digits, so refusing one tells nothing about who exists.
     employee_no = clean_text(employee_no, "employee_no", limit="employee_no")
 
+    def hash_to_check(staff) -> str:
+        return staff.password_hash if staff is not None and staff.active else dummy
+
+    # One verification on every path, before any branch (the timing must not tell), and before
+    # the transaction rather than in it: verifying takes ~0.2 s, and a sign-in held its row
+    # lock that long (on SQLite the store's one write lock: every other terminal's write
+    # waited behind each sign-in). The transaction re-reads the row and takes this result only
+    # for the very hash it reads; a hash changed in between is verified again there.
+    checked = backend.store.run(
+        lambda s: hash_to_check(staff_store.by_employee_no(s, employee_no)), reads_only=True)
+    checked_matches = verify_password(checked, password)
+
     def work(s: Tx) -> tuple[Actor | None, ConsoleError | None]:
         conn = s
         staff = staff_store.by_employee_no(conn, employee_no, lock=True)
         known = staff is not None and staff.active
-        # One verification on every path, before any branch (the timing must not tell).
-        matches = verify_password(staff.password_hash if staff is not None and known else dummy,
-                                  password)
+        stored = hash_to_check(staff)
+        matches = checked_matches if stored == checked else verify_password(stored, password)
         if not known:
             # Not a staff number: maybe a person's number typed in the wrong field.
             record(s, backend.store, now, NewEvent(mask_numbers(employee_no)[:20] or "?",

@@ -244,6 +244,49 @@ def test_every_sign_in_runs_exactly_one_argon2_verification(world, monkeypatch):
         assert (params[0].time_cost, params[0].memory_cost) == backend_cost, what
 
 
+def test_a_sign_in_holds_no_connection_while_it_verifies(world, monkeypatch):
+    """The ~0.2 s of argon2 run outside any transaction: a sign-in holding its row lock (on
+    SQLite the store's one write lock) that long made every other terminal's write wait."""
+    pool = world.backend.store.engine.pool
+    held = []
+
+    def watching(stored_hash, password):
+        held.append(pool.checkedout())
+        return verify_password(stored_hash, password)
+
+    monkeypatch.setattr(staff_module, "verify_password", watching)
+    authenticate(world.backend, "T002", PASSWORD, clock=world.clock)
+    with refused("AUTH_FAILED"):
+        authenticate(world.backend, "Z9999", PASSWORD, clock=world.clock)
+    assert held == [0, 0]
+
+
+def test_a_password_changed_while_it_is_verified_is_verified_again(world, monkeypatch):
+    """The result of the verification before the transaction counts only for the hash the
+    transaction reads: a change in between (an admin's reset at that moment) is checked
+    again, so the old password does not sign in."""
+    b = world.backend
+    new_hash = staff_module.hash_password("Another-pass-93", time_cost=b.password_time_cost,
+                                          memory_kib=b.password_memory_kib)
+    verified = []
+
+    def changing(stored_hash, password):
+        if not verified:  # the first verification: the change lands while it runs
+            execute(b, "UPDATE staff SET password_hash = :h WHERE employee_no = 'T002'",
+                    h=new_hash)
+        verified.append(stored_hash)
+        return verify_password(stored_hash, password)
+
+    monkeypatch.setattr(staff_module, "verify_password", changing)
+    with refused("AUTH_FAILED"):
+        authenticate(b, "T002", PASSWORD, clock=world.clock)
+    assert len(verified) == 2 and verified[1] == new_hash
+    assert scalar(b, "SELECT failed_sign_ins FROM staff WHERE employee_no = 'T002'") == 1
+    verified.clear()
+    verified.append("the change is made")
+    authenticate(b, "T002", "Another-pass-93", clock=world.clock)
+
+
 def test_the_dummy_hash_has_the_backends_cost_and_matches_nothing(world):
     b = world.backend
     dummy = dummy_hash(b.password_time_cost, b.password_memory_kib)
