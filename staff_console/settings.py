@@ -18,6 +18,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .domain.documents import read_toml
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 APP_NAME = "staff-console"
@@ -112,10 +113,8 @@ def early_store_hint(db_url: str | None = None) -> tuple[str, int, int]:
     path = home / "config.toml"
     if path.is_file():
         try:
-            import tomllib
-
-            config = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, RecursionError):
+            config = read_toml(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # Unreadable is a ValueError
             config = {}
 
     def pick(name: str, key: str) -> Any:

@@ -14,13 +14,13 @@ two).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .domain.documents import Unreadable, read_json, read_toml
 from .domain.errors import ConsoleError
 from .settings import (
     ARGON2_MIN_WORK_KIB,
@@ -125,8 +125,8 @@ def environment() -> dict[str, Any]:
             continue
         if name in _JSON_FIELDS:
             try:
-                value = json.loads(value)
-            except (ValueError, RecursionError):  # RecursionError: nested too deep
+                value = read_json(value)
+            except Unreadable:
                 setting = setting_name((name,))
                 raise ConsoleError("INVALID_SETTING", f"{setting}: cannot be read (a JSON "
                                    'object is expected, e.g. {"approvals.approve": "p"})',
@@ -147,15 +147,10 @@ def config_toml(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConsoleError("INVALID_SETTING", f"{path}: cannot be read ({exc})",
                            field="config.toml") from None
-    import tomllib  # only when there is a file
-
     try:
-        values = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        values = read_toml(text)
+    except Unreadable as exc:
         raise ConsoleError("INVALID_SETTING", f"{path}: not valid TOML ({exc})",
-                           field="config.toml") from None
-    except RecursionError:  # arrays or tables nested deeper than Python's stack allows
-        raise ConsoleError("INVALID_SETTING", f"{path}: not valid TOML (nested too deep)",
                            field="config.toml") from None
     if "home" in values:
         raise ConsoleError("INVALID_SETTING", "home: cannot be set in config.toml (it is "

@@ -20,7 +20,6 @@ endpoint's JSON object is INVALID_INPUT naming the field.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.channels import parse_channel
+from ..domain.documents import Unreadable, read_json
 from ..domain.errors import ConsoleError, invalid
 from ..services import channel_api, channel_keys, intake, self_service
 from ..services.backend import Backend
@@ -121,8 +121,8 @@ async def _read_body(request: Request) -> bytes:
 
 def _parse(raw: bytes, model: type[BaseModel]) -> tuple[dict[str, Any], BaseModel]:
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):  # Recursion: nested too deep
+        document = read_json(raw)
+    except Unreadable:
         raise invalid("body", "is not JSON") from None
     if not isinstance(document, dict):
         raise invalid("body", "must be a JSON object")

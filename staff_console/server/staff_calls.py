@@ -13,7 +13,6 @@ body that streams past it here, both with BodyLimit's own 413 answer.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -21,6 +20,7 @@ from starlette.responses import JSONResponse
 
 from ..api import wire
 from ..api.local import LocalConsole
+from ..domain.documents import Unreadable, read_json
 from ..domain.errors import ConsoleError
 from . import errors, limits
 from .deps import MAX_TOKEN_CHARS, Credentials
@@ -52,8 +52,8 @@ def _payload(body: bytes) -> dict[str, Any] | None:
     if not body:
         return None
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # Recursion: nested too deep
+        payload = read_json(body)
+    except Unreadable:
         raise ConsoleError("INVALID_INPUT", "body: the request body is not JSON",
                            field="body") from None
     if payload is not None and not isinstance(payload, dict):

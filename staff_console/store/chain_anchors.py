@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..domain.documents import Unreadable, read_json
 from ..domain.trail import AnchorFault
 from .keyring import Keyring
 
@@ -75,8 +76,8 @@ def _read_anchor(keyring: Keyring, store_id: str | None, text: str,
     if len(text) > _MAX_ANCHOR_LINE:
         return AnchorFault.FORMAT, None
     try:
-        fields = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nested too deep
+        fields = read_json(text)
+    except Unreadable:
         return AnchorFault.FORMAT, None
     if not isinstance(fields, dict) or set(fields) != _ANCHOR_KEYS:
         return AnchorFault.FORMAT, None
