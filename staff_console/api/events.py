@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ..domain.documents import read_json
+
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 40.0  # the server sends a keep-alive comment every 15 s
@@ -143,8 +145,8 @@ class EventStream:
         if response.status != 200:
             body = response.read(4096)
             try:
-                code = json.loads(body).get("code")
-            except ValueError:
+                code = read_json(body).get("code")
+            except (ValueError, AttributeError):  # Unreadable, or not an object
                 code = None
             if code in _DEAD_SESSION:
                 self._emit(Event("session.ended", None, {"code": code}))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import json
 import os
 import ssl
 import threading
@@ -23,6 +22,7 @@ from typing import Any, BinaryIO, NoReturn
 from urllib.parse import urlsplit
 
 from ..domain.authority import Actor
+from ..domain.documents import read_json
 from ..domain.errors import CODES, ConsoleError
 from ..domain.policy import Policy
 from ..services.views import (
@@ -146,8 +146,8 @@ class RemoteConsole:
     @staticmethod
     def _answer(status: int, payload: bytes) -> Any:
         try:
-            document = json.loads(payload) if payload else None
-        except ValueError:
+            document = read_json(payload) if payload else None
+        except ValueError:  # Unreadable: not JSON, not UTF-8, nested too deep
             document = None
         if 200 <= status < 300:
             return document
