@@ -51,7 +51,7 @@ def offset_within(offset: object, limit: int, field: str = "offset") -> int:
     """A result offset such that offset + limit + 1 (one row more, to see if there is a next
     page) still fits a 64-bit LIMIT."""
     if isinstance(offset, bool) or not isinstance(offset, int):
-        raise invalid(field, "must be a whole number")
+        raise invalid(field, "must be a whole number", "errors.detail.whole_number", field=field)
     if not 0 <= offset <= MAX_INT64 - limit - 1:
         raise invalid(field, "is out of range")
     return offset

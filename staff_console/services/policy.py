@@ -20,6 +20,7 @@ import json
 from datetime import datetime, timedelta
 
 from ..domain.authority import Actor, Role
+from ..domain.bounds import whole_number
 from ..domain.clock import Clock
 from ..domain.errors import ConsoleError, invalid, not_found
 from ..domain.ids import mask_numbers
@@ -223,8 +224,7 @@ def _pending(s: Tx, now: datetime) -> list[dict]:
 
 
 def _decidable(s: Tx, change_id: int, now: datetime, *, expired_ok: bool = False) -> dict:
-    if not isinstance(change_id, int) or not 0 < change_id < 2**31:
-        raise invalid("id", "must be a positive whole number")
+    whole_number(change_id, "id", 1, 2**31 - 1)
     text = get_setting(s, f"{POLICY_CHANGE_PREFIX}{change_id}")
     if text is None:
         raise not_found("policy change", change_id)
