@@ -65,6 +65,12 @@ _BY_CATEGORY = {Category.INPUT: 422, Category.RULE: 409, Category.AUTH: 403,
                 Category.UNEXPECTED: 500}
 
 
+def not_json() -> ConsoleError:
+    """The refusal of a request body that does not parse (not JSON, not UTF-8, nested too
+    deep), on every route: the console's calls and FastAPI's own."""
+    return ConsoleError("INVALID_INPUT", "body: the request body is not JSON", field="body")
+
+
 def status_of(code: str) -> int:
     return STATUS.get(code) or _BY_CATEGORY.get(CODES.get(code, Category.UNEXPECTED), 500)
 
@@ -100,12 +106,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = (exc.errors() or [{}])[0]
+        if first.get("type") == "json_invalid":  # its place is a character offset, not a field
+            return refusal(not_json())
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
         return refusal(ConsoleError("INVALID_INPUT", f"{where}: {first.get('msg', 'invalid')}",
                                     field=where))
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not read the body (not UTF-8, too deep)
+            return refusal(not_json())
         code = {401: "AUTH_REQUIRED", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE",
                 429: "RATE_LIMITED"}.get(exc.status_code, "INVALID_INPUT")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)

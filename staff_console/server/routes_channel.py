@@ -37,7 +37,7 @@ from ..domain.errors import ConsoleError, invalid
 from ..services import channel_api, channel_keys, intake, self_service
 from ..services.backend import Backend
 from .deps import backend_of
-from .errors import error_body, status_of
+from .errors import error_body, not_json, status_of
 
 MAX_BODY = 16 * 1024
 RATE_ENV = "STAFF_CONSOLE_CHANNEL_RATE"  # "calls per second[/burst]" per key and process
@@ -123,7 +123,7 @@ def _parse(raw: bytes, model: type[BaseModel]) -> tuple[dict[str, Any], BaseMode
     try:
         document = read_json(raw)
     except Unreadable:
-        raise invalid("body", "is not JSON") from None
+        raise not_json() from None
     if not isinstance(document, dict):
         raise invalid("body", "must be a JSON object")
     try:

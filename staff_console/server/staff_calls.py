@@ -54,8 +54,7 @@ def _payload(body: bytes) -> dict[str, Any] | None:
     try:
         payload = read_json(body)
     except Unreadable:
-        raise ConsoleError("INVALID_INPUT", "body: the request body is not JSON",
-                           field="body") from None
+        raise errors.not_json() from None
     if payload is not None and not isinstance(payload, dict):
         raise ConsoleError("INVALID_INPUT", "body: must be a JSON object", field="body")
     return payload
