@@ -83,7 +83,7 @@ def run_idempotent(
         key = (idempotency_key or "").strip()
         return caller, (answers.find_answer(s, caller.key_id, key) if key else None)
 
-    caller, earlier = backend.store.run(first_look, reads_only=True)
+    caller, earlier = backend.store.run(first_look, snapshot=True)
     admit(caller)
     key = check_idempotency_key(idempotency_key)
     digest = call_digest()
@@ -94,7 +94,7 @@ def run_idempotent(
         return answers.find_answer(s, caller.key_id, key)
 
     def stored_answer() -> ChannelAnswer:
-        stored = backend.store.run(find, reads_only=True)
+        stored = backend.store.run(find, snapshot=True)
         if stored is None:  # the winner's row is committed before any loser reads: cannot be
             raise ConsoleError("STORE_UNAVAILABLE", "the first answer could not be read; retry")
         return _replay(stored, digest)

@@ -126,4 +126,4 @@ def caller_in(s: Tx, digest: str) -> ChannelCaller:
 def authenticate(backend: Backend, presented: str | None) -> ChannelCaller:
     """The caller of a channel key, or AUTH_REQUIRED."""
     digest = presented_hash(presented)
-    return backend.store.run(lambda s: caller_in(s, digest), reads_only=True)
+    return backend.store.run(lambda s: caller_in(s, digest), snapshot=True)

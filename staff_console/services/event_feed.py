@@ -51,7 +51,7 @@ class Batch:
 def start_seq(backend: Backend) -> int:
     """Where a new stream starts: the chain's head now (a terminal reloads its lists when its
     stream opens; the stream tells what changes after)."""
-    return backend.store.run(feed.head_seq, reads_only=True)
+    return backend.store.run(feed.head_seq, snapshot=True)
 
 
 def _target_id(target: str | None, prefix: str) -> int | None:
@@ -89,7 +89,7 @@ def poll(backend: Backend, after: int, session_hashes: list[str], *, clock: Cloc
                 paired.append((e, facts[i]))
         return Batch(max(head, after), paired, frozenset(delegates), sessions, now)
 
-    return backend.store.run(work, reads_only=True)
+    return backend.store.run(work, snapshot=True)
 
 
 def may_decide(actor: Actor, branch_code: str, maker_staff_id: int | None,

@@ -50,7 +50,7 @@ def _entries(policy: Policy) -> list[PolicyEntry]:
 
 def current_policy(backend: Backend) -> Policy:
     """The store's policy (one statement); also kept as `backend.policy`."""
-    rows = backend.store.run(lambda s: get_settings(s, POLICY_PREFIX), reads_only=True)
+    rows = backend.store.run(lambda s: get_settings(s, POLICY_PREFIX), snapshot=True)
     backend.policy = Policy.from_store(rows)
     return backend.policy
 

@@ -370,7 +370,7 @@ def count_approvals(backend: Backend, actor: Actor, *, clock: Clock) -> int | No
         return request_store.count_approvals(s, sorted(branches), actor.staff_id,
                                              now)
 
-    return backend.store.run(work, reads_only=True)
+    return backend.store.run(work, snapshot=True)
 
 
 def list_my_requests(

@@ -119,7 +119,7 @@ def resolve(backend: Backend, token: str, *, client_address: str, clock: Clock,
                 cached if fresh else Policy.from_store(get_settings(s, POLICY_PREFIX)))
 
     started = time.monotonic()
-    row, policy = backend.store.run(read, reads_only=True)
+    row, policy = backend.store.run(read, snapshot=True)
     if not fresh:
         backend.policy, backend.policy_read_at = policy, started
     actor, write, error = _verdict(row, policy, now, store=backend.store,

@@ -81,7 +81,7 @@ def authenticate(
     # waited behind each sign-in). The transaction re-reads the row and takes this result only
     # for the very hash it reads; a hash changed in between is verified again there.
     checked = backend.store.run(
-        lambda s: hash_to_check(staff_store.by_employee_no(s, employee_no)), reads_only=True)
+        lambda s: hash_to_check(staff_store.by_employee_no(s, employee_no)), snapshot=True)
     checked_matches = verify_password(checked, password)
 
     def work(s: Tx) -> tuple[Actor | None, ConsoleError | None]:

@@ -32,9 +32,12 @@ Concurrency design (the same on both databases, chosen for correctness first, th
   the use case's transaction, in batches (store/audit_postgres.py explains the outbox and the
   seal, store/sealer.py the console's background sealer).
 * SQLite (one terminal, the demo, or a few terminals sharing one file): WAL, `BEGIN IMMEDIATE`
-  for every transaction (nearly every use case writes the audit trail, and taking the write
-  lock up front avoids the deadlock of two readers upgrading), and a busy timeout so that
-  terminals sharing the file queue instead of failing. SQLite thus runs writers one at a time.
+  for every transaction that may write (nearly every use case writes the audit trail, and
+  taking the write lock up front avoids the deadlock of two readers upgrading), and a busy
+  timeout so that terminals sharing the file queue instead of failing. SQLite thus runs
+  writers one at a time. A run that writes nothing at all (`Store.run(snapshot=True)`: the
+  server's event polls, the hash a sign-in verifies, a channel key) reads a WAL snapshot under
+  a plain `BEGIN`, neither waiting for the write lock nor holding it.
 
 Sessions and pooling (PostgreSQL): a bounded QueuePool per process (`pool_size` +
 `max_overflow`, waiting at most `pool_timeout` s for a free connection), a pre-ping of
@@ -54,6 +57,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -218,7 +222,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        snapshot = conn.get_execution_options().get(_SNAPSHOT, False)
+        conn.exec_driver_sql("BEGIN" if snapshot else "BEGIN IMMEDIATE")
+
+
+_SNAPSHOT = "staff_console_snapshot"  # a connection's execution option: Store.run(snapshot=True)
+
+
+class SnapshotWrite(RuntimeError):
+    """A `Store.run(snapshot=True)` wrote: a defect of the code that called it (rolled back)."""
 
 
 class PreludeWrite(Exception):
@@ -311,11 +323,13 @@ class Store:
         finally:
             state.pending = None
 
-    def run(self, work: Callable[[Tx], T], *, reads_only: bool = False) -> T:
+    def run(self, work: Callable[[Tx], T], *, reads_only: bool = False,
+            snapshot: bool = False) -> T:
         """Run `work` in one transaction (see `_run`); the log says when the store stops
         answering and when it answers again. A prelude (`prelude`) pending on this thread
         runs first in that transaction; a reading run from inside a prelude joins its
         transaction."""
+        reads_only = reads_only or snapshot
         state = self._prelude
         if state.tx is not None:
             if not reads_only:
@@ -326,7 +340,7 @@ class Store:
             state.pending = None
             work = _after(first, work, state)
         try:
-            result = self._run(work, reads_only=reads_only)
+            result = self._run(work, reads_only=reads_only, snapshot=snapshot)
         except ConsoleError as exc:
             if exc.code == "STORE_UNAVAILABLE":
                 self._unavailable = True
@@ -337,7 +351,8 @@ class Store:
             log.info("store reachable again")
         return result
 
-    def _run(self, work: Callable[[Tx], T], *, reads_only: bool = False) -> T:
+    def _run(self, work: Callable[[Tx], T], *, reads_only: bool = False,
+             snapshot: bool = False) -> T:
         """Run `work` in one transaction; commit if it returns, roll back if it raises.
         Transient failures retry the whole function with jittered exponential backoff, so
         `work` must not have effects outside the transaction.
@@ -348,14 +363,19 @@ class Store:
         events, one INSERT into the outbox) is atomic by itself. (A connection lost right
         after that INSERT is retried like any other: the read may then be logged twice, never
         not at all.) On SQLite the events are chained in the transaction (head read, insert,
-        head update), so it always has one."""
+        head update), so it always has one.
+
+        `snapshot`: `work` writes nothing at all, not even an audit event. On SQLite it reads
+        a WAL snapshot (a plain BEGIN: it neither waits for the write lock nor holds it, where
+        every other run takes it up front); a row it did change raises SnapshotWrite and is
+        rolled back. On PostgreSQL it runs as `reads_only`."""
         last: BaseException | None = None
         started = time.monotonic()
         autocommit = reads_only and self.is_postgres
         for attempt in range(self.attempts):
             committing = False
             try:
-                with self._connection(autocommit) as tx:
+                with self._connection(autocommit, snapshot) as tx:
                     # `info` belongs to the pooled driver connection and outlives this use
                     # case: what a run leaves there is cleared at its start and its end.
                     info = tx.info
@@ -365,7 +385,10 @@ class Store:
                         if self._sealer is not None:
                             info[SEAL_LATER] = True
                         with tx.begin():
-                            result = work(tx)
+                            if snapshot and not self.is_postgres:
+                                result = _unwritten(work, tx)
+                            else:
+                                result = work(tx)
                             committing = True
                     finally:
                         mine = info.pop(NEEDS_SEAL, None)
@@ -410,8 +433,10 @@ class Store:
         ) from last
 
     @contextmanager
-    def _connection(self, autocommit: bool) -> Iterator[Tx]:
+    def _connection(self, autocommit: bool, snapshot: bool = False) -> Iterator[Tx]:
         with self.engine.connect() as conn:
+            if snapshot:
+                conn.execution_options(**{_SNAPSHOT: True})  # this Connection only
             if autocommit:
                 # The driver connection goes back to the pool in its usual mode (SQLAlchemy
                 # resets the isolation level at check-in; for psycopg that sends nothing to the
@@ -485,6 +510,16 @@ class Store:
                 log.warning("audit seal at close failed, events wait in the outbox: %s",
                             brief(exc))
         self.engine.dispose()
+
+
+def _unwritten(work: Callable[[Tx], T], tx: Tx) -> T:
+    """`work` on SQLite, refused if it changed a row (the driver counts every change)."""
+    driver: sqlite3.Connection = tx.connection.driver_connection  # type: ignore[assignment]
+    before = driver.total_changes
+    result = work(tx)
+    if driver.total_changes != before:
+        raise SnapshotWrite("a snapshot run changed the store")
+    return result
 
 
 def _after(first: Callable[[], None], work: Callable[[Tx], T],
