@@ -112,7 +112,8 @@ def utc(iso: str) -> datetime:
 
 
 # The CLI's entry point run after a probe's `setup`, which defines REPORT (a dict it fills
-# while the command runs); the last line printed is the exit code and REPORT, as JSON.
+# while the command runs; a value that is a function is called when the command has ended);
+# the last line printed is the exit code and REPORT, as JSON.
 _PROBE_RUN = """
 import json as _json, sys as _sys
 from staff_console.cli import main
@@ -123,17 +124,19 @@ try:
 except SystemExit as exc:
     _code = exc.code
 _sys.stdout.flush()
-print("\\n@@probe " + _json.dumps({"exit": _code, **REPORT}))
+print("\\n@@probe " + _json.dumps({"exit": _code, **{k: v() if callable(v) else v
+                                                    for k, v in REPORT.items()}}))
 """
 
 
 def cli_probe(setup: str, args: list[str], env: Mapping[str, str]) -> dict:
     """`staff-console *args` in a new process with `env`, after `setup` (Python that patches
-    what it watches and defines REPORT): {"exit": the exit code, **REPORT, "stderr": ...}."""
+    what it watches and defines REPORT): {"exit": the exit code, **REPORT, "stdout": what the
+    command printed, "stderr": ...}."""
     proc = subprocess.run([sys.executable, "-c", setup + _PROBE_RUN, *args], env=dict(env),
                           capture_output=True, text=True, timeout=120)
     marker = proc.stdout.rfind("@@probe ")
     assert marker >= 0, proc.stderr
     doc = json.loads(proc.stdout[marker + len("@@probe "):])
-    doc["stderr"] = proc.stderr
+    doc["stdout"], doc["stderr"] = proc.stdout[:marker], proc.stderr
     return doc

@@ -8,26 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
-from helpers import PASSWORD
+from helpers import PASSWORD, cli_probe
 
-# Runs the CLI, then prints its loaded modules as JSON after a marker.
-_PROBE = """
-import json, sys
-from staff_console.cli import main
-sys.argv = ["staff-console", *sys.argv[1:]]
-try:
-    main()
-except SystemExit as exc:
-    code = exc.code
-else:
-    code = 0
-sys.stdout.flush()
-print("\\n@@modules " + json.dumps({"exit": code, "modules": sorted(sys.modules)}))
-"""
+# What a command leaves loaded, read when it has ended.
+_MODULES = "import sys\nREPORT = {'modules': lambda: sorted(sys.modules)}\n"
 
 NEVER_ON_A_CLIENT = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "argon2", "cryptography",
                      "fastapi", "uvicorn", "textual", "staff_console.store",
@@ -40,11 +26,7 @@ def cli(site, home, *args, password: str = PASSWORD, extra_env: dict | None = No
     env = {k: v for k, v in os.environ.items() if not k.startswith("STAFF_CONSOLE_")}
     env.update(STAFF_CONSOLE_HOME=str(home), STAFF_CONSOLE_SERVER=site.url,
                STAFF_CONSOLE_PASSWORD=password, COLUMNS="200", **(extra_env or {}))
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *map(str, args)], env=env,
-                          capture_output=True, text=True, timeout=120)
-    marker = proc.stdout.rindex("@@modules ")
-    doc = json.loads(proc.stdout[marker + len("@@modules "):])
-    doc["stdout"], doc["stderr"] = proc.stdout[:marker], proc.stderr
+    doc = cli_probe(_MODULES, [str(a) for a in args], env)
     bad = [m for m in doc["modules"]
            if any(m == p or m.startswith(p + ".") for p in NEVER_ON_A_CLIENT)
            or (m.startswith("staff_console.services") and m not in CLIENT_SERVICES)]
