@@ -17,7 +17,7 @@ import typer
 
 from . import _GC_DEFAULT, _quick_params
 from ._runtime import env, handled, start
-from ._usage import ConsoleGroup
+from ._usage import ConsoleTyper
 
 _quick_params.install()  # a plain str or int parameter without pydantic (see the module)
 
@@ -26,15 +26,13 @@ def root(
     ctx: typer.Context,
     db: Annotated[str | None, typer.Option(
         "--db", metavar="URL", envvar="STAFF_CONSOLE_DB",
-        help="Database URL (sqlite:///path or postgresql+psycopg://...).")] = None,
+        help="cli.help.root.db")] = None,
     now: Annotated[str | None, typer.Option(
         "--now", metavar="ISO", envvar="STAFF_CONSOLE_NOW",
-        help="Fix the clock (training stores only; a real store refuses it): ISO-8601 with an "
-             "offset, e.g. 2026-11-24T09:00:00+09:00.")] = None,
+        help="cli.help.root.now")] = None,
     server: Annotated[str | None, typer.Option(
         "--server", metavar="URL", envvar="STAFF_CONSOLE_SERVER",
-        help="Work as a terminal of this console server (https://...): no database URL, no "
-             "key on this PC.")] = None,
+        help="cli.help.root.server")] = None,
 ) -> None:
     """Without a command: start the console (Textual)."""
     start(db, now, server)
@@ -57,42 +55,41 @@ def _start_ui(*, demo: bool, as_json: bool = False) -> None:
 
 
 def demo() -> None:
-    """Start the console on the demo data."""
     _start_ui(demo=True)
 
 
 # Every command of the root, in the order `--help` lists them: (name, module, attribute,
-# a group or a command); module None: defined here.
-COMMANDS: tuple[tuple[str, str | None, str, bool], ...] = (
-    ("demo", None, "demo", False),
-    ("db", "admin", "db_app", True),
-    ("branch", "admin", "branch_app", True),
-    ("staff", "admin", "staff_app", True),
-    ("customer", "customers", "customer_app", True),
-    ("intake", "workflow", "intake_app", True),
-    ("request", "workflow", "request_app", True),
-    ("requests", "workflow", "requests", False),
-    ("approvals", "workflow", "approvals", False),
-    ("approve", "workflow", "approve", False),
-    ("reject", "workflow", "reject", False),
-    ("withdraw", "workflow", "withdraw", False),
-    ("delegate", "workflow", "delegate_app", True),
-    ("expire", "customers", "expire", False),
-    ("expiring", "customers", "expiring", False),
-    ("matrix", "customers", "matrix", False),
-    ("audit", "audit", "audit_app", True),
-    ("policy", "policy", "policy_app", True),
-    ("serve", "serve", "serve", False),
-    ("channel", "channel", "channel_app", True),
+# the catalog key of a command's help or None for a group, whose ConsoleTyper has its own);
+# module None: defined here.
+COMMANDS: tuple[tuple[str, str | None, str, str | None], ...] = (
+    ("demo", None, "demo", "cli.help.demo"),
+    ("db", "admin", "db_app", None),
+    ("branch", "admin", "branch_app", None),
+    ("staff", "admin", "staff_app", None),
+    ("customer", "customers", "customer_app", None),
+    ("intake", "workflow", "intake_app", None),
+    ("request", "workflow", "request_app", None),
+    ("requests", "workflow", "requests", "cli.help.requests"),
+    ("approvals", "workflow", "approvals", "cli.help.approvals"),
+    ("approve", "workflow", "approve", "cli.help.approve"),
+    ("reject", "workflow", "reject", "cli.help.reject"),
+    ("withdraw", "workflow", "withdraw", "cli.help.withdraw"),
+    ("delegate", "workflow", "delegate_app", None),
+    ("expire", "customers", "expire", "cli.help.expire"),
+    ("expiring", "customers", "expiring", "cli.help.expiring"),
+    ("matrix", "customers", "matrix", "cli.help.matrix"),
+    ("audit", "audit", "audit_app", None),
+    ("policy", "policy", "policy_app", None),
+    ("serve", "serve", "serve", "cli.help.serve"),
+    ("channel", "channel", "channel_app", None),
 )
 _ROOT_OPTIONS = ("--db", "--now", "--server")  # the root's options, each with a value
 
 
 def _root() -> typer.Typer:
-    built = typer.Typer(
-        cls=ConsoleGroup,
+    built = ConsoleTyper(
         name="staff-console",
-        help="간편인증 지점 직원 콘솔 (branch staff console for mobile simple authentication).",
+        help="cli.help.root",
         pretty_exceptions_enable=False,
         add_completion=False,
         rich_markup_mode=None,
@@ -101,14 +98,14 @@ def _root() -> typer.Typer:
     return built
 
 
-def _add(target: typer.Typer, entry: tuple[str, str | None, str, bool]) -> None:
-    name, module, attribute, group = entry
+def _add(target: typer.Typer, entry: tuple[str, str | None, str, str | None]) -> None:
+    name, module, attribute, help_key = entry
     found = (globals()[attribute] if module is None
              else getattr(importlib.import_module(f"{__package__}.{module}"), attribute))
-    if group:
+    if help_key is None:
         target.add_typer(found, name=name)
     else:
-        target.command(name)(found)
+        target.command(name, help=help_key)(found)
 
 
 def _whole() -> typer.Typer:

@@ -48,16 +48,10 @@ log = logging.getLogger(__name__)
 PASSWORD_ENV = "STAFF_CONSOLE_PASSWORD"
 NEW_PASSWORD_ENV = "STAFF_CONSOLE_NEW_PASSWORD"
 
-# Options shared by many commands.
-AsOpt = Annotated[
-    str,
-    typer.Option("--as", metavar="EMPLOYEE_NO",
-                 help=f"Act as this staff member (password from ${PASSWORD_ENV} or a prompt)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
-CsvOpt = Annotated[Path | None, typer.Option(
-    "--csv", metavar="PATH", help="Export every matching row to this new CSV file (UTF-8, "
-    "owner-only; recorded in the access log).")]
+# Options shared by many commands (a help= is a catalog key: cli/_usage.py).
+AsOpt = Annotated[str, typer.Option("--as", metavar="EMPLOYEE_NO", help="cli.help.opt.as")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="cli.help.opt.json")]
+CsvOpt = Annotated[Path | None, typer.Option("--csv", metavar="PATH", help="cli.help.opt.csv")]
 
 
 @dataclass

@@ -14,16 +14,16 @@ from typing import Annotated
 import typer
 
 from ..domain.errors import invalid
-from ..domain.lockout import MAX_FAILED_ATTEMPTS
 from ..i18n import t
 from ._output import console, emit_json, jsonable, label, yes_no
 from ._runtime import PASSWORD_ENV, AsOpt, JsonOpt, env, handled, new_password, safe_url
+from ._usage import ConsoleTyper
 
 MAX_DEMO_CUSTOMERS = 1_000_000
 
-db_app = typer.Typer(no_args_is_help=True, help="Create or upgrade the database.")
-branch_app = typer.Typer(no_args_is_help=True, help="Branches (admin).")
-staff_app = typer.Typer(no_args_is_help=True, help="Staff accounts (admin).")
+db_app = ConsoleTyper(no_args_is_help=True, help="cli.help.db")
+branch_app = ConsoleTyper(no_args_is_help=True, help="cli.help.branch")
+staff_app = ConsoleTyper(no_args_is_help=True, help="cli.help.staff")
 
 
 def _admin_password() -> str:
@@ -34,28 +34,25 @@ def _admin_password() -> str:
     return value
 
 
-@db_app.command("init")
+@db_app.command("init", help="cli.help.db.init")
 @handled
 def db_init(
-    demo: Annotated[bool, typer.Option(
-        "--demo", help="A training store with the deterministic demo data.")] = False,
-    training: Annotated[bool, typer.Option(
-        "--training", help="Create a training store (accepts a fixed clock; marked on every "
-                           "screen). Without it a new store is real. Fixed at creation.")] = False,
+    demo: Annotated[bool, typer.Option("--demo", help="cli.help.db.init.demo")] = False,
+    training: Annotated[bool, typer.Option("--training", help="cli.help.db.init.training")] = False,
     customers: Annotated[int | None, typer.Option(
-        "--customers", metavar="N", help="Demo customers (default a few hundred, at most 1,000,000)."
-    )] = None,
-    seed: Annotated[int | None, typer.Option("--seed", metavar="S", help="Demo random seed.")] = None,
+        "--customers", metavar="N", help="cli.help.db.init.customers")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", metavar="S",
+                                             help="cli.help.db.init.seed")] = None,
     admin: Annotated[str | None, typer.Option(
-        "--admin", metavar="EMP", help="Create the first admin on an empty store.")] = None,
-    admin_name: Annotated[str, typer.Option("--admin-name", help="The first admin's name.")] = "관리자",
+        "--admin", metavar="EMP", help="cli.help.db.init.admin")] = None,
+    admin_name: Annotated[str, typer.Option("--admin-name",
+                                            help="cli.help.db.init.admin_name")] = "관리자",
     admin_branch: Annotated[str, typer.Option(
-        "--admin-branch", help="The first admin's branch code (created if missing).")] = "HQ",
+        "--admin-branch", help="cli.help.db.init.admin_branch")] = "HQ",
     admin_branch_name: Annotated[str, typer.Option(
-        "--admin-branch-name", help="Name of that branch when it is created.")] = "본사",
+        "--admin-branch-name", help="cli.help.db.init.admin_branch_name")] = "본사",
     as_json: JsonOpt = False,
 ) -> None:
-    """Create or upgrade the schema; optionally the first admin and the demo data."""
     e = env()
     e.refuse_on_client("db init")
     from ..services import staff as staff_service
@@ -108,12 +105,9 @@ def db_init(
         _print_demo(out, result["demo"])
 
 
-@db_app.command("rotate-key")
+@db_app.command("rotate-key", help="cli.help.db.rotate_key")
 @handled
 def db_rotate_key(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """Re-encrypt every ID number and lookup hash under a new master key, in one transaction;
-    the audit chain continues under it. Admin only; stop every other terminal first. Back up
-    the new master.key at once (docs/decisions.md, "Key backup")."""
     e = env()
     e.refuse_on_client("db rotate-key")
     from ..services.store_identity import rotate_key
@@ -157,15 +151,14 @@ def _demo_loader():
     return module.load_demo
 
 
-@branch_app.command("add")
+@branch_app.command("add", help="cli.help.branch.add")
 @handled
 def branch_add(
-    code: Annotated[str, typer.Argument(help="Branch code, e.g. 001.")],
-    name: Annotated[str, typer.Argument(help="Branch name, e.g. 강남지점.")],
+    code: Annotated[str, typer.Argument(help="cli.help.branch.add.code")],
+    name: Annotated[str, typer.Argument(help="cli.help.branch.add.name")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a branch."""
     view = env().console(as_).add_branch(code, name)
     if as_json:
         emit_json(jsonable(view))
@@ -173,10 +166,9 @@ def branch_add(
         console().print(t("cli.branch.added", code=view.code, name=view.name))
 
 
-@branch_app.command("list")
+@branch_app.command("list", help="cli.help.branch.list")
 @handled
 def branch_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """List the branches."""
     from rich.table import Table
 
     views = env().console(as_).list_branches()
@@ -189,17 +181,18 @@ def branch_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
     console().print(table)
 
 
-@staff_app.command("add")
+@staff_app.command("add", help="cli.help.staff.add")
 @handled
 def staff_add(
-    employee_no: Annotated[str, typer.Option("--employee-no", metavar="E", help="Employee number.")],
-    name: Annotated[str, typer.Option("--name", metavar="N", help="Full name.")],
-    branch: Annotated[str, typer.Option("--branch", metavar="CODE", help="Branch code.")],
-    role: Annotated[str, typer.Option("--role", help="teller | manager | auditor | admin")],
+    employee_no: Annotated[str, typer.Option("--employee-no", metavar="E",
+                                             help="cli.help.staff.add.employee_no")],
+    name: Annotated[str, typer.Option("--name", metavar="N", help="cli.help.staff.add.name")],
+    branch: Annotated[str, typer.Option("--branch", metavar="CODE",
+                                        help="cli.help.staff.add.branch")],
+    role: Annotated[str, typer.Option("--role", help="cli.help.staff.add.role")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a staff member. Their password: $STAFF_CONSOLE_NEW_PASSWORD or a prompt."""
     con = env().console(as_)
     password = new_password()
     view = con.add_staff(employee_no=employee_no, name=name, branch_code=branch, role=role,
@@ -211,11 +204,11 @@ def staff_add(
                           branch=view.branch_code, role=label("role", view.role)))
 
 
-@staff_app.command("unlock", help="Unlock a staff account locked after "
-                   f"{MAX_FAILED_ATTEMPTS} failed sign-ins in a row.")
+@staff_app.command("unlock", help="cli.help.staff.unlock")
 @handled
 def staff_unlock(
-    employee_no: Annotated[str, typer.Argument(metavar="E", help="Employee number to unlock.")],
+    employee_no: Annotated[str, typer.Argument(metavar="E",
+                                               help="cli.help.staff.unlock.employee_no")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
@@ -226,15 +219,14 @@ def staff_unlock(
         console().print(t("cli.staff.unlocked", employee_no=view.employee_no, name=view.name))
 
 
-@staff_app.command("list")
+@staff_app.command("list", help="cli.help.staff.list")
 @handled
 def staff_list(
     as_: AsOpt,
     branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
-                                               help="Only this branch (admins).")] = None,
+                                               help="cli.help.staff.list.branch")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List staff (admins: everyone; managers: their branch)."""
     from rich.table import Table
 
     views = env().console(as_).list_staff(branch_code=branch)
@@ -249,19 +241,17 @@ def staff_list(
     console().print(table)
 
 
-@staff_app.command("change")
+@staff_app.command("change", help="cli.help.staff.change")
 @handled
 def staff_change(
-    employee_no: Annotated[str, typer.Argument(metavar="E", help="Employee number to change.")],
+    employee_no: Annotated[str, typer.Argument(metavar="E",
+                                               help="cli.help.staff.change.employee_no")],
     as_: AsOpt,
-    role: Annotated[str | None, typer.Option(
-        "--role", help="The new role: teller | manager | auditor | admin")] = None,
+    role: Annotated[str | None, typer.Option("--role", help="cli.help.staff.change.role")] = None,
     branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
-                                               help="The new branch code.")] = None,
+                                               help="cli.help.staff.change.branch")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a member's role or branch (admin; not one's own). Their sessions and the
-    delegations naming them end."""
     if role is None and branch is None:
         raise invalid("role", "give --role, --branch or both")
     view = env().console(as_).change_staff(employee_no, role=role, branch_code=branch)

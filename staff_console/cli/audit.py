@@ -24,28 +24,26 @@ from ._output import (
     text,
 )
 from ._runtime import AsOpt, CsvOpt, JsonOpt, env, handled, parse_day
+from ._usage import ConsoleTyper
 
 if TYPE_CHECKING:
     from ..services.views import AuditEventView, AuditPage
 
-audit_app = typer.Typer(no_args_is_help=True, help="The audit trail and the access log.")
+audit_app = ConsoleTyper(no_args_is_help=True, help="cli.help.audit")
 
-MonthOpt = Annotated[str, typer.Option("--month", metavar="YYYY-MM", help="Month, Korea time.")]
-LimitOpt = Annotated[int, typer.Option("--limit", metavar="N", help="At most N events (1-500).")]
+MonthOpt = Annotated[str, typer.Option("--month", metavar="YYYY-MM", help="cli.help.audit.month")]
+LimitOpt = Annotated[int, typer.Option("--limit", metavar="N", help="cli.help.audit.limit")]
 BeforeOpt = Annotated[int | None, typer.Option("--before", metavar="SEQ", min=1, max=MAX_INT64,
-                                               help="Page on: events before this number.")]
+                                               help="cli.help.audit.before")]
 
 # Exit code when the chain is not intact (a rule of the trail is broken: category 3).
 TAMPERED_EXIT = 3
 # audit_trail.MAX_AUDIT_PAGE, spelled out so that a client loads no services (a test keeps the
 # two equal): refused before any password is asked for.
 AUDIT_PAGE_MAX = 500
-AnchorsOpt = Annotated[Path | None, typer.Option(
-    "--anchors", metavar="FILE", help="Check the chain against these anchor lines (default: "
-    "the audit_anchor_path setting, if that file exists).")]
-OutOpt = Annotated[Path | None, typer.Option(
-    "--out", metavar="FILE", help="Append the anchor line to FILE (default: the "
-    "audit_anchor_path setting, STAFF_CONSOLE_AUDIT_ANCHOR_PATH).")]
+AnchorsOpt = Annotated[Path | None, typer.Option("--anchors", metavar="FILE",
+                                                help="cli.help.audit.anchors")]
+OutOpt = Annotated[Path | None, typer.Option("--out", metavar="FILE", help="cli.help.audit.out")]
 
 
 def anchor_path(e) -> Path | None:
@@ -56,17 +54,14 @@ def anchor_path(e) -> Path | None:
     return default_anchor_path(e.settings())
 
 
-@audit_app.command("verify")
+@audit_app.command("verify", help="cli.help.audit.verify")
 @handled
 def audit_verify(
     anchors: AnchorsOpt = None,
-    as_: Annotated[str | None, typer.Option(
-        "--as", metavar="EMPLOYEE_NO", help="Verify as this auditor or admin (recorded); "
-        "required on a console server's terminal. Without it: a system job on the store.")] = None,
+    as_: Annotated[str | None, typer.Option("--as", metavar="EMPLOYEE_NO",
+                                            help="cli.help.audit.verify.as")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recompute the hash chain and check it against the anchors kept outside the store: the
-    verdict, the event count, the first bad event. Exit 3 if not intact."""
     e = env()
     path = anchors
     if path is None:
@@ -119,11 +114,9 @@ def _print_verdict(result, path: Path | None) -> None:
         out.print(t("cli.audit.no_anchors"))
 
 
-@audit_app.command("anchor")
+@audit_app.command("anchor", help="cli.help.audit.anchor")
 @handled
 def audit_anchor(as_: AsOpt, out: OutOpt = None, as_json: JsonOpt = False) -> None:
-    """Append a signed anchor of the chain's head (store id, event number, hash, time) to a
-    file kept apart from the store (auditor or admin); `audit verify --anchors` checks it."""
     from ..services.anchors import append_anchor
 
     e = env()
@@ -162,26 +155,26 @@ def _detail(ev: "AuditEventView") -> str:
     return json.dumps(ev.detail, ensure_ascii=False, sort_keys=True) if ev.detail else "-"
 
 
-@audit_app.command("list")
+@audit_app.command("list", help="cli.help.audit.list")
 @handled
 def audit_list(
     as_: AsOpt,
     customer: Annotated[str | None, typer.Option("--customer", metavar="C")] = None,
-    staff: Annotated[str | None, typer.Option("--staff", metavar="E", help="Acting employee no.")] = None,
+    staff: Annotated[str | None, typer.Option("--staff", metavar="E",
+                                              help="cli.help.audit.list.staff")] = None,
     action: Annotated[str | None, typer.Option("--action", metavar="A",
-                                               help="Action or its prefix, e.g. request.")] = None,
-    category: Annotated[str | None, typer.Option("--category", help="event | access")] = None,
+                                               help="cli.help.audit.list.action")] = None,
+    category: Annotated[str | None, typer.Option("--category",
+                                                 help="cli.help.audit.list.category")] = None,
     date_from: Annotated[str | None, typer.Option("--from", metavar="DATE",
-                                                  help="From this Korea-time date (YYYY-MM-DD).")] = None,
+                                                  help="cli.help.audit.list.from")] = None,
     date_to: Annotated[str | None, typer.Option("--to", metavar="DATE",
-                                                help="Through this Korea-time date (YYYY-MM-DD).")] = None,
+                                                help="cli.help.audit.list.to")] = None,
     limit: LimitOpt = 100,
     before: BeforeOpt = None,
     csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Audit events, newest first (--csv: every matching event, --limit aside, to a new
-    file; the export is recorded in the access log)."""
     start = parse_day(date_from, "from")
     end = parse_day(date_to, "to")
     con = env().console(as_)
@@ -199,7 +192,7 @@ def audit_list(
         _print_page(page, t("cli.audit.trail_title"))
 
 
-@audit_app.command("access-log")
+@audit_app.command("access-log", help="cli.help.audit.access_log")
 @handled
 def audit_access_log(
     month: MonthOpt,
@@ -209,8 +202,6 @@ def audit_access_log(
     csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The month's 개인정보 접속기록 for review (manager: the branch's staff; auditor: all).
-    --csv: every event of the month to a new file, recorded in the access log."""
     if not 1 <= limit <= AUDIT_PAGE_MAX:
         raise invalid("limit", f"must be between 1 and {AUDIT_PAGE_MAX}")
     con = env().console(as_)
@@ -225,19 +216,16 @@ def audit_access_log(
         _print_page(page, t("cli.audit.access_log_title", month=month))
 
 
-@audit_app.command("sign-off")
+@audit_app.command("sign-off", help="cli.help.audit.sign_off")
 @handled
 def audit_sign_off(
     month: MonthOpt,
     as_: AsOpt,
     note: Annotated[str | None, typer.Option("--note", metavar="T")] = None,
     anchor_out: Annotated[Path | None, typer.Option(
-        "--anchor-out", metavar="FILE", help="Append the signed head to FILE as an anchor "
-        "(default: the audit_anchor_path setting, if set).")] = None,
+        "--anchor-out", metavar="FILE", help="cli.help.audit.sign_off.anchor_out")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Sign off the month's access-log review (recorded as an audit event, with the chain
-    head it signed; that head is appended to the anchor file when there is one)."""
     e = env()
     con = e.console(as_)
     view = con.sign_off_access_review(month, note=note)

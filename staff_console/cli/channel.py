@@ -11,22 +11,22 @@ import typer
 from ..i18n import t
 from ._output import console, emit_json, instant, jsonable, label
 from ._runtime import AsOpt, JsonOpt, env, handled
+from ._usage import ConsoleTyper
 
-channel_app = typer.Typer(no_args_is_help=True, help="The channel back-ends (MTS, mobile web).")
-key_app = typer.Typer(no_args_is_help=True, help="Their API keys (admin).")
+channel_app = ConsoleTyper(no_args_is_help=True, help="cli.help.channel")
+key_app = ConsoleTyper(no_args_is_help=True, help="cli.help.channel.key")
 channel_app.add_typer(key_app, name="key")
 
 
-@key_app.command("create")
+@key_app.command("create", help="cli.help.channel.key.create")
 @handled
 def key_create(
-    channel: Annotated[str, typer.Argument(help="mts or web")],
+    channel: Annotated[str, typer.Argument(help="cli.help.channel.key.create.channel")],
     as_: AsOpt,
-    name: Annotated[str | None, typer.Option("--name", help="Who holds it, e.g. the MTS "
-                                                           "server's host.")] = None,
+    name: Annotated[str | None, typer.Option("--name",
+                                             help="cli.help.channel.key.create.name")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a key for one channel; it is printed once."""
     created = env().console(as_).create_channel_key(channel, name=name)
     if as_json:
         emit_json({"key": jsonable(created.key), "secret": created.secret})
@@ -38,14 +38,13 @@ def key_create(
     typer.echo(created.secret)
 
 
-@key_app.command("revoke")
+@key_app.command("revoke", help="cli.help.channel.key.revoke")
 @handled
 def key_revoke(
-    key_id: Annotated[int, typer.Argument(help="The key's number (channel key list).")],
+    key_id: Annotated[int, typer.Argument(help="cli.help.channel.key.revoke.key_id")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Revoke a key: every server refuses it from the next call on."""
     view = env().console(as_).revoke_channel_key(key_id)
     if as_json:
         emit_json(jsonable(view))
@@ -54,10 +53,9 @@ def key_revoke(
                       name=view.name, at=instant(view.revoked_at)))
 
 
-@key_app.command("list")
+@key_app.command("list", help="cli.help.channel.key.list")
 @handled
 def key_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """The keys (never the keys themselves): channel, name, who created it, revoked."""
     from rich.table import Table
 
     views = env().console(as_).list_channel_keys()

@@ -25,33 +25,28 @@ from ._output import (
     yes_no,
 )
 from ._runtime import AsOpt, CsvOpt, JsonOpt, env, handled
+from ._usage import ConsoleTyper
 
 if TYPE_CHECKING:
     from ..services.views import CredentialView, CustomerDetail
 
-customer_app = typer.Typer(no_args_is_help=True, help="Customers: import, search, show.")
+customer_app = ConsoleTyper(no_args_is_help=True, help="cli.help.customer")
 
-# services.customer_import.IMPORT_HEADER, spelled out for the help text so that `--help` does not load
-# the services (a test keeps the two equal).
-IMPORT_HEADER_HELP = "customer_no,name,id_number,phone,branch_code,online_trading,account_nos"
 # services.customer_search.MAX_PAGE, spelled out so that a client loads no services (the same test):
 # the limit is refused here before it is multiplied into an offset, and before any password.
 SEARCH_PAGE_MAX = 50
 
 
-@customer_app.command("import")
+@customer_app.command("import", help="cli.help.customer.import")
 @handled
 def customer_import(
-    file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="UTF-8 CSV with the header "
-                                         + IMPORT_HEADER_HELP)],
+    file: Annotated[Path, typer.Argument(metavar="FILE.csv",
+                                         help="cli.help.customer.import.file")],
     as_: AsOpt,
     encoding: Annotated[str, typer.Option(
-        "--encoding", metavar="ENC", help="utf-8 (default; a BOM is fine), cp949 or euc-kr "
-        "(Korean bank exports).")] = "utf-8",
+        "--encoding", metavar="ENC", help="cli.help.customer.import.encoding")] = "utf-8",
     as_json: JsonOpt = False,
 ) -> None:
-    """Import customers: all or nothing; every bad row is reported with its line number.
-    The file is streamed: any length, in bounded memory."""
     try:
         file.open("rb").close()  # before asking for a password
     except OSError as exc:
@@ -63,19 +58,17 @@ def customer_import(
         console().print(t("cli.customer.imported", count=result.imported))
 
 
-@customer_app.command("search")
+@customer_app.command("search", help="cli.help.customer.search")
 @handled
 def customer_search(
-    query: Annotated[str, typer.Argument(help="Name, 초성, customer no, account no, phone, "
-                                              "phone last 4, birth date YYMMDD.")],
+    query: Annotated[str, typer.Argument(help="cli.help.customer.search.query")],
     as_: AsOpt,
     limit: Annotated[int, typer.Option("--limit", metavar="N", min=1,
-                                       help="Results per page (1-50).")] = 20,
+                                       help="cli.help.customer.search.limit")] = 20,
     page: Annotated[int, typer.Option("--page", metavar="P", min=1, max=MAX_INT64,
-                                      help="Page number, from 1.")] = 1,
+                                      help="cli.help.customer.search.page")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search customers (every search is in the access log)."""
     from rich.table import Table
 
     if not 1 <= limit <= SEARCH_PAGE_MAX:
@@ -161,14 +154,13 @@ def print_detail(d: "CustomerDetail") -> None:
         out.print(table)
 
 
-@customer_app.command("show")
+@customer_app.command("show", help="cli.help.customer.show")
 @handled
 def customer_show(
     customer_no: Annotated[str, typer.Argument(metavar="CUSTOMER_NO")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """One customer: masked identity, current MTS and web credentials, history, pending."""
     detail = env().console(as_).show_customer(customer_no)
     if as_json:
         emit_json(jsonable(detail))
@@ -179,13 +171,11 @@ def customer_show(
 @handled
 def matrix(
     customer: Annotated[str | None, typer.Option("--customer", metavar="C",
-                                                 help="Answer for this customer (needs --as).")] = None,
-    as_: Annotated[str | None, typer.Option(
-        "--as", metavar="EMPLOYEE_NO",
-        help="Staff member asking (with --customer; and on a console server's terminal).")] = None,
+                                                 help="cli.help.matrix.customer")] = None,
+    as_: Annotated[str | None, typer.Option("--as", metavar="EMPLOYEE_NO",
+                                            help="cli.help.matrix.as")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The mobile-web service matrix; with a customer, each service available or not, and why."""
     from rich.table import Table
 
     if customer is not None and not as_:
@@ -214,12 +204,10 @@ def matrix(
 
 @handled
 def expire(
-    as_: Annotated[str | None, typer.Option(
-        "--as", metavar="EMPLOYEE_NO",
-        help="On a console server's terminal: the staff member running the batch.")] = None,
+    as_: Annotated[str | None, typer.Option("--as", metavar="EMPLOYEE_NO",
+                                            help="cli.help.expire.as")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Batch: mark credentials past their last valid day and requests past their deadline."""
     result = env().console(as_ or None).expire_due()
     if as_json:
         emit_json(jsonable(result))
@@ -232,14 +220,12 @@ def expire(
 def expiring(
     as_: AsOpt,
     within: Annotated[int | None, typer.Option("--within", metavar="DAYS",
-                                               help="Days ahead (default: the policy's window).")] = None,
+                                               help="cli.help.expiring.within")] = None,
     branch: Annotated[str | None, typer.Option("--branch", metavar="CODE",
-                                               help="Auditors: only this branch.")] = None,
+                                               help="cli.help.expiring.branch")] = None,
     csv_path: CsvOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Current credentials whose last valid day falls within the next DAYS days (--csv: every
-    one of them to a new file, recorded in the access log)."""
     from rich.table import Table
 
     con = env().console(as_)

@@ -13,14 +13,14 @@ import typer
 from ..i18n import t
 from ._output import console, emit_json, instant, jsonable, text
 from ._runtime import AsOpt, JsonOpt, env, handled
+from ._usage import ConsoleTyper
 
 if TYPE_CHECKING:
     from ..services.views import PolicyChangeView
 
-policy_app = typer.Typer(no_args_is_help=True,
-                         help="The store's policy: show, change (admins), approve changes.")
+policy_app = ConsoleTyper(no_args_is_help=True, help="cli.help.policy")
 
-IdArg = Annotated[int, typer.Argument(metavar="ID", help="The pending change's id.")]
+IdArg = Annotated[int, typer.Argument(metavar="ID", help="cli.help.policy.change_id")]
 
 
 def _value(value) -> str:
@@ -71,10 +71,9 @@ def _emit_changes(views: "list[PolicyChangeView]", as_json: bool) -> None:
         out.print(t("cli.none"))
 
 
-@policy_app.command("show")
+@policy_app.command("show", help="cli.help.policy.show")
 @handled
 def policy_show(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """Every policy key with its value, default and range (any staff member)."""
     from rich.table import Table
 
     entries = env().console(as_).show_policy()
@@ -91,42 +90,39 @@ def policy_show(as_: AsOpt, as_json: JsonOpt = False) -> None:
     console().print(table)
 
 
-@policy_app.command("set")
+@policy_app.command("set", help="cli.help.policy.set")
 @handled
 def policy_set(
-    key: Annotated[str, typer.Argument(metavar="KEY", help="e.g. checker.revocation")],
-    value: Annotated[str, typer.Argument(metavar="VALUE", help="on/off or a number")],
+    key: Annotated[str, typer.Argument(metavar="KEY", help="cli.help.policy.set.key")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="cli.help.policy.set.value")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change one key (admins). Weakening a control waits for a second admin's approval."""
     view = env().console(as_).set_policy(key, value)
     _emit_change(view, as_json)
 
 
-@policy_app.command("pending")
+@policy_app.command("pending", help="cli.help.policy.pending")
 @handled
 def policy_pending(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """Changes awaiting a second admin (admins and auditors)."""
     _emit_changes(env().console(as_).list_policy_changes(), as_json)
 
 
-@policy_app.command("approve")
+@policy_app.command("approve", help="cli.help.policy.approve")
 @handled
 def policy_approve(change_id: IdArg, as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """Approve and apply a pending change (an admin other than its maker)."""
     _emit_change(env().console(as_).approve_policy_change(change_id), as_json)
 
 
-@policy_app.command("reject")
+@policy_app.command("reject", help="cli.help.policy.reject")
 @handled
 def policy_reject(
     change_id: IdArg,
     as_: AsOpt,
-    note: Annotated[str | None, typer.Option("--note", metavar="T", help="Why.")] = None,
+    note: Annotated[str | None, typer.Option("--note", metavar="T",
+                                             help="cli.help.policy.reject.note")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Reject a pending change (any admin, its maker too)."""
     view = env().console(as_).reject_policy_change(change_id, note=note)
     _emit_change(view, as_json)
     if not as_json and view.note:

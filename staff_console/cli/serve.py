@@ -40,18 +40,17 @@ def is_loopback(host: str) -> bool:
 
 @handled
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8443,
+    host: Annotated[str, typer.Option("--host", help="cli.help.serve.host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="cli.help.serve.port")] = 8443,
     workers: Annotated[int, typer.Option(
-        "--workers", min=1, max=64, help="Server processes (each opens the store).")] = 1,
+        "--workers", min=1, max=64, help="cli.help.serve.workers")] = 1,
     certfile: Annotated[Path | None, typer.Option(
-        "--certfile", help="TLS certificate chain (PEM).")] = None,
+        "--certfile", help="cli.help.serve.certfile")] = None,
     keyfile: Annotated[Path | None, typer.Option(
-        "--keyfile", help="TLS private key (PEM).")] = None,
+        "--keyfile", help="cli.help.serve.keyfile")] = None,
     insecure_http: Annotated[bool, typer.Option(
-        "--insecure-http", help="Plain HTTP on a non-loopback address (a lab only).")] = False,
+        "--insecure-http", help="cli.help.serve.insecure_http")] = False,
 ) -> None:
-    """Run the console server on this store (terminals connect with STAFF_CONSOLE_SERVER)."""
     e = env()
     if (certfile is None) != (keyfile is None):
         raise invalid("certfile", "give both --certfile and --keyfile")

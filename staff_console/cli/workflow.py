@@ -15,17 +15,20 @@ from ..domain.bounds import MAX_ROW_ID
 from ..i18n import t
 from ._output import console, day, emit_json, instant, jsonable, label, text, yes_no
 from ._runtime import AsOpt, JsonOpt, env, handled, parse_when
+from ._usage import ConsoleTyper
 
 if TYPE_CHECKING:
     from ..api import Console as StaffConsole
     from ..services.views import DelegationView, RequestView
 
-intake_app = typer.Typer(no_args_is_help=True,
-                         help="What the channels send (system job): registrations and logins.")
-request_app = typer.Typer(no_args_is_help=True, help="Requests made at a branch.")
-delegate_app = typer.Typer(no_args_is_help=True, help="직무대행: delegated approval authority.")
+intake_app = ConsoleTyper(no_args_is_help=True, help="cli.help.intake")
+request_app = ConsoleTyper(no_args_is_help=True, help="cli.help.request")
+delegate_app = ConsoleTyper(no_args_is_help=True, help="cli.help.delegate")
 
-NoteOpt = Annotated[str | None, typer.Option("--note", metavar="T", help="A note for the record.")]
+NoteOpt = Annotated[str | None, typer.Option("--note", metavar="T", help="cli.help.opt.note")]
+CustomerOpt = Annotated[str, typer.Option("--customer", metavar="C",
+                                          help="cli.help.opt.customer_no")]
+ChannelOpt = Annotated[str, typer.Option("--channel", help="cli.help.opt.channel")]
 # A request or delegation id: bounded here as in the services (domain.bounds.row_id).
 RequestIdArg = Annotated[int, typer.Argument(metavar="REQUEST_ID", min=1, max=MAX_ROW_ID)]
 IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=MAX_ROW_ID)]
@@ -102,23 +105,22 @@ def _emit_request(view: "RequestView", as_json: bool, headline: str) -> None:
 
 # ---------------------------------------------------------------- intake (system job)
 
-@intake_app.command("register")
+@intake_app.command("register", help="cli.help.intake.register")
 @handled
 def intake_register(
-    customer: Annotated[str, typer.Option("--customer", metavar="C", help="Customer number.")],
-    channel: Annotated[str, typer.Option("--channel", help="mts | web")],
+    customer: CustomerOpt,
+    channel: ChannelOpt,
     device_id: Annotated[str, typer.Option("--device-id", metavar="ID",
-                                           help="Device (MTS) or browser (web) identifier.")],
-    methods: Annotated[str, typer.Option("--methods", help="Comma list: pin,pattern,fingerprint,face")],
+                                           help="cli.help.intake.register.device_id")],
+    methods: Annotated[str, typer.Option("--methods", help="cli.help.intake.register.methods")],
     verified: Annotated[str, typer.Option("--verified",
-                                          help="Passed verifications: id_card,one_won,phone")],
+                                          help="cli.help.intake.register.verified")],
     device_model: Annotated[str | None, typer.Option("--device-model", metavar="M")] = None,
     biometrics: Annotated[str, typer.Option("--biometrics",
-                                            help="none | fingerprint | face | both")] = "none",
+                                            help="cli.help.intake.register.biometrics")] = "none",
     key_fingerprint: Annotated[str | None, typer.Option("--key-fingerprint", metavar="F")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A registration from a channel after the three-kind verification; waits for approval."""
     e = env()
     e.refuse_on_client("intake register")
     from ..services import intake as intake_service
@@ -135,16 +137,15 @@ def intake_register(
                           status=label("request_status", result.status)))
 
 
-@intake_app.command("login")
+@intake_app.command("login", help="cli.help.intake.login")
 @handled
 def intake_login(
-    customer: Annotated[str, typer.Option("--customer", metavar="C", help="Customer number.")],
-    channel: Annotated[str, typer.Option("--channel", help="mts | web")],
+    customer: CustomerOpt,
+    channel: ChannelOpt,
     device_id: Annotated[str, typer.Option("--device-id", metavar="ID")],
-    result: Annotated[str, typer.Option("--result", help="ok | fail")],
+    result: Annotated[str, typer.Option("--result", help="cli.help.intake.login.result")],
     as_json: JsonOpt = False,
 ) -> None:
-    """A login reported by the channel; the 5th consecutive failure locks the credential."""
     e = env()
     e.refuse_on_client("intake login")
     from ..services import intake as intake_service
@@ -162,31 +163,28 @@ def intake_login(
 
 # ---------------------------------------------------------------- requests
 
-@request_app.command("revoke")
+@request_app.command("revoke", help="cli.help.request.revoke")
 @handled
 def request_revoke(
-    customer: Annotated[str, typer.Option("--customer", metavar="C", help="Customer number.")],
-    channel: Annotated[str, typer.Option("--channel", help="mts | web")],
-    reason: Annotated[str, typer.Option(
-        "--reason", help="lost_device | customer_request | incident | death | other")],
+    customer: CustomerOpt,
+    channel: ChannelOpt,
+    reason: Annotated[str, typer.Option("--reason", help="cli.help.request.revoke.reason")],
     as_: AsOpt,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ask to revoke (해지) the customer's current credential on a channel."""
     view = env().console(as_).request_revocation(customer_no=customer, channel=channel,
                                                  reason=reason, note=note)
     _emit_request(view, as_json, t("cli.request.revocation_requested"))
 
 
-@request_app.command("show")
+@request_app.command("show", help="cli.help.request.show")
 @handled
 def request_show(
     request_id: IdArg,
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """One request with its verification evidence and credential."""
     view = env().console(as_).get_request(request_id)
     _emit_request(view, as_json, "")
 
@@ -194,10 +192,9 @@ def request_show(
 @handled
 def requests(
     as_: AsOpt,
-    pending: Annotated[bool, typer.Option("--pending", help="Only pending ones.")] = False,
+    pending: Annotated[bool, typer.Option("--pending", help="cli.help.requests.pending")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """My requests, newest first."""
     con = env().console(as_)
     views = con.list_my_requests(pending_only=pending)
     if as_json:
@@ -208,7 +205,6 @@ def requests(
 
 @handled
 def approvals(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """Pending requests I may decide now (as branch manager or active delegate)."""
     con = env().console(as_)
     views = con.list_approvals()
     if as_json:
@@ -224,7 +220,6 @@ def approve(
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Approve a pending request (branch manager or active delegate; never the maker)."""
     view = env().console(as_).approve_request(request_id, note=note)
     _emit_request(view, as_json, t("cli.request.approved"))
 
@@ -234,10 +229,9 @@ def reject(
     request_id: RequestIdArg,
     as_: AsOpt,
     note: Annotated[str | None, typer.Option("--note", metavar="T",
-                                             help="Why (required).")] = None,
+                                             help="cli.help.reject.note")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Reject a pending request; a note is required."""
     view = env().console(as_).reject_request(request_id, note=note or "")
     _emit_request(view, as_json, t("cli.request.rejected"))
 
@@ -248,7 +242,6 @@ def withdraw(
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """The maker takes back its own pending request."""
     view = env().console(as_).withdraw_request(request_id)
     _emit_request(view, as_json, t("cli.request.withdrawn"))
 
@@ -274,18 +267,17 @@ def _emit_delegations(views: "list[DelegationView]", as_json: bool, title: str) 
         out.print(t("cli.none"))
 
 
-@delegate_app.command("grant")
+@delegate_app.command("grant", help="cli.help.delegate.grant")
 @handled
 def delegate_grant(
-    to: Annotated[str, typer.Option("--to", metavar="EMP", help="The delegate's employee number.")],
+    to: Annotated[str, typer.Option("--to", metavar="EMP", help="cli.help.delegate.grant.to")],
     valid_from: Annotated[str, typer.Option("--from", metavar="ISO",
-                                            help="Start, ISO-8601 with offset (inclusive).")],
+                                            help="cli.help.delegate.grant.from")],
     valid_until: Annotated[str, typer.Option("--until", metavar="ISO",
-                                             help="End, ISO-8601 with offset (exclusive).")],
+                                             help="cli.help.delegate.grant.until")],
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """Delegate approval authority to a staff member of my branch for [from, until)."""
     start = parse_when(valid_from, "from")
     end = parse_when(valid_until, "until")
     view = env().console(as_).grant_delegation(delegate_employee_no=to, valid_from=start,
@@ -296,14 +288,13 @@ def delegate_grant(
         _emit_delegations([view], False, t("cli.delegation.granted"))
 
 
-@delegate_app.command("end")
+@delegate_app.command("end", help="cli.help.delegate.end")
 @handled
 def delegate_end(
     delegation_id: IdArg,
     as_: AsOpt,
     as_json: JsonOpt = False,
 ) -> None:
-    """End a delegation early."""
     view = env().console(as_).end_delegation(delegation_id)
     if as_json:
         emit_json(jsonable(view))
@@ -311,10 +302,9 @@ def delegate_end(
         _emit_delegations([view], False, t("cli.delegation.ended"))
 
 
-@delegate_app.command("list")
+@delegate_app.command("list", help="cli.help.delegate.list")
 @handled
 def delegate_list(as_: AsOpt, as_json: JsonOpt = False) -> None:
-    """Managers: the branch's delegations; others: those granted to me."""
     con = env().console(as_)
     _emit_delegations(con.list_delegations(), as_json,
                       t("cli.delegation.list_title", employee_no=_signed_in(con)))

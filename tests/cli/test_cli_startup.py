@@ -94,8 +94,9 @@ def test_the_entry_point_spares_the_exit_a_collection_of_everything_loaded(cli):
 
 def test_the_cli_spells_the_services_constants_alike():
     # Spelled out in the CLI so that a client loads no services: the same values.
+    from staff_console.cli._help import IMPORT_HEADER_HELP
     from staff_console.cli.audit import AUDIT_PAGE_MAX
-    from staff_console.cli.customers import IMPORT_HEADER_HELP, SEARCH_PAGE_MAX
+    from staff_console.cli.customers import SEARCH_PAGE_MAX
     from staff_console.services.audit_trail import MAX_AUDIT_PAGE
     from staff_console.services.customer_import import IMPORT_HEADER
     from staff_console.services.customer_search import MAX_PAGE
