@@ -17,7 +17,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from ._output import report_error
+from ._output import cli_language, report_error
 
 
 def click_module(name: str) -> ModuleType:
@@ -95,7 +95,10 @@ class ConsoleGroup(_Translated, TyperGroup):
                          "--json" in argv)
             sys.exit(2)
         except typer.Abort:  # Ctrl+C or end of input at a prompt, as Click reports it
-            typer.echo("Aborted!", err=True)
+            from ..i18n import set_language, t
+
+            set_language(cli_language())
+            typer.echo(t("cli.aborted"), err=True)
             sys.exit(1)
         # Not standalone, Click returns an exit code (from Exit, --help) instead of exiting.
         sys.exit(result if isinstance(result, int) else 0)

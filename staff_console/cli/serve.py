@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from ..domain.errors import ConsoleError, invalid
+from ..i18n import t
 from ._runtime import env, handled
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,8 @@ def serve(
         os.environ[NOW_VARIABLE] = e.now_text
     if not tls and not is_loopback(host):
         log.warning(INSECURE_WARNING)
-        typer.echo(INSECURE_WARNING, err=True)
+        typer.echo(t("cli.serve.insecure", http="HTTP", flag="--insecure-http"),  # the log: English
+                   err=True)
     log.info("serving on %s://%s:%d with %d worker(s)", "https" if tls else "http", host, port,
              workers)
     import uvicorn

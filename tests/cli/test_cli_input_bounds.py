@@ -78,6 +78,9 @@ def test_end_of_input_at_the_password_prompt_still_aborts(cli):
                      env={"STAFF_CONSOLE_PASSWORD": None})
     assert result.exit_code == 1
     assert "Aborted!" in result.stderr and "error:" not in result.stderr
+    korean = cli.run("customer", "show", "C001", "--as", "T001", input="",
+                     env={"STAFF_CONSOLE_PASSWORD": None, "STAFF_CONSOLE_LANG": "ko"})
+    assert korean.exit_code == 1 and "중단했습니다." in korean.stderr
 
 
 def test_an_option_without_its_value_names_the_option(cli):

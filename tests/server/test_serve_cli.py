@@ -33,8 +33,9 @@ def _run(site, *args, timeout=60) -> subprocess.CompletedProcess:
                           timeout=timeout)
 
 
-def _serve(site, *args) -> subprocess.Popen:
-    return subprocess.Popen([*CLI, "serve", *args], env=_env(site), stdout=subprocess.PIPE,
+def _serve(site, *args, language: str | None = None) -> subprocess.Popen:
+    env = _env(site) | ({"STAFF_CONSOLE_LANG": language} if language else {})
+    return subprocess.Popen([*CLI, "serve", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -72,8 +73,10 @@ def test_a_fixed_clock_on_a_real_store_is_refused_before_serving(fresh_site):
 
 
 def test_insecure_http_says_so_and_serves(fresh_site):
+    """Said to the person in their language (here Korean), and in the log (English)."""
     port = free_port()
-    process = _serve(fresh_site, "--host", "0.0.0.0", "--port", str(port), "--insecure-http")
+    process = _serve(fresh_site, "--host", "0.0.0.0", "--port", str(port), "--insecure-http",
+                     language="ko")
     try:
         _wait_port(process, port)
         console = RemoteConsole(f"http://127.0.0.1:{port}")
@@ -81,7 +84,7 @@ def test_insecure_http_says_so_and_serves(fresh_site):
         console.sign_out()
     finally:
         stderr = _stop(process)
-    assert "INSECURE" in stderr
+    assert "안전하지 않음" in stderr and "--insecure-http" in stderr
     assert "INSECURE" in (fresh_site.home / "staff-console.log").read_text()
 
 
