@@ -29,6 +29,7 @@ from ..domain.authority import Role
 from ..domain.errors import ConsoleError
 from ..i18n import refusal, t
 from ..widgets import format as fmt
+from ..widgets.text_field import TextField
 from .audit_events import audit_table
 from .base import ConsoleCalls
 from .modals import ConfirmModal, NoteModal
@@ -108,7 +109,7 @@ class AccessPane(ConsoleCalls, Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="access-controls"):
             yield Label(t("audit.month"))
-            yield Input(self.first_month, id="access-month", max_length=7)
+            yield TextField(self.first_month, id="access-month", max_length=7)
             yield Static("", id="access-signed")
         yield audit_table("access-table", (("seq", 7), ("at", 16), ("actor", 8),
                                            ("terminal", 12), ("action", 18), ("customer", 10),

@@ -31,6 +31,7 @@ from ..domain.errors import ConsoleError
 from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
+from ..widgets.text_field import TextField
 from .base import ConsoleCalls
 
 if TYPE_CHECKING:
@@ -131,8 +132,8 @@ class EventsPane(ConsoleCalls, Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="audit-filters"):
             for name in FILTERS:
-                yield Input(placeholder=t(f"audit.filter.{name}"), id=f"filter-{name}",
-                            max_length=40)
+                yield TextField(placeholder=t(f"audit.filter.{name}"), id=f"filter-{name}",
+                                max_length=40)
         yield Static("", id="audit-verdict")
         yield audit_table("audit-table", (("seq", 7), ("at", 16), ("actor", 8), ("action", 28),
                                           ("customer", 10), ("target", 18), ("terminal", 16)),

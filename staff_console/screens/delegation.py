@@ -31,6 +31,7 @@ from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 from .modals import MODALS_TCSS, ConfirmModal, DialogButtons, FormModal
 
@@ -87,9 +88,9 @@ class GrantModal(FormModal):
             else:
                 yield Static(t("delegation.form.no_staff"), classes="dialog-error")
             yield Label(t("delegation.form.from"))
-            yield Input(korea_time(self.default_from), id="grant-from", max_length=16)
+            yield TextField(korea_time(self.default_from), id="grant-from", max_length=16)
             yield Label(t("delegation.form.until"))
-            yield Input(korea_time(self.default_until), id="grant-until", max_length=16)
+            yield TextField(korea_time(self.default_until), id="grant-until", max_length=16)
             yield Static("", id="grant-message", classes="dialog-error")
             with DialogButtons():
                 yield Button(t("delegation.form.submit"), id="ok", variant="primary",

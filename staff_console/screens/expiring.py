@@ -33,6 +33,7 @@ from ..widgets.expiry_chart import ExpiryChart
 from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 
 if TYPE_CHECKING:
@@ -91,8 +92,8 @@ class ExpiringScreen(ConsoleScreen):
         yield SessionBar(t("nav.expiring.title"))
         with Horizontal(id="expiring-controls"):
             yield Label(t("expiring.within"))
-            yield Input(str(self._default_within()), id="expiring-within", type="integer",
-                        max_length=4)
+            yield TextField(str(self._default_within()), id="expiring-within", type="integer",
+                            max_length=4)
             yield Static("", id="expiring-status")
         table: DataTable[Text] = FitTable(id="expiring-table", cursor_type="row", zebra_stripes=True,
                                           drop_order=("device", "branch"))

@@ -20,6 +20,7 @@ from ..domain.errors import ConsoleError
 from ..i18n import refusal, t
 from ..widgets import format as fmt
 from ..widgets.footer import ConsoleFooter
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 
 
@@ -56,7 +57,7 @@ class LockScreen(ConsoleScreen):
                 yield Label(reason, id="lock-reason")
                 yield Label(fmt.plain(t("lock.prompt", name=actor.name,
                                         employee_no=actor.employee_no)), id="lock-prompt")
-                yield Input(password=True, id="lock-password", max_length=128)
+                yield TextField(password=True, id="lock-password", max_length=128)
                 yield Static("", id="lock-message")
         yield ConsoleFooter()
 

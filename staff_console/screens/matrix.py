@@ -28,6 +28,7 @@ from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 
 if TYPE_CHECKING:
@@ -71,8 +72,8 @@ class MatrixScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield SessionBar(t("nav.matrix.title"))
-        yield Input(placeholder=t("matrix.customer_placeholder"), id="matrix-customer",
-                    max_length=20)
+        yield TextField(placeholder=t("matrix.customer_placeholder"), id="matrix-customer",
+                        max_length=20)
         yield Static("", id="matrix-status")
         yield FitTable(id="matrix-table", cursor_type="row", zebra_stripes=True,
                        drop_order=("group", "verification", "online", "why"))

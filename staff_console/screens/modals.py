@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ..i18n import t
 from ..widgets import format as fmt
+from ..widgets.text_field import TextField
 from .base import ConsoleModal
 
 MODALS_TCSS = Path(__file__).with_name("modals.tcss")  # every dialog's box
@@ -110,8 +111,8 @@ class NoteModal(FormModal):
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title")
             yield Label(self.prompt)
-            yield Input(id="note", max_length=500,
-                        placeholder=t("note.required") if self.required else t("note.optional"))
+            yield TextField(id="note", max_length=500,
+                            placeholder=t("note.required") if self.required else t("note.optional"))
             yield Static("", id="note-message", classes="dialog-error")
             with DialogButtons():
                 yield Button(t("confirm.ok"), id="ok", variant="primary")
@@ -174,11 +175,6 @@ class RevokeModal(FormModal):
         Binding("tab", "next_field", show=False, priority=True, id="revoke.next_field"),
         Binding("shift+tab", "previous_field", show=False, priority=True,
                 id="revoke.previous_field"),
-        # The note's Backspace is one of its bindings, checked only after the key has gone up
-        # to the app while the characters typed after it are inserted at once: typed ahead it
-        # removed a later character. As the form's priority key it is queued in its place.
-        Binding("backspace", "delete_left", show=False, priority=True,
-                id="revoke.delete_left"),
     ]
 
     def __init__(self, customer_name: str, channels: dict[str, str]) -> None:
@@ -208,7 +204,7 @@ class RevokeModal(FormModal):
                 for i, reason in enumerate(REVOCATION_REASONS):
                     yield RadioButton(t(f"reason.{reason}"), value=i == 0, id=f"reason-{reason}")
             yield Label(t("revoke.note"))
-            yield Input(id="revoke-note", max_length=500, placeholder=t("revoke.note_hint"))
+            yield TextField(id="revoke-note", max_length=500, placeholder=t("revoke.note_hint"))
             yield Static("", id="revoke-message", classes="dialog-error")
             with DialogButtons():
                 yield Button(t("revoke.submit"), id="ok", variant="error")

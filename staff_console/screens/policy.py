@@ -33,6 +33,7 @@ from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 from .modals import MODALS_TCSS, ConfirmModal, DialogButtons, FormModal, NoteModal
 
@@ -75,9 +76,9 @@ class PolicyValueModal(FormModal):
                          classes="dialog-title")
             yield Label(t("policy.form.value", range=span(self.rule),
                           current=shown(self.current)))
-            yield Input(self.rule.format(self.current) if not self.rule.is_flag
-                        else ("off" if self.current else "on"),
-                        id="policy-value", max_length=8)
+            yield TextField(self.rule.format(self.current) if not self.rule.is_flag
+                            else ("off" if self.current else "on"),
+                            id="policy-value", max_length=8)
             yield Static("", id="policy-message", classes="dialog-error")
             with DialogButtons():
                 yield Button(t("policy.form.submit"), id="ok", variant="primary")

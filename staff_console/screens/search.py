@@ -29,6 +29,7 @@ from ..widgets import format as fmt
 from ..widgets.fit_table import FitTable
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class SearchScreen(ConsoleScreen):
 
     def compose(self) -> ComposeResult:
         yield SessionBar(t("nav.search.title"))
-        yield Input(placeholder=t("search.placeholder"), id="search-input", max_length=40)
+        yield TextField(placeholder=t("search.placeholder"), id="search-input", max_length=40)
         yield Static(t("search.status.idle"), id="search-status")
         table: DataTable[Text] = FitTable(id="search-results", cursor_type="row", zebra_stripes=True,
                                           drop_order=("branch", "type", "online", "phone"))

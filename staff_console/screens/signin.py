@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -22,6 +21,7 @@ from ..domain.errors import ConsoleError
 from ..domain.keyboard import typed_keys
 from ..i18n import refusal, t
 from ..widgets.footer import ConsoleFooter
+from ..widgets.text_field import TextField
 from .base import ConsoleScreen
 
 if TYPE_CHECKING:
@@ -46,11 +46,6 @@ class SignInScreen(ConsoleScreen):
         Binding("tab", "next_field", show=False, priority=True, id="signin.next_field"),
         Binding("shift+tab", "previous_field", show=False, priority=True,
                 id="signin.previous_field"),
-        # A field's Backspace is one of its bindings, checked only after the key has gone up
-        # to the app, while the characters typed after it are inserted at once: in a burst
-        # (`ㅁ`, Backspace, the password) it removed the password's last character instead.
-        Binding("backspace", "delete_left", show=False, priority=True,
-                id="signin.delete_left"),
     ]
 
     class SignedIn(Message):
@@ -76,10 +71,10 @@ class SignInScreen(ConsoleScreen):
                 yield Static(t("app.title"), id="signin-title")
                 yield Label(t("signin.heading"), id="signin-heading")
                 yield Label(t("signin.employee_no"), classes="field-label")
-                yield Input(placeholder=t("signin.employee_no_hint"), id="employee-no",
-                            max_length=20)
+                yield TextField(placeholder=t("signin.employee_no_hint"), id="employee-no",
+                                max_length=20)
                 yield Label(t("signin.password"), classes="field-label")
-                yield Input(password=True, id="password", max_length=128)
+                yield TextField(password=True, id="password", max_length=128)
                 # Like a Caps Lock warning: shown while the password holds Hangul.
                 yield Static(t("signin.hangul_mode"), id="password-hangul")
                 yield Button(t("signin.button"), id="signin-button", variant="primary")
@@ -135,14 +130,6 @@ class SignInScreen(ConsoleScreen):
     def _hangul_hint(self, password: str) -> None:
         self.query_one("#password-hangul", Static).set_class(
             typed_keys(password) != password, "-shown")
-
-    def action_delete_left(self) -> None:
-        """Backspace, in its place among the keys sent to the field: behind those already on
-        their way to it (its queue runs in order), before those typed after it."""
-        field = self.focused
-        if not isinstance(field, Input):
-            raise SkipAction()
-        field.call_later(field.action_delete_left)
 
     def action_next_field(self) -> None:
         self.focus_next()

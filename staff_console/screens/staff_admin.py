@@ -48,6 +48,7 @@ from ..i18n import t
 from ..widgets import format as fmt
 from ..widgets.footer import ConsoleFooter
 from ..widgets.session_bar import SessionBar
+from ..widgets.text_field import TextField
 from .base import ConsoleModal, ConsoleScreen
 from .modals import MODALS_TCSS, ConfirmModal, DialogButtons, FormModal
 
@@ -164,20 +165,20 @@ class StaffFormModal(SendingForm):
         with Vertical(classes="dialog", id="staff-form"):
             yield Static(t("staff.add.title"), classes="dialog-title")
             yield _row(t("staff.field.employee_no"),
-                       Input(id="employee-no", max_length=20, compact=True))
-            yield _row(t("staff.field.name"), Input(id="name", max_length=40, compact=True))
+                       TextField(id="employee-no", max_length=20, compact=True))
+            yield _row(t("staff.field.name"), TextField(id="name", max_length=40, compact=True))
             yield _row(t("staff.field.branch"),
-                       Input(self.branch or "", id="branch", max_length=10, compact=True,
-                             suggester=SuggestFromList(self.branches, case_sensitive=False)))
+                       TextField(self.branch or "", id="branch", max_length=10, compact=True,
+                                 suggester=SuggestFromList(self.branches, case_sensitive=False)))
             with Horizontal(classes="form-row form-roles"):
                 yield Label(t("staff.field.role"), classes="form-label")
                 with RadioSet(id="role", compact=True):
                     for i, role in enumerate(ROLES):
                         yield RadioButton(fmt.role(role), value=i == 0, id=f"role-{role}")
             yield _row(t("staff.field.password"),
-                       Input(id="password", password=True, max_length=128, compact=True))
+                       TextField(id="password", password=True, max_length=128, compact=True))
             yield _row(t("staff.field.password2"),
-                       Input(id="password2", password=True, max_length=128, compact=True))
+                       TextField(id="password2", password=True, max_length=128, compact=True))
             yield Static(t("staff.add.password_hint"), classes="form-hint")
             yield Static("", id="staff-message", classes="dialog-error")
             with DialogButtons():
@@ -236,8 +237,8 @@ class ChangeStaffModal(BurstForm):
                         yield RadioButton(fmt.role(role), value=role == m.role,
                                           id=f"role-{role}")
             yield _row(t("staff.field.branch"),
-                       Input(m.branch_code, id="branch", max_length=10, compact=True,
-                             suggester=SuggestFromList(self.branches, case_sensitive=False)))
+                       TextField(m.branch_code, id="branch", max_length=10, compact=True,
+                                 suggester=SuggestFromList(self.branches, case_sensitive=False)))
             yield Static(t("staff.change.effects"), classes="form-hint")
             yield Static("", id="change-message", classes="dialog-error")
             with DialogButtons():
@@ -272,9 +273,9 @@ class BranchFormModal(SendingForm):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="branch-form"):
             yield Static(t("branch.add.title"), classes="dialog-title")
-            yield _row(t("branch.field.code"), Input(id="code", max_length=10, compact=True))
-            yield _row(t("branch.field.name"), Input(id="branch-name", max_length=40,
-                                                     compact=True))
+            yield _row(t("branch.field.code"), TextField(id="code", max_length=10, compact=True))
+            yield _row(t("branch.field.name"), TextField(id="branch-name", max_length=40,
+                                                         compact=True))
             yield Static("", id="branch-message", classes="dialog-error")
             with DialogButtons():
                 yield Button(t("branch.add.submit"), id="ok", variant="primary")
@@ -307,8 +308,8 @@ class KeyFormModal(BurstForm):
                     for i, channel in enumerate(CHANNELS):
                         yield RadioButton(fmt.channel(channel), value=i == 0,
                                           id=f"channel-{channel}")
-            yield _row(t("keys_admin.field.name"), Input(id="key-name", max_length=60,
-                                                         compact=True))
+            yield _row(t("keys_admin.field.name"), TextField(id="key-name", max_length=60,
+                                                             compact=True))
             with DialogButtons():
                 yield Button(t("keys_admin.add.submit"), id="ok", variant="primary")
                 yield Button(t("confirm.cancel"), id="cancel")

@@ -62,27 +62,16 @@ async def test_a_jamo_taken_back_in_a_burst_signs_in(make_app):
     """Found doing the walkthrough in tmux: `ㅁ` (the hint shows), then Backspace and the
     password sent at once. Backspace is taken in its place among the field's keys (before, it
     removed the password's last character: 'ㅁDemo12345')."""
-    from textual import events
-    from textual.keys import _character_to_key
-    from ui_pilot import until
+    from ui_pilot import burst, until
 
     from staff_console.demo import DEMO_PASSWORD
-
-    def burst(*keys: str) -> None:
-        for key in keys:
-            named = {"enter": "\r", "backspace": "\x7f"}
-            if key in named:
-                app.post_message(events.Key(key, named[key]))
-            else:
-                for ch in key:
-                    app.post_message(events.Key(_character_to_key(ch), ch))
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        burst("T001", "enter", "ㅁ")
+        burst(app, "T001", "enter", "ㅁ")
         await settle(pilot)
         assert _hint(app).display
-        burst("backspace", DEMO_PASSWORD, "backspace", "!", "enter")
+        burst(app, "backspace", DEMO_PASSWORD, "backspace", "!", "enter")
         await until(pilot, lambda: app.session is not None)
         assert app.session.actor.employee_no == "T001"

@@ -7,10 +7,8 @@ once (typed ahead: a burst, SSH lag), in 한글 mode except for the passwords.""
 
 from __future__ import annotations
 
-from textual import events
-from textual.keys import _character_to_key
 from textual.widgets import DataTable, Input
-from ui_pilot import notifications, settle, sign_in, text_of, until
+from ui_pilot import burst, notifications, settle, sign_in, text_of, until
 
 from staff_console.demo import DEMO_PASSWORD
 from staff_console.i18n import t
@@ -19,20 +17,6 @@ from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.modals import ConfirmModal, RevokeModal
 from staff_console.screens.signin import SignInScreen
 from staff_console.widgets.credential_panel import CredentialPanel
-
-NAMED = {"enter": "\r", "tab": "\t", "f10": None, "escape": "\x1b", "backspace": "\x7f"}
-
-
-def burst(app, *parts: str) -> None:
-    """Keys posted all at once, as a terminal delivers typed-ahead keys in one read: a named
-    key (`enter`, `tab`, `f10`, `escape`) or the characters of a text."""
-    for part in parts:
-        if part in NAMED:
-            app.post_message(events.Key(part, NAMED[part]))
-        else:
-            for ch in part:
-                app.post_message(events.Key(_character_to_key(ch), ch))
-
 
 # The README's table: (keys as sent, keys a person presses). A Korean syllable is its jamo
 # keys (분실 = ㅂㅜㄴㅅㅣㄹ); 한/영 is pressed but sends nothing.

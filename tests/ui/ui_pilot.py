@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from textual import events
+from textual.keys import _character_to_key
 from textual.screen import ModalScreen
 
 from staff_console.demo import DEMO_PASSWORD
@@ -102,3 +104,19 @@ def text_of(widget) -> str:
 def footer_keys(screen) -> list[str]:
     """The descriptions the footer shows now."""
     return [key.description for key in screen.query("FooterKey")]
+
+
+NAMED_KEYS = {"enter": "\r", "tab": "\t", "f10": None, "escape": "\x1b", "backspace": "\x7f",
+              "delete": None, "left": None, "right": None, "home": None, "end": None,
+              "ctrl+u": None}
+
+
+def burst(app, *parts: str) -> None:
+    """Keys posted all at once, as a terminal delivers typed-ahead keys in one read: a named
+    key (NAMED_KEYS) or the characters of a text."""
+    for part in parts:
+        if part in NAMED_KEYS:
+            app.post_message(events.Key(part, NAMED_KEYS[part]))
+        else:
+            for ch in part:
+                app.post_message(events.Key(_character_to_key(ch), ch))
