@@ -435,7 +435,7 @@ class Store:
     @contextmanager
     def _connection(self, autocommit: bool, snapshot: bool = False) -> Iterator[Tx]:
         with self.engine.connect() as conn:
-            if snapshot:
+            if snapshot and not self.is_postgres:  # read by SQLite's BEGIN only (_on_begin)
                 conn.execution_options(**{_SNAPSHOT: True})  # this Connection only
             if autocommit:
                 # The driver connection goes back to the pool in its usual mode (SQLAlchemy
