@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 from textual import events
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -286,16 +285,6 @@ class RevokeModal(FormModal):
             self._early.append(("shift+tab", None))
             return
         self.focus_previous()
-
-    def action_delete_left(self) -> None:
-        """Backspace in the note, behind the keys already on their way to it (its queue runs
-        in order), before those typed after it. Elsewhere (the form not mounted yet, the focus
-        on a choice or a button) the key goes on its way, behind the characters before it, and
-        `on_key` takes it."""
-        note = self.focused
-        if self._early is not None or not isinstance(note, Input):
-            raise SkipAction()
-        note.call_later(note.action_delete_left)
 
     def on_key(self, event: events.Key) -> None:
         """A character typed while the focus is on a choice or a button is the note's: the
