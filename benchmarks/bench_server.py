@@ -5,7 +5,7 @@ invariants and the audit chain, 100 concurrent retries of one registration, and 
 first page at 1,000,000 customers through the server.
 
     python benchmarks/bench_server.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
-        [--terminals 16] [--workers 2] [--seconds 30] [--warmup 3] [--customers 20000]
+        [--terminals 16] [--workers 2] [--threads T] [--seconds 30] [--warmup 3] [--customers 20000]
         [--search-customers 1000000 | 0] [--json out.json]
 
 The store: a real store made by services.database.init_backend (as `db init`), the demo data
@@ -91,7 +91,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(url: str, home: Path, workers: int) -> tuple[subprocess.Popen, str]:
+def start_server(url: str, home: Path, workers: int,
+                 threads: int | None = None) -> tuple[subprocess.Popen, str]:
     from staff_console.store.keyring import encode_key
 
     port = _free_port()
@@ -101,7 +102,8 @@ def start_server(url: str, home: Path, workers: int) -> tuple[subprocess.Popen, 
     out = (home / "server.out").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-c", "from staff_console.cli import main; main()", "serve",
-         "--port", str(port), "--workers", str(workers)],
+         "--port", str(port), "--workers", str(workers),
+         *(("--threads", str(threads)) if threads else ())],
         env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -517,6 +519,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="sc_bench_server")
     parser.add_argument("--terminals", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="calls at once per server process (serve --threads; its default)")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--customers", type=int, default=20_000)
@@ -538,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     engine.dispose()
     figures: dict = {"terminals": args.terminals, "workers": args.workers,
                      "seconds": args.seconds, "customers": args.customers}
-    process, base = start_server(url, home, args.workers)
+    process, base = start_server(url, home, args.workers, args.threads)
     try:
         server_pids = [process.pid, *_descendants(process.pid)]
         print(f"server: {base}, {args.workers} worker(s); {args.terminals} terminals, "

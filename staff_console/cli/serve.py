@@ -22,6 +22,7 @@ import typer
 
 from ..domain.errors import ConsoleError, invalid
 from ..i18n import t
+from ..server import DEFAULT_THREADS, THREADS_BOUNDS, THREADS_VARIABLE
 from ._runtime import env, handled
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="cli.help.serve.port")] = 8443,
     workers: Annotated[int, typer.Option(
         "--workers", min=1, max=64, help="cli.help.serve.workers")] = 1,
+    threads: Annotated[int, typer.Option(
+        "--threads", min=THREADS_BOUNDS[0], max=THREADS_BOUNDS[1],
+        help="cli.help.serve.threads")] = DEFAULT_THREADS,
     certfile: Annotated[Path | None, typer.Option(
         "--certfile", help="cli.help.serve.certfile")] = None,
     keyfile: Annotated[Path | None, typer.Option(
@@ -77,14 +81,15 @@ def serve(
     # The workers read the same settings (uvicorn starts them from the factory's name).
     os.environ["STAFF_CONSOLE_HOME"] = str(settings.home)
     os.environ["STAFF_CONSOLE_DB"] = settings.db_url
+    os.environ[THREADS_VARIABLE] = str(threads)
     if e.now_text:
         os.environ[NOW_VARIABLE] = e.now_text
     if not tls and not is_loopback(host):
         log.warning(INSECURE_WARNING)
         typer.echo(t("cli.serve.insecure", http="HTTP", flag="--insecure-http"),  # the log: English
                    err=True)
-    log.info("serving on %s://%s:%d with %d worker(s)", "https" if tls else "http", host, port,
-             workers)
+    log.info("serving on %s://%s:%d with %d worker(s), %d call(s) at once in each",
+             "https" if tls else "http", host, port, workers, threads)
     import uvicorn
 
     uvicorn.run("staff_console.server.app:from_environment", factory=True, host=host,

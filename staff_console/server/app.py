@@ -19,13 +19,14 @@ from fastapi import FastAPI
 from ..domain.clock import Clock, FixedClock, parse_instant
 from ..services.backend import open_backend
 from ..settings import Settings, load_settings
-from . import channel_calls, errors, limits, routes_staff, staff_calls
+from . import DEFAULT_THREADS, channel_calls, errors, limits, routes_staff, staff_calls
 from .channel_calls import ChannelCalls
 from .events import events_router
 from .health import health_router
 from .limits import BodyLimit
 from .routes_channel import channel_limiter, channel_router
 from .staff_calls import StaffCalls
+from .workers import LONG_THREADS, Lanes, threads_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +34,16 @@ log = logging.getLogger(__name__)
 NOW_VARIABLE = "STAFF_CONSOLE_SERVER_NOW"
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+def create_app(settings: Settings, *, clock: Clock | None = None,
+               threads: int = DEFAULT_THREADS) -> FastAPI:
+    """`threads`: staff and channel calls at once in this process (server/workers.py)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        backend = open_backend(settings, clock=clock, pool_size=10, background_seal=True)
+        # A connection for each call at once, each long call, and the rest (sign-ins, the
+        # sealer, exports and the routes on FastAPI's threads): no connection opened and closed
+        # per call under load (the pool's overflow is closed when it is handed back).
+        pool_size = max(10, threads + LONG_THREADS + 4)
+        backend = open_backend(settings, clock=clock, pool_size=pool_size, background_seal=True)
         app.state.backend = backend
         log.info("console server ready (store %s, %s)", backend.store.dialect,
                  "training" if backend.training else "real")
@@ -59,7 +66,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     # The generic staff calls and the channel calls skip the router and FastAPI's own layers
     # (server/staff_calls.py, channel_calls.py; each answers its own failures), with
     # BodyLimit's checks (ConsoleServer.__call__).
-    app.channel_calls = ChannelCalls(_unreachable, limiter=limiter)
+    # Their worker threads (server/workers.py): ChannelCalls holds them for both.
+    app.channel_calls = ChannelCalls(_unreachable, limiter=limiter, lanes=Lanes.of(threads))
     return app
 
 
@@ -88,7 +96,7 @@ class ConsoleServer(FastAPI):
                 if limits.declared_over(scope, limit):
                     await limits.refuse(send, limit)
                 elif parts is None:
-                    await StaffCalls.serve(scope, receive, send)
+                    await StaffCalls.serve(scope, receive, send, self.channel_calls.lanes)
                 else:
                     await self.channel_calls.serve(scope, receive, send, parts)
                 return
@@ -103,4 +111,5 @@ def from_environment() -> FastAPI:
     settings = load_settings()
     configure(settings.home, settings.log_level)
     now = os.environ.get(NOW_VARIABLE)
-    return create_app(settings, clock=FixedClock(parse_instant(now)) if now else None)
+    return create_app(settings, clock=FixedClock(parse_instant(now)) if now else None,
+                      threads=threads_from_environment())

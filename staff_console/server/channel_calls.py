@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from ..domain.errors import ConsoleError
 from . import errors
 from .routes_channel import ENDPOINTS, MAX_BODY, _RateLimiter, channel_answer
-from .workers import WORKERS
+from .workers import Lanes
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,10 @@ def answers(scope) -> bool:
 class ChannelCalls:
     """Pure ASGI middleware: answers the channel calls, passes on everything else."""
 
-    def __init__(self, app, limiter: _RateLimiter) -> None:
+    def __init__(self, app, limiter: _RateLimiter, lanes: Lanes | None = None) -> None:
         self.app = app
         self.limiter = limiter
+        self.lanes = lanes or Lanes.of()
 
     async def __call__(self, scope, receive, send) -> None:
         parts = call_parts(scope)
@@ -101,7 +102,7 @@ class ChannelCalls:
             return
         url_path = Request(scope).url.path  # the routes' request.url.path (the call's hash)
         try:
-            answer = await WORKERS.run(lambda: channel_answer(
+            answer = await self.lanes.calls.run(lambda: channel_answer(
                 scope["app"].state.backend, self.limiter, path=url_path, channel=parts[0],
                 endpoint=parts[1], authorization=authorization,
                 idempotency_key=idempotency_key, raw=raw))

@@ -46,6 +46,9 @@ SESSION_CALLS = frozenset({"sign_in", "unlock", "sign_out", "close", "watch"})
 # Calls that are not the person's activity (a terminal's live count, asked when an event
 # arrives): the session is checked, but they neither reset the idle lock nor write last-seen.
 QUIET_CALLS = frozenset({"count_approvals"})
+# Calls that may take seconds on a big store (the whole chain, every due credential): served by
+# their own worker threads, so they never hold the turn of a teller's call (server/workers.py).
+LONG_CALLS = frozenset({"verify_audit", "expire_due"})
 EXPORTS = ("export_expiring", "export_events", "export_access_log")
 IMPORTS = ("import_customers",)
 # Every other call of the Protocol is answered by the generic route (arguments and result

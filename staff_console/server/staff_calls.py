@@ -24,8 +24,8 @@ from ..domain.documents import Unreadable, read_json
 from ..domain.errors import ConsoleError
 from . import errors, limits
 from .deps import MAX_TOKEN_CHARS, Credentials
-from .routes_staff import CALLS, QUIET_CALLS, _arguments
-from .workers import WORKERS
+from .routes_staff import CALLS, LONG_CALLS, QUIET_CALLS, _arguments
+from .workers import Lanes
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,9 @@ def answers(scope) -> bool:
 class StaffCalls:
     """Pure ASGI middleware: answers the generic staff calls, passes on everything else."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, lanes: Lanes | None = None) -> None:
         self.app = app
+        self.lanes = lanes or Lanes.of()
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
@@ -94,10 +95,10 @@ class StaffCalls:
         if limits.declared_over(scope, limit):
             await limits.refuse(send, limit)
             return
-        await self.serve(scope, receive, send)
+        await self.serve(scope, receive, send, self.lanes)
 
     @staticmethod
-    async def serve(scope, receive, send) -> None:
+    async def serve(scope, receive, send, lanes: Lanes) -> None:
         """Answer a generic staff call (`answers(scope)`; its declared length checked)."""
         path = scope["path"]
         name = path[len(_PREFIX):]
@@ -111,8 +112,9 @@ class StaffCalls:
             client = scope.get("client")
             caller = Credentials(scope["app"].state.backend, _token(scope["headers"]),
                                  client[0] if client else "unknown")
-            # One worker thread for the session check and the use case.
-            answer = await WORKERS.run(_work, caller, name, payload)
+            # One worker thread for the session check and the use case (server/workers.py).
+            lane = lanes.long if name in LONG_CALLS else lanes.calls
+            answer = await lane.run(_work, caller, name, payload)
         except ConsoleError as exc:
             response = errors.refusal(exc)
         except Exception as exc:  # noqa: BLE001  (no trace reaches a person: errors.install)

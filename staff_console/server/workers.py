@@ -9,19 +9,32 @@ store work that must not be abandoned half way: as with anyio's default, once ha
 runs to its end, and a cancelled request (the server's shutdown) waits for it before the
 cancellation goes on. Nothing the calls run reads a context variable (the CLI's are the only
 ones), so no context is copied.
+
+How many calls run at once is bounded per process (`serve --threads`, default 4), the rest wait
+in line: a process has one interpreter lock, so sixteen calls in sixteen threads do not finish
+sooner than four, they take turns and each takes longer, and more threads than the store's
+pool open and close database connections. Measured at 16 terminals (bench_server.py): 40
+threads gave p95 58-62 ms at 485-498 ops/s, 4 threads 45-46 ms at 592-596 (docs/decisions.md,
+"Calls in line, not all at once"). The calls that may take seconds (LONG_CALLS: the whole
+chain's check, the expiry sweep) have their own lane of two, so they never hold a teller's turn.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 
+from ..domain.errors import ConsoleError
+from . import DEFAULT_THREADS, THREADS_BOUNDS, THREADS_VARIABLE
+
 T = TypeVar("T")
 
-MOST_THREADS = 40  # anyio's default capacity; the store's pool (10 + 5) bounds the real work
+LONG_THREADS = 2  # the long calls' own lane
 IDLE_SECONDS = 10.0  # as anyio's worker threads: a thread idle this long ends
 
 
@@ -29,7 +42,7 @@ class Workers:
     """Daemon threads started as calls need them, at most `most`; the rest queue. A thread
     idle for `idle_seconds` ends (a burst's threads do not stay for the process's life)."""
 
-    def __init__(self, most: int = MOST_THREADS, name: str = "console-call",
+    def __init__(self, most: int = DEFAULT_THREADS, name: str = "console-call",
                  idle_seconds: float = IDLE_SECONDS) -> None:
         self._jobs: SimpleQueue[tuple | None] = SimpleQueue()
         self._most = most
@@ -94,8 +107,31 @@ class Workers:
                 self._idle += 1
 
 
-# The process's workers, shared by the staff and the channel calls.
-WORKERS = Workers()
+@dataclass(frozen=True)
+class Lanes:
+    """A server process's worker threads: `calls` for the staff and channel calls, `long` for
+    the staff calls that may take seconds (routes_staff.LONG_CALLS)."""
+
+    calls: Workers
+    long: Workers
+
+    @classmethod
+    def of(cls, threads: int = DEFAULT_THREADS) -> Lanes:
+        return cls(Workers(threads, name="console-call"),
+                   Workers(LONG_THREADS, name="console-long-call"))
+
+
+def threads_from_environment() -> int:
+    """`serve --threads` as handed to a worker process; INVALID_SETTING if it is not a whole
+    number within THREADS_BOUNDS (someone starting the factory by hand)."""
+    text = os.environ.get(THREADS_VARIABLE)
+    if text is None:
+        return DEFAULT_THREADS
+    low, high = THREADS_BOUNDS
+    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+        raise ConsoleError("INVALID_SETTING", f"{THREADS_VARIABLE}: must be a whole number "
+                           f"from {low} to {high}", field="threads")
+    return int(text)
 
 
 def _succeed(done: asyncio.Future, result: Any) -> None:
