@@ -14,7 +14,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
@@ -86,101 +86,212 @@ def _bad(field: str, expected: str) -> ConsoleError:
 def decode(hint: Any, value: Any, field: str = "body") -> Any:
     """`value` (parsed JSON) as the type `hint` names; INVALID_INPUT naming `field` if it is
     not one. Only the shapes the console's calls and views use are known."""
-    origin = typing.get_origin(hint)
+    return _decoder(hint)(value, field, "")
+
+
+# A decoder is made once per type hint (`_decoder`) and takes (value, where, key): the value's
+# place is `where` followed by `key` (".name" of a field, or an item's index), put together
+# only for a refusal. Reading the hint on every value (get_origin, get_args, the fields) and
+# naming every value's place cost a terminal more CPU than the rest of a call's answer.
+Decoder = Callable[[Any, str, "str | int"], Any]
+
+
+def _place(where: str, key: str | int) -> str:
+    return where + key if isinstance(key, str) else f"{where}[{key}]"
+
+
+def _refuse(value: Any, where: str, key: str | int, expected: str) -> ConsoleError:
+    return _bad(_place(where, key), "a value" if value is None else expected)
+
+
+@cache
+def _decoder(hint: Any) -> Decoder:
     if hint is Any:
-        return value
+        return _as_is
+    origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        options = typing.get_args(hint)
+        return _union(hint)
+    if origin in (list, Sequence, typing.Sequence) or hint in (list, Sequence):
+        return _list((typing.get_args(hint) or (Any,))[0])
+    if origin is tuple or hint is tuple:
+        return _tuple(typing.get_args(hint))
+    if origin is dict or hint is dict:
+        args = typing.get_args(hint)
+        return _dict(args[1] if args else Any)
+    if isinstance(hint, type):
+        if dataclasses.is_dataclass(hint):
+            return _dataclass(hint)
+        if hint in _LEAVES:
+            return _LEAVES[hint]
+        if issubclass(hint, Enum):
+            return _enum(hint)
+    raise TypeError(f"cannot decode {hint!r}")
+
+
+def _as_is(value: Any, where: str, key: str | int) -> Any:
+    return value
+
+
+def _union(hint: Any) -> Decoder:
+    options = typing.get_args(hint)
+    takes_none = type(None) in options
+    decoders = [_decoder(option) for option in options if option is not type(None)]
+    if len(decoders) == 1:  # Optional[X]
+        (only,) = decoders
+
+        def optional(value: Any, where: str, key: str | int) -> Any:
+            if value is None:
+                if takes_none:
+                    return None
+                raise _bad(_place(where, key), "a value")
+            return only(value, where, key)
+        return optional
+
+    def union(value: Any, where: str, key: str | int) -> Any:
         if value is None:
-            if type(None) in options:
+            if takes_none:
                 return None
-            raise _bad(field, "a value")
+            raise _bad(_place(where, key), "a value")
         last: ConsoleError | None = None
-        for option in options:
-            if option is type(None):
-                continue
+        for option in decoders:
             try:
-                return decode(option, value, field)
+                return option(value, where, key)
             except ConsoleError as exc:
                 last = exc
-        raise last or _bad(field, str(hint))
-    if value is None:
-        raise _bad(field, "a value")
-    if origin in (list, Sequence, typing.Sequence) or hint in (list, Sequence):
-        if not isinstance(value, list):
-            raise _bad(field, "an array")
-        (item,) = typing.get_args(hint) or (Any,)
-        return [decode(item, v, f"{field}[{i}]") for i, v in enumerate(value)]
-    if origin is tuple or hint is tuple:
-        if not isinstance(value, list):
-            raise _bad(field, "an array")
-        args = typing.get_args(hint)
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(decode(args[0], v, f"{field}[{i}]") for i, v in enumerate(value))
-        if args and len(args) != len(value):
-            raise _bad(field, f"{len(args)} items")
-        return tuple(decode(a, v, f"{field}[{i}]")
-                     for i, (a, v) in enumerate(zip(args or [Any] * len(value), value, strict=True)))
-    if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise _bad(field, "an object")
-        args = typing.get_args(hint)
-        item = args[1] if args else Any
-        return {str(k): decode(item, v, f"{field}.{k}") for k, v in value.items()}
-    if isinstance(hint, type):
-        return _decode_type(hint, value, field)
-    raise TypeError(f"cannot decode {hint!r}")
+        raise last or _bad(_place(where, key), str(hint))
+    return union
 
 
-def _decode_type(hint: type, value: Any, field: str) -> Any:
-    if dataclasses.is_dataclass(hint):
+def _list(item_hint: Any) -> Decoder:
+    item = _decoder(item_hint)
+
+    def as_list(value: Any, where: str, key: str | int) -> list:
+        if not isinstance(value, list):
+            raise _refuse(value, where, key, "an array")
+        here = _place(where, key)
+        return [item(v, here, i) for i, v in enumerate(value)]
+    return as_list
+
+
+def _tuple(args: tuple) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+
+        def as_tuple(value: Any, where: str, key: str | int) -> tuple:
+            if not isinstance(value, list):
+                raise _refuse(value, where, key, "an array")
+            here = _place(where, key)
+            return tuple(item(v, here, i) for i, v in enumerate(value))
+        return as_tuple
+    items = [_decoder(a) for a in args]
+
+    def as_fixed_tuple(value: Any, where: str, key: str | int) -> tuple:
+        if not isinstance(value, list):
+            raise _refuse(value, where, key, "an array")
+        here = _place(where, key)
+        if not items:
+            return tuple(value)
+        if len(items) != len(value):
+            raise _bad(here, f"{len(items)} items")
+        return tuple(decoder(v, here, i) for i, (decoder, v) in enumerate(zip(items, value, strict=True)))
+    return as_fixed_tuple
+
+
+def _dict(item_hint: Any) -> Decoder:
+    item = _decoder(item_hint)
+
+    def as_dict(value: Any, where: str, key: str | int) -> dict:
         if not isinstance(value, dict):
-            raise _bad(field, "an object")
-        hints = field_hints(hint)
-        known = {f.name for f in dataclasses.fields(hint) if f.init}
-        unknown = set(value) - known
-        if unknown:
-            raise _bad(f"{field}.{sorted(unknown)[0]}", "no such field")
-        missing = [f.name for f in dataclasses.fields(hint) if f.init and f.name not in value
-                   and f.default is dataclasses.MISSING
-                   and f.default_factory is dataclasses.MISSING]
-        if missing:
-            raise _bad(f"{field}.{missing[0]}", "a value")
-        return hint(**{name: decode(hints[name], v, f"{field}.{name}")
-                       for name, v in value.items()})
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise _bad(field, "true or false")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _bad(field, "a whole number")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _bad(field, "a number")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise _bad(field, "text")
-        return value
-    if issubclass(hint, Enum):
+            raise _refuse(value, where, key, "an object")
+        here = _place(where, key)
+        return {str(k): item(v, here, f".{k}") for k, v in value.items()}
+    return as_dict
+
+
+def _dataclass(cls: type) -> Decoder:
+    init = [f for f in dataclasses.fields(cls) if f.init]
+    known = frozenset(f.name for f in init)
+    required = tuple(f.name for f in init if f.default is dataclasses.MISSING
+                     and f.default_factory is dataclasses.MISSING)
+    keys = {name: "." + name for name in known}
+    # The fields' decoders are made at the first value, not here: a view may name itself.
+    fields: dict[str, tuple[Decoder, str]] = {}
+
+    def as_dataclass(value: Any, where: str, key: str | int) -> Any:
+        if not isinstance(value, dict):
+            raise _refuse(value, where, key, "an object")
+        here = _place(where, key)
+        if not known.issuperset(value):
+            raise _bad(f"{here}.{sorted(set(value) - known)[0]}", "no such field")
+        for name in required:
+            if name not in value:
+                raise _bad(f"{here}.{name}", "a value")
+        if not fields:
+            hints = field_hints(cls)
+            fields.update({name: (_decoder(hints[name]), keys[name]) for name in known})
+        arguments = {}
+        for name, v in value.items():
+            decoder, field_key = fields[name]
+            arguments[name] = decoder(v, here, field_key)
+        return cls(**arguments)
+    return as_dataclass
+
+
+def _bool(value: Any, where: str, key: str | int) -> bool:
+    if not isinstance(value, bool):
+        raise _refuse(value, where, key, "true or false")
+    return value
+
+
+def _int(value: Any, where: str, key: str | int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refuse(value, where, key, "a whole number")
+    return value
+
+
+def _float(value: Any, where: str, key: str | int) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _refuse(value, where, key, "a number")
+    return float(value)
+
+
+def _str(value: Any, where: str, key: str | int) -> str:
+    if not isinstance(value, str):
+        raise _refuse(value, where, key, "text")
+    return value
+
+
+def _enum(cls: type[Enum]) -> Decoder:
+    def as_enum(value: Any, where: str, key: str | int) -> Enum:
+        if value is None:
+            raise _bad(_place(where, key), "a value")
         try:
-            return hint(value)
+            return cls(value)
         except ValueError:
-            raise _bad(field, f"one of {', '.join(str(m.value) for m in hint)}") from None
-    if hint in (datetime, date):
+            raise _bad(_place(where, key),
+                       f"one of {', '.join(str(m.value) for m in cls)}") from None
+    return as_enum
+
+
+def _instant(cls: type[date]) -> Decoder:
+    def as_instant(value: Any, where: str, key: str | int) -> date:
         if not isinstance(value, str):
-            raise _bad(field, "an ISO-8601 text")
+            raise _refuse(value, where, key, "an ISO-8601 text")
         try:
-            parsed = hint.fromisoformat(value)
+            parsed = cls.fromisoformat(value)
         except ValueError:
-            raise _bad(field, "an ISO-8601 text") from None
+            raise _bad(_place(where, key), "an ISO-8601 text") from None
         if isinstance(parsed, datetime) and parsed.tzinfo is None:
-            raise _bad(field, "a time with its UTC offset")
+            raise _bad(_place(where, key), "a time with its UTC offset")
         return parsed
-    if hint is Path:
-        if not isinstance(value, str):
-            raise _bad(field, "a path")
-        return Path(value)
-    raise TypeError(f"cannot decode {hint!r}")
+    return as_instant
+
+
+def _path(value: Any, where: str, key: str | int) -> Path:
+    if not isinstance(value, str):
+        raise _refuse(value, where, key, "a path")
+    return Path(value)
+
+
+_LEAVES: dict[type, Decoder] = {bool: _bool, int: _int, float: _float, str: _str,
+                                datetime: _instant(datetime), date: _instant(date), Path: _path}
