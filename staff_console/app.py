@@ -28,6 +28,7 @@ from textual.app import App, ScreenStackError
 from textual.binding import Binding
 from textual.command import CommandPalette, Provider
 from textual.message import Message
+from textual.screen import Screen
 
 from .domain.clock import FixedClock, SystemClock, seoul_date
 from .domain.errors import ConsoleError
@@ -91,9 +92,11 @@ class StaffConsoleApp(App):
     TITLE = "staff-console"
     # The palette opens only after sign-in: its providers are imported then.
     COMMANDS = {_navigation_commands, _customer_commands}
+    # The sign-in screen is the app's default screen (`get_default_screen`), its mode added
+    # once it is up (`on_mount`): a mode's first screen makes Textual parse every stylesheet
+    # again, a default screen does not (tests/ui/test_first_frame.py).
     DEFAULT_MODE = SIGN_IN_MODE
-    MODES = {SIGN_IN_MODE: lambda: SignInScreen(id="signin"),
-             **{s.name: s.factory for s in SECTIONS}}
+    MODES = {s.name: s.factory for s in SECTIONS}
     BINDINGS = [
         Binding("f1", "help", "keys.help", id="app.help"),
         Binding("ctrl+p", "command_palette", "keys.palette", priority=True, id="app.palette"),
@@ -168,6 +171,15 @@ class StaffConsoleApp(App):
             self._backend_ready.set()
 
     # ------------------------------------------------------------------ start-up
+
+    def get_default_screen(self) -> Screen:
+        return self._sign_in_screen()
+
+    def _sign_in_screen(self) -> SignInScreen:
+        return SignInScreen(id="signin")
+
+    def on_mount(self) -> None:
+        self.add_mode(SIGN_IN_MODE, self._sign_in_screen)  # for switch_mode after sign-out
 
     def on_ready(self) -> None:
         """The sign-in screen is painted: now open the database layer."""

@@ -173,6 +173,29 @@ class ConsoleScreen(ConsoleCalls, Screen):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._init_calls()
+        self._take_breakpoints()
+
+    def _take_breakpoints(self) -> None:
+        """The breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS) for the app's size now,
+        by Textual's rule (the largest breakpoint the size reaches): a screen made at that size
+        finds them set at its first Resize, and its widgets are not styled a second time before
+        they are first drawn (the sign-in screen's first frame). Textual's own Resize handler
+        still sets them at every size after."""
+        try:
+            app = self.app
+        except RuntimeError:  # Textual's NoActiveAppError: made outside a running app
+            return
+        width, height = app.size
+        for size, points in ((width, self.HORIZONTAL_BREAKPOINTS
+                              if self.HORIZONTAL_BREAKPOINTS is not None
+                              else app.HORIZONTAL_BREAKPOINTS),
+                             (height, self.VERTICAL_BREAKPOINTS
+                              if self.VERTICAL_BREAKPOINTS is not None
+                              else app.VERTICAL_BREAKPOINTS)):
+            for point, name in sorted(points or (), reverse=True):
+                if size >= point:
+                    self.set_class(True, name, update=False)
+                    break
 
     @property
     def session(self) -> StaffSession | None:

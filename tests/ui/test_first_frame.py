@@ -3,10 +3,11 @@ app with the same widgets; benchmarks/bench_ui.py measures it). What the console
 sign-in screen is painted is kept to what that screen needs; these tests pin the two costs a
 change could bring back unnoticed:
 
-- the stylesheets parsed once more, not twice: the sign-in screen's styles are read with the
-  app's, so its mode does not parse every stylesheet again to add them (Textual's mode start
-  parses them once more anyway, and must: the screen's widgets are drawn with stale colours
-  without it);
+- no stylesheet parsed again and no widget styled twice before the frame: the sign-in screen's
+  styles are read with the app's; the screen is the app's default screen, not a mode's first
+  one (Textual parses every stylesheet again for those); and it is made with the breakpoint
+  class of the terminal's size, so its first Resize changes no class (a changed class styles
+  the whole screen again);
 - no module of the signed-in console (the sections, the palette's providers, the formats, the
   session's rules, the demo) imported before the first frame, in a fresh interpreter.
 """
@@ -18,15 +19,17 @@ import re
 import subprocess
 import sys
 
+import pytest
 from textual.css.stylesheet import Stylesheet
 from textual.widgets import Label, Static
 
 from staff_console.app import StaffConsoleApp
+from staff_console.screens.base import ConsoleScreen
 from staff_console.settings import Settings
 
 
-async def test_the_sign_in_screen_paints_after_one_parse_of_the_stylesheets(tmp_path,
-                                                                            monkeypatch):
+async def test_the_sign_in_screen_paints_with_no_second_parse_of_the_stylesheets(tmp_path,
+                                                                                 monkeypatch):
     reparsed: list[int] = []
     reparse = Stylesheet.reparse
 
@@ -40,7 +43,7 @@ async def test_the_sign_in_screen_paints_after_one_parse_of_the_stylesheets(tmp_
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.screen.id == "signin"
-        assert len(reparsed) == 1
+        assert reparsed == []
         # ... and the screen has its own styles (screens/signin.tcss): the box is bordered and
         # the 한글-mode hint hidden until the password holds Hangul; the field labels are drawn
         # in the text colour, not the background's.
@@ -51,6 +54,29 @@ async def test_the_sign_in_screen_paints_after_one_parse_of_the_stylesheets(tmp_
         drawn = _fill_of(app.export_screenshot(), str(label.render()))
         assert drawn == label.rich_style.color.get_truecolor().hex
         assert drawn != label.rich_style.bgcolor.get_truecolor().hex
+
+
+@pytest.mark.parametrize(("size", "made_with", "resized", "then"), [
+    ((80, 24), "-short", (120, 40), "-tall"), ((120, 40), "-tall", (80, 24), "-short")])
+async def test_the_sign_in_screen_is_made_with_its_breakpoint_class(tmp_path, monkeypatch, size,
+                                                                    made_with, resized, then):
+    made: list[set[str]] = []
+    take = ConsoleScreen._take_breakpoints
+
+    def seen(screen: ConsoleScreen) -> None:
+        take(screen)
+        made.append(set(screen.classes))
+
+    monkeypatch.setattr(ConsoleScreen, "_take_breakpoints", seen)
+    app = StaffConsoleApp(Settings(home=tmp_path, server="http://127.0.0.1:9",
+                                   server_allow_http=True))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert made[0] == {made_with}  # before its first Resize
+        assert made_with in app.screen.classes
+        await pilot.resize_terminal(*resized)
+        await pilot.pause()
+        assert then in app.screen.classes and made_with not in app.screen.classes
 
 
 def _fill_of(svg: str, text: str) -> str:
