@@ -13,9 +13,9 @@ ones), so no context is copied.
 How many calls run at once is bounded per process (`serve --threads`, default 4), the rest wait
 in line: a process has one interpreter lock, so sixteen calls in sixteen threads do not finish
 sooner than four, they take turns and each takes longer, and more threads than the store's
-pool open and close database connections. Measured at 16 terminals (bench_server.py): 40
-threads gave p95 58-62 ms at 485-498 ops/s, 4 threads 45-46 ms at 592-596 (docs/decisions.md,
-"Calls in line, not all at once"). The calls that may take seconds (LONG_CALLS: the whole
+pool open and close database connections. Measured at 16 terminals (bench_server.py, three
+interleaved rounds): 40 threads gave p95 58-63 ms at 469-496 ops/s, 4 threads 46-51 ms at
+536-590 (docs/decisions.md, "Calls in line, not all at once"). The calls that may take seconds (LONG_CALLS: the whole
 chain's check, the expiry sweep) have their own lane of two, so they never hold a teller's turn.
 """
 
