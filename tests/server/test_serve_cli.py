@@ -135,7 +135,7 @@ def test_tls_with_the_servers_ca_file_and_refused_without_it(fresh_site, tmp_pat
 @pytest.mark.parametrize("fresh_site", ["sqlite"], indirect=True)
 def test_several_workers_share_the_sessions_of_the_store(fresh_site):
     port = free_port()
-    process = _serve(fresh_site, "--port", str(port), "--workers", "2")
+    process = _serve(fresh_site, "--port", str(port), "--workers", "2", "--threads", "3")
     try:
         _wait_port(process, port)
         url = f"http://127.0.0.1:{port}"
@@ -149,3 +149,13 @@ def test_several_workers_share_the_sessions_of_the_store(fresh_site):
         first.sign_out()
     finally:
         _stop(process)
+    assert "2 worker(s), 3 call(s) at once in each" in (
+        fresh_site.home / "staff-console.log").read_text()
+
+
+@pytest.mark.parametrize("fresh_site", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("threads", ["0", "65", "-1", "many", "2.5"])
+def test_calls_at_once_out_of_bounds_are_refused(fresh_site, threads):
+    done = _run(fresh_site, "serve", "--threads", threads, "--port", str(free_port()))
+    assert done.returncode == 2 and "INVALID_INPUT" in done.stderr, done.stderr
+    assert "--threads" in done.stderr and "Traceback" not in done.stderr
