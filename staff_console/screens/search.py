@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -48,7 +49,10 @@ class SearchScreen(ConsoleScreen):
         Binding("pagedown", "page(1)", "keys.next_page", priority=True, id="search.next_page"),
         Binding("pageup", "page(-1)", "keys.prev_page", priority=True, id="search.prev_page"),
         Binding("slash", "focus_query", "keys.focus_query", id="search.focus"),
-        Binding("down", "focus_results", "keys.results", show=False, id="search.results"),
+        # Priority: taken as the app takes the key off its queue, so that the keys typed after
+        # it (Down, Down, Enter in one burst) reach the table, not the search box.
+        Binding("down", "down_to_results", "keys.results", show=False, priority=True,
+                id="search.results"),
     ]
 
     class Found(Message):
@@ -239,7 +243,15 @@ class SearchScreen(ConsoleScreen):
     def action_focus_results(self) -> None:
         table = self.query_one("#search-results", DataTable)
         if table.row_count:
-            table.focus()
+            self.set_focus(table)  # now, not after the keys already on their way
+
+    def action_down_to_results(self) -> None:
+        """Down in the search box: to the results. Anywhere else the key is the table's own
+        (its cursor), and with no results there is nowhere to go."""
+        table = self.query_one("#search-results", DataTable)
+        if self.focused is table or not table.row_count:
+            raise SkipAction()
+        self.set_focus(table)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key is not None and event.row_key.value:

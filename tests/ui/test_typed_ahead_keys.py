@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input
 from ui_pilot import burst, settle, sign_in, until
 
 from staff_console.demo import DEMO_PASSWORD
+from staff_console.screens.customer import CustomerScreen
 from staff_console.screens.lock import LockScreen
 from staff_console.screens.modals import NoteModal
 from staff_console.screens.search import SearchScreen
@@ -37,6 +38,25 @@ async def test_in_the_search_box(make_app, cases):
         burst(app, "ctrl+u", "ㅎㄷ", "left", "ㄱ", "end", "ㅁ", "backspace")
         await until(pilot, lambda: screen.query_text == "ㅎㄱㄷ" and
                     screen.query_one("#search-input", Input).value == "ㅎㄱㄷ")
+
+
+async def test_down_to_the_results_then_along_them(make_app):
+    """Down, Down, Enter in one burst opens the second result: the first Down leaves the search
+    box as the app takes it, so the second moves the table's cursor and Enter opens its row
+    (before, all three went to the search box: the table got the focus, nothing opened)."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "T001")
+        screen = app.screen
+        burst(app, "ㅇ")
+        await until(pilot, lambda: screen.query_text == "ㅇ")
+        await settle(pilot)
+        rows = [str(k.value) for k in screen.query_one(DataTable).rows]
+        assert len(rows) > 2
+        burst(app, "down", "down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, CustomerScreen))
+        await settle(pilot)
+        assert app.screen.customer_no == rows[1]
 
 
 async def test_in_the_lock_screens_password(make_app):

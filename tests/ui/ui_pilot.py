@@ -108,7 +108,7 @@ def footer_keys(screen) -> list[str]:
 
 NAMED_KEYS = {"enter": "\r", "tab": "\t", "f10": None, "escape": "\x1b", "backspace": "\x7f",
               "delete": None, "left": None, "right": None, "home": None, "end": None,
-              "ctrl+u": None}
+              "ctrl+u": None, "up": None, "down": None}
 
 
 def burst(app, *parts: str) -> None:
