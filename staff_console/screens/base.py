@@ -176,26 +176,20 @@ class ConsoleScreen(ConsoleCalls, Screen):
         self._take_breakpoints()
 
     def _take_breakpoints(self) -> None:
-        """The breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS) for the app's size now,
-        by Textual's rule (the largest breakpoint the size reaches): a screen made at that size
-        finds them set at its first Resize, and its widgets are not styled a second time before
-        they are first drawn (the sign-in screen's first frame). Textual's own Resize handler
-        still sets them at every size after."""
+        """The breakpoint classes (HORIZONTAL_/VERTICAL_BREAKPOINTS, the screen's or else the
+        app's, as Textual's Resize handler picks them) for the app's size now: a screen made at
+        that size finds them set at its first Resize, and its widgets are not styled a second
+        time before they are first drawn (the sign-in screen's first frame). Textual's own
+        Resize handler still sets them at every size after."""
         try:
             app = self.app
         except RuntimeError:  # Textual's NoActiveAppError: made outside a running app
             return
         width, height = app.size
-        for size, points in ((width, self.HORIZONTAL_BREAKPOINTS
-                              if self.HORIZONTAL_BREAKPOINTS is not None
-                              else app.HORIZONTAL_BREAKPOINTS),
-                             (height, self.VERTICAL_BREAKPOINTS
-                              if self.VERTICAL_BREAKPOINTS is not None
-                              else app.VERTICAL_BREAKPOINTS)):
-            for point, name in sorted(points or (), reverse=True):
-                if size >= point:
-                    self.set_class(True, name, update=False)
-                    break
+        for size, own, apps in ((width, self.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS),
+                                (height, self.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS)):
+            points = (own if own is not None else apps) or []
+            self.set_class(True, *self._get_breakpoint_classes(size, points), update=False)
 
     @property
     def session(self) -> StaffSession | None:

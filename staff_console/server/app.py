@@ -25,7 +25,6 @@ from .events import events_router
 from .health import health_router
 from .limits import BodyLimit
 from .routes_channel import channel_limiter, channel_router
-from .staff_calls import StaffCalls
 from .workers import LONG_THREADS, Lanes, threads_from_environment
 
 log = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ class ConsoleServer(FastAPI):
                 if limits.declared_over(scope, limit):
                     await limits.refuse(send, limit)
                 elif parts is None:
-                    await StaffCalls.serve(scope, receive, send, self.channel_calls.lanes)
+                    await staff_calls.serve(scope, receive, send, self.channel_calls.lanes)
                 else:
                     await self.channel_calls.serve(scope, receive, send, parts)
                 return

@@ -1,7 +1,8 @@
-"""The generic staff calls (`POST /v1/staff/<call>`, routes_staff.CALLS) served by a pure ASGI
-middleware in front of FastAPI's router: the same session check, argument decoding, answers and
-refusals as the routes in routes_staff.py, without the router's walk over every route, the
-dependency solver, FastAPI's own middleware layers and the response's extra copies. Measured
+"""The generic staff calls (`POST /v1/staff/<call>`, routes_staff.CALLS) answered in front of
+FastAPI's router (server/app.py ConsoleServer.__call__ hands them to `serve`): the same session
+check, argument decoding, answers and refusals as the routes in routes_staff.py, without the
+router's walk over every route, the dependency solver, FastAPI's own middleware layers and the
+response's extra copies. Measured
 with benchmarks/bench_server_call.py: those layers cost the server more CPU than the call itself
 (docs/decisions.md, "The server's cost per call").
 
@@ -78,56 +79,36 @@ def answers(scope) -> bool:
             and scope["method"] == "POST")
 
 
-class StaffCalls:
-    """Pure ASGI middleware: answers the generic staff calls, passes on everything else."""
-
-    def __init__(self, app, lanes: Lanes | None = None) -> None:
-        self.app = app
-        self.lanes = lanes or Lanes.of()
-
-    async def __call__(self, scope, receive, send) -> None:
-        path = scope.get("path", "") if scope["type"] == "http" else ""
-        name = path[len(_PREFIX):] if path.startswith(_PREFIX) else ""
-        if name not in _METHODS or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        limit = limits.limit_of(scope)
-        if limits.declared_over(scope, limit):
-            await limits.refuse(send, limit)
-            return
-        await self.serve(scope, receive, send, self.lanes)
-
-    @staticmethod
-    async def serve(scope, receive, send, lanes: Lanes) -> None:
-        """Answer a generic staff call (`answers(scope)`; its declared length checked)."""
-        path = scope["path"]
-        name = path[len(_PREFIX):]
-        limit = limits.limit_of(scope)
-        body = await _body(receive, limit)
-        if body is None:  # over the limit as it streamed in: BodyLimit's answer
-            await limits.refuse(send, limit)
-            return
-        try:
-            payload = _payload(body)  # as FastAPI's route: a malformed body is refused first
-            client = scope.get("client")
-            caller = Credentials(scope["app"].state.backend, _token(scope["headers"]),
-                                 client[0] if client else "unknown")
-            # One worker thread for the session check and the use case (server/workers.py).
-            lane = lanes.long if name in LONG_CALLS else lanes.calls
-            answer = await lane.run(_work, caller, name, payload)
-        except ConsoleError as exc:
-            response = errors.refusal(exc)
-        except Exception as exc:  # noqa: BLE001  (no trace reaches a person: errors.install)
-            log.error("unexpected failure on POST %s", path, exc_info=exc)
-            response = JSONResponse(errors.error_body(
-                errors.UNEXPECTED, "the server failed; the failure is in its log"),
-                status_code=500)
-        else:  # the answer sent as it is (a Response object would copy and re-encode it)
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [_JSON, (b"content-length", b"%d" % len(answer))]})
-            await send({"type": "http.response.body", "body": answer})
-            return
-        await response(scope, receive, send)
+async def serve(scope, receive, send, lanes: Lanes) -> None:
+    """Answer a generic staff call (`answers(scope)`; its declared length checked)."""
+    path = scope["path"]
+    name = path[len(_PREFIX):]
+    limit = limits.limit_of(scope)
+    body = await _body(receive, limit)
+    if body is None:  # over the limit as it streamed in: BodyLimit's answer
+        await limits.refuse(send, limit)
+        return
+    try:
+        payload = _payload(body)  # as FastAPI's route: a malformed body is refused first
+        client = scope.get("client")
+        caller = Credentials(scope["app"].state.backend, _token(scope["headers"]),
+                             client[0] if client else "unknown")
+        # One worker thread for the session check and the use case (server/workers.py).
+        lane = lanes.long if name in LONG_CALLS else lanes.calls
+        answer = await lane.run(_work, caller, name, payload)
+    except ConsoleError as exc:
+        response = errors.refusal(exc)
+    except Exception as exc:  # noqa: BLE001  (no trace reaches a person: errors.install)
+        log.error("unexpected failure on POST %s", path, exc_info=exc)
+        response = JSONResponse(errors.error_body(
+            errors.UNEXPECTED, "the server failed; the failure is in its log"),
+            status_code=500)
+    else:  # the answer sent as it is (a Response object would copy and re-encode it)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [_JSON, (b"content-length", b"%d" % len(answer))]})
+        await send({"type": "http.response.body", "body": answer})
+        return
+    await response(scope, receive, send)
 
 
 async def _body(receive, limit: int) -> bytes | None:

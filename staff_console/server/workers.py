@@ -15,8 +15,9 @@ in line: a process has one interpreter lock, so sixteen calls in sixteen threads
 sooner than four, they take turns and each takes longer, and more threads than the store's
 pool open and close database connections. Measured at 16 terminals (bench_server.py, three
 interleaved rounds): 40 threads gave p95 58-63 ms at 469-496 ops/s, 4 threads 46-51 ms at
-536-590 (docs/decisions.md, "Calls in line, not all at once"). The calls that may take seconds (LONG_CALLS: the whole
-chain's check, the expiry sweep) have their own lane of two, so they never hold a teller's turn.
+536-590 (docs/decisions.md, "Calls in line, not all at once"). The calls that may take
+seconds (LONG_CALLS: the whole chain's check, the expiry sweep) have their own lane of two, so
+they never hold a teller's turn.
 """
 
 from __future__ import annotations
